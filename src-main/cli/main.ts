@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { version } from '../engine/version';
+import { registerHypervisorCommands } from './commands/hypervisor';
+import { registerServeCommand } from './commands/serve';
+import { registerVmCommands } from './commands/vm';
+import { makeRunner } from './context';
+
+export function buildProgram(): Command {
+  const program = new Command('hyperkeep')
+    .description('Agentless backup and restore of virtual machines')
+    .version(version)
+    .option('--home <dir>', 'data home (catalog, keys, logs); default $HYPERKEEP_HOME or the OS app-data folder')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError();
+  const run = makeRunner(program);
+  registerServeCommand(program);
+  registerHypervisorCommands(program, run);
+  registerVmCommands(program, run);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

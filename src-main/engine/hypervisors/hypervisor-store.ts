@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { HyperkeepError } from '../../../shared/errors';
+import type { Hypervisor, HypervisorInput, HypervisorUpdate } from '../../../shared/domain/hypervisor';
+import type { CatalogDb } from '../catalog/catalog';
+import type { ConnectionSettings } from '../connectors/connector';
+import type { SecretBox } from '../secrets/secret-box';
+
+interface HypervisorRow {
+  id: string;
+  name: string;
+  type: Hypervisor['type'];
+  uri: string;
+  username: string | null;
+  password_secret: string | null;
+  hostname: string | null;
+  created_at: string;
+}
+
+function toHypervisor(row: HypervisorRow): Hypervisor {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    uri: row.uri,
+    ...(row.username ? { username: row.username } : {}),
+    hasPassword: row.password_secret !== null,
+    createdAt: row.created_at,
+    ...(row.hostname ? { hostname: row.hostname } : {}),
+  };
+}
+
+/** Registered hypervisors in the catalog. Passwords go in encrypted and come out only as settings. */
+export class HypervisorStore {
+  constructor(
+    private readonly db: CatalogDb,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  list(): Hypervisor[] {
+    const rows = this.db.prepare('SELECT * FROM hypervisors ORDER BY name').all() as HypervisorRow[];
+    return rows.map(toHypervisor);
+  }
+
+  get(id: string): Hypervisor {
+    return toHypervisor(this.row(id));
+  }
+
+  /** Finds by id or, as the CLI names them, by name (case-insensitive). */
+  find(idOrName: string): Hypervisor {
+    const row = this.db
+      .prepare('SELECT * FROM hypervisors WHERE id = ? OR name = ? COLLATE NOCASE')
+      .get(idOrName, idOrName) as HypervisorRow | undefined;
+    if (!row) throw new HyperkeepError('NOT_FOUND', `No hypervisor named "${idOrName}" is registered.`);
+    return toHypervisor(row);
+  }
+
+  add(input: HypervisorInput, hostname?: string): Hypervisor {
+    this.assertNameFree(input.name);
+    const id = randomUUID();
+    this.db
+      .prepare(
+        `INSERT INTO hypervisors (id, name, type, uri, username, password_secret, hostname, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        input.name,
+        input.type,
+        input.uri,
+        input.username || null,
+        input.password ? this.secrets.encrypt(input.password) : null,
+        hostname ?? null,
+        new Date().toISOString(),
+      );
+    return this.get(id);
+  }
+
+  update(change: HypervisorUpdate): Hypervisor {
+    const row = this.row(change.id);
+    if (change.name !== undefined && change.name.toLowerCase() !== row.name.toLowerCase()) this.assertNameFree(change.name);
+    const password =
+      change.password === undefined ? row.password_secret : change.password === '' ? null : this.secrets.encrypt(change.password);
+    this.db
+      .prepare('UPDATE hypervisors SET name = ?, uri = ?, username = ?, password_secret = ? WHERE id = ?')
+      .run(change.name ?? row.name, change.uri ?? row.uri, change.username ?? row.username, password, row.id);
+    return this.get(row.id);
+  }
+
+  remove(id: string): void {
+    this.row(id);
+    this.db.prepare('DELETE FROM hypervisors WHERE id = ?').run(id);
+  }
+
+  rememberHostname(id: string, hostname: string): void {
+    this.db.prepare('UPDATE hypervisors SET hostname = ? WHERE id = ?').run(hostname, id);
+  }
+
+  /** The connection settings with the password decrypted — for connectors only, never for the UI. */
+  settings(id: string): ConnectionSettings {
+    const row = this.row(id);
+    return {
+      type: row.type,
+      uri: row.uri,
+      ...(row.username ? { username: row.username } : {}),
+      ...(row.password_secret ? { password: this.secrets.decrypt(row.password_secret) } : {}),
+    };
+  }
+
+  private row(id: string): HypervisorRow {
+    const row = this.db.prepare('SELECT * FROM hypervisors WHERE id = ?').get(id) as HypervisorRow | undefined;
+    if (!row) throw new HyperkeepError('NOT_FOUND', `No hypervisor with id ${id} is registered.`);
+    return row;
+  }
+
+  private assertNameFree(name: string): void {
+    const taken = this.db.prepare('SELECT 1 FROM hypervisors WHERE name = ? COLLATE NOCASE').get(name);
+    if (taken) throw new HyperkeepError('ALREADY_EXISTS', `A hypervisor named "${name}" is already registered.`, { field: 'name' });
+  }
+}
