@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make demo: the lab hypervisors with their sample VMs, registered in a demo data home, and the
+# console served on loopback (in Electron when its binary is installed, otherwise in the browser).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+node=node_modules/.bin/node
+cli=(node_modules/.bin/node bin/hyperkeep.js)
+export HYPERKEEP_HOME="${HYPERKEEP_HOME:-$PWD/.demo-home}"
+
+npx --no-install tsx test/harness/lab-cli.ts start
+lab_json="${HYPERKEEP_LAB_DIR:-$PWD/.lab}/lab.json"
+
+# Register each lab host once (re-running the demo keeps the home).
+for row in $($node -e 'const l=require(process.argv[1]); for (const h of l.hosts) console.log(h.name+"|"+h.uri)' "$lab_json"); do
+  name="${row%%|*}"; uri="${row#*|}"
+  if ! "${cli[@]}" hypervisor list --json | grep -q "\"name\": \"$name\""; then
+    "${cli[@]}" hypervisor add --name "$name" --uri "$uri"
+  fi
+done
+"${cli[@]}" vm list || true
+
+electron=node_modules/electron/dist/electron
+if [ -x "$electron" ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  echo "Starting the desktop console (Electron)…"
+  exec npx --no-install electron-vite preview
+fi
+
+cat <<TXT
+
+The lab is running (stop it with: make lab-stop). Starting the console in the browser.
+What to click:
+  1. Virtual machines: the lab's VMs on lab-host-1 and lab-host-2, live from libvirt.
+     Filter, sort, click a VM for its disks, NICs and metadata.
+  2. Hypervisors: Add hypervisor → type a URI → Test connection → Save.
+  3. The CLI sees the same engine:  npx hyperkeep vm list --json
+Press Ctrl+C to stop the console.
+TXT
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null; then
+  ( sleep 2; url=$($node -e 'console.log(require(process.argv[1]).url)' "$HYPERKEEP_HOME/server.json" 2>/dev/null) && xdg-open "$url/?token=$($node -e 'console.log(require(process.argv[1]).token)' "$HYPERKEEP_HOME/server.json")" >/dev/null 2>&1 ) &
+fi
+exec "${cli[@]}" serve
