@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { ConnectionTestResult, Hypervisor, HypervisorInput, HypervisorUpdate } from './domain/hypervisor';
 import { VirtualMachine } from './domain/vm';
+import {
+  BackupSet,
+  BackupSetInput,
+  BackupSetUpdate,
+  DiscoveryResult,
+  Subclient,
+  SubclientInput,
+  SubclientUpdate,
+  VmCredential,
+  VmCredentialInput,
+  VmCredentialUpdate,
+} from './domain/backup-set';
+import { SubclientContent } from './domain/rules';
 import { ErrorData, type Result } from './errors';
 
 /**
@@ -26,6 +39,18 @@ export const VmListResult = z.object({
 });
 export type VmListResult = z.infer<typeof VmListResult>;
 
+const byId = z.object({ id: z.string().min(1) }).strict();
+const bySet = z.object({ backupSetId: z.string().min(1) }).strict();
+
+export const RulePreview = z.object({
+  matches: z.array(z.object({ vmUuid: z.string(), vmName: z.string(), host: z.string(), hypervisorName: z.string(), reason: z.string() })),
+  /** VMs evaluated */
+  total: z.number().int(),
+  errors: DiscoveryResult.shape.errors,
+  warnings: z.array(z.string()),
+});
+export type RulePreview = z.infer<typeof RulePreview>;
+
 export const contract = {
   'app.info': { request: empty, response: AppInfo },
   'hypervisor.list': { request: empty, response: z.array(Hypervisor) },
@@ -41,11 +66,41 @@ export const contract = {
     request: z.object({ hypervisorId: z.string().optional() }).strict(),
     response: VmListResult,
   },
+  'backupSet.list': { request: empty, response: z.array(BackupSet) },
+  'backupSet.get': { request: byId, response: BackupSet },
+  'backupSet.create': { request: BackupSetInput.strict(), response: BackupSet },
+  'backupSet.update': { request: BackupSetUpdate.strict(), response: BackupSet },
+  'backupSet.delete': { request: byId, response: empty },
+  'subclient.create': { request: SubclientInput.strict(), response: Subclient },
+  'subclient.update': { request: SubclientUpdate.strict(), response: Subclient },
+  'subclient.delete': { request: byId, response: empty },
+  /** FIG. 3: ask the set's hypervisors now and place every VM. */
+  'discovery.run': { request: bySet, response: DiscoveryResult },
+  /** The last discovery's outcome, without asking the hypervisors. */
+  'discovery.assignments': { request: bySet, response: DiscoveryResult },
+  /** FIG. 5B: move the selected VMs to a subclient (null: back to the rules). */
+  'discovery.assign': {
+    request: z.object({ backupSetId: z.string().min(1), vmUuids: z.array(z.string().min(1)).min(1).max(10_000), subclientId: z.string().min(1).nullable() }).strict(),
+    response: DiscoveryResult,
+  },
+  /** FIG. 4 Configure: which VMs these rules match right now. */
+  'rules.preview': { request: z.object({ backupSetId: z.string().min(1), content: SubclientContent }).strict(), response: RulePreview },
+  'schedule.preview': {
+    request: z.object({ expression: z.string().max(100), timezone: z.string().max(100), count: z.number().int().min(1).max(20).default(5) }).strict(),
+    response: z.array(z.string()),
+  },
+  'credential.list': { request: bySet, response: z.array(VmCredential) },
+  'credential.add': { request: VmCredentialInput.strict(), response: VmCredential },
+  'credential.update': { request: VmCredentialUpdate.strict(), response: VmCredential },
+  'credential.remove': { request: byId, response: empty },
 } as const;
 
 export type Contract = typeof contract;
 export type Channel = keyof Contract;
+/** What a client sends (defaults may be left out). */
 export type RequestOf<C extends Channel> = z.input<Contract[C]['request']>;
+/** What a handler receives: the request after its schema filled in the defaults. */
+export type ParsedRequestOf<C extends Channel> = z.output<Contract[C]['request']>;
 export type ResponseOf<C extends Channel> = z.infer<Contract[C]['response']>;
 export const channels = Object.keys(contract) as Channel[];
 
@@ -57,6 +112,7 @@ export function isChannel(name: string): name is Channel {
 export const events = {
   'inventory.changed': z.object({ hypervisorId: z.string().optional() }),
   'hypervisors.changed': z.object({}),
+  'backupSets.changed': z.object({ backupSetId: z.string().optional() }),
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;

@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { EventName, EventPayload } from '../../shared/contract';
+import { BackupSetStore } from './backup-sets/backup-set-store';
+import { CredentialStore } from './backup-sets/credential-store';
+import { Discovery } from './backup-sets/discovery';
 import { openCatalog, schemaVersion, type CatalogDb } from './catalog/catalog';
 import { acquireHomeLock } from './home';
 import { HypervisorStore } from './hypervisors/hypervisor-store';
@@ -36,6 +39,9 @@ export class Engine {
   readonly events = new EngineEvents();
   readonly hypervisors: HypervisorStore;
   readonly inventory: Inventory;
+  readonly backupSets: BackupSetStore;
+  readonly discovery: Discovery;
+  readonly credentials: CredentialStore;
 
   private constructor(
     readonly home: string,
@@ -46,6 +52,9 @@ export class Engine {
   ) {
     this.hypervisors = new HypervisorStore(db, secretBox);
     this.inventory = new Inventory(this.hypervisors);
+    this.backupSets = new BackupSetStore(db);
+    this.discovery = new Discovery(db, this.backupSets, this.hypervisors, this.inventory);
+    this.credentials = new CredentialStore(db, secretBox);
   }
 
   static open(options: EngineOptions): Engine {

@@ -1,34 +1,17 @@
-import type { Channel, RequestOf, ResponseOf } from '../../../shared/contract';
+import type { Channel, ParsedRequestOf, ResponseOf } from '../../../shared/contract';
 import type { Engine } from '../engine';
+import { backupSetHandlers } from './backup-set-handlers';
+import { hypervisorHandlers } from './hypervisor-handlers';
 
-export type Handlers = { [C in Channel]: (request: RequestOf<C>) => Promise<ResponseOf<C>> | ResponseOf<C> };
+export type Handler<C extends Channel> = (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>> | ResponseOf<C>;
+export type Handlers = { [C in Channel]: Handler<C> };
+export type HandlerGroup<C extends Channel> = { [K in C]: Handler<K> };
 
 /** Every channel of the contract, implemented by the engine. Transports (IPC, HTTP, CLI) call these. */
 export function createHandlers(engine: Engine): Handlers {
   return {
     'app.info': () => engine.info(),
-    'hypervisor.list': () => engine.hypervisors.list(),
-    'hypervisor.add': async (input) => {
-      const added = engine.hypervisors.add(input);
-      engine.events.emit('hypervisors.changed', {});
-      engine.events.emit('inventory.changed', { hypervisorId: added.id });
-      return added;
-    },
-    'hypervisor.update': (change) => {
-      const updated = engine.hypervisors.update(change);
-      engine.inventory.forget(updated.id);
-      engine.events.emit('hypervisors.changed', {});
-      engine.events.emit('inventory.changed', { hypervisorId: updated.id });
-      return updated;
-    },
-    'hypervisor.remove': ({ id }) => {
-      engine.hypervisors.remove(id);
-      engine.inventory.forget(id);
-      engine.events.emit('hypervisors.changed', {});
-      engine.events.emit('inventory.changed', {});
-      return {};
-    },
-    'hypervisor.test': (target) => engine.inventory.test(target),
-    'vm.list': ({ hypervisorId }) => engine.inventory.listVms(hypervisorId),
+    ...hypervisorHandlers(engine),
+    ...backupSetHandlers(engine),
   };
 }

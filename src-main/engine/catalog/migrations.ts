@@ -19,6 +19,59 @@ export const migrations: readonly { version: number; description: string; sql: s
       );
     `,
   },
+  {
+    version: 2,
+    description: 'backup sets, subclients, VM assignments, VM credentials',
+    sql: `
+      CREATE TABLE backup_sets (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        proxy TEXT NOT NULL,
+        auto_discovery INTEGER NOT NULL,
+        auto_add_unmatched INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE backup_set_hypervisors (
+        backup_set_id TEXT NOT NULL REFERENCES backup_sets(id) ON DELETE CASCADE,
+        hypervisor_id TEXT NOT NULL REFERENCES hypervisors(id) ON DELETE RESTRICT,
+        PRIMARY KEY (backup_set_id, hypervisor_id)
+      );
+      CREATE TABLE subclients (
+        id TEXT PRIMARY KEY,
+        backup_set_id TEXT NOT NULL REFERENCES backup_sets(id) ON DELETE CASCADE,
+        name TEXT NOT NULL COLLATE NOCASE,
+        is_default INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        content_json TEXT NOT NULL,
+        settings_json TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (backup_set_id, name)
+      );
+      CREATE TABLE vm_assignments (
+        backup_set_id TEXT NOT NULL REFERENCES backup_sets(id) ON DELETE CASCADE,
+        vm_uuid TEXT NOT NULL,
+        vm_name TEXT NOT NULL,
+        hypervisor_id TEXT NOT NULL,
+        host TEXT NOT NULL,
+        power_state TEXT NOT NULL,
+        subclient_id TEXT REFERENCES subclients(id) ON DELETE SET NULL,
+        reason TEXT NOT NULL,
+        manual INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        PRIMARY KEY (backup_set_id, vm_uuid)
+      );
+      CREATE TABLE vm_credentials (
+        id TEXT PRIMARY KEY,
+        backup_set_id TEXT NOT NULL REFERENCES backup_sets(id) ON DELETE CASCADE,
+        vm_name TEXT NOT NULL,
+        username TEXT NOT NULL,
+        password_secret TEXT NOT NULL,
+        UNIQUE (backup_set_id, vm_name)
+      );
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

@@ -87,7 +87,13 @@ export class HypervisorStore {
   }
 
   remove(id: string): void {
-    this.row(id);
+    const row = this.row(id);
+    const sets = this.db
+      .prepare('SELECT s.name FROM backup_sets s JOIN backup_set_hypervisors t ON t.backup_set_id = s.id WHERE t.hypervisor_id = ?')
+      .all(id) as { name: string }[];
+    if (sets.length > 0) {
+      throw new HyperkeepError('INVALID_INPUT', `"${row.name}" is a target of backup set(s) ${sets.map((s) => `"${s.name}"`).join(', ')}: remove it from them first.`);
+    }
     this.db.prepare('DELETE FROM hypervisors WHERE id = ?').run(id);
   }
 

@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import { SubclientContent } from './rules';
+
+const name = z.string().trim().min(1, 'A name is required').max(100);
+const commandLine = z.string().max(4000);
+
+/** What the backup engine obeys for the VMs of a subclient (patent 000 FIG. 15). */
+export const SubclientSettings = z.object({
+  description: z.string().max(2000).default(''),
+  copyLevel: z.enum(['disk', 'volume', 'file']).default('disk'),
+  /** Disks/VMs read in parallel. */
+  dataReaders: z.number().int().min(1, 'At least one data reader').max(32, 'At most 32 data readers').default(2),
+  /** Keep the hypervisor snapshot/checkpoint after a failed attempt so the next one resumes. */
+  keepSnapshotsOnFailure: z.boolean().default(false),
+  proxy: z.string().max(255).default('local'),
+  filters: z
+    .object({
+      excludeVms: z.array(z.string().min(1).max(255)).max(500).default([]),
+      /** disk targets (vdb) or glob patterns on target or source path (sd*, *.iso) */
+      excludeDisks: z.array(z.string().min(1).max(255)).max(100).default([]),
+      /** for file-level copies: guest paths or globs */
+      excludePaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
+    })
+    .default({ excludeVms: [], excludeDisks: [], excludePaths: [] }),
+  storage: z.object({ repository: z.string().max(255).default('default') }).default({ repository: 'default' }),
+  encryption: z
+    .object({ enabled: z.boolean().default(true), cipher: z.enum(['chacha20-poly1305', 'aes-256-gcm']).default('chacha20-poly1305') })
+    .default({ enabled: true, cipher: 'chacha20-poly1305' }),
+  prePost: z
+    .object({
+      preCommand: commandLine.default(''),
+      postCommand: commandLine.default(''),
+      timeoutSeconds: z.number().int().min(1).max(86_400).default(600),
+      /** run the post command even when the backup failed */
+      postOnFailure: z.boolean().default(true),
+    })
+    .default({ preCommand: '', postCommand: '', timeoutSeconds: 600, postOnFailure: true }),
+  schedule: z
+    .object({
+      enabled: z.boolean().default(false),
+      /** cron expressions (5 or 6 fields) */
+      full: z.string().max(100).default('0 1 * * 0'),
+      incremental: z.string().max(100).default('0 1 * * 1-6'),
+      timezone: z.string().max(100).default('UTC'),
+    })
+    .default({ enabled: false, full: '0 1 * * 0', incremental: '0 1 * * 1-6', timezone: 'UTC' }),
+  retention: z
+    .object({
+      keepLast: z.number().int().min(0).max(10_000).default(7),
+      keepDaily: z.number().int().min(0).max(10_000).default(14),
+      keepWeekly: z.number().int().min(0).max(10_000).default(8),
+      keepMonthly: z.number().int().min(0).max(10_000).default(12),
+      keepYearly: z.number().int().min(0).max(10_000).default(3),
+    })
+    .default({ keepLast: 7, keepDaily: 14, keepWeekly: 8, keepMonthly: 12, keepYearly: 3 }),
+  activity: z
+    .object({ backupEnabled: z.boolean().default(true), restoreEnabled: z.boolean().default(true) })
+    .default({ backupEnabled: true, restoreEnabled: true }),
+});
+export type SubclientSettings = z.infer<typeof SubclientSettings>;
+export type SubclientSettingsInput = z.input<typeof SubclientSettings>;
+
+export const Subclient = z.object({
+  id: z.string(),
+  backupSetId: z.string(),
+  name: z.string(),
+  isDefault: z.boolean(),
+  /** evaluation order: lower first; the default subclient is always last */
+  position: z.number().int(),
+  content: SubclientContent,
+  settings: SubclientSettings,
+  /** next scheduled runs, computed from settings.schedule (ISO times) */
+  nextFull: z.string().optional(),
+  nextIncremental: z.string().optional(),
+  createdAt: z.string(),
+});
+export type Subclient = z.infer<typeof Subclient>;
+
+export const BackupSet = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** registered hypervisors: one VM manager, or one or more standalone hosts (FIG. 3) */
+  hypervisorIds: z.array(z.string()).min(1),
+  proxy: z.string(),
+  autoDiscovery: z.boolean(),
+  /** "Automatically add new VMs that don't qualify for membership in any of the sub-clients" */
+  autoAddUnmatched: z.boolean(),
+  createdAt: z.string(),
+  subclients: z.array(Subclient),
+});
+export type BackupSet = z.infer<typeof BackupSet>;
+
+export const BackupSetInput = z.object({
+  name,
+  hypervisorIds: z.array(z.string().min(1)).min(1, 'Choose at least one hypervisor').max(100),
+  proxy: z.string().max(255).default('local'),
+  autoDiscovery: z.boolean().default(true),
+  autoAddUnmatched: z.boolean().default(true),
+});
+export type BackupSetInput = z.input<typeof BackupSetInput>;
+
+export const BackupSetUpdate = BackupSetInput.partial().extend({ id: z.string().min(1) });
+export type BackupSetUpdate = z.input<typeof BackupSetUpdate>;
+
+export const SubclientInput = z.object({
+  backupSetId: z.string().min(1),
+  name,
+  content: SubclientContent.default({ match: 'any', rules: [], exclusions: [] }),
+  settings: SubclientSettings.default(SubclientSettings.parse({})),
+  /** UUIDs of VMs to assign manually to this subclient */
+  manualVms: z.array(z.string().min(1)).max(10_000).default([]),
+});
+export type SubclientInput = z.input<typeof SubclientInput>;
+
+export const SubclientUpdate = z.object({
+  id: z.string().min(1),
+  name: name.optional(),
+  content: SubclientContent.optional(),
+  settings: SubclientSettings.optional(),
+  /** move in the evaluation order (0 = first) */
+  position: z.number().int().min(0).optional(),
+});
+export type SubclientUpdate = z.input<typeof SubclientUpdate>;
+
+/** One VM of a backup set and where discovery put it (FIG. 5B table: VM host | VM | subclient). */
+export const VmAssignment = z.object({
+  vmUuid: z.string(),
+  vmName: z.string(),
+  hypervisorId: z.string(),
+  hypervisorName: z.string(),
+  host: z.string(),
+  powerState: z.string(),
+  subclientId: z.string().nullable(),
+  subclientName: z.string().nullable(),
+  /** why it is there: "name matches /^web/ (rule 1 of web-servers)", "assigned manually", … */
+  reason: z.string(),
+  manual: z.boolean(),
+  status: z.enum(['new', 'present', 'vanished']),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+});
+export type VmAssignment = z.infer<typeof VmAssignment>;
+
+export const DiscoveryResult = z.object({
+  backupSetId: z.string(),
+  discoveredAt: z.string(),
+  assignments: z.array(VmAssignment),
+  /** targets that could not be asked: their VMs keep their last known state, not "vanished" */
+  errors: z.array(z.object({ hypervisorId: z.string(), hypervisorName: z.string(), message: z.string() })),
+  /** rule problems found while evaluating (e.g. a regex that ran too long) */
+  warnings: z.array(z.string()),
+});
+export type DiscoveryResult = z.infer<typeof DiscoveryResult>;
+
+/** VM credentials (FIG. 6); the password is write-only. */
+export const VmCredential = z.object({
+  id: z.string(),
+  backupSetId: z.string(),
+  vmName: z.string(),
+  username: z.string(),
+  hasPassword: z.boolean(),
+});
+export type VmCredential = z.infer<typeof VmCredential>;
+
+export const VmCredentialInput = z.object({
+  backupSetId: z.string().min(1),
+  vmName: z.string().trim().min(1, 'A VM name is required').max(255),
+  username: z.string().trim().min(1, 'A user name is required').max(255),
+  password: z.string().max(4096),
+});
+export const VmCredentialUpdate = z.object({
+  id: z.string().min(1),
+  vmName: z.string().trim().min(1).max(255).optional(),
+  username: z.string().trim().min(1).max(255).optional(),
+  /** undefined keeps the stored password */
+  password: z.string().max(4096).optional(),
+});
