@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { version } from '../engine/version';
+import { registerBackupSetCommands } from './commands/backupset';
 import { registerHypervisorCommands } from './commands/hypervisor';
 import { registerServeCommand } from './commands/serve';
+import { registerSubclientCommands } from './commands/subclient';
 import { registerVmCommands } from './commands/vm';
 import { makeRunner } from './context';
 
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerHypervisorCommands(program, run);
   registerVmCommands(program, run);
+  registerBackupSetCommands(program, run);
+  registerSubclientCommands(program, run);
   return program;
 }
 
