@@ -6,12 +6,12 @@ export ELECTRON_SKIP_BINARY_DOWNLOAD := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 NPX := npx --no-install
 
-.PHONY: help deps build lint typecheck test test-unit test-integration test-e2e demo lab lab-stop bench clean
+.PHONY: help deps build lint typecheck test test-unit test-integration test-e2e demo lab lab-stop clean
 
 help:
 	@echo "make demo   build, start the lab hypervisors and the console, print what to click"
 	@echo "make test   install, lint, type-check, unit + integration + end-to-end tests"
-	@echo "make lab | lab-stop | build | bench"
+	@echo "make lab | lab-stop | build"
 
 .tmp/debian.stamp: scripts/install-debian-packages.sh
 	@mkdir -p .tmp
@@ -57,8 +57,6 @@ lab-stop: deps
 demo: build
 	./scripts/demo.sh
 
-bench: build
-	npm run bench
 
 clean:
 	-$(NPX) tsx test/harness/lab-cli.ts stop
