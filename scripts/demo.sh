@@ -8,10 +8,11 @@ cli=(node_modules/.bin/node bin/hyperkeep.js)
 export HYPERKEEP_HOME="${HYPERKEEP_HOME:-$PWD/.demo-home}"
 
 npx --no-install tsx test/harness/lab-cli.ts start
-lab_json="${HYPERKEEP_LAB_DIR:-$PWD/.lab}/lab.json"
+lab_hosts=$(npx --no-install tsx test/harness/lab-cli.ts start --json |
+  $node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for (const h of JSON.parse(s).hosts) console.log(h.name+"|"+h.uri)})')
 
 # Register each lab host once (re-running the demo keeps the home).
-for row in $($node -e 'const l=require(process.argv[1]); for (const h of l.hosts) console.log(h.name+"|"+h.uri)' "$lab_json"); do
+for row in $lab_hosts; do
   name="${row%%|*}"; uri="${row#*|}"
   if ! "${cli[@]}" hypervisor list --json | grep -q "\"name\": \"$name\""; then
     "${cli[@]}" hypervisor add --name "$name" --uri "$uri"

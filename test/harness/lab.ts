@@ -1,6 +1,8 @@
 import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HyperkeepError } from '../../shared/errors';
 import { isAlive, pathExists, sleep, virsh } from './exec';
@@ -37,9 +39,29 @@ export type { LabInfo } from './lab-info';
 const MiB = 1024 * 1024;
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** Explicit dir, else $HYPERKEEP_LAB_DIR, else <repo>/.lab. */
+/**
+ * Explicit dir, else $HYPERKEEP_LAB_DIR, else <repo>/.lab — unless the checkout sits where the
+ * lab user cannot reach it (a parent without o+x, e.g. /root) or so deep that the hosts' socket
+ * paths would pass the unix limit; then a short per-checkout folder under /var/tmp.
+ */
 export function resolveLabDir(dir?: string): string {
-  return resolve(dir ?? process.env.HYPERKEEP_LAB_DIR ?? join(REPO_ROOT, '.lab'));
+  const explicit = dir ?? process.env.HYPERKEEP_LAB_DIR;
+  if (explicit) return resolve(explicit);
+  const inRepo = join(REPO_ROOT, '.lab');
+  const longestSocket = join(inRepo, 'lab-host-1', 'run', 'libvirt', 'libvirt-sock');
+  if (longestSocket.length <= 100 && ancestorsTraversable(REPO_ROOT)) return inRepo;
+  return join('/var/tmp', `hyperkeep-lab-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 10)}`);
+}
+
+function ancestorsTraversable(path: string): boolean {
+  for (let current = resolve(path); ; current = dirname(current)) {
+    try {
+      if ((statSync(current).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (dirname(current) === current) return true;
+  }
 }
 
 export interface LabStatus {
