@@ -1,0 +1,157 @@
+import type { FormEvent } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Dialog from '@mui/material/Dialog';
+import DialogActions from '@mui/material/DialogActions';
+import DialogContent from '@mui/material/DialogContent';
+import DialogTitle from '@mui/material/DialogTitle';
+import MenuItem from '@mui/material/MenuItem';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import NetworkCheckIcon from '@mui/icons-material/NetworkCheck';
+import type { Hypervisor, HypervisorType } from '../../../shared/domain/hypervisor';
+import { useStore } from '../../store';
+import { ConnectionTestAlert } from './ConnectionTestAlert';
+import { useHypervisorForm } from './use-hypervisor-form';
+
+const URI_HELP =
+  'libvirt URI, e.g. qemu:///system, qemu+unix:///session?socket=/path/libvirt-sock, qemu+tcp://host/system';
+
+/** Add or edit a hypervisor. Mounted only while open, so each opening starts from fresh values. */
+export function HypervisorDialog() {
+  const dialog = useStore((s) => s.hypervisorDialog);
+  const close = useStore((s) => s.closeHypervisorDialog);
+  const hypervisors = useStore((s) => s.hypervisors);
+  if (dialog === null) return null;
+  const existing =
+    dialog.mode === 'edit' ? hypervisors.find((h) => h.id === dialog.hypervisorId) : undefined;
+  if (dialog.mode === 'edit' && existing === undefined) return null;
+  return <HypervisorForm key={existing?.id ?? 'new'} existing={existing} onClose={close} />;
+}
+
+function HypervisorForm({ existing, onClose }: { existing?: Hypervisor; onClose: () => void }) {
+  const form = useHypervisorForm(existing, onClose);
+  const { values, errors, change } = form;
+  const busy = form.saving || form.test.phase === 'testing';
+  const titleId = 'hypervisor-dialog-title';
+
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!busy) void form.save();
+  };
+
+  return (
+    <Dialog
+      open
+      onClose={() => {
+        if (!form.saving) onClose();
+      }}
+      maxWidth="sm"
+      fullWidth
+      aria-labelledby={titleId}
+    >
+      <Box component="form" noValidate onSubmit={onSubmit}>
+        <DialogTitle id={titleId}>
+          {existing === undefined ? 'Add hypervisor' : `Edit ${existing.name}`}
+        </DialogTitle>
+        <DialogContent>
+          <Stack spacing={2} sx={{ pt: 1 }}>
+            <TextField
+              label="Name"
+              value={values.name}
+              onChange={(e) => change('name', e.target.value)}
+              error={errors.fields.name !== undefined}
+              helperText={
+                errors.fields.name ?? 'How this host appears in Hyperkeep, e.g. lab-host-1'
+              }
+              autoFocus
+              required
+              fullWidth
+            />
+            <TextField
+              select
+              label="Type"
+              value={values.type}
+              onChange={(e) => change('type', e.target.value as HypervisorType)}
+              disabled={existing !== undefined}
+              error={errors.fields.type !== undefined}
+              helperText={
+                errors.fields.type ??
+                (existing !== undefined
+                  ? 'The type of a registered hypervisor cannot change'
+                  : 'VMware vSphere support is coming')
+              }
+              fullWidth
+            >
+              <MenuItem value="libvirt">libvirt (KVM / QEMU)</MenuItem>
+              <MenuItem value="vsphere" disabled>
+                VMware vSphere — coming
+              </MenuItem>
+            </TextField>
+            <TextField
+              label="URI"
+              value={values.uri}
+              onChange={(e) => change('uri', e.target.value)}
+              error={errors.fields.uri !== undefined}
+              helperText={errors.fields.uri ?? URI_HELP}
+              required
+              fullWidth
+              slotProps={{ htmlInput: { spellCheck: false, autoCapitalize: 'off' } }}
+            />
+            <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2}>
+              <TextField
+                label="User"
+                value={values.username}
+                onChange={(e) => change('username', e.target.value)}
+                error={errors.fields.username !== undefined}
+                helperText={errors.fields.username ?? 'Only for SASL or TLS logins; optional'}
+                autoComplete="off"
+                fullWidth
+              />
+              <TextField
+                label="Password"
+                type="password"
+                value={values.password}
+                onChange={(e) => change('password', e.target.value)}
+                error={errors.fields.password !== undefined}
+                helperText={errors.fields.password ?? passwordHelp(existing)}
+                autoComplete="new-password"
+                fullWidth
+              />
+            </Stack>
+          </Stack>
+          <ConnectionTestAlert test={form.test} />
+          {errors.general !== undefined && (
+            <Alert severity="error" sx={{ mt: 2 }}>
+              {errors.general}
+            </Alert>
+          )}
+        </DialogContent>
+        <DialogActions sx={{ px: 3, pb: 2 }}>
+          <Button
+            onClick={() => void form.runTest()}
+            disabled={busy}
+            startIcon={<NetworkCheckIcon />}
+            sx={{ mr: 'auto' }}
+          >
+            Test connection
+          </Button>
+          <Button onClick={onClose} disabled={form.saving}>
+            Cancel
+          </Button>
+          <Button type="submit" variant="contained" disabled={busy}>
+            {form.saving ? 'Saving…' : 'Save'}
+          </Button>
+        </DialogActions>
+      </Box>
+    </Dialog>
+  );
+}
+
+function passwordHelp(existing: Hypervisor | undefined): string {
+  if (existing === undefined) return 'Stored encrypted; optional';
+  return existing.hasPassword
+    ? 'Leave empty to keep the stored password'
+    : 'No password stored; leave empty for none';
+}

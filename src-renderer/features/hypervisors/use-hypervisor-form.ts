@@ -1,0 +1,135 @@
+import { useState } from 'react';
+import type { RequestOf } from '../../../shared/contract';
+import {
+  HypervisorInput,
+  HypervisorUpdate,
+  type ConnectionTestResult,
+  type Hypervisor,
+  type HypervisorType,
+} from '../../../shared/domain/hypervisor';
+import { describeError } from '../../api/api-error';
+import { useStore } from '../../store';
+import { formErrorsFrom, formErrorsFromZod, type FormErrors } from './form-errors';
+
+export interface FormValues {
+  name: string;
+  type: HypervisorType;
+  uri: string;
+  username: string;
+  password: string;
+}
+
+export type TestState =
+  | { phase: 'idle' }
+  | { phase: 'testing'; uri: string }
+  | { phase: 'done'; result: ConnectionTestResult }
+  | { phase: 'failed'; message: string };
+
+const EMPTY_ERRORS: FormErrors = { fields: {} };
+
+function initialValues(existing: Hypervisor | undefined): FormValues {
+  return {
+    name: existing?.name ?? '',
+    type: existing?.type ?? 'libvirt',
+    uri: existing?.uri ?? '',
+    username: existing?.username ?? '',
+    password: '',
+  };
+}
+
+/** What the typed values ask the engine to test; an empty password never overrides a stored one. */
+function testRequest(values: FormValues, existing: Hypervisor | undefined) {
+  const unchanged =
+    existing !== undefined &&
+    values.uri.trim() === existing.uri &&
+    values.username.trim() === (existing.username ?? '') &&
+    values.password === '';
+  // Testing by id lets the engine use the stored password, which the console never sees.
+  if (unchanged) return { id: existing.id };
+  return HypervisorInput.safeParse({
+    // The name plays no part in connecting; the engine's schema still wants one.
+    name: values.name.trim() || 'connection test',
+    type: values.type,
+    uri: values.uri,
+    username: values.username.trim() || undefined,
+    password: values.password === '' ? undefined : values.password,
+  });
+}
+
+/** State and actions of the Add/Edit hypervisor dialog, apart from its layout. */
+export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () => void) {
+  const addHypervisor = useStore((s) => s.addHypervisor);
+  const updateHypervisor = useStore((s) => s.updateHypervisor);
+  const testHypervisor = useStore((s) => s.testHypervisor);
+  const [values, setValues] = useState<FormValues>(() => initialValues(existing));
+  const [errors, setErrors] = useState<FormErrors>(EMPTY_ERRORS);
+  const [saving, setSaving] = useState(false);
+  const [test, setTest] = useState<TestState>({ phase: 'idle' });
+
+  function change<K extends keyof FormValues>(field: K, value: FormValues[K]) {
+    setValues((v) => ({ ...v, [field]: value }));
+    // An edited field's error is about the old value; connection results may be too.
+    setErrors((e) => ({ general: e.general, fields: { ...e.fields, [field]: undefined } }));
+    if (field === 'uri' || field === 'username' || field === 'password') setTest({ phase: 'idle' });
+  }
+
+  async function runTest() {
+    const request = testRequest(values, existing);
+    let parsed: RequestOf<'hypervisor.test'>;
+    if ('success' in request) {
+      if (!request.success) {
+        setErrors(formErrorsFromZod(request.error));
+        return;
+      }
+      parsed = request.data;
+    } else {
+      parsed = request;
+    }
+    setErrors(EMPTY_ERRORS);
+    setTest({ phase: 'testing', uri: values.uri.trim() });
+    try {
+      setTest({ phase: 'done', result: await testHypervisor(parsed) });
+    } catch (err) {
+      const formErrors = formErrorsFrom(err);
+      setTest({ phase: 'failed', message: describeError(err) });
+      setErrors({ fields: formErrors.fields });
+    }
+  }
+
+  async function save() {
+    const parsed =
+      existing === undefined
+        ? HypervisorInput.safeParse({
+            name: values.name,
+            type: values.type,
+            uri: values.uri,
+            username: values.username.trim() || undefined,
+            password: values.password === '' ? undefined : values.password,
+          })
+        : HypervisorUpdate.safeParse({
+            id: existing.id,
+            name: values.name,
+            uri: values.uri,
+            // '' clears a user name that was set; an empty password keeps the stored one.
+            username: values.username.trim(),
+            password: values.password === '' ? undefined : values.password,
+          });
+    if (!parsed.success) {
+      setErrors(formErrorsFromZod(parsed.error));
+      return;
+    }
+    setSaving(true);
+    setErrors(EMPTY_ERRORS);
+    try {
+      if (existing === undefined) await addHypervisor(parsed.data as HypervisorInput);
+      else await updateHypervisor(parsed.data as HypervisorUpdate);
+      onSaved();
+    } catch (err) {
+      setErrors(formErrorsFrom(err));
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  return { values, change, errors, saving, test, runTest, save };
+}

@@ -1,0 +1,156 @@
+import { useMemo } from 'react';
+import Alert from '@mui/material/Alert';
+import AlertTitle from '@mui/material/AlertTitle';
+import Button from '@mui/material/Button';
+import InputAdornment from '@mui/material/InputAdornment';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import AddIcon from '@mui/icons-material/Add';
+import RefreshIcon from '@mui/icons-material/Refresh';
+import SearchIcon from '@mui/icons-material/Search';
+import { DataGrid } from '@mui/x-data-grid';
+import { describeError } from '../../api/api-error';
+import { formatCount } from '../../lib/format';
+import { PageHeader } from '../../shell/PageHeader';
+import { useStore } from '../../store';
+import { vmRowId } from '../../store/vms-slice';
+import { VM_COLUMNS } from './vm-columns';
+import { filterVms } from './vm-text';
+import { VmDetailsDrawer } from './VmDetailsDrawer';
+
+export function VmsPage() {
+  const vms = useStore((s) => s.vms);
+  const vmErrors = useStore((s) => s.vmErrors);
+  const status = useStore((s) => s.vmsStatus);
+  const error = useStore((s) => s.vmsError);
+  const refreshedAt = useStore((s) => s.vmsRefreshedAt);
+  const filter = useStore((s) => s.vmFilter);
+  const setFilter = useStore((s) => s.setVmFilter);
+  const refreshVms = useStore((s) => s.refreshVms);
+  const selectVm = useStore((s) => s.selectVm);
+  const hypervisorCount = useStore((s) => s.hypervisors.length);
+  const hypervisorsStatus = useStore((s) => s.hypervisorsStatus);
+  const openDialog = useStore((s) => s.openHypervisorDialog);
+  const rows = useMemo(() => filterVms(vms, filter), [vms, filter]);
+  const noHypervisors = hypervisorsStatus === 'ready' && hypervisorCount === 0;
+
+  return (
+    <>
+      <PageHeader
+        title="Virtual machines"
+        subtitle="Discovered live from every registered hypervisor. Click a machine for its disks, network interfaces and metadata."
+        actions={
+          <Button
+            startIcon={<RefreshIcon />}
+            onClick={() => void refreshVms()}
+            disabled={status === 'loading'}
+          >
+            Refresh
+          </Button>
+        }
+      />
+      {error !== null && (
+        <Alert severity="error" sx={{ mb: 2 }}>
+          {refreshedAt === null || vms.length === 0
+            ? 'Could not list the virtual machines: '
+            : `Could not refresh the virtual machines (the list below is from ${new Date(refreshedAt).toLocaleTimeString()}): `}
+          {describeError(error)}
+        </Alert>
+      )}
+      {vmErrors.length > 0 && (
+        <Alert severity="warning" sx={{ mb: 2 }}>
+          <AlertTitle>
+            The list is incomplete: {formatCount(vmErrors.length, 'hypervisor')} did not answer
+          </AlertTitle>
+          {vmErrors.map((e) => (
+            <div key={e.hypervisorId}>
+              <strong>{e.hypervisorName}:</strong> {e.error.message}
+            </div>
+          ))}
+        </Alert>
+      )}
+      {noHypervisors ? (
+        <EmptyInventory onAdd={() => openDialog({ mode: 'add' })} />
+      ) : (
+        <Paper variant="outlined" sx={{ p: 2 }}>
+          <Stack direction="row" spacing={2} sx={{ mb: 2, alignItems: 'center' }}>
+            <TextField
+              label="Filter virtual machines"
+              placeholder="name, host, state, OS, disk…"
+              size="small"
+              value={filter}
+              onChange={(e) => setFilter(e.target.value)}
+              sx={{ width: 360 }}
+              slotProps={{
+                input: {
+                  startAdornment: (
+                    <InputAdornment position="start">
+                      <SearchIcon fontSize="small" />
+                    </InputAdornment>
+                  ),
+                },
+                htmlInput: { type: 'search' },
+              }}
+            />
+            <Typography variant="body2" color="text.secondary">
+              {filter.trim() === ''
+                ? formatCount(vms.length, 'virtual machine')
+                : `${rows.length} of ${formatCount(vms.length, 'virtual machine')}`}
+            </Typography>
+          </Stack>
+          <DataGrid
+            aria-label="Virtual machines"
+            rows={rows}
+            columns={VM_COLUMNS}
+            getRowId={vmRowId}
+            loading={status === 'loading' || status === 'idle'}
+            onRowClick={({ row }) => selectVm(vmRowId(row))}
+            onCellKeyDown={({ row }, event) => {
+              if (event.key === 'Enter') selectVm(vmRowId(row));
+            }}
+            disableRowSelectionOnClick
+            disableColumnMenu={false}
+            rowHeight={56}
+            autoHeight
+            initialState={{
+              sorting: { sortModel: [{ field: 'name', sort: 'asc' }] },
+              pagination: { paginationModel: { pageSize: 25 } },
+            }}
+            pageSizeOptions={[25, 50, 100]}
+            slotProps={{
+              loadingOverlay: { variant: 'linear-progress', noRowsVariant: 'skeleton' },
+            }}
+            localeText={{ noRowsLabel: noRowsLabel(error !== null, vms.length, filter) }}
+            sx={{ border: 0, '& .MuiDataGrid-row': { cursor: 'pointer' } }}
+          />
+        </Paper>
+      )}
+      <VmDetailsDrawer />
+    </>
+  );
+}
+
+function noRowsLabel(failed: boolean, total: number, filter: string): string {
+  if (failed && total === 0) return 'Not available while the engine cannot be reached';
+  if (total > 0) return `No virtual machine matches “${filter.trim()}”`;
+  return 'No virtual machines on the registered hypervisors';
+}
+
+function EmptyInventory({ onAdd }: { onAdd(): void }) {
+  return (
+    <Paper variant="outlined" sx={{ p: 5, textAlign: 'center' }}>
+      <Typography variant="h6" component="h2" gutterBottom>
+        No hypervisor registered yet
+      </Typography>
+      <Typography color="text.secondary" sx={{ mb: 3, maxWidth: 520, mx: 'auto' }}>
+        Hyperkeep discovers virtual machines by asking your hypervisors. Add a libvirt host (local
+        or remote) and its machines appear here, with their disks and configuration.
+      </Typography>
+      <Button variant="contained" startIcon={<AddIcon />} onClick={onAdd}>
+        Add hypervisor
+      </Button>
+    </Paper>
+  );
+}

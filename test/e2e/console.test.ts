@@ -1,0 +1,144 @@
+import { hostname } from 'node:os';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startServe, type RunningServe } from '../harness/serve';
+
+/**
+ * The console as an administrator uses it: the real `hyperkeep serve` (built bundle, fresh data
+ * home), Debian's Chromium, and the lab's libvirt hosts. Everything goes through the UI.
+ */
+const lab = inject('lab');
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const UNREACHABLE_URI = 'qemu+unix:///session?socket=/nonexistent/sock';
+
+let serve: RunningServe;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  serve = await startServe();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(30_000);
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+async function openPage(label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+  await page.getByRole('heading', { level: 1, name: label }).waitFor();
+}
+
+describe('console', () => {
+  it('opens with the login URL, trades the token for a session and shows the shell', async () => {
+    await page.goto(`${serve.url}#/dashboard`);
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    // The token leaves the address bar; the hash route survives the redirect.
+    expect(page.url()).toBe(`${serve.baseUrl}/#/dashboard`);
+    await page.getByText('Start by registering a hypervisor').waitFor();
+    await openPage('Settings');
+    await page.getByRole('cell', { name: serve.home }).waitFor();
+  });
+
+  it('adds the lab hypervisor through the dialog after a successful connection test', async () => {
+    const host = lab.hosts.find((h) => h.name === 'lab-host-1')!;
+    await openPage('Hypervisors');
+    await page.getByRole('button', { name: 'Add hypervisor' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add hypervisor' });
+    await dialog.getByLabel('Name').fill(host.name);
+    await dialog.getByLabel('URI').fill(host.uri);
+    await dialog.getByRole('button', { name: 'Test connection' }).click();
+
+    const success = dialog.getByRole('alert').filter({ hasText: 'Connected to' });
+    await success.waitFor();
+    const text = (await success.textContent()) ?? '';
+    expect(text).toContain(`Connected to ${hostname()}`);
+    const vmCount = lab.vms.filter((vm) => vm.host === host.name).length;
+    expect(text).toContain(`${vmCount} virtual machines`);
+
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const row = page.getByRole('row', { name: new RegExp(host.name) });
+    await row.getByText(`${vmCount} VMs`).waitFor();
+    expect(await row.textContent()).toContain(host.uri);
+  });
+
+  it("lists the lab host's virtual machines with their state and disks", async () => {
+    await openPage('Virtual machines');
+    const grid = page.getByRole('grid', { name: 'Virtual machines' });
+    for (const vm of lab.vms.filter((v) => v.host === 'lab-host-1')) {
+      const row = grid.getByRole('row', { name: new RegExp(`\\b${vm.name}\\b`) });
+      await row.waitFor();
+      const text = (await row.textContent()) ?? '';
+      expect(text).toContain(vm.running ? 'Running' : 'Shut off');
+      expect(text).toContain(`${vm.disks.length} · ${vm.disks.map((d) => d.target).join(', ')}`);
+    }
+    const db = lab.vms.find((v) => v.name === 'lab-db-01')!;
+    expect(db.disks.map((d) => d.target)).toEqual(['vda', 'vdb']);
+
+    // The filter narrows the table; a row opens the details with every disk's source.
+    await page.getByLabel('Filter virtual machines').fill('lab-db');
+    await grid.getByRole('row', { name: /lab-web-01/ }).waitFor({ state: 'detached' });
+    await grid.getByRole('row', { name: /lab-db-01/ }).click();
+    const details = page.getByRole('region', { name: 'Details of lab-db-01' });
+    for (const disk of db.disks) await details.getByText(disk.path).waitFor();
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached' });
+    await page.getByLabel('Filter virtual machines').fill('');
+  });
+
+  it('shows why an unreachable hypervisor does not answer, in the dialog and in the inventory', async () => {
+    await openPage('Hypervisors');
+    await page.getByRole('button', { name: 'Add hypervisor' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add hypervisor' });
+    await dialog.getByLabel('Name').fill('lab-host-gone');
+    await dialog.getByLabel('URI').fill(UNREACHABLE_URI);
+    await dialog.getByRole('button', { name: 'Test connection' }).click();
+    const failure = dialog.getByRole('alert').filter({ hasText: 'Connection failed' });
+    await failure.waitFor();
+    expect(await failure.textContent()).toContain('/nonexistent/sock');
+
+    // Enter saves (registering a host that is down is allowed: it may come back).
+    await dialog.getByLabel('URI').press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+    await openPage('Virtual machines');
+    const warning = page.getByRole('alert').filter({ hasText: 'The list is incomplete' });
+    await warning.waitFor();
+    expect(await warning.textContent()).toMatch(/lab-host-gone:.*\/nonexistent\/sock/);
+    // The reachable host's machines are still listed.
+    await page.getByRole('row', { name: /lab-web-01/ }).waitFor();
+
+    // Removing it asks first, then the inventory is complete again.
+    await openPage('Hypervisors');
+    await page.getByRole('button', { name: 'Remove lab-host-gone' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Remove lab-host-gone?' });
+    await confirm.getByRole('button', { name: 'Remove' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await page.getByRole('row', { name: /lab-host-gone/ }).waitFor({ state: 'detached' });
+    await openPage('Virtual machines');
+    await page.getByRole('row', { name: /lab-web-01/ }).waitFor();
+    expect(await page.getByText('The list is incomplete').count()).toBe(0);
+  });
+
+  it('raised no uncaught error and logged no error in the browser', () => {
+    expect(pageErrors).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+});
