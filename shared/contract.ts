@@ -13,6 +13,7 @@ import {
   VmCredentialInput,
   VmCredentialUpdate,
 } from './domain/backup-set';
+import { Job, RepositoryInfo, RestorePoint } from './domain/jobs';
 import { SubclientContent } from './domain/rules';
 import { ErrorData, type Result } from './errors';
 
@@ -93,6 +94,39 @@ export const contract = {
   'credential.add': { request: VmCredentialInput.strict(), response: VmCredential },
   'credential.update': { request: VmCredentialUpdate.strict(), response: VmCredential },
   'credential.remove': { request: byId, response: empty },
+  /** Create a repository (the passphrase is write-only: kept encrypted for unattended backups). */
+  'repo.init': {
+    request: z.object({ name: z.string().trim().min(1).max(100).default('default'), location: z.string().min(1).max(4096), encrypt: z.boolean().default(true), passphrase: z.string().max(4096).optional() }).strict(),
+    response: RepositoryInfo,
+  },
+  /** Attach an existing repository (a new console after the old one was lost): its points come back. */
+  'repo.attach': {
+    request: z.object({ name: z.string().trim().min(1).max(100).default('default'), location: z.string().min(1).max(4096), passphrase: z.string().max(4096).optional() }).strict(),
+    response: RepositoryInfo,
+  },
+  'repo.list': { request: empty, response: z.array(RepositoryInfo) },
+  'repo.info': { request: z.object({ name: z.string().default('default') }).strict(), response: RepositoryInfo },
+  'repo.verify': { request: z.object({ name: z.string().default('default'), readData: z.boolean().default(false) }).strict(), response: Job },
+  'repo.prune': { request: z.object({ name: z.string().default('default'), dryRun: z.boolean().default(false) }).strict(), response: Job },
+  /** "Back up now" on a subclient or on one VM. */
+  'backup.start': {
+    request: z.union([
+      z.object({ backupSetId: z.string().min(1), subclientId: z.string().min(1), full: z.boolean().default(false) }).strict(),
+      z.object({ vm: z.string().min(1), full: z.boolean().default(false) }).strict(),
+    ]),
+    response: Job,
+  },
+  'job.list': { request: z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict(), response: z.array(Job) },
+  'job.get': { request: byId, response: Job },
+  'job.cancel': { request: byId, response: Job },
+  'job.log': { request: byId, response: z.object({ text: z.string() }) },
+  /** Restore points, newest first; `vm` is a name or UUID. */
+  'points.list': { request: z.object({ vm: z.string().optional() }).strict(), response: z.array(RestorePoint) },
+  /** A virtual disk of a restore point as a raw image file on the console's host. */
+  'restore.disk': {
+    request: z.object({ vm: z.string().min(1), pointId: z.string().min(1), disk: z.string().min(1), dest: z.string().min(1).max(4096), overwrite: z.boolean().default(false) }).strict(),
+    response: Job,
+  },
 } as const;
 
 export type Contract = typeof contract;
@@ -113,6 +147,11 @@ export const events = {
   'inventory.changed': z.object({ hypervisorId: z.string().optional() }),
   'hypervisors.changed': z.object({}),
   'backupSets.changed': z.object({ backupSetId: z.string().optional() }),
+  /** a job started, ended or changed state */
+  'job.changed': z.object({ job: Job }),
+  /** live progress of a running job (a few times a second at most) */
+  'job.progress': z.object({ job: Job }),
+  'points.changed': z.object({ vmUuid: z.string().optional() }),
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;

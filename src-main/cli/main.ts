@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { version } from '../engine/version';
+import { registerBackupCommands } from './commands/backup';
 import { registerBackupSetCommands } from './commands/backupset';
 import { registerHypervisorCommands } from './commands/hypervisor';
+import { registerRepoCommands } from './commands/repo';
 import { registerServeCommand } from './commands/serve';
 import { registerSubclientCommands } from './commands/subclient';
 import { registerVmCommands } from './commands/vm';
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   registerVmCommands(program, run);
   registerBackupSetCommands(program, run);
   registerSubclientCommands(program, run);
+  registerRepoCommands(program, run);
+  registerBackupCommands(program, run);
   return program;
 }
 

@@ -1,13 +1,14 @@
-import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import type { EventName, EventPayload } from '../../shared/contract';
 import { BackupSetStore } from './backup-sets/backup-set-store';
 import { CredentialStore } from './backup-sets/credential-store';
 import { Discovery } from './backup-sets/discovery';
+import { EngineEvents } from './engine-events';
 import { openCatalog, schemaVersion, type CatalogDb } from './catalog/catalog';
 import { acquireHomeLock } from './home';
 import { HypervisorStore } from './hypervisors/hypervisor-store';
 import { Inventory } from './hypervisors/inventory';
+import { JobController } from './jobs/job-controller';
+import { RepositoryRegistry } from './repositories/repository-registry';
 import { KeyFileSecretBox } from './secrets/key-file-secret-box';
 import type { SecretBox } from './secrets/secret-box';
 import { version } from './version';
@@ -21,19 +22,6 @@ export interface EngineOptions {
   secretBox?: SecretBox;
 }
 
-/** Typed event bus: what the consoles (IPC or WebSocket) are told about. */
-export class EngineEvents {
-  private readonly emitter = new EventEmitter();
-  emit<E extends EventName>(event: E, payload: EventPayload<E>): void {
-    this.emitter.emit('event', event, payload);
-  }
-  /** Every event, for transports that forward them all. Returns an unsubscribe function. */
-  onAny(listener: (event: EventName, payload: unknown) => void): () => void {
-    this.emitter.on('event', listener);
-    return () => this.emitter.off('event', listener);
-  }
-}
-
 /** The headless engine: one per data home, shared by the Electron app, `serve` and the CLI. */
 export class Engine {
   readonly events = new EngineEvents();
@@ -42,6 +30,8 @@ export class Engine {
   readonly backupSets: BackupSetStore;
   readonly discovery: Discovery;
   readonly credentials: CredentialStore;
+  readonly repositories: RepositoryRegistry;
+  readonly jobs: JobController;
 
   private constructor(
     readonly home: string,
@@ -55,6 +45,8 @@ export class Engine {
     this.backupSets = new BackupSetStore(db);
     this.discovery = new Discovery(db, this.backupSets, this.hypervisors, this.inventory);
     this.credentials = new CredentialStore(db, secretBox);
+    this.repositories = new RepositoryRegistry(db, secretBox);
+    this.jobs = new JobController(db, this.events, home);
   }
 
   static open(options: EngineOptions): Engine {
@@ -80,6 +72,8 @@ export class Engine {
   }
 
   async close(): Promise<void> {
+    await this.jobs.close();
+    await this.repositories.close();
     await this.inventory.close();
     this.db.close();
     this.releaseLock();

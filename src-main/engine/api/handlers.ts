@@ -2,6 +2,7 @@ import type { Channel, ParsedRequestOf, ResponseOf } from '../../../shared/contr
 import type { Engine } from '../engine';
 import { backupSetHandlers } from './backup-set-handlers';
 import { hypervisorHandlers } from './hypervisor-handlers';
+import { jobHandlers } from './job-handlers';
 
 export type Handler<C extends Channel> = (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>> | ResponseOf<C>;
 export type Handlers = { [C in Channel]: Handler<C> };
@@ -13,5 +14,6 @@ export function createHandlers(engine: Engine): Handlers {
     'app.info': () => engine.info(),
     ...hypervisorHandlers(engine),
     ...backupSetHandlers(engine),
+    ...jobHandlers(engine),
   };
 }

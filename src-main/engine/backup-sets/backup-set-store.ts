@@ -175,6 +175,14 @@ export class BackupSetStore {
     return toSubclient(row);
   }
 
+  /** The settings of the subclient a VM is assigned to in any backup set (the first one found). */
+  settingsOfVm(vmUuid: string): SubclientSettings | undefined {
+    const row = this.db
+      .prepare('SELECT s.settings_json FROM vm_assignments a JOIN subclients s ON s.id = a.subclient_id WHERE a.vm_uuid = ? ORDER BY a.last_seen DESC LIMIT 1')
+      .get(vmUuid) as { settings_json: string } | undefined;
+    return row ? SubclientSettings.parse(JSON.parse(row.settings_json)) : undefined;
+  }
+
   private assemble(row: SetRow): BackupSet {
     const hypervisorIds = (this.db.prepare('SELECT hypervisor_id FROM backup_set_hypervisors WHERE backup_set_id = ? ORDER BY rowid').all(row.id) as { hypervisor_id: string }[]).map(
       (r) => r.hypervisor_id,

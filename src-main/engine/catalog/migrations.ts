@@ -72,6 +72,43 @@ export const migrations: readonly { version: number; description: string; sql: s
       );
     `,
   },
+  {
+    version: 3,
+    description: 'repositories, jobs and the restore point cache',
+    sql: `
+      CREATE TABLE repositories (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        kind TEXT NOT NULL,
+        location TEXT NOT NULL,
+        repository_id TEXT NOT NULL,
+        encrypted INTEGER NOT NULL,
+        passphrase_secret TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        snapshot_json TEXT NOT NULL
+      );
+      CREATE INDEX jobs_by_time ON jobs (created_at);
+      -- A cache of the repositories' manifests: rebuilt from them when a repository is attached.
+      CREATE TABLE restore_points (
+        id TEXT NOT NULL,
+        repository TEXT NOT NULL,
+        vm_uuid TEXT NOT NULL,
+        vm_name TEXT NOT NULL,
+        time TEXT NOT NULL,
+        point_json TEXT NOT NULL,
+        PRIMARY KEY (repository, id)
+      );
+      CREATE INDEX restore_points_by_vm ON restore_points (vm_uuid, time);
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

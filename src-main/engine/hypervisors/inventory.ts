@@ -40,6 +40,13 @@ export class Inventory {
     return connector;
   }
 
+  /** The live, connected connector of a registered hypervisor (shared with the inventory). */
+  async connector(hypervisorId: string): Promise<HypervisorConnector> {
+    const connector = this.connectorFor(this.store.get(hypervisorId));
+    await connector.connect();
+    return connector;
+  }
+
   /** Drops the cached connection, e.g. after the hypervisor was edited or removed. */
   forget(id: string): void {
     const cached = this.connectors.get(id);

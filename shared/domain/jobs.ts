@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { ErrorData } from '../errors';
+
+export const JobKind = z.enum(['backup', 'restore', 'verify', 'prune']);
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+/** One row of a job: a VM of a backup, a disk of a restore. */
+export const JobTask = z.object({
+  key: z.string(),
+  label: z.string(),
+  status: JobStatus,
+  phase: z.string(),
+  bytesDone: z.number().nonnegative(),
+  bytesTotal: z.number().nonnegative(),
+  /** bytes per second, smoothed */
+  rate: z.number().nonnegative(),
+  /** seconds left, when it can be estimated */
+  etaSeconds: z.number().nonnegative().optional(),
+  message: z.string().optional(),
+});
+export type JobTask = z.infer<typeof JobTask>;
+
+export const Job = z.object({
+  id: z.string(),
+  kind: JobKind,
+  title: z.string(),
+  status: JobStatus,
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  phase: z.string(),
+  bytesDone: z.number().nonnegative(),
+  bytesTotal: z.number().nonnegative(),
+  rate: z.number().nonnegative(),
+  etaSeconds: z.number().nonnegative().optional(),
+  tasks: z.array(JobTask),
+  warnings: z.array(z.string()),
+  error: ErrorData.optional(),
+  /** what the job produced: restore point ids, a verify report… */
+  result: z.record(z.string(), z.unknown()).optional(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const RestorePoint = z.object({
+  id: z.string(),
+  repository: z.string(),
+  vmUuid: z.string(),
+  vmName: z.string(),
+  /** ISO 8601: the moment the point represents */
+  time: z.string(),
+  type: z.enum(['full', 'incremental']),
+  consistency: z.string(),
+  /** sum of the disks' sizes */
+  logicalBytes: z.number().nonnegative(),
+  /** bytes new to the repository with this point (after dedup and compression) */
+  storedBytes: z.number().nonnegative(),
+  disks: z.array(z.object({ name: z.string(), sizeBytes: z.number(), dataBytes: z.number() })),
+  jobId: z.string().optional(),
+  fallbackReason: z.string().optional(),
+});
+export type RestorePoint = z.infer<typeof RestorePoint>;
+
+export const RepositoryInfo = z.object({
+  name: z.string(),
+  location: z.string(),
+  repositoryId: z.string(),
+  encrypted: z.boolean(),
+  points: z.number().int(),
+  provisionedBytes: z.number(),
+  logicalBytes: z.number(),
+  uniqueBytes: z.number(),
+  storedBytes: z.number(),
+  dedupRatio: z.number(),
+  compressionRatio: z.number(),
+});
+export type RepositoryInfo = z.infer<typeof RepositoryInfo>;

@@ -1,0 +1,43 @@
+import type { Engine } from '../engine';
+import { backupSingleVm, backupSubclient } from '../jobs/backup-job';
+import { startPruneJob, startVerifyJob } from '../jobs/maintenance-jobs';
+import { startRestoreDiskJob } from '../jobs/restore-disk-job';
+import type { HandlerGroup } from './handlers';
+
+type JobChannel =
+  | 'repo.init'
+  | 'repo.attach'
+  | 'repo.list'
+  | 'repo.info'
+  | 'repo.verify'
+  | 'repo.prune'
+  | 'backup.start'
+  | 'job.list'
+  | 'job.get'
+  | 'job.cancel'
+  | 'job.log'
+  | 'points.list'
+  | 'restore.disk';
+
+export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
+  const { repositories, jobs } = engine;
+  return {
+    'repo.init': (input) => repositories.init(input),
+    'repo.attach': async (input) => {
+      const info = await repositories.attach(input);
+      engine.events.emit('points.changed', {});
+      return info;
+    },
+    'repo.list': () => Promise.all(repositories.list().map((name) => repositories.info(name))),
+    'repo.info': ({ name }) => repositories.info(name),
+    'repo.verify': ({ name, readData }) => startVerifyJob(engine, name, readData),
+    'repo.prune': ({ name, dryRun }) => startPruneJob(engine, name, dryRun),
+    'backup.start': (request) => ('vm' in request ? backupSingleVm(engine, request.vm, request.full) : backupSubclient(engine, request.backupSetId, request.subclientId, request.full)),
+    'job.list': ({ limit }) => jobs.list(limit),
+    'job.get': ({ id }) => jobs.get(id),
+    'job.cancel': ({ id }) => jobs.cancel(id),
+    'job.log': ({ id }) => ({ text: jobs.log(id) }),
+    'points.list': ({ vm }) => repositories.points(vm),
+    'restore.disk': (request) => startRestoreDiskJob(engine, request),
+  };
+}

@@ -1,0 +1,105 @@
+import type { SubclientSettings } from '../../../shared/domain/backup-set';
+import { SubclientSettings as SettingsSchema } from '../../../shared/domain/backup-set';
+import type { Job } from '../../../shared/domain/jobs';
+import type { VirtualMachine } from '../../../shared/domain/vm';
+import { HyperkeepError, toErrorData } from '../../../shared/errors';
+import { backupVm } from '../backup/backup-vm';
+import { LibvirtConnector } from '../connectors/libvirt/libvirt-connector';
+import type { Engine } from '../engine';
+import type { JobContext } from './job-controller';
+
+export interface BackupTarget {
+  vm: VirtualMachine;
+  settings: SubclientSettings;
+}
+
+/** Runs `work` over `items` with at most `limit` at once. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+/** One VM into the repository: a task row with live progress, a restore point in the catalog. */
+async function backupOne(engine: Engine, ctx: JobContext, target: BackupTarget, forceFull: boolean): Promise<string | undefined> {
+  const { vm, settings } = target;
+  const task = ctx.task(vm.uuid, vm.name);
+  try {
+    const connector = await engine.inventory.connector(vm.hypervisorId);
+    if (!(connector instanceof LibvirtConnector)) throw new HyperkeepError('INVALID_INPUT', `Backups of ${connector.type} VMs are not supported yet.`);
+    const repositoryName = settings.storage.repository;
+    const repository = await engine.repositories.get(repositoryName);
+    const parent = engine.repositories.points(vm.uuid).find((p) => p.repository.toLowerCase() === repositoryName.toLowerCase());
+    const result = await backupVm({
+      connector,
+      vmUuid: vm.uuid,
+      repository,
+      ...(parent ? { parentPointId: parent.id } : {}),
+      forceFull,
+      settings: {
+        keepSnapshotsOnFailure: settings.keepSnapshotsOnFailure,
+        dataReaders: settings.dataReaders,
+        excludeDisks: settings.filters.excludeDisks,
+        preCommand: settings.prePost.preCommand,
+        postCommand: settings.prePost.postCommand,
+        timeoutSeconds: settings.prePost.timeoutSeconds,
+      },
+      signal: ctx.signal,
+      onProgress: (p) => task.progress({ phase: p.disk ? `${p.phase} ${p.disk}` : p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }),
+      log: (line) => ctx.log(`${vm.name}: ${line}`),
+    });
+    const manifest = await repository.getPoint(result.pointId);
+    engine.repositories.recordPoint(repositoryName, manifest);
+    engine.events.emit('points.changed', { vmUuid: vm.uuid });
+    if (result.fallbackReason) ctx.warn(`${vm.name}: ${result.fallbackReason}`);
+    task.finish('succeeded', `${result.type} point ${result.pointId} (${result.consistency})`);
+    return result.pointId;
+  } catch (err) {
+    task.finish(ctx.signal.aborted ? 'cancelled' : 'failed', toErrorData(err).message);
+    return undefined;
+  }
+}
+
+/** Starts a backup job over the given VMs; data readers bound how many run at once. */
+export function startBackupJob(engine: Engine, title: string, targets: BackupTarget[], forceFull: boolean): Job {
+  return engine.jobs.start('backup', title, async (ctx) => {
+    if (targets.length === 0) throw new HyperkeepError('NOT_FOUND', 'No VMs to back up: the subclient has no VMs (run Discover, or check its rules).');
+    const points: string[] = [];
+    ctx.phase('backing up');
+    const readers = Math.max(...targets.map((t) => t.settings.dataReaders));
+    await inParallel(targets, readers, async (target) => {
+      if (ctx.signal.aborted) return;
+      const point = await backupOne(engine, ctx, target, forceFull);
+      if (point) points.push(point);
+    });
+    return { points };
+  });
+}
+
+/** `backup --subclient`: discovery first (FIG. 3: VMs come and go), then every member VM. */
+export async function backupSubclient(engine: Engine, backupSetId: string, subclientId: string, forceFull: boolean): Promise<Job> {
+  const set = engine.backupSets.get(backupSetId);
+  const subclient = set.subclients.find((s) => s.id === subclientId);
+  if (!subclient) throw new HyperkeepError('NOT_FOUND', 'No such subclient in this backup set.');
+  if (!subclient.settings.activity.backupEnabled) {
+    throw new HyperkeepError('INVALID_INPUT', `Backups of subclient "${subclient.name}" are disabled (Activity control).`);
+  }
+  const discovered = await engine.discovery.run(backupSetId);
+  const members = new Set(discovered.assignments.filter((a) => a.subclientId === subclientId && a.status !== 'vanished').map((a) => a.vmUuid));
+  const { vms } = await engine.inventory.listVms();
+  const targets = vms.filter((vm) => members.has(vm.uuid)).map((vm) => ({ vm, settings: subclient.settings }));
+  return startBackupJob(engine, `Backup of ${set.name} / ${subclient.name}`, targets, forceFull);
+}
+
+/** `backup --vm`: one VM, with the settings of the subclient it belongs to, if any. */
+export async function backupSingleVm(engine: Engine, vmNameOrUuid: string, forceFull: boolean): Promise<Job> {
+  const { vms } = await engine.inventory.listVms();
+  const matches = vms.filter((v) => v.uuid === vmNameOrUuid || v.name === vmNameOrUuid);
+  if (matches.length === 0) throw new HyperkeepError('NOT_FOUND', `No VM "${vmNameOrUuid}" on the registered hypervisors.`);
+  if (matches.length > 1) throw new HyperkeepError('INVALID_INPUT', `Several VMs are named "${vmNameOrUuid}"; use the UUID.`);
+  const vm = matches[0]!;
+  const settings = engine.backupSets.settingsOfVm(vm.uuid) ?? SettingsSchema.parse({});
+  return startBackupJob(engine, `Backup of ${vm.name}`, [{ vm, settings }], forceFull);
+}

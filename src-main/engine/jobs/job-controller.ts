@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Job, JobStatus, JobTask } from '../../../shared/domain/jobs';
+import { HyperkeepError, toErrorData } from '../../../shared/errors';
+import type { CatalogDb } from '../catalog/catalog';
+import type { EngineEvents } from '../engine-events';
+import { ProgressMeter } from './progress-meter';
+
+/** What a running job can do: report progress per task, log, warn, and notice cancellation. */
+export interface JobContext {
+  readonly id: string;
+  readonly signal: AbortSignal;
+  log(line: string): void;
+  warn(line: string): void;
+  phase(phase: string): void;
+  task(key: string, label: string): TaskHandle;
+}
+
+export interface TaskHandle {
+  progress(update: { phase?: string; bytesDone?: number; bytesTotal?: number; message?: string }): void;
+  finish(status: JobStatus, message?: string): void;
+}
+
+const EMIT_INTERVAL_MS = 250;
+const PERSIST_INTERVAL_MS = 2_000;
+
+/**
+ * The job controller of FIG. 10/12: every long operation is a job with live progress (bytes,
+ * rate, ETA, phase per task), a readable log in <home>/logs/jobs/<id>.log, cancellation through an
+ * AbortSignal, and a history in the catalog.
+ */
+export class JobController {
+  private readonly running = new Map<string, { job: Job; controller: AbortController; meters: Map<string, ProgressMeter>; done: Promise<void> }>();
+  private readonly logDir: string;
+
+  constructor(
+    private readonly db: CatalogDb,
+    private readonly events: EngineEvents,
+    home: string,
+  ) {
+    this.logDir = join(home, 'logs', 'jobs');
+    mkdirSync(this.logDir, { recursive: true });
+    // A job the previous engine left running died with it: say so instead of showing it forever running.
+    const stale = this.db.prepare("SELECT snapshot_json FROM jobs WHERE status IN ('queued', 'running')").all() as { snapshot_json: string }[];
+    for (const { snapshot_json } of stale) {
+      const job = JSON.parse(snapshot_json) as Job;
+      this.persist({ ...job, status: 'failed', finishedAt: new Date().toISOString(), error: { code: 'INTERNAL', message: 'The engine stopped while this job ran.' } });
+    }
+  }
+
+  start(kind: Job['kind'], title: string, work: (ctx: JobContext) => Promise<Record<string, unknown> | void>): Job {
+    const now = new Date().toISOString();
+    const job: Job = { id: randomUUID(), kind, title, status: 'running', createdAt: now, startedAt: now, phase: 'starting', bytesDone: 0, bytesTotal: 0, rate: 0, tasks: [], warnings: [] };
+    const controller = new AbortController();
+    const meters = new Map<string, ProgressMeter>([['', new ProgressMeter()]]);
+    const entry = { job, controller, meters, done: Promise.resolve() };
+    this.running.set(job.id, entry);
+    this.persist(job);
+    const ctx = this.context(entry);
+    ctx.log(`Job started: ${title}`);
+    entry.done = (async () => {
+      try {
+        const result = await work(ctx);
+        if (result) job.result = result;
+        const failedTasks = job.tasks.filter((t) => t.status === 'failed').length;
+        job.status = controller.signal.aborted ? 'cancelled' : failedTasks === 0 ? 'succeeded' : failedTasks < job.tasks.length ? 'partial' : 'failed';
+      } catch (err) {
+        job.status = controller.signal.aborted ? 'cancelled' : 'failed';
+        job.error = toErrorData(err);
+        ctx.log(`ERROR ${job.error.message}`);
+      } finally {
+        job.finishedAt = new Date().toISOString();
+        job.phase = job.status;
+        job.etaSeconds = undefined;
+        for (const t of job.tasks) if (t.status === 'running' || t.status === 'queued') t.status = job.status === 'cancelled' ? 'cancelled' : 'failed';
+        ctx.log(`Job ${job.status}`);
+        this.running.delete(job.id);
+        this.persist(job);
+        this.events.emit('job.changed', { job });
+      }
+    })();
+    this.events.emit('job.changed', { job });
+    return structuredClone(job);
+  }
+
+  /** Resolves when the job has ended (for `--wait` and tests). */
+  async wait(id: string): Promise<Job> {
+    await this.running.get(id)?.done;
+    return this.get(id);
+  }
+
+  cancel(id: string): Job {
+    const entry = this.running.get(id);
+    if (!entry) throw new HyperkeepError('INVALID_INPUT', 'This job is not running.');
+    entry.controller.abort(new HyperkeepError('CANCELLED', 'Cancelled by the administrator.'));
+    this.appendLog(id, 'Cancel requested');
+    return structuredClone(entry.job);
+  }
+
+  get(id: string): Job {
+    const live = this.running.get(id);
+    if (live) return structuredClone(live.job);
+    const row = this.db.prepare('SELECT snapshot_json FROM jobs WHERE id = ?').get(id) as { snapshot_json: string } | undefined;
+    if (!row) throw new HyperkeepError('NOT_FOUND', `No job with id ${id}.`);
+    return JSON.parse(row.snapshot_json) as Job;
+  }
+
+  list(limit = 100): Job[] {
+    const rows = this.db.prepare('SELECT snapshot_json FROM jobs ORDER BY created_at DESC LIMIT ?').all(limit) as { snapshot_json: string }[];
+    return rows.map((r) => {
+      const job = JSON.parse(r.snapshot_json) as Job;
+      return this.running.has(job.id) ? structuredClone(this.running.get(job.id)!.job) : job;
+    });
+  }
+
+  log(id: string): string {
+    this.get(id);
+    try {
+      return readFileSync(join(this.logDir, `${id}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.running.values()) entry.controller.abort(new HyperkeepError('CANCELLED', 'The engine is shutting down.'));
+    await Promise.allSettled([...this.running.values()].map((e) => e.done));
+  }
+
+  private context(entry: { job: Job; controller: AbortController; meters: Map<string, ProgressMeter> }): JobContext {
+    const { job } = entry;
+    let lastEmit = 0;
+    let lastPersist = 0;
+    const changed = (force = false) => {
+      const now = Date.now();
+      const overall = entry.meters.get('')!;
+      job.bytesDone = job.tasks.reduce((s, t) => s + t.bytesDone, 0);
+      job.bytesTotal = job.tasks.reduce((s, t) => s + t.bytesTotal, 0);
+      overall.update(job.bytesDone);
+      job.rate = Math.round(overall.rate);
+      job.etaSeconds = overall.eta(job.bytesDone, job.bytesTotal);
+      if (force || now - lastEmit >= EMIT_INTERVAL_MS) {
+        lastEmit = now;
+        this.events.emit('job.progress', { job: structuredClone(job) });
+      }
+      if (force || now - lastPersist >= PERSIST_INTERVAL_MS) {
+        lastPersist = now;
+        this.persist(job);
+      }
+    };
+    return {
+      id: job.id,
+      signal: entry.controller.signal,
+      log: (line) => this.appendLog(job.id, line),
+      warn: (line) => {
+        job.warnings.push(line);
+        this.appendLog(job.id, `WARNING ${line}`);
+        changed(true);
+      },
+      phase: (phase) => {
+        job.phase = phase;
+        changed(true);
+      },
+      task: (key, label) => {
+        const task: JobTask = { key, label, status: 'running', phase: 'starting', bytesDone: 0, bytesTotal: 0, rate: 0 };
+        job.tasks.push(task);
+        const meter = new ProgressMeter();
+        entry.meters.set(key, meter);
+        changed(true);
+        return {
+          progress: (update) => {
+            if (update.phase && update.phase !== task.phase) this.appendLog(job.id, `${label}: ${update.phase}`);
+            Object.assign(task, Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined)));
+            meter.update(task.bytesDone);
+            task.rate = Math.round(meter.rate);
+            task.etaSeconds = meter.eta(task.bytesDone, task.bytesTotal);
+            changed();
+          },
+          finish: (status, message) => {
+            task.status = status;
+            task.phase = status;
+            task.etaSeconds = undefined;
+            if (message) task.message = message;
+            this.appendLog(job.id, `${label}: ${status}${message ? ` — ${message}` : ''}`);
+            changed(true);
+          },
+        };
+      },
+    };
+  }
+
+  private appendLog(id: string, line: string): void {
+    appendFileSync(join(this.logDir, `${id}.log`), `${new Date().toISOString()} ${line}\n`);
+  }
+
+  private persist(job: Job): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO jobs (id, kind, title, status, created_at, started_at, finished_at, snapshot_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(job.id, job.kind, job.title, job.status, job.createdAt, job.startedAt ?? null, job.finishedAt ?? null, JSON.stringify(job));
+  }
+}

@@ -1,0 +1,172 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { RepositoryInfo, RestorePoint } from '../../../shared/domain/jobs';
+import { HyperkeepError } from '../../../shared/errors';
+import type { CatalogDb } from '../catalog/catalog';
+import { LocalDirectoryBackend } from '../repository/backends/local-directory';
+import type { PointManifest } from '../repository/manifest';
+import { Repository } from '../repository/repository';
+import type { SecretBox } from '../secrets/secret-box';
+
+interface Row {
+  name: string;
+  kind: string;
+  location: string;
+  repository_id: string;
+  encrypted: number;
+  passphrase_secret: string | null;
+  created_at: string;
+}
+
+export const DEFAULT_REPOSITORY = 'default';
+
+/** What the catalog remembers of a restore point; the manifest in the repository is the truth. */
+export function toRestorePoint(repository: string, m: PointManifest): RestorePoint {
+  const meta = m.meta as { type?: 'full' | 'incremental'; jobId?: string; fallbackReason?: string };
+  return {
+    id: m.id,
+    repository,
+    vmUuid: m.vm.uuid,
+    vmName: m.vm.name,
+    time: m.startedAt,
+    type: meta.type ?? (m.parent ? 'incremental' : 'full'),
+    consistency: m.consistency,
+    logicalBytes: m.disks.reduce((sum, d) => sum + d.sizeBytes, 0),
+    storedBytes: m.stats.newStoredBytes,
+    disks: m.disks.map((d) => ({ name: d.name, sizeBytes: d.sizeBytes, dataBytes: d.dataBytes })),
+    ...(meta.jobId ? { jobId: meta.jobId } : {}),
+    ...(meta.fallbackReason ? { fallbackReason: meta.fallbackReason } : {}),
+  };
+}
+
+/**
+ * The repositories this engine writes to. The passphrase is kept encrypted in the catalog so
+ * scheduled backups run unattended; the repository itself stays self-describing.
+ */
+export class RepositoryRegistry {
+  private readonly open = new Map<string, Promise<Repository>>();
+
+  constructor(
+    private readonly db: CatalogDb,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async init(options: { name: string; location: string; encrypt: boolean; passphrase?: string }): Promise<RepositoryInfo> {
+    this.assertNameFree(options.name);
+    const location = resolve(options.location);
+    if (existsSync(location) && readdirSync(location).length > 0) {
+      throw new HyperkeepError('ALREADY_EXISTS', `${location} is not empty. Attach an existing repository with \`repo attach\`, or choose an empty folder.`, { field: 'location' });
+    }
+    if (options.encrypt && !options.passphrase) {
+      throw new HyperkeepError('INVALID_INPUT', 'An encrypted repository needs a passphrase (HYPERKEEP_PASSPHRASE or --password-file).', { field: 'passphrase' });
+    }
+    const repository = await Repository.init(new LocalDirectoryBackend(location), { encrypt: options.encrypt, ...(options.passphrase ? { passphrase: options.passphrase } : {}) });
+    this.remember(options.name, location, repository, options.passphrase);
+    this.open.set(options.name.toLowerCase(), Promise.resolve(repository));
+    return this.info(options.name);
+  }
+
+  /** Attaches an existing repository (e.g. after the console machine was lost) and rebuilds the point cache from it. */
+  async attach(options: { name: string; location: string; passphrase?: string }): Promise<RepositoryInfo> {
+    this.assertNameFree(options.name);
+    const location = resolve(options.location);
+    const repository = await Repository.open(new LocalDirectoryBackend(location), options.passphrase ? { passphrase: options.passphrase } : {});
+    this.remember(options.name, location, repository, options.passphrase);
+    this.open.set(options.name.toLowerCase(), Promise.resolve(repository));
+    await this.refreshPoints(options.name);
+    return this.info(options.name);
+  }
+
+  list(): string[] {
+    return (this.db.prepare('SELECT name FROM repositories ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+  }
+
+  /** The open repository by name; opened once per engine with the stored passphrase. */
+  get(name = DEFAULT_REPOSITORY): Promise<Repository> {
+    const key = name.toLowerCase();
+    let repository = this.open.get(key);
+    if (!repository) {
+      const row = this.row(name);
+      const passphrase = row.passphrase_secret ? this.secrets.decrypt(row.passphrase_secret) : undefined;
+      repository = Repository.open(new LocalDirectoryBackend(row.location), passphrase ? { passphrase } : {});
+      repository.catch(() => this.open.delete(key));
+      this.open.set(key, repository);
+    }
+    return repository;
+  }
+
+  async info(name = DEFAULT_REPOSITORY): Promise<RepositoryInfo> {
+    const row = this.row(name);
+    const repository = await this.get(name);
+    const stats = await repository.stats();
+    return {
+      name: row.name,
+      location: row.location,
+      repositoryId: row.repository_id,
+      encrypted: row.encrypted === 1,
+      points: stats.points,
+      provisionedBytes: stats.provisionedBytes,
+      logicalBytes: stats.logicalBytes,
+      uniqueBytes: stats.uniqueBytes,
+      storedBytes: stats.storedBytes,
+      dedupRatio: stats.dedupRatio,
+      compressionRatio: stats.compressionRatio,
+    };
+  }
+
+  /** Re-reads every manifest into the catalog's point cache (the repository is the truth). */
+  async refreshPoints(name = DEFAULT_REPOSITORY): Promise<number> {
+    const repository = await this.get(name);
+    const manifests = await repository.listPoints();
+    const row = this.row(name);
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM restore_points WHERE repository = ?').run(row.name);
+      for (const m of manifests) this.recordPoint(row.name, m);
+    })();
+    return manifests.length;
+  }
+
+  recordPoint(repository: string, manifest: PointManifest): RestorePoint {
+    const point = toRestorePoint(repository, manifest);
+    this.db
+      .prepare('INSERT OR REPLACE INTO restore_points (id, repository, vm_uuid, vm_name, time, point_json) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(point.id, repository, point.vmUuid, point.vmName, point.time, JSON.stringify(point));
+    return point;
+  }
+
+  forgetPoints(repository: string, ids: string[]): void {
+    for (const id of ids) this.db.prepare('DELETE FROM restore_points WHERE repository = ? AND id = ?').run(repository, id);
+  }
+
+  /** Points of one VM (by UUID or name), newest first. */
+  points(vm?: string): RestorePoint[] {
+    const rows = (vm
+      ? this.db.prepare('SELECT point_json FROM restore_points WHERE vm_uuid = ? OR vm_name = ? ORDER BY time DESC').all(vm, vm)
+      : this.db.prepare('SELECT point_json FROM restore_points ORDER BY time DESC').all()) as { point_json: string }[];
+    return rows.map((r) => JSON.parse(r.point_json) as RestorePoint);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.open.values()];
+    this.open.clear();
+    await Promise.allSettled(all.map(async (r) => (await r).close()));
+  }
+
+  private remember(name: string, location: string, repository: Repository, passphrase?: string): void {
+    this.db
+      .prepare('INSERT INTO repositories (name, kind, location, repository_id, encrypted, passphrase_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(name, 'local', location, repository.id, repository.encrypted ? 1 : 0, passphrase ? this.secrets.encrypt(passphrase) : null, new Date().toISOString());
+  }
+
+  private row(name: string): Row {
+    const row = this.db.prepare('SELECT * FROM repositories WHERE name = ?').get(name) as Row | undefined;
+    if (!row) {
+      throw new HyperkeepError('NOT_FOUND', name === DEFAULT_REPOSITORY ? 'No repository yet: create one with `hyperkeep repo init --path DIR` (or in Storage).' : `No repository named "${name}".`);
+    }
+    return row;
+  }
+
+  private assertNameFree(name: string): void {
+    if (this.db.prepare('SELECT 1 FROM repositories WHERE name = ?').get(name)) throw new HyperkeepError('ALREADY_EXISTS', `A repository named "${name}" is already configured.`, { field: 'name' });
+  }
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Job } from '../../../../shared/domain/jobs';
+import { openCatalog, type CatalogDb } from '../../../../src-main/engine/catalog/catalog';
+import { EngineEvents } from '../../../../src-main/engine/engine-events';
+import { JobController } from '../../../../src-main/engine/jobs/job-controller';
+
+const dirs: string[] = [];
+const dbs: CatalogDb[] = [];
+function setup() {
+  const home = mkdtempSync(join(tmpdir(), 'hk-jobs-'));
+  dirs.push(home);
+  const db = openCatalog(join(home, 'catalog.sqlite'));
+  dbs.push(db);
+  const events = new EngineEvents();
+  const seen: { event: string; job: Job }[] = [];
+  events.onAny((event, payload) => seen.push({ event, job: (payload as { job: Job }).job }));
+  return { home, db, events, seen, jobs: new JobController(db, events, home) };
+}
+afterEach(() => {
+  dbs.splice(0).forEach((db) => db.close());
+  dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+});
+
+describe('job controller', () => {
+  it('reports per-task progress with a rate and ETA, then the outcome, and keeps a readable log', async () => {
+    const { jobs, seen } = setup();
+    const started = jobs.start('backup', 'Backup of test', async (ctx) => {
+      const task = ctx.task('vm-1', 'vm-1');
+      for (let i = 1; i <= 6; i++) {
+        await new Promise((r) => setTimeout(r, 120));
+        task.progress({ phase: 'read vda', bytesDone: i * 10_000_000, bytesTotal: 60_000_000 });
+      }
+      task.finish('succeeded', 'point p1');
+      return { points: ['p1'] };
+    });
+    expect(started.status).toBe('running');
+    const done = await jobs.wait(started.id);
+    expect(done).toMatchObject({ status: 'succeeded', bytesDone: 60_000_000, bytesTotal: 60_000_000, result: { points: ['p1'] } });
+    const progress = seen.filter((s) => s.event === 'job.progress').map((s) => s.job);
+    expect(progress.some((j) => j.rate > 0 && j.etaSeconds !== undefined)).toBe(true);
+    expect(seen.at(-1)).toMatchObject({ event: 'job.changed', job: { status: 'succeeded' } });
+    expect(jobs.log(started.id)).toMatch(/Job started: Backup of test[\s\S]*vm-1: read vda[\s\S]*vm-1: succeeded — point p1[\s\S]*Job succeeded/);
+  });
+
+  it('cancel aborts the work through its signal and the job ends cancelled', async () => {
+    const { jobs } = setup();
+    const job = jobs.start('backup', 'long', async (ctx) => {
+      ctx.task('vm', 'vm');
+      await new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+    });
+    jobs.cancel(job.id);
+    const done = await jobs.wait(job.id);
+    expect(done.status).toBe('cancelled');
+    expect(done.tasks[0]!.status).toBe('cancelled');
+  });
+
+  it('a failing task makes the job partial or failed, with the message a person reads', async () => {
+    const { jobs } = setup();
+    const job = jobs.start('backup', 'two VMs', async (ctx) => {
+      ctx.task('a', 'a').finish('succeeded');
+      ctx.task('b', 'b').finish('failed', 'Cannot connect to libvirt');
+    });
+    const done = await jobs.wait(job.id);
+    expect(done.status).toBe('partial');
+    expect(done.tasks[1]).toMatchObject({ status: 'failed', message: 'Cannot connect to libvirt' });
+    const failing = await jobs.wait(jobs.start('verify', 'x', async () => { throw new Error('disk full'); }).id);
+    expect(failing).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('disk full') } });
+  });
+
+  it('history survives a restart, and a job the engine died during is marked failed', async () => {
+    const { db, events, home, jobs } = setup();
+    const ok = await jobs.wait(jobs.start('verify', 'done before', async () => undefined).id);
+    jobs.start('backup', 'interrupted', () => new Promise(() => undefined));
+    const again = new JobController(db, events, home);
+    const list = again.list();
+    expect(list.find((j) => j.id === ok.id)?.status).toBe('succeeded');
+    expect(list.find((j) => j.title === 'interrupted')).toMatchObject({ status: 'failed', error: { message: 'The engine stopped while this job ran.' } });
+  });
+});
