@@ -3,7 +3,15 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
-const uiAndElectron = ['electron', 'react', 'react-dom', 'react/*', '@mui/*', 'zustand', '@emotion/*'];
+const uiAndElectron = [
+  'electron',
+  'react',
+  'react-dom',
+  'react/*',
+  '@mui/*',
+  'zustand',
+  '@emotion/*',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules', 'out', 'dist', '.lab', '.tmp', 'coverage', 'test-results'] },
@@ -12,17 +20,32 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
   {
     // Layering: the engine and the shared contract run headless; they never see Electron or React.
-    files: ['src-main/engine/**/*.ts', 'shared/**/*.ts', 'src-main/server/**/*.ts', 'src-main/cli/**/*.ts'],
+    files: [
+      'src-main/engine/**/*.ts',
+      'shared/**/*.ts',
+      'src-main/server/**/*.ts',
+      'src-main/cli/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: uiAndElectron, message: 'engine/, server/, cli/ and shared/ stay free of Electron and React' }] },
+        {
+          patterns: [
+            {
+              group: uiAndElectron,
+              message: 'engine/, server/, cli/ and shared/ stay free of Electron and React',
+            },
+          ],
+        },
       ],
     },
   },
@@ -31,7 +54,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: [...uiAndElectron, 'node:*', '../src-main/*', '../src-renderer/*'], message: 'shared/ is pure TypeScript' }] },
+        {
+          patterns: [
+            {
+              group: [...uiAndElectron, 'node:*', '../src-main/*', '../src-renderer/*'],
+              message: 'shared/ is pure TypeScript',
+            },
+          ],
+        },
       ],
     },
   },
@@ -43,7 +73,14 @@ export default tseslint.config(
       ...reactHooks.configs.recommended.rules,
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['electron', 'node:*', '**/src-main/**'], message: 'the renderer talks to the engine only through src-renderer/api' }] },
+        {
+          patterns: [
+            {
+              group: ['electron', 'node:*', '**/src-main/**'],
+              message: 'the renderer talks to the engine only through src-renderer/api',
+            },
+          ],
+        },
       ],
     },
   },

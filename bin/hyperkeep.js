@@ -9,7 +9,9 @@ if (major < 24) {
   process.exit(1);
 }
 const { main } = await import('../out/cli/hyperkeep.js').catch((err) => {
-  console.error(`hyperkeep is not built yet (${err.code ?? err.message}): run \`make build\` first.`);
+  console.error(
+    `hyperkeep is not built yet (${err.code ?? err.message}): run \`make build\` first.`,
+  );
   process.exit(1);
 });
 await main(process.argv);

@@ -7,7 +7,14 @@ const projects = process.argv.slice(2);
 const report = '.tmp/vitest-report.json';
 mkdirSync('.tmp', { recursive: true });
 rmSync(report, { force: true });
-const args = ['vitest', 'run', ...projects.flatMap((p) => ['--project', p]), '--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
+const args = [
+  'vitest',
+  'run',
+  ...projects.flatMap((p) => ['--project', p]),
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+];
 const run = spawnSync('npx', ['--no-install', ...args], { stdio: 'inherit' });
 
 let passed = 0;

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { ConnectionTestResult, Hypervisor, HypervisorInput, HypervisorUpdate } from './domain/hypervisor';
+import {
+  ConnectionTestResult,
+  Hypervisor,
+  HypervisorInput,
+  HypervisorUpdate,
+} from './domain/hypervisor';
 import { VirtualMachine } from './domain/vm';
 import {
   BackupSet,
@@ -36,7 +41,9 @@ export type AppInfo = z.infer<typeof AppInfo>;
 export const VmListResult = z.object({
   vms: z.array(VirtualMachine),
   /** Hypervisors that could not be asked, with the reason: the list is partial, and says so. */
-  errors: z.array(z.object({ hypervisorId: z.string(), hypervisorName: z.string(), error: ErrorData })),
+  errors: z.array(
+    z.object({ hypervisorId: z.string(), hypervisorName: z.string(), error: ErrorData }),
+  ),
 });
 export type VmListResult = z.infer<typeof VmListResult>;
 
@@ -44,7 +51,15 @@ const byId = z.object({ id: z.string().min(1) }).strict();
 const bySet = z.object({ backupSetId: z.string().min(1) }).strict();
 
 export const RulePreview = z.object({
-  matches: z.array(z.object({ vmUuid: z.string(), vmName: z.string(), host: z.string(), hypervisorName: z.string(), reason: z.string() })),
+  matches: z.array(
+    z.object({
+      vmUuid: z.string(),
+      vmName: z.string(),
+      host: z.string(),
+      hypervisorName: z.string(),
+      reason: z.string(),
+    }),
+  ),
   /** VMs evaluated */
   total: z.number().int(),
   errors: DiscoveryResult.shape.errors,
@@ -81,13 +96,28 @@ export const contract = {
   'discovery.assignments': { request: bySet, response: DiscoveryResult },
   /** FIG. 5B: move the selected VMs to a subclient (null: back to the rules). */
   'discovery.assign': {
-    request: z.object({ backupSetId: z.string().min(1), vmUuids: z.array(z.string().min(1)).min(1).max(10_000), subclientId: z.string().min(1).nullable() }).strict(),
+    request: z
+      .object({
+        backupSetId: z.string().min(1),
+        vmUuids: z.array(z.string().min(1)).min(1).max(10_000),
+        subclientId: z.string().min(1).nullable(),
+      })
+      .strict(),
     response: DiscoveryResult,
   },
   /** FIG. 4 Configure: which VMs these rules match right now. */
-  'rules.preview': { request: z.object({ backupSetId: z.string().min(1), content: SubclientContent }).strict(), response: RulePreview },
+  'rules.preview': {
+    request: z.object({ backupSetId: z.string().min(1), content: SubclientContent }).strict(),
+    response: RulePreview,
+  },
   'schedule.preview': {
-    request: z.object({ expression: z.string().max(100), timezone: z.string().max(100), count: z.number().int().min(1).max(20).default(5) }).strict(),
+    request: z
+      .object({
+        expression: z.string().max(100),
+        timezone: z.string().max(100),
+        count: z.number().int().min(1).max(20).default(5),
+      })
+      .strict(),
     response: z.array(z.string()),
   },
   'credential.list': { request: bySet, response: z.array(VmCredential) },
@@ -96,35 +126,81 @@ export const contract = {
   'credential.remove': { request: byId, response: empty },
   /** Create a repository (the passphrase is write-only: kept encrypted for unattended backups). */
   'repo.init': {
-    request: z.object({ name: z.string().trim().min(1).max(100).default('default'), location: z.string().min(1).max(4096), encrypt: z.boolean().default(true), passphrase: z.string().max(4096).optional() }).strict(),
+    request: z
+      .object({
+        name: z.string().trim().min(1).max(100).default('default'),
+        location: z.string().min(1).max(4096),
+        encrypt: z.boolean().default(true),
+        passphrase: z.string().max(4096).optional(),
+      })
+      .strict(),
     response: RepositoryInfo,
   },
   /** Attach an existing repository (a new console after the old one was lost): its points come back. */
   'repo.attach': {
-    request: z.object({ name: z.string().trim().min(1).max(100).default('default'), location: z.string().min(1).max(4096), passphrase: z.string().max(4096).optional() }).strict(),
+    request: z
+      .object({
+        name: z.string().trim().min(1).max(100).default('default'),
+        location: z.string().min(1).max(4096),
+        passphrase: z.string().max(4096).optional(),
+      })
+      .strict(),
     response: RepositoryInfo,
   },
   'repo.list': { request: empty, response: z.array(RepositoryInfo) },
-  'repo.info': { request: z.object({ name: z.string().default('default') }).strict(), response: RepositoryInfo },
-  'repo.verify': { request: z.object({ name: z.string().default('default'), readData: z.boolean().default(false) }).strict(), response: Job },
-  'repo.prune': { request: z.object({ name: z.string().default('default'), dryRun: z.boolean().default(false) }).strict(), response: Job },
+  'repo.info': {
+    request: z.object({ name: z.string().default('default') }).strict(),
+    response: RepositoryInfo,
+  },
+  'repo.verify': {
+    request: z
+      .object({ name: z.string().default('default'), readData: z.boolean().default(false) })
+      .strict(),
+    response: Job,
+  },
+  'repo.prune': {
+    request: z
+      .object({ name: z.string().default('default'), dryRun: z.boolean().default(false) })
+      .strict(),
+    response: Job,
+  },
   /** "Back up now" on a subclient or on one VM. */
   'backup.start': {
     request: z.union([
-      z.object({ backupSetId: z.string().min(1), subclientId: z.string().min(1), full: z.boolean().default(false) }).strict(),
+      z
+        .object({
+          backupSetId: z.string().min(1),
+          subclientId: z.string().min(1),
+          full: z.boolean().default(false),
+        })
+        .strict(),
       z.object({ vm: z.string().min(1), full: z.boolean().default(false) }).strict(),
     ]),
     response: Job,
   },
-  'job.list': { request: z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict(), response: z.array(Job) },
+  'job.list': {
+    request: z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict(),
+    response: z.array(Job),
+  },
   'job.get': { request: byId, response: Job },
   'job.cancel': { request: byId, response: Job },
   'job.log': { request: byId, response: z.object({ text: z.string() }) },
   /** Restore points, newest first; `vm` is a name or UUID. */
-  'points.list': { request: z.object({ vm: z.string().optional() }).strict(), response: z.array(RestorePoint) },
+  'points.list': {
+    request: z.object({ vm: z.string().optional() }).strict(),
+    response: z.array(RestorePoint),
+  },
   /** A virtual disk of a restore point as a raw image file on the console's host. */
   'restore.disk': {
-    request: z.object({ vm: z.string().min(1), pointId: z.string().min(1), disk: z.string().min(1), dest: z.string().min(1).max(4096), overwrite: z.boolean().default(false) }).strict(),
+    request: z
+      .object({
+        vm: z.string().min(1),
+        pointId: z.string().min(1),
+        disk: z.string().min(1),
+        dest: z.string().min(1).max(4096),
+        overwrite: z.boolean().default(false),
+      })
+      .strict(),
     response: Job,
   },
 } as const;

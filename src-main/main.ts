@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createHandlers } from './engine/api/handlers';
 import { Engine } from './engine/engine';
 import { resolveHome } from './engine/home';
+import { Scheduler } from './engine/jobs/scheduler';
 import { forwardEvents, registerIpcHandlers } from './ipc/register-handlers';
 import { SafeStorageSecretBox } from './safe-storage-secret-box';
 
@@ -13,7 +14,10 @@ const windows = new Set<WebContents>();
 let engine: Engine | undefined;
 
 function rendererUrl(): string {
-  return process.env.ELECTRON_RENDERER_URL ?? `file://${join(import.meta.dirname, '../renderer/index.html')}`;
+  return (
+    process.env.ELECTRON_RENDERER_URL ??
+    `file://${join(import.meta.dirname, '../renderer/index.html')}`
+  );
 }
 
 /** Only our own windows, still showing our own renderer, may call the engine. */
@@ -54,9 +58,15 @@ async function start(): Promise<void> {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
   });
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
+    callback(false),
+  );
   try {
-    engine = Engine.open({ home: resolveHome(), mode: 'electron', secretBox: new SafeStorageSecretBox() });
+    engine = Engine.open({
+      home: resolveHome(),
+      mode: 'electron',
+      secretBox: new SafeStorageSecretBox(),
+    });
   } catch (err) {
     const { dialog } = await import('electron');
     dialog.showErrorBox('Hyperkeep cannot start', (err as Error).message);
@@ -65,6 +75,7 @@ async function start(): Promise<void> {
   }
   registerIpcHandlers(engine, createHandlers(engine), isTrusted);
   forwardEvents(engine, () => [...windows]);
+  new Scheduler(engine, (line) => console.log(line));
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();

@@ -4,7 +4,8 @@ import { channels, eventNames, type EventName, type HyperkeepApi } from '../shar
 // Exactly the contract: one function per channel, and `on` for the engine's events. Nothing of
 // ipcRenderer itself reaches the page.
 const api: Record<string, unknown> = {};
-for (const channel of channels) api[channel] = (request: unknown) => ipcRenderer.invoke(channel, request);
+for (const channel of channels)
+  api[channel] = (request: unknown) => ipcRenderer.invoke(channel, request);
 api.on = (event: EventName, listener: (payload: unknown) => void) => {
   if (!eventNames.includes(event)) throw new Error(`Unknown event ${event}`);
   const wrapped = (_e: IpcRendererEvent, payload: unknown) => listener(payload);

@@ -10,14 +10,20 @@ export class SafeStorageSecretBox implements SecretBox {
 
   encrypt(plaintext: string): string {
     if (!safeStorage.isEncryptionAvailable()) {
-      throw new HyperkeepError('INTERNAL', 'The operating system offers no secret storage (keychain) to protect passwords with.');
+      throw new HyperkeepError(
+        'INTERNAL',
+        'The operating system offers no secret storage (keychain) to protect passwords with.',
+      );
     }
     return PREFIX + safeStorage.encryptString(plaintext).toString('base64');
   }
 
   decrypt(ciphertext: string): string {
     if (!ciphertext.startsWith(PREFIX)) {
-      throw new HyperkeepError('INTERNAL', 'A stored secret was written by `hyperkeep serve` or the CLI and cannot be read by the app. Enter the password again.');
+      throw new HyperkeepError(
+        'INTERNAL',
+        'A stored secret was written by `hyperkeep serve` or the CLI and cannot be read by the app. Enter the password again.',
+      );
     }
     return safeStorage.decryptString(Buffer.from(ciphertext.slice(PREFIX.length), 'base64'));
   }

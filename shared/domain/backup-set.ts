@@ -9,7 +9,12 @@ export const SubclientSettings = z.object({
   description: z.string().max(2000).default(''),
   copyLevel: z.enum(['disk', 'volume', 'file']).default('disk'),
   /** Disks/VMs read in parallel. */
-  dataReaders: z.number().int().min(1, 'At least one data reader').max(32, 'At most 32 data readers').default(2),
+  dataReaders: z
+    .number()
+    .int()
+    .min(1, 'At least one data reader')
+    .max(32, 'At most 32 data readers')
+    .default(2),
   /** Keep the hypervisor snapshot/checkpoint after a failed attempt so the next one resumes. */
   keepSnapshotsOnFailure: z.boolean().default(false),
   proxy: z.string().max(255).default('local'),
@@ -22,9 +27,14 @@ export const SubclientSettings = z.object({
       excludePaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
     })
     .default({ excludeVms: [], excludeDisks: [], excludePaths: [] }),
-  storage: z.object({ repository: z.string().max(255).default('default') }).default({ repository: 'default' }),
+  storage: z
+    .object({ repository: z.string().max(255).default('default') })
+    .default({ repository: 'default' }),
   encryption: z
-    .object({ enabled: z.boolean().default(true), cipher: z.enum(['chacha20-poly1305', 'aes-256-gcm']).default('chacha20-poly1305') })
+    .object({
+      enabled: z.boolean().default(true),
+      cipher: z.enum(['chacha20-poly1305', 'aes-256-gcm']).default('chacha20-poly1305'),
+    })
     .default({ enabled: true, cipher: 'chacha20-poly1305' }),
   prePost: z
     .object({
@@ -146,7 +156,9 @@ export const DiscoveryResult = z.object({
   discoveredAt: z.string(),
   assignments: z.array(VmAssignment),
   /** targets that could not be asked: their VMs keep their last known state, not "vanished" */
-  errors: z.array(z.object({ hypervisorId: z.string(), hypervisorName: z.string(), message: z.string() })),
+  errors: z.array(
+    z.object({ hypervisorId: z.string(), hypervisorName: z.string(), message: z.string() }),
+  ),
   /** rule problems found while evaluating (e.g. a regex that ran too long) */
   warnings: z.array(z.string()),
 });

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { ErrorData } from '../errors';
 
 export const JobKind = z.enum(['backup', 'restore', 'verify', 'prune']);
-export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'partial', 'failed', 'cancelled']);
+export const JobStatus = z.enum([
+  'queued',
+  'running',
+  'succeeded',
+  'partial',
+  'failed',
+  'cancelled',
+]);
 export type JobStatus = z.infer<typeof JobStatus>;
 
 /** One row of a job: a VM of a backup, a disk of a restore. */

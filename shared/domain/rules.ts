@@ -9,15 +9,33 @@ const pattern = z.string().min(1, 'A pattern is required').max(500);
 
 export const Rule = z.discriminatedUnion('type', [
   /** Match VM names by regular expression (FIG. 4). */
-  z.object({ type: z.literal('name'), pattern, caseSensitive: z.boolean().default(false), negate: z.boolean().default(false) }),
+  z.object({
+    type: z.literal('name'),
+    pattern,
+    caseSensitive: z.boolean().default(false),
+    negate: z.boolean().default(false),
+  }),
   /** VM host affinity (FIG. 4): the hypervisor's registered name or the host's hostname. */
-  z.object({ type: z.literal('host'), value: z.string().min(1).max(255), negate: z.boolean().default(false) }),
+  z.object({
+    type: z.literal('host'),
+    value: z.string().min(1).max(255),
+    negate: z.boolean().default(false),
+  }),
   /** Storage pool / datastore / path: matches any disk whose source path or pool matches. */
   z.object({ type: z.literal('storage'), pattern, negate: z.boolean().default(false) }),
-  z.object({ type: z.literal('power-state'), value: PowerState, negate: z.boolean().default(false) }),
+  z.object({
+    type: z.literal('power-state'),
+    value: PowerState,
+    negate: z.boolean().default(false),
+  }),
   z.object({ type: z.literal('guest-os'), pattern, negate: z.boolean().default(false) }),
   /** A metadata key (libvirt <metadata> child / vSphere custom attribute); value regex optional. */
-  z.object({ type: z.literal('tag'), key: z.string().min(1).max(255), pattern: z.string().max(500).optional(), negate: z.boolean().default(false) }),
+  z.object({
+    type: z.literal('tag'),
+    key: z.string().min(1).max(255),
+    pattern: z.string().max(500).optional(),
+    negate: z.boolean().default(false),
+  }),
   z.object({ type: z.literal('description'), pattern, negate: z.boolean().default(false) }),
 ]);
 export type Rule = z.infer<typeof Rule>;

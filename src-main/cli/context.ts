@@ -10,7 +10,7 @@ export interface CommandScope {
 }
 
 /** An action returns nothing (success) or an exit code; a thrown error is reported and exits 1. */
-export type Action = (scope: CommandScope) => Promise<number | void>;
+export type Action = (scope: CommandScope) => Promise<unknown>;
 export type Run = (action: Action) => Promise<void>;
 
 export function makeRunner(program: Command): Run {
@@ -22,7 +22,7 @@ export function makeRunner(program: Command): Run {
       const home = resolveHome(opts.home);
       client = await connectEngine(home);
       const code = await action({ client, json, home });
-      process.exitCode = code ?? 0;
+      process.exitCode = typeof code === 'number' ? code : 0;
     } catch (err) {
       reportError(err, json);
       process.exitCode = 1;

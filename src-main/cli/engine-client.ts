@@ -25,11 +25,17 @@ export async function connectEngine(home: string): Promise<EngineClient> {
         try {
           response = await fetch(`${endpoint.url}/api/invoke/${channel}`, {
             method: 'POST',
-            headers: { Authorization: `Bearer ${endpoint.token}`, 'Content-Type': 'application/json' },
+            headers: {
+              Authorization: `Bearer ${endpoint.token}`,
+              'Content-Type': 'application/json',
+            },
             body: JSON.stringify(request),
           });
         } catch (err) {
-          throw new HyperkeepError('CONNECT_FAILED', `The Hyperkeep server of ${home} (${endpoint.url}) does not answer: ${(err as Error).message}`);
+          throw new HyperkeepError(
+            'CONNECT_FAILED',
+            `The Hyperkeep server of ${home} (${endpoint.url}) does not answer: ${(err as Error).message}`,
+          );
         }
         return unwrap(await response.json());
       },

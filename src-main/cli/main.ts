@@ -13,7 +13,10 @@ export function buildProgram(): Command {
   const program = new Command('hyperkeep')
     .description('Agentless backup and restore of virtual machines')
     .version(version)
-    .option('--home <dir>', 'data home (catalog, keys, logs); default $HYPERKEEP_HOME or the OS app-data folder')
+    .option(
+      '--home <dir>',
+      'data home (catalog, keys, logs); default $HYPERKEEP_HOME or the OS app-data folder',
+    )
     .option('--json', 'machine-readable output')
     .showHelpAfterError();
   const run = makeRunner(program);

@@ -15,14 +15,22 @@ const FIELDS: Record<string, 'name' | 'storage' | 'guest-os' | 'description'> = 
   description: 'description',
 };
 
-export const RULE_SYNTAX_HELP = "name~REGEX, name!~REGEX, name~~REGEX (case-sensitive), host=HOST, state=running, storage~REGEX, os~REGEX, description~REGEX, tag:KEY, tag:KEY~REGEX";
+export const RULE_SYNTAX_HELP =
+  'name~REGEX, name!~REGEX, name~~REGEX (case-sensitive), host=HOST, state=running, storage~REGEX, os~REGEX, description~REGEX, tag:KEY, tag:KEY~REGEX';
 
 export function parseRule(text: string): RuleInput {
-  const bad = () => new HyperkeepError('INVALID_INPUT', `Cannot read the rule "${text}". Write one of: ${RULE_SYNTAX_HELP}`, { field: 'rule' });
+  const bad = () =>
+    new HyperkeepError(
+      'INVALID_INPUT',
+      `Cannot read the rule "${text}". Write one of: ${RULE_SYNTAX_HELP}`,
+      { field: 'rule' },
+    );
   const tag = /^tag:([^~!=]+?)(?:(!?)~(.*))?$/.exec(text);
   if (tag) {
     const [, key, not, pattern] = tag;
-    return pattern === undefined ? { type: 'tag', key: key! } : { type: 'tag', key: key!, pattern, negate: not === '!' };
+    return pattern === undefined
+      ? { type: 'tag', key: key! }
+      : { type: 'tag', key: key!, pattern, negate: not === '!' };
   }
   const match = /^([a-z-]+)\s*(!~|~~|~|!=|=)\s*(.+)$/.exec(text);
   if (!match) throw bad();
@@ -48,7 +56,9 @@ export function formatRule(rule: RuleInput): string {
     case 'power-state':
       return `state${not}=${rule.value}`;
     case 'tag':
-      return rule.pattern === undefined ? `tag:${rule.key}` : `tag:${rule.key}${not}~${rule.pattern}`;
+      return rule.pattern === undefined
+        ? `tag:${rule.key}`
+        : `tag:${rule.key}${not}~${rule.pattern}`;
     case 'guest-os':
       return `os${not}~${rule.pattern}`;
     default:

@@ -1,4 +1,12 @@
-import { mkdirSync, openSync, readFileSync, writeFileSync, closeSync, rmSync, chmodSync } from 'node:fs';
+import {
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+  closeSync,
+  rmSync,
+  chmodSync,
+} from 'node:fs';
 import { hostname, homedir, platform } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HyperkeepError } from '../../shared/errors';
@@ -63,7 +71,12 @@ export function liveLockOwner(home: string): LockOwner | undefined {
 export function acquireHomeLock(home: string, mode: string): () => void {
   mkdirSync(home, { recursive: true, mode: 0o700 });
   const path = join(home, LOCK_FILE);
-  const me: LockOwner = { pid: process.pid, hostname: hostname(), mode, startedAt: new Date().toISOString() };
+  const me: LockOwner = {
+    pid: process.pid,
+    hostname: hostname(),
+    mode,
+    startedAt: new Date().toISOString(),
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);

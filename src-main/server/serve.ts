@@ -57,16 +57,28 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => {
-      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'INTERNAL', message: 'Internal server error' } });
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          ok: false,
+          error: { code: 'INTERNAL', message: 'Internal server error' },
+        });
     });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!hostAllowed(req)) return sendJson(res, 403, unauthorized('Unexpected Host header (DNS rebinding protection).'));
+    if (!hostAllowed(req))
+      return sendJson(res, 403, unauthorized('Unexpected Host header (DNS rebinding protection).'));
     const queryToken = url.searchParams.get('token');
     if (queryToken !== null && req.method === 'GET' && !url.pathname.startsWith('/api/')) {
-      if (!tokenMatches(queryToken)) return sendJson(res, 401, unauthorized('The token in this URL is wrong or from an earlier start of `hyperkeep serve`.'));
+      if (!tokenMatches(queryToken))
+        return sendJson(
+          res,
+          401,
+          unauthorized(
+            'The token in this URL is wrong or from an earlier start of `hyperkeep serve`.',
+          ),
+        );
       // Trade the URL's token for an HttpOnly cookie, and drop the token from the address bar.
       res.writeHead(303, {
         'Set-Cookie': `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
@@ -75,16 +87,30 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return void res.end();
     }
     if (!authorized(req)) {
-      return sendJson(res, 401, unauthorized('This Hyperkeep server needs its token: open the URL `hyperkeep serve` printed.'));
+      return sendJson(
+        res,
+        401,
+        unauthorized(
+          'This Hyperkeep server needs its token: open the URL `hyperkeep serve` printed.',
+        ),
+      );
     }
     if (url.pathname.startsWith('/api/invoke/')) {
-      if (req.method !== 'POST') return sendJson(res, 405, { ok: false, error: { code: 'INVALID_INPUT', message: 'Use POST.' } });
+      if (req.method !== 'POST')
+        return sendJson(res, 405, {
+          ok: false,
+          error: { code: 'INVALID_INPUT', message: 'Use POST.' },
+        });
       const channel = decodeURIComponent(url.pathname.slice('/api/invoke/'.length));
       const body = await readJson(req);
       const result = body.ok ? await dispatch(handlers, channel, body.value) : body;
       return sendJson(res, 200, result);
     }
-    if (req.method !== 'GET') return sendJson(res, 405, { ok: false, error: { code: 'INVALID_INPUT', message: 'Use GET.' } });
+    if (req.method !== 'GET')
+      return sendJson(res, 405, {
+        ok: false,
+        error: { code: 'INVALID_INPUT', message: 'Use GET.' },
+      });
     serveStatic(options.rendererDir, url.pathname, res, SECURITY_HEADERS);
   }
 
@@ -105,7 +131,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   const unsubscribe = options.engine.events.onAny((event, payload) => {
     const message = JSON.stringify({ event, payload });
-    for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(message);
+    for (const client of sockets.clients)
+      if (client.readyState === client.OPEN) client.send(message);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -114,7 +141,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   const { port } = server.address() as AddressInfo;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const forgetEndpoint = writeServerEndpoint(options.engine.home, { url: base, token, pid: process.pid });
+  const forgetEndpoint = writeServerEndpoint(options.engine.home, {
+    url: base,
+    token,
+    pid: process.pid,
+  });
 
   return {
     url: base,
@@ -137,7 +168,11 @@ function unauthorized(message: string): Result<never> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+  });
   res.end(text);
 }
 
@@ -154,7 +189,8 @@ async function readJson(req: IncomingMessage): Promise<Result<unknown>> {
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return { ok: false, error: { code: 'INVALID_INPUT', message: 'Request body too large.' } };
+    if (size > MAX_BODY)
+      return { ok: false, error: { code: 'INVALID_INPUT', message: 'Request body too large.' } };
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -162,6 +198,9 @@ async function readJson(req: IncomingMessage): Promise<Result<unknown>> {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
-    return { ok: false, error: { code: 'INVALID_INPUT', message: 'The request body is not valid JSON.' } };
+    return {
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: 'The request body is not valid JSON.' },
+    };
   }
 }

@@ -14,7 +14,12 @@ const TYPES: Record<string, string> = {
 };
 
 /** Serves the built renderer; any path outside it (`..`, encoded or not) is a 404, never a read. */
-export function serveStatic(root: string, urlPath: string, res: ServerResponse, headers: Record<string, string>): void {
+export function serveStatic(
+  root: string,
+  urlPath: string,
+  res: ServerResponse,
+  headers: Record<string, string>,
+): void {
   let relative: string;
   try {
     relative = decodeURIComponent(urlPath);
@@ -37,7 +42,9 @@ export function serveStatic(root: string, urlPath: string, res: ServerResponse, 
     ...headers,
     'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream',
     'Content-Length': String(size),
-    'Cache-Control': relative.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    'Cache-Control': relative.startsWith('/assets/')
+      ? 'public, max-age=31536000, immutable'
+      : 'no-cache',
   });
   createReadStream(path).pipe(res);
 }

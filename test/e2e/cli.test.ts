@@ -32,10 +32,14 @@ describe('hyperkeep CLI (the built bundle, as an administrator runs it)', () => 
       expect(listed, vm.name).toBeDefined();
       expect(listed.hypervisorName).toBe(vm.host);
       expect(listed.powerState).toBe(vm.running ? 'running' : 'shutoff');
-      expect(listed.disks.map((d: { target: string }) => d.target)).toEqual(vm.disks.map((d) => d.target));
+      expect(listed.disks.map((d: { target: string }) => d.target)).toEqual(
+        vm.disks.map((d) => d.target),
+      );
     }
     const host1Only = await json('vm', 'list', '--hypervisor', 'lab-host-1');
-    expect(new Set(host1Only.value.vms.map((v: { hypervisorName: string }) => v.hypervisorName))).toEqual(new Set(['lab-host-1']));
+    expect(
+      new Set(host1Only.value.vms.map((v: { hypervisorName: string }) => v.hypervisorName)),
+    ).toEqual(new Set(['lab-host-1']));
   });
 
   it('prints a readable table without --json', async () => {
@@ -49,40 +53,138 @@ describe('hyperkeep CLI (the built bundle, as an administrator runs it)', () => 
     const invalid = await json('hypervisor', 'add', '--name', 'bad', '--uri', 'not a uri');
     expect(invalid.code).toBe(1);
     expect(invalid.value.error.message).toMatch(/URI/i);
-    const gone = await cli('hypervisor', 'add', '--name', 'gone', '--uri', 'qemu+unix:///session?socket=/nonexistent/libvirt-sock');
+    const gone = await cli(
+      'hypervisor',
+      'add',
+      '--name',
+      'gone',
+      '--uri',
+      'qemu+unix:///session?socket=/nonexistent/libvirt-sock',
+    );
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^hyperkeep: .*\/nonexistent\/libvirt-sock/m);
     expect(gone.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const list = await json('hypervisor', 'list');
-    expect(list.value.map((h: { name: string }) => h.name).sort()).toEqual(['lab-host-1', 'lab-host-2']);
+    expect(list.value.map((h: { name: string }) => h.name).sort()).toEqual([
+      'lab-host-1',
+      'lab-host-2',
+    ]);
   });
 
   it('discover --json explains every assignment', async () => {
-    expect((await cli('backupset', 'create', 'lab', '--hypervisor', 'lab-host-1', '--hypervisor', 'lab-host-2')).code).toBe(0);
-    expect((await cli('subclient', 'create', 'web', '--backupset', 'lab', '--rule', 'name~^lab-web', '--level', 'disk', '--readers', '4')).code).toBe(0);
-    expect((await cli('subclient', 'create', 'second-host', '--backupset', 'lab', '--rule', 'host=lab-host-2')).code).toBe(0);
-    const bad = await cli('subclient', 'create', 'broken', '--backupset', 'lab', '--rule', 'name~web(');
+    expect(
+      (
+        await cli(
+          'backupset',
+          'create',
+          'lab',
+          '--hypervisor',
+          'lab-host-1',
+          '--hypervisor',
+          'lab-host-2',
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await cli(
+          'subclient',
+          'create',
+          'web',
+          '--backupset',
+          'lab',
+          '--rule',
+          'name~^lab-web',
+          '--level',
+          'disk',
+          '--readers',
+          '4',
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await cli(
+          'subclient',
+          'create',
+          'second-host',
+          '--backupset',
+          'lab',
+          '--rule',
+          'host=lab-host-2',
+        )
+      ).code,
+    ).toBe(0);
+    const bad = await cli(
+      'subclient',
+      'create',
+      'broken',
+      '--backupset',
+      'lab',
+      '--rule',
+      'name~web(',
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Invalid regular expression \/web\(\//);
     const { code, value } = await json('discover', '--backupset', 'lab');
     expect(code).toBe(0);
     const entries = new Map(value.vms.map((v: { vm: string }) => [v.vm, v]));
     expect(entries.size).toBe(lab.vms.length);
-    for (const entry of entries.values()) expect(entry).toMatchObject({ vm: expect.any(String), host: expect.any(String), subclient: expect.any(String), reason: expect.any(String) });
+    for (const entry of entries.values())
+      expect(entry).toMatchObject({
+        vm: expect.any(String),
+        host: expect.any(String),
+        subclient: expect.any(String),
+        reason: expect.any(String),
+      });
     expect(entries.get('lab-web-01')).toMatchObject({ subclient: 'web', host: 'lab-host-1' });
     expect(entries.get('lab-win-01')).toMatchObject({ subclient: 'second-host' });
     expect(entries.get('lab-db-01')).toMatchObject({ subclient: 'default' });
-    const assigned = await json('assign', '--backupset', 'lab', '--vm', 'lab-db-01', '--subclient', 'web');
-    expect(assigned.value.vms.find((v: { vm: string }) => v.vm === 'lab-db-01')).toMatchObject({ subclient: 'web', reason: 'assigned manually' });
+    const assigned = await json(
+      'assign',
+      '--backupset',
+      'lab',
+      '--vm',
+      'lab-db-01',
+      '--subclient',
+      'web',
+    );
+    expect(assigned.value.vms.find((v: { vm: string }) => v.vm === 'lab-db-01')).toMatchObject({
+      subclient: 'web',
+      reason: 'assigned manually',
+    });
     const shown = await json('subclient', 'show', 'web', '--backupset', 'lab');
-    expect(shown.value).toMatchObject({ rulesText: ['name~^lab-web'], settings: { copyLevel: 'disk', dataReaders: 4 } });
+    expect(shown.value).toMatchObject({
+      rulesText: ['name~^lab-web'],
+      settings: { copyLevel: 'disk', dataReaders: 4 },
+    });
   });
 
   it('schedules are validated and the next run is shown', async () => {
-    const bad = await cli('subclient', 'edit', 'web', '--backupset', 'lab', '--schedule', '--full', '61 * * * *');
+    const bad = await cli(
+      'subclient',
+      'edit',
+      'web',
+      '--backupset',
+      'lab',
+      '--schedule',
+      '--full',
+      '61 * * * *',
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Invalid schedule "61 \* \* \* \*"/);
-    const ok = await json('subclient', 'edit', 'web', '--backupset', 'lab', '--schedule', '--full', '30 2 * * 0', '--timezone', 'Europe/Berlin');
+    const ok = await json(
+      'subclient',
+      'edit',
+      'web',
+      '--backupset',
+      'lab',
+      '--schedule',
+      '--full',
+      '30 2 * * 0',
+      '--timezone',
+      'Europe/Berlin',
+    );
     expect(ok.code).toBe(0);
     expect(new Date(ok.value.nextFull).getTime()).toBeGreaterThan(Date.now());
   });
@@ -107,7 +209,10 @@ describe('hyperkeep CLI (the built bundle, as an administrator runs it)', () => 
     });
 
     it('the API refuses a request without the token', async () => {
-      const res = await fetch(`${serve.baseUrl}/api/invoke/vm.list`, { method: 'POST', body: '{}' });
+      const res = await fetch(`${serve.baseUrl}/api/invoke/vm.list`, {
+        method: 'POST',
+        body: '{}',
+      });
       expect(res.status).toBe(401);
     });
   });
@@ -115,11 +220,29 @@ describe('hyperkeep CLI (the built bundle, as an administrator runs it)', () => 
   it('reads an unattended password from a file, and never prints it', async () => {
     const file = join(home, 'pw');
     writeFileSync(file, 's3cr3t-pw\n', { mode: 0o600 });
-    const added = await json('hypervisor', 'add', '--name', 'with-pw', '--uri', lab.hosts[0]!.uri, '--password-file', file);
+    const added = await json(
+      'hypervisor',
+      'add',
+      '--name',
+      'with-pw',
+      '--uri',
+      lab.hosts[0]!.uri,
+      '--password-file',
+      file,
+    );
     expect(added.code).toBe(0);
     expect(added.value.hasPassword).toBe(true);
     expect(added.stdout).not.toContain('s3cr3t');
-    const missing = await cli('hypervisor', 'add', '--name', 'x', '--uri', lab.hosts[0]!.uri, '--password-file', join(home, 'nope'));
+    const missing = await cli(
+      'hypervisor',
+      'add',
+      '--name',
+      'x',
+      '--uri',
+      lab.hosts[0]!.uri,
+      '--password-file',
+      join(home, 'nope'),
+    );
     expect(missing.stderr).toMatch(/Cannot read the password file/);
   });
 });

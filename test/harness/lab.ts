@@ -50,7 +50,10 @@ export function resolveLabDir(dir?: string): string {
   const inRepo = join(REPO_ROOT, '.lab');
   const longestSocket = join(inRepo, 'lab-host-1', 'run', 'libvirt', 'libvirt-sock');
   if (longestSocket.length <= 100 && ancestorsTraversable(REPO_ROOT)) return inRepo;
-  return join('/var/tmp', `hyperkeep-lab-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 10)}`);
+  return join(
+    '/var/tmp',
+    `hyperkeep-lab-${createHash('sha256').update(REPO_ROOT).digest('hex').slice(0, 10)}`,
+  );
 }
 
 function ancestorsTraversable(path: string): boolean {

@@ -21,17 +21,25 @@ export const nodePath = join(repoRoot, 'node_modules/.bin/node');
 
 /** Starts the real `hyperkeep serve` (the built bundle) on a fresh data home, like a user would. */
 export async function startServe(options: { home?: string } = {}): Promise<RunningServe> {
-  if (!existsSync(join(repoRoot, 'out/cli/hyperkeep.js')) || !existsSync(join(repoRoot, 'out/renderer/index.html'))) {
+  if (
+    !existsSync(join(repoRoot, 'out/cli/hyperkeep.js')) ||
+    !existsSync(join(repoRoot, 'out/renderer/index.html'))
+  ) {
     throw new Error('Hyperkeep is not built: run `make build` before the e2e tests.');
   }
   const ownsHome = !options.home;
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'hyperkeep-e2e-'));
-  const child = spawn(nodePath, [cliPath, '--home', home, '--json', 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(nodePath, [cliPath, '--home', home, '--json', 'serve'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const firstLine = await new Promise<string>((resolveLine, reject) => {
     const lines = createInterface({ input: child.stdout! });
-    const timer = setTimeout(() => reject(new Error(`hyperkeep serve did not start within 20 s: ${stderr}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`hyperkeep serve did not start within 20 s: ${stderr}`)),
+      20_000,
+    );
     lines.once('line', (line) => {
       clearTimeout(timer);
       resolveLine(line);
@@ -62,9 +70,15 @@ export async function startServe(options: { home?: string } = {}): Promise<Runni
 }
 
 /** Runs the real CLI and returns its exit code, stdout and stderr. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(nodePath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(nodePath, [cliPath, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -13,7 +13,10 @@ export function readPassphrase(passwordFile: string | undefined): string | undef
     try {
       return readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      throw new HyperkeepError('INVALID_INPUT', `Cannot read the password file ${passwordFile}: ${(err as Error).message}`);
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `Cannot read the password file ${passwordFile}: ${(err as Error).message}`,
+      );
     }
   }
   return process.env.HYPERKEEP_PASSPHRASE || undefined;
@@ -29,7 +32,10 @@ function duration(seconds: number | undefined): string {
 
 function progressLine(job: Job): string {
   const pct = job.bytesTotal > 0 ? `${Math.floor((job.bytesDone / job.bytesTotal) * 100)}%` : '';
-  const tasks = job.tasks.filter((t) => t.status === 'running').map((t) => `${t.label} ${t.phase}`).join(', ');
+  const tasks = job.tasks
+    .filter((t) => t.status === 'running')
+    .map((t) => `${t.label} ${t.phase}`)
+    .join(', ');
   return `${job.phase} ${pct} ${formatBytes(job.rate)}/s ETA ${duration(job.etaSeconds)}${tasks ? ` — ${tasks}` : ''}`;
 }
 
@@ -50,46 +56,86 @@ export function reportJob(job: Job, json: boolean): number {
   if (json) printJson(job);
   else {
     console.log(`${job.title}: ${job.status}`);
-    for (const t of job.tasks) console.log(`  ${t.label}: ${t.status}${t.message ? ` — ${t.message}` : ''}`);
+    for (const t of job.tasks)
+      console.log(`  ${t.label}: ${t.status}${t.message ? ` — ${t.message}` : ''}`);
     for (const w of job.warnings) console.log(`  warning: ${w}`);
     if (job.error) console.error(`hyperkeep: ${job.error.message}`);
   }
-  return job.status === 'succeeded' ? 0 : job.status === 'partial' ? 2 : job.status === 'running' ? 0 : 1;
+  return job.status === 'succeeded'
+    ? 0
+    : job.status === 'partial'
+      ? 2
+      : job.status === 'running'
+        ? 0
+        : 1;
 }
 
 async function findSubclientAnywhere(client: EngineClient, name: string, backupSet?: string) {
-  const sets = backupSet ? [await findBackupSet(client, backupSet)] : await client.call('backupSet.list', {});
-  const found = sets.flatMap((set) => set.subclients.filter((s) => s.id === name || s.name.toLowerCase() === name.toLowerCase()).map((s) => ({ set, subclient: s })));
-  if (found.length === 0) throw new HyperkeepError('NOT_FOUND', `No subclient named "${name}"${backupSet ? ` in backup set "${backupSet}"` : ''}.`);
-  if (found.length > 1) throw new HyperkeepError('INVALID_INPUT', `Several backup sets have a subclient "${name}" (${found.map((f) => f.set.name).join(', ')}): add --backupset.`);
+  const sets = backupSet
+    ? [await findBackupSet(client, backupSet)]
+    : await client.call('backupSet.list', {});
+  const found = sets.flatMap((set) =>
+    set.subclients
+      .filter((s) => s.id === name || s.name.toLowerCase() === name.toLowerCase())
+      .map((s) => ({ set, subclient: s })),
+  );
+  if (found.length === 0)
+    throw new HyperkeepError(
+      'NOT_FOUND',
+      `No subclient named "${name}"${backupSet ? ` in backup set "${backupSet}"` : ''}.`,
+    );
+  if (found.length > 1)
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `Several backup sets have a subclient "${name}" (${found.map((f) => f.set.name).join(', ')}): add --backupset.`,
+    );
   return found[0]!;
 }
 
 export function registerBackupCommands(program: Command, run: Run): void {
   program
     .command('backup')
-    .description('back up a subclient\'s VMs or one VM now (incremental when a previous point exists)')
+    .description(
+      "back up a subclient's VMs or one VM now (incremental when a previous point exists)",
+    )
     .option('--subclient <name>', 'every VM of this subclient (discovered now)')
     .option('--backupset <name>', 'the backup set of --subclient, when the name is ambiguous')
     .option('--vm <name>', 'one VM, by name or UUID')
     .option('--full', 'read every block even when an incremental is possible')
     .option('--wait', 'wait for the job to end (and exit non-zero if it failed)')
-    .action((o: { subclient?: string; backupset?: string; vm?: string; full?: boolean; wait?: boolean }) =>
-      run(async ({ client, json }) => {
-        if (!o.subclient === !o.vm) throw new HyperkeepError('INVALID_INPUT', 'Name exactly one of --subclient or --vm.');
-        let job: Job;
-        if (o.vm) job = await client.call('backup.start', { vm: o.vm, full: Boolean(o.full) });
-        else {
-          const { set, subclient } = await findSubclientAnywhere(client, o.subclient!, o.backupset);
-          job = await client.call('backup.start', { backupSetId: set.id, subclientId: subclient.id, full: Boolean(o.full) });
-        }
-        if (!o.wait) {
-          if (json) printJson(job);
-          else console.log(`Started job ${job.id}: ${job.title} (follow it with: hyperkeep jobs)`);
-          return;
-        }
-        return reportJob(await waitForJob(client, job, json), json);
-      }),
+    .action(
+      (o: {
+        subclient?: string;
+        backupset?: string;
+        vm?: string;
+        full?: boolean;
+        wait?: boolean;
+      }) =>
+        run(async ({ client, json }) => {
+          if (!o.subclient === !o.vm)
+            throw new HyperkeepError('INVALID_INPUT', 'Name exactly one of --subclient or --vm.');
+          let job: Job;
+          if (o.vm) job = await client.call('backup.start', { vm: o.vm, full: Boolean(o.full) });
+          else {
+            const { set, subclient } = await findSubclientAnywhere(
+              client,
+              o.subclient!,
+              o.backupset,
+            );
+            job = await client.call('backup.start', {
+              backupSetId: set.id,
+              subclientId: subclient.id,
+              full: Boolean(o.full),
+            });
+          }
+          if (!o.wait) {
+            if (json) printJson(job);
+            else
+              console.log(`Started job ${job.id}: ${job.title} (follow it with: hyperkeep jobs)`);
+            return;
+          }
+          return reportJob(await waitForJob(client, job, json), json);
+        }),
     );
 
   program
@@ -102,7 +148,15 @@ export function registerBackupCommands(program: Command, run: Run): void {
         if (json) return printJson(points);
         printTable(
           ['ID', 'VM', 'TIME', 'TYPE', 'CONSISTENCY', 'LOGICAL', 'STORED'],
-          points.map((p) => [p.id, p.vmName, p.time, p.type, p.consistency, formatBytes(p.logicalBytes), formatBytes(p.storedBytes)]),
+          points.map((p) => [
+            p.id,
+            p.vmName,
+            p.time,
+            p.type,
+            p.consistency,
+            formatBytes(p.logicalBytes),
+            formatBytes(p.storedBytes),
+          ]),
         );
       }),
     );
@@ -118,10 +172,15 @@ export function registerBackupCommands(program: Command, run: Run): void {
         if (!id) {
           const jobs = await client.call('job.list', {});
           if (json) return printJson(jobs);
-          printTable(['ID', 'KIND', 'STATUS', 'STARTED', 'TITLE'], jobs.map((j) => [j.id, j.kind, j.status, j.startedAt ?? '', j.title]));
+          printTable(
+            ['ID', 'KIND', 'STATUS', 'STARTED', 'TITLE'],
+            jobs.map((j) => [j.id, j.kind, j.status, j.startedAt ?? '', j.title]),
+          );
           return;
         }
-        let job = o.cancel ? await client.call('job.cancel', { id }) : await client.call('job.get', { id });
+        let job = o.cancel
+          ? await client.call('job.cancel', { id })
+          : await client.call('job.get', { id });
         if (o.wait) job = await waitForJob(client, job, json);
         if (json) return printJson({ ...job, log: (await client.call('job.log', { id })).text });
         reportJob(job, false);

@@ -10,7 +10,13 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 function printAssignments(result: DiscoveryResult): void {
   printTable(
     ['HOST', 'VM', 'SUBCLIENT', 'STATUS', 'REASON'],
-    result.assignments.map((a) => [a.hypervisorName, a.vmName, a.subclientName ?? '(unprotected)', a.status, a.reason]),
+    result.assignments.map((a) => [
+      a.hypervisorName,
+      a.vmName,
+      a.subclientName ?? '(unprotected)',
+      a.status,
+      a.reason,
+    ]),
   );
   for (const e of result.errors) console.error(`warning: ${e.hypervisorName}: ${e.message}`);
   for (const w of result.warnings) console.error(`warning: ${w}`);
@@ -37,29 +43,46 @@ function discoveryJson(result: DiscoveryResult) {
 }
 
 export function registerBackupSetCommands(program: Command, run: Run): void {
-  const backupset = program.command('backupset').description('backup sets: which hypervisors, which subclients');
+  const backupset = program
+    .command('backupset')
+    .description('backup sets: which hypervisors, which subclients');
 
   backupset
     .command('create <name>')
     .description('create a backup set (with its default subclient)')
-    .requiredOption('--hypervisor <name>', 'a target hypervisor (repeat for several hosts)', collect)
+    .requiredOption(
+      '--hypervisor <name>',
+      'a target hypervisor (repeat for several hosts)',
+      collect,
+    )
     .option('--auto-add-unmatched', 'put VMs no rule claims into the default subclient (default)')
     .option('--no-auto-add-unmatched', 'list VMs no rule claims as unprotected instead')
     .option('--no-auto-discovery', 'ignore the rules: only manually assigned VMs')
     .option('--proxy <name>', 'proxy that does the work', 'local')
-    .action((name: string, opts: { hypervisor: string[]; autoAddUnmatched?: boolean; autoDiscovery: boolean; proxy: string }) =>
-      run(async ({ client, json }) => {
-        const hypervisorIds = await Promise.all(opts.hypervisor.map(async (h) => (await findHypervisor(client, h)).id));
-        const created = await client.call('backupSet.create', {
-          name,
-          hypervisorIds,
-          proxy: opts.proxy,
-          autoDiscovery: opts.autoDiscovery,
-          autoAddUnmatched: opts.autoAddUnmatched ?? true,
-        });
-        if (json) printJson(created);
-        else console.log(`Created backup set "${created.name}" with subclient "default".`);
-      }),
+    .action(
+      (
+        name: string,
+        opts: {
+          hypervisor: string[];
+          autoAddUnmatched?: boolean;
+          autoDiscovery: boolean;
+          proxy: string;
+        },
+      ) =>
+        run(async ({ client, json }) => {
+          const hypervisorIds = await Promise.all(
+            opts.hypervisor.map(async (h) => (await findHypervisor(client, h)).id),
+          );
+          const created = await client.call('backupSet.create', {
+            name,
+            hypervisorIds,
+            proxy: opts.proxy,
+            autoDiscovery: opts.autoDiscovery,
+            autoAddUnmatched: opts.autoAddUnmatched ?? true,
+          });
+          if (json) printJson(created);
+          else console.log(`Created backup set "${created.name}" with subclient "default".`);
+        }),
     );
 
   backupset
@@ -69,10 +92,18 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
       run(async ({ client, json }) => {
         const sets = await client.call('backupSet.list', {});
         if (json) return printJson(sets);
-        const hypervisors = new Map((await client.call('hypervisor.list', {})).map((h) => [h.id, h.name]));
+        const hypervisors = new Map(
+          (await client.call('hypervisor.list', {})).map((h) => [h.id, h.name]),
+        );
         printTable(
           ['NAME', 'HYPERVISORS', 'SUBCLIENTS', 'AUTO-DISCOVERY', 'AUTO-ADD'],
-          sets.map((s) => [s.name, s.hypervisorIds.map((id) => hypervisors.get(id) ?? id).join(','), s.subclients.map((c) => c.name).join(','), String(s.autoDiscovery), String(s.autoAddUnmatched)]),
+          sets.map((s) => [
+            s.name,
+            s.hypervisorIds.map((id) => hypervisors.get(id) ?? id).join(','),
+            s.subclients.map((c) => c.name).join(','),
+            String(s.autoDiscovery),
+            String(s.autoAddUnmatched),
+          ]),
         );
       }),
     );
@@ -85,8 +116,20 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
         const set = await findBackupSet(client, name);
         const assignments = await client.call('discovery.assignments', { backupSetId: set.id });
         if (json) return printJson({ ...set, assignments: assignments.assignments });
-        console.log(`Backup set ${set.name}: auto discovery ${set.autoDiscovery ? 'on' : 'off'}, automatically add unmatched VMs ${set.autoAddUnmatched ? 'on' : 'off'}`);
-        printTable(['#', 'SUBCLIENT', 'MATCH', 'RULES', 'LEVEL', 'READERS'], set.subclients.map((s) => [s.isDefault ? '-' : s.position + 1, s.name, s.content.match, String(s.content.rules.length), s.settings.copyLevel, s.settings.dataReaders]));
+        console.log(
+          `Backup set ${set.name}: auto discovery ${set.autoDiscovery ? 'on' : 'off'}, automatically add unmatched VMs ${set.autoAddUnmatched ? 'on' : 'off'}`,
+        );
+        printTable(
+          ['#', 'SUBCLIENT', 'MATCH', 'RULES', 'LEVEL', 'READERS'],
+          set.subclients.map((s) => [
+            s.isDefault ? '-' : s.position + 1,
+            s.name,
+            s.content.match,
+            String(s.content.rules.length),
+            s.settings.copyLevel,
+            s.settings.dataReaders,
+          ]),
+        );
         console.log('');
         printAssignments(assignments);
       }),
@@ -106,7 +149,7 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
 
   program
     .command('discover')
-    .description('ask the backup set\'s hypervisors for their VMs now and place each VM (FIG. 3)')
+    .description("ask the backup set's hypervisors for their VMs now and place each VM (FIG. 3)")
     .requiredOption('--backupset <name>', 'backup set')
     .action((opts: { backupset: string }) =>
       run(async ({ client, json }) => {
@@ -120,18 +163,30 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
 
   program
     .command('assign')
-    .description('assign VMs to a subclient by hand (survives rediscovery); --subclient rules hands them back to the rules')
+    .description(
+      'assign VMs to a subclient by hand (survives rediscovery); --subclient rules hands them back to the rules',
+    )
     .requiredOption('--backupset <name>', 'backup set')
     .requiredOption('--vm <name>', 'VM name or UUID (repeat for several)', collect)
     .requiredOption('--subclient <name>', 'target subclient, or "rules"')
     .action((opts: { backupset: string; vm: string[]; subclient: string }) =>
       run(async ({ client, json }) => {
         const set = await findBackupSet(client, opts.backupset);
-        const subclientId = opts.subclient === 'rules' ? null : (await findSubclient(client, set.id, opts.subclient)).subclient.id;
+        const subclientId =
+          opts.subclient === 'rules'
+            ? null
+            : (await findSubclient(client, set.id, opts.subclient)).subclient.id;
         const vms = await findVms(client, set.id, opts.vm);
-        const result = await client.call('discovery.assign', { backupSetId: set.id, vmUuids: vms.map((v) => v.vmUuid), subclientId });
+        const result = await client.call('discovery.assign', {
+          backupSetId: set.id,
+          vmUuids: vms.map((v) => v.vmUuid),
+          subclientId,
+        });
         if (json) printJson(discoveryJson(result));
-        else console.log(`${vms.map((v) => v.vmName).join(', ')} → ${opts.subclient === 'rules' ? 'the rules' : `subclient ${opts.subclient}`}`);
+        else
+          console.log(
+            `${vms.map((v) => v.vmName).join(', ')} → ${opts.subclient === 'rules' ? 'the rules' : `subclient ${opts.subclient}`}`,
+          );
       }),
     );
 }

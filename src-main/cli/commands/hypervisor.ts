@@ -11,7 +11,10 @@ function readPassword(passwordFile: string | undefined): string | undefined {
     try {
       return readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      throw new HyperkeepError('INVALID_INPUT', `Cannot read the password file ${passwordFile}: ${(err as Error).message}`);
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `Cannot read the password file ${passwordFile}: ${(err as Error).message}`,
+      );
     }
   }
   return process.env.HYPERKEEP_HYPERVISOR_PASSWORD || undefined;
@@ -20,7 +23,11 @@ function readPassword(passwordFile: string | undefined): string | undefined {
 export async function findHypervisor(client: EngineClient, name: string) {
   const list = await client.call('hypervisor.list', {});
   const found = list.find((h) => h.id === name || h.name.toLowerCase() === name.toLowerCase());
-  if (!found) throw new HyperkeepError('NOT_FOUND', `No hypervisor named "${name}" is registered (see: hyperkeep hypervisor list).`);
+  if (!found)
+    throw new HyperkeepError(
+      'NOT_FOUND',
+      `No hypervisor named "${name}" is registered (see: hyperkeep hypervisor list).`,
+    );
   return found;
 }
 
@@ -34,16 +41,24 @@ interface AddOptions {
 }
 
 export function registerHypervisorCommands(program: Command, run: Run): void {
-  const hypervisor = program.command('hypervisor').description('register and manage hypervisors (KVM/libvirt hosts)');
+  const hypervisor = program
+    .command('hypervisor')
+    .description('register and manage hypervisors (KVM/libvirt hosts)');
 
   hypervisor
     .command('add')
     .description('register a hypervisor (tests the connection first)')
     .requiredOption('--name <name>', 'a name of your choice, e.g. kvm-01')
     .option('--type <type>', 'hypervisor type: libvirt', 'libvirt')
-    .requiredOption('--uri <uri>', 'qemu:///system, qemu+unix:///session?socket=PATH, qemu+tcp://HOST/system')
+    .requiredOption(
+      '--uri <uri>',
+      'qemu:///system, qemu+unix:///session?socket=PATH, qemu+tcp://HOST/system',
+    )
     .option('--username <user>', 'user name, when the hypervisor asks for one')
-    .option('--password-file <file>', 'read the password from this file (or set HYPERKEEP_HYPERVISOR_PASSWORD)')
+    .option(
+      '--password-file <file>',
+      'read the password from this file (or set HYPERKEEP_HYPERVISOR_PASSWORD)',
+    )
     .option('--no-test', 'register without testing the connection')
     .action((opts: AddOptions) =>
       run(async ({ client, json }) => {
@@ -58,9 +73,13 @@ export function registerHypervisorCommands(program: Command, run: Run): void {
         if (opts.test) {
           const test = await client.call('hypervisor.test', input);
           if (!test.ok) {
-            throw new HyperkeepError('CONNECT_FAILED', `${test.error?.message ?? 'Connection failed.'} (Nothing was registered; --no-test registers it anyway.)`, {
-              cause: test.error?.code,
-            });
+            throw new HyperkeepError(
+              'CONNECT_FAILED',
+              `${test.error?.message ?? 'Connection failed.'} (Nothing was registered; --no-test registers it anyway.)`,
+              {
+                cause: test.error?.code,
+              },
+            );
           }
         }
         const added = await client.call('hypervisor.add', input);
@@ -76,8 +95,14 @@ export function registerHypervisorCommands(program: Command, run: Run): void {
       run(async ({ client, json }) => {
         const list = await client.call('hypervisor.list', {});
         if (json) return printJson(list);
-        if (list.length === 0) return console.log('No hypervisors registered. Add one: hyperkeep hypervisor add --name NAME --uri URI');
-        printTable(['NAME', 'TYPE', 'URI', 'HOSTNAME'], list.map((h) => [h.name, h.type, h.uri, h.hostname ?? '']));
+        if (list.length === 0)
+          return console.log(
+            'No hypervisors registered. Add one: hyperkeep hypervisor add --name NAME --uri URI',
+          );
+        printTable(
+          ['NAME', 'TYPE', 'URI', 'HOSTNAME'],
+          list.map((h) => [h.name, h.type, h.uri, h.hostname ?? '']),
+        );
       }),
     );
 
@@ -102,7 +127,9 @@ export function registerHypervisorCommands(program: Command, run: Run): void {
         const result = await client.call('hypervisor.test', { id: target.id });
         if (json) printJson(result);
         else if (result.ok && result.host)
-          console.log(`OK: ${result.host.hostname}, ${result.host.hypervisorVersion}, ${result.vmCount} VMs, ${result.latencyMs} ms`);
+          console.log(
+            `OK: ${result.host.hostname}, ${result.host.hypervisorVersion}, ${result.vmCount} VMs, ${result.latencyMs} ms`,
+          );
         else console.error(`hyperkeep: ${result.error?.message ?? 'Connection failed.'}`);
         return result.ok ? 0 : 1;
       }),

@@ -5,15 +5,24 @@ import type { EngineClient } from '../engine-client';
 export async function findBackupSet(client: EngineClient, name: string) {
   const sets = await client.call('backupSet.list', {});
   const found = sets.find((s) => s.id === name || s.name.toLowerCase() === name.toLowerCase());
-  if (!found) throw new HyperkeepError('NOT_FOUND', `No backup set named "${name}" (see: hyperkeep backupset list).`);
+  if (!found)
+    throw new HyperkeepError(
+      'NOT_FOUND',
+      `No backup set named "${name}" (see: hyperkeep backupset list).`,
+    );
   return found;
 }
 
 export async function findSubclient(client: EngineClient, backupSet: string, name: string) {
   const set = await findBackupSet(client, backupSet);
-  const found = set.subclients.find((s) => s.id === name || s.name.toLowerCase() === name.toLowerCase());
+  const found = set.subclients.find(
+    (s) => s.id === name || s.name.toLowerCase() === name.toLowerCase(),
+  );
   if (!found) {
-    throw new HyperkeepError('NOT_FOUND', `No subclient named "${name}" in backup set "${set.name}" (it has: ${set.subclients.map((s) => s.name).join(', ')}).`);
+    throw new HyperkeepError(
+      'NOT_FOUND',
+      `No subclient named "${name}" in backup set "${set.name}" (it has: ${set.subclients.map((s) => s.name).join(', ')}).`,
+    );
   }
   return { set, subclient: found };
 }
@@ -23,8 +32,16 @@ export async function findVms(client: EngineClient, backupSetId: string, names: 
   const { assignments } = await client.call('discovery.assignments', { backupSetId });
   return names.map((name) => {
     const matches = assignments.filter((a) => a.vmUuid === name || a.vmName === name);
-    if (matches.length === 0) throw new HyperkeepError('NOT_FOUND', `No VM "${name}" has been discovered in this backup set. Run: hyperkeep discover --backupset …`);
-    if (matches.length > 1) throw new HyperkeepError('INVALID_INPUT', `Several VMs are named "${name}" (on ${matches.map((m) => m.hypervisorName).join(', ')}); use the UUID.`);
+    if (matches.length === 0)
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `No VM "${name}" has been discovered in this backup set. Run: hyperkeep discover --backupset …`,
+      );
+    if (matches.length > 1)
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `Several VMs are named "${name}" (on ${matches.map((m) => m.hypervisorName).join(', ')}); use the UUID.`,
+      );
     return matches[0]!;
   });
 }

@@ -5,9 +5,15 @@ import { formatBytes, printJson, printTable } from '../output';
 import { readPassphrase, reportJob, waitForJob } from './backup';
 
 function printInfo(info: RepositoryInfo): void {
-  console.log(`Repository ${info.name} at ${info.location} (${info.encrypted ? 'encrypted' : 'NOT encrypted'}, id ${info.repositoryId})`);
-  console.log(`  ${info.points} restore points, ${formatBytes(info.logicalBytes)} of VM data stored in ${formatBytes(info.storedBytes)}`);
-  console.log(`  dedup ${info.dedupRatio.toFixed(2)}×, compression ${info.compressionRatio.toFixed(2)}×`);
+  console.log(
+    `Repository ${info.name} at ${info.location} (${info.encrypted ? 'encrypted' : 'NOT encrypted'}, id ${info.repositoryId})`,
+  );
+  console.log(
+    `  ${info.points} restore points, ${formatBytes(info.logicalBytes)} of VM data stored in ${formatBytes(info.storedBytes)}`,
+  );
+  console.log(
+    `  dedup ${info.dedupRatio.toFixed(2)}×, compression ${info.compressionRatio.toFixed(2)}×`,
+  );
 }
 
 export function registerRepoCommands(program: Command, run: Run): void {
@@ -24,25 +30,37 @@ export function registerRepoCommands(program: Command, run: Run): void {
     .action((o: { path: string; name: string; encrypt?: boolean; passwordFile?: string }) =>
       run(async ({ client, json }) => {
         const passphrase = readPassphrase(o.passwordFile);
-        const info = await client.call('repo.init', { name: o.name, location: o.path, encrypt: o.encrypt ?? true, ...(passphrase ? { passphrase } : {}) });
+        const info = await client.call('repo.init', {
+          name: o.name,
+          location: o.path,
+          encrypt: o.encrypt ?? true,
+          ...(passphrase ? { passphrase } : {}),
+        });
         if (json) printJson(info);
         else {
           printInfo(info);
-          if (info.encrypted) console.log('Keep the passphrase safe: without it the backups cannot be read.');
+          if (info.encrypted)
+            console.log('Keep the passphrase safe: without it the backups cannot be read.');
         }
       }),
     );
 
   repo
     .command('attach')
-    .description('use an existing repository (e.g. after the console machine was lost): its points come back')
+    .description(
+      'use an existing repository (e.g. after the console machine was lost): its points come back',
+    )
     .requiredOption('--path <dir>', 'the repository folder')
     .option('--name <name>', 'name to give it here', 'default')
     .option('--password-file <file>', 'read the passphrase from this file')
     .action((o: { path: string; name: string; passwordFile?: string }) =>
       run(async ({ client, json }) => {
         const passphrase = readPassphrase(o.passwordFile);
-        const info = await client.call('repo.attach', { name: o.name, location: o.path, ...(passphrase ? { passphrase } : {}) });
+        const info = await client.call('repo.attach', {
+          name: o.name,
+          location: o.path,
+          ...(passphrase ? { passphrase } : {}),
+        });
         if (json) printJson(info);
         else printInfo(info);
       }),
@@ -67,7 +85,16 @@ export function registerRepoCommands(program: Command, run: Run): void {
       run(async ({ client, json }) => {
         const list = await client.call('repo.list', {});
         if (json) return printJson(list);
-        printTable(['NAME', 'LOCATION', 'ENCRYPTED', 'POINTS', 'STORED'], list.map((r) => [r.name, r.location, String(r.encrypted), r.points, formatBytes(r.storedBytes)]));
+        printTable(
+          ['NAME', 'LOCATION', 'ENCRYPTED', 'POINTS', 'STORED'],
+          list.map((r) => [
+            r.name,
+            r.location,
+            String(r.encrypted),
+            r.points,
+            formatBytes(r.storedBytes),
+          ]),
+        );
       }),
     );
 
@@ -78,19 +105,27 @@ export function registerRepoCommands(program: Command, run: Run): void {
     .option('--read-data', 'decrypt and re-hash every chunk')
     .action((o: { repository: string; readData?: boolean }) =>
       run(async ({ client, json }) => {
-        const job = await client.call('repo.verify', { name: o.repository, readData: Boolean(o.readData) });
+        const job = await client.call('repo.verify', {
+          name: o.repository,
+          readData: Boolean(o.readData),
+        });
         return reportJob(await waitForJob(client, job, json), json);
       }),
     );
 
   program
     .command('prune')
-    .description('forget restore points the retention of their subclient does not keep, and free the space')
+    .description(
+      'forget restore points the retention of their subclient does not keep, and free the space',
+    )
     .option('--repository <name>', 'repository', 'default')
     .option('--dry-run', 'only say what would be removed')
     .action((o: { repository: string; dryRun?: boolean }) =>
       run(async ({ client, json }) => {
-        const job = await client.call('repo.prune', { name: o.repository, dryRun: Boolean(o.dryRun) });
+        const job = await client.call('repo.prune', {
+          name: o.repository,
+          dryRun: Boolean(o.dryRun),
+        });
         return reportJob(await waitForJob(client, job, json), json);
       }),
     );
@@ -105,11 +140,28 @@ export function registerRepoCommands(program: Command, run: Run): void {
     .option('--format <format>', 'image format: raw', 'raw')
     .requiredOption('--dest <file>', 'destination file')
     .option('--overwrite', 'replace an existing file')
-    .action((o: { vm: string; point: string; disk: string; format: string; dest: string; overwrite?: boolean }) =>
-      run(async ({ client, json }) => {
-        if (o.format !== 'raw') throw new Error(`Format "${o.format}" is not supported yet for disk restores: use raw (convert with qemu-img if needed).`);
-        const job = await client.call('restore.disk', { vm: o.vm, pointId: o.point, disk: o.disk, dest: o.dest, overwrite: Boolean(o.overwrite) });
-        return reportJob(await waitForJob(client, job, json), json);
-      }),
+    .action(
+      (o: {
+        vm: string;
+        point: string;
+        disk: string;
+        format: string;
+        dest: string;
+        overwrite?: boolean;
+      }) =>
+        run(async ({ client, json }) => {
+          if (o.format !== 'raw')
+            throw new Error(
+              `Format "${o.format}" is not supported yet for disk restores: use raw (convert with qemu-img if needed).`,
+            );
+          const job = await client.call('restore.disk', {
+            vm: o.vm,
+            pointId: o.point,
+            disk: o.disk,
+            dest: o.dest,
+            overwrite: Boolean(o.overwrite),
+          });
+          return reportJob(await waitForJob(client, job, json), json);
+        }),
     );
 }

@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import { SubclientSettings, type Subclient, type SubclientSettingsInput } from '../../../shared/domain/backup-set';
+import {
+  SubclientSettings,
+  type Subclient,
+  type SubclientSettingsInput,
+} from '../../../shared/domain/backup-set';
 import type { SubclientContent } from '../../../shared/domain/rules';
 import type { Run } from '../context';
 import { printJson, printTable } from '../output';
@@ -55,11 +59,18 @@ function withSettingsOptions(command: Command): Command {
     .option('--vm <name>', 'assign this VM by hand (repeat)', collect)
     .option('--level <disk|volume|file>', 'copy level')
     .option('--readers <n>', 'number of data readers (parallel streams)', int)
-    .option('--keep-snapshots', 'keep snapshots between failed attempts (disk-level restartability)')
+    .option(
+      '--keep-snapshots',
+      'keep snapshots between failed attempts (disk-level restartability)',
+    )
     .option('--no-keep-snapshots', 'remove snapshots after a failed attempt')
     .option('--description <text>', 'description')
     .option('--exclude-vm <name|glob>', 'filter: never back up this VM (repeat)', collect)
-    .option('--exclude-disk <target|glob>', 'filter: skip this disk, e.g. vdb or *.iso (repeat)', collect)
+    .option(
+      '--exclude-disk <target|glob>',
+      'filter: skip this disk, e.g. vdb or *.iso (repeat)',
+      collect,
+    )
     .option('--exclude-path <glob>', 'filter for file-level copies (repeat)', collect)
     .option('--repository <name>', 'target repository')
     .option('--pre <command>', 'pre-process command')
@@ -82,7 +93,8 @@ function withSettingsOptions(command: Command): Command {
 }
 
 function mergeSettings(base: SubclientSettings, o: SubclientOptions): SubclientSettingsInput {
-  const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
+  const pick = <T>(value: T | undefined, fallback: T): T =>
+    value === undefined ? fallback : value;
   return {
     ...base,
     description: pick(o.description, base.description),
@@ -95,7 +107,12 @@ function mergeSettings(base: SubclientSettings, o: SubclientOptions): SubclientS
       excludePaths: pick(o.excludePath, base.filters.excludePaths),
     },
     storage: { repository: pick(o.repository, base.storage.repository) },
-    prePost: { ...base.prePost, preCommand: pick(o.pre, base.prePost.preCommand), postCommand: pick(o.post, base.prePost.postCommand), timeoutSeconds: pick(o.scriptTimeout, base.prePost.timeoutSeconds) },
+    prePost: {
+      ...base.prePost,
+      preCommand: pick(o.pre, base.prePost.preCommand),
+      postCommand: pick(o.post, base.prePost.postCommand),
+      timeoutSeconds: pick(o.scriptTimeout, base.prePost.timeoutSeconds),
+    },
     schedule: {
       enabled: pick(o.schedule, base.schedule.enabled),
       full: pick(o.full, base.schedule.full),
@@ -109,26 +126,45 @@ function mergeSettings(base: SubclientSettings, o: SubclientOptions): SubclientS
       keepMonthly: pick(o.keepMonthly, base.retention.keepMonthly),
       keepYearly: pick(o.keepYearly, base.retention.keepYearly),
     },
-    activity: { backupEnabled: pick(o.backups, base.activity.backupEnabled), restoreEnabled: pick(o.restores, base.activity.restoreEnabled) },
+    activity: {
+      backupEnabled: pick(o.backups, base.activity.backupEnabled),
+      restoreEnabled: pick(o.restores, base.activity.restoreEnabled),
+    },
   };
 }
 
 function mergeContent(base: SubclientContent, o: SubclientOptions): SubclientContent {
   return {
     match: o.match ?? base.match,
-    rules: o.clearRules ? [] : o.rule ? o.rule.map(parseRule) as SubclientContent['rules'] : base.rules,
-    exclusions: o.exclude ? (o.exclude.map(parseRule) as SubclientContent['exclusions']) : base.exclusions,
+    rules: o.clearRules
+      ? []
+      : o.rule
+        ? (o.rule.map(parseRule) as SubclientContent['rules'])
+        : base.rules,
+    exclusions: o.exclude
+      ? (o.exclude.map(parseRule) as SubclientContent['exclusions'])
+      : base.exclusions,
   };
 }
 
 function describe(s: Subclient) {
-  return { ...s, rulesText: s.content.rules.map(formatRule), exclusionsText: s.content.exclusions.map(formatRule) };
+  return {
+    ...s,
+    rulesText: s.content.rules.map(formatRule),
+    exclusionsText: s.content.exclusions.map(formatRule),
+  };
 }
 
 export function registerSubclientCommands(program: Command, run: Run): void {
-  const subclient = program.command('subclient').description('subclients: rules that pick VMs, and how they are backed up (FIG. 15)');
+  const subclient = program
+    .command('subclient')
+    .description('subclients: rules that pick VMs, and how they are backed up (FIG. 15)');
 
-  withSettingsOptions(subclient.command('create <name>').description('create a subclient; it is evaluated after the existing ones')).action((name: string, o: SubclientOptions) =>
+  withSettingsOptions(
+    subclient
+      .command('create <name>')
+      .description('create a subclient; it is evaluated after the existing ones'),
+  ).action((name: string, o: SubclientOptions) =>
     run(async ({ client, json }) => {
       const set = await findBackupSet(client, o.backupset);
       const manualVms = o.vm ? (await findVms(client, set.id, o.vm)).map((v) => v.vmUuid) : [];
@@ -140,11 +176,16 @@ export function registerSubclientCommands(program: Command, run: Run): void {
         manualVms,
       });
       if (json) printJson(describe(created));
-      else console.log(`Created subclient "${created.name}" in "${set.name}"${created.content.rules.length ? ` with rules ${created.content.rules.map(formatRule).join(', ')}` : ''}.`);
+      else
+        console.log(
+          `Created subclient "${created.name}" in "${set.name}"${created.content.rules.length ? ` with rules ${created.content.rules.map(formatRule).join(', ')}` : ''}.`,
+        );
     }),
   );
 
-  withSettingsOptions(subclient.command('edit <name>').description('change a subclient (only the options given)'))
+  withSettingsOptions(
+    subclient.command('edit <name>').description('change a subclient (only the options given)'),
+  )
     .option('--rename <name>', 'new name')
     .option('--position <n>', 'evaluation order, 1 = first', int)
     .option('--clear-rules', 'remove all membership rules')
@@ -158,7 +199,12 @@ export function registerSubclientCommands(program: Command, run: Run): void {
           content: mergeContent(current.content, o),
           settings: mergeSettings(current.settings, o),
         });
-        if (o.vm) await client.call('discovery.assign', { backupSetId: set.id, vmUuids: (await findVms(client, set.id, o.vm)).map((v) => v.vmUuid), subclientId: updated.id });
+        if (o.vm)
+          await client.call('discovery.assign', {
+            backupSetId: set.id,
+            vmUuids: (await findVms(client, set.id, o.vm)).map((v) => v.vmUuid),
+            subclientId: updated.id,
+          });
         if (json) printJson(describe(updated));
         else console.log(`Updated subclient "${updated.name}".`);
       }),
@@ -174,7 +220,15 @@ export function registerSubclientCommands(program: Command, run: Run): void {
         if (json) return printJson(set.subclients.map(describe));
         printTable(
           ['#', 'NAME', 'MATCH', 'RULES', 'LEVEL', 'READERS', 'NEXT FULL'],
-          set.subclients.map((s) => [s.isDefault ? 'default' : s.position + 1, s.name, s.content.match, s.content.rules.map(formatRule).join(' ') || '-', s.settings.copyLevel, s.settings.dataReaders, s.nextFull ?? '-']),
+          set.subclients.map((s) => [
+            s.isDefault ? 'default' : s.position + 1,
+            s.name,
+            s.content.match,
+            s.content.rules.map(formatRule).join(' ') || '-',
+            s.settings.copyLevel,
+            s.settings.dataReaders,
+            s.nextFull ?? '-',
+          ]),
         );
       }),
     );

@@ -11,7 +11,9 @@ export function registerVmCommands(program: Command, run: Run): void {
     .option('--hypervisor <name>', 'only the VMs of this hypervisor')
     .action((opts: { hypervisor?: string }) =>
       run(async ({ client, json }) => {
-        const hypervisorId = opts.hypervisor ? (await findHypervisor(client, opts.hypervisor)).id : undefined;
+        const hypervisorId = opts.hypervisor
+          ? (await findHypervisor(client, opts.hypervisor)).id
+          : undefined;
         const result = await client.call('vm.list', hypervisorId ? { hypervisorId } : {});
         if (json) printJson(result);
         else {
@@ -27,7 +29,8 @@ export function registerVmCommands(program: Command, run: Run): void {
               formatBytes(v.provisionedBytes),
             ]),
           );
-          for (const e of result.errors) console.error(`warning: ${e.hypervisorName}: ${e.error.message}`);
+          for (const e of result.errors)
+            console.error(`warning: ${e.hypervisorName}: ${e.error.message}`);
         }
         // A partial list is still a failure for scripts: say so in the exit code.
         return result.errors.length > 0 ? 2 : 0;

@@ -41,7 +41,8 @@ export function backupSetHandlers(engine: Engine): HandlerGroup<BackupSetChannel
     },
     'subclient.create': async (input) => {
       const created = backupSets.createSubclient(input);
-      if (input.manualVms?.length) await discovery.assign(input.backupSetId, input.manualVms, created.id);
+      if (input.manualVms?.length)
+        await discovery.assign(input.backupSetId, input.manualVms, created.id);
       return changed(created.backupSetId, created);
     },
     'subclient.update': (change) => {
@@ -53,11 +54,14 @@ export function backupSetHandlers(engine: Engine): HandlerGroup<BackupSetChannel
       backupSets.deleteSubclient(id);
       return changed(backupSetId, {});
     },
-    'discovery.run': async ({ backupSetId }) => changed(backupSetId, await discovery.run(backupSetId)),
+    'discovery.run': async ({ backupSetId }) =>
+      changed(backupSetId, await discovery.run(backupSetId)),
     'discovery.assignments': ({ backupSetId }) => discovery.assignments(backupSetId),
-    'discovery.assign': async ({ backupSetId, vmUuids, subclientId }) => changed(backupSetId, await discovery.assign(backupSetId, vmUuids, subclientId)),
+    'discovery.assign': async ({ backupSetId, vmUuids, subclientId }) =>
+      changed(backupSetId, await discovery.assign(backupSetId, vmUuids, subclientId)),
     'rules.preview': ({ backupSetId, content }) => discovery.preview(backupSetId, content),
-    'schedule.preview': ({ expression, timezone, count }) => nextRuns(expression, timezone, count ?? 5, 'expression'),
+    'schedule.preview': ({ expression, timezone, count }) =>
+      nextRuns(expression, timezone, count ?? 5, 'expression'),
     'credential.list': ({ backupSetId }) => credentials.list(backupSetId),
     'credential.add': (input) => credentials.add(input),
     'credential.update': (change) => credentials.update(change),

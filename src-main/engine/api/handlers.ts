@@ -4,7 +4,9 @@ import { backupSetHandlers } from './backup-set-handlers';
 import { hypervisorHandlers } from './hypervisor-handlers';
 import { jobHandlers } from './job-handlers';
 
-export type Handler<C extends Channel> = (request: ParsedRequestOf<C>) => Promise<ResponseOf<C>> | ResponseOf<C>;
+export type Handler<C extends Channel> = (
+  request: ParsedRequestOf<C>,
+) => Promise<ResponseOf<C>> | ResponseOf<C>;
 export type Handlers = { [C in Channel]: Handler<C> };
 export type HandlerGroup<C extends Channel> = { [K in C]: Handler<K> };
 

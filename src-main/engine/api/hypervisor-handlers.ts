@@ -1,7 +1,13 @@
 import type { Engine } from '../engine';
 import type { HandlerGroup } from './handlers';
 
-type HypervisorChannel = 'hypervisor.list' | 'hypervisor.add' | 'hypervisor.update' | 'hypervisor.remove' | 'hypervisor.test' | 'vm.list';
+type HypervisorChannel =
+  | 'hypervisor.list'
+  | 'hypervisor.add'
+  | 'hypervisor.update'
+  | 'hypervisor.remove'
+  | 'hypervisor.test'
+  | 'vm.list';
 
 export function hypervisorHandlers(engine: Engine): HandlerGroup<HypervisorChannel> {
   const changed = (hypervisorId?: string) => {

@@ -32,7 +32,10 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
     'repo.info': ({ name }) => repositories.info(name),
     'repo.verify': ({ name, readData }) => startVerifyJob(engine, name, readData),
     'repo.prune': ({ name, dryRun }) => startPruneJob(engine, name, dryRun),
-    'backup.start': (request) => ('vm' in request ? backupSingleVm(engine, request.vm, request.full) : backupSubclient(engine, request.backupSetId, request.subclientId, request.full)),
+    'backup.start': (request) =>
+      'vm' in request
+        ? backupSingleVm(engine, request.vm, request.full)
+        : backupSubclient(engine, request.backupSetId, request.subclientId, request.full),
     'job.list': ({ limit }) => jobs.list(limit),
     'job.get': ({ id }) => jobs.get(id),
     'job.cancel': ({ id }) => jobs.cancel(id),

@@ -59,7 +59,12 @@ function toSubclient(row: SubclientRow): Subclient {
 function validateSettings(settings: SubclientSettings): void {
   if (settings.schedule.enabled || settings.schedule.full || settings.schedule.incremental) {
     nextRuns(settings.schedule.full, settings.schedule.timezone, 1, 'settings.schedule.full');
-    nextRuns(settings.schedule.incremental, settings.schedule.timezone, 1, 'settings.schedule.incremental');
+    nextRuns(
+      settings.schedule.incremental,
+      settings.schedule.timezone,
+      1,
+      'settings.schedule.incremental',
+    );
   }
 }
 
@@ -77,7 +82,9 @@ export class BackupSetStore {
   }
 
   find(idOrName: string): BackupSet {
-    const row = this.db.prepare('SELECT * FROM backup_sets WHERE id = ? OR name = ? COLLATE NOCASE').get(idOrName, idOrName) as SetRow | undefined;
+    const row = this.db
+      .prepare('SELECT * FROM backup_sets WHERE id = ? OR name = ? COLLATE NOCASE')
+      .get(idOrName, idOrName) as SetRow | undefined;
     if (!row) throw new HyperkeepError('NOT_FOUND', `No backup set named "${idOrName}".`);
     return this.assemble(row);
   }
@@ -90,26 +97,46 @@ export class BackupSetStore {
     const now = new Date().toISOString();
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT INTO backup_sets (id, name, proxy, auto_discovery, auto_add_unmatched, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(id, input.name, input.proxy, input.autoDiscovery ? 1 : 0, input.autoAddUnmatched ? 1 : 0, now);
+        .prepare(
+          'INSERT INTO backup_sets (id, name, proxy, auto_discovery, auto_add_unmatched, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          id,
+          input.name,
+          input.proxy,
+          input.autoDiscovery ? 1 : 0,
+          input.autoAddUnmatched ? 1 : 0,
+          now,
+        );
       this.setHypervisors(id, input.hypervisorIds);
-      this.insertSubclient(id, DEFAULT_SUBCLIENT, true, SubclientContent.parse({}), SubclientSettings.parse({}));
+      this.insertSubclient(
+        id,
+        DEFAULT_SUBCLIENT,
+        true,
+        SubclientContent.parse({}),
+        SubclientSettings.parse({}),
+      );
     })();
     return this.get(id);
   }
 
   update(change: BackupSetUpdate): BackupSet {
     const row = this.setRow(change.id);
-    if (change.name !== undefined && change.name.trim().toLowerCase() !== row.name.toLowerCase()) this.assertSetNameFree(change.name.trim());
+    if (change.name !== undefined && change.name.trim().toLowerCase() !== row.name.toLowerCase())
+      this.assertSetNameFree(change.name.trim());
     if (change.hypervisorIds) this.assertHypervisors(change.hypervisorIds);
     this.db.transaction(() => {
       this.db
-        .prepare('UPDATE backup_sets SET name = ?, proxy = ?, auto_discovery = ?, auto_add_unmatched = ? WHERE id = ?')
+        .prepare(
+          'UPDATE backup_sets SET name = ?, proxy = ?, auto_discovery = ?, auto_add_unmatched = ? WHERE id = ?',
+        )
         .run(
           change.name?.trim() ?? row.name,
           change.proxy ?? row.proxy,
           change.autoDiscovery === undefined ? row.auto_discovery : Number(change.autoDiscovery),
-          change.autoAddUnmatched === undefined ? row.auto_add_unmatched : Number(change.autoAddUnmatched),
+          change.autoAddUnmatched === undefined
+            ? row.auto_add_unmatched
+            : Number(change.autoAddUnmatched),
           row.id,
         );
       if (change.hypervisorIds) this.setHypervisors(row.id, change.hypervisorIds);
@@ -128,17 +155,26 @@ export class BackupSetStore {
     validateContent(input.content);
     validateSettings(input.settings);
     this.assertSubclientNameFree(input.backupSetId, input.name);
-    const id = this.db.transaction(() => this.insertSubclient(input.backupSetId, input.name, false, input.content, input.settings))();
+    const id = this.db.transaction(() =>
+      this.insertSubclient(input.backupSetId, input.name, false, input.content, input.settings),
+    )();
     return this.subclient(id);
   }
 
   updateSubclient(change: SubclientUpdate): Subclient {
     const row = this.subclientRow(change.id);
     if (row.is_default && change.content && change.content.rules?.length) {
-      throw new HyperkeepError('INVALID_INPUT', 'The default subclient takes the VMs no rule claims; it has no rules of its own.', { field: 'content' });
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        'The default subclient takes the VMs no rule claims; it has no rules of its own.',
+        { field: 'content' },
+      );
     }
     if (change.name !== undefined && change.name.trim().toLowerCase() !== row.name.toLowerCase()) {
-      if (row.is_default) throw new HyperkeepError('INVALID_INPUT', 'The default subclient cannot be renamed.', { field: 'name' });
+      if (row.is_default)
+        throw new HyperkeepError('INVALID_INPUT', 'The default subclient cannot be renamed.', {
+          field: 'name',
+        });
       this.assertSubclientNameFree(row.backup_set_id, change.name.trim());
     }
     const content = change.content ? SubclientContent.parse(change.content) : undefined;
@@ -148,7 +184,12 @@ export class BackupSetStore {
     this.db.transaction(() => {
       this.db
         .prepare('UPDATE subclients SET name = ?, content_json = ?, settings_json = ? WHERE id = ?')
-        .run(change.name?.trim() ?? row.name, content ? JSON.stringify(content) : row.content_json, settings ? JSON.stringify(settings) : row.settings_json, row.id);
+        .run(
+          change.name?.trim() ?? row.name,
+          content ? JSON.stringify(content) : row.content_json,
+          settings ? JSON.stringify(settings) : row.settings_json,
+          row.id,
+        );
       if (change.position !== undefined && !row.is_default) this.move(row, change.position);
     })();
     return this.subclient(row.id);
@@ -156,7 +197,11 @@ export class BackupSetStore {
 
   deleteSubclient(id: string): void {
     const row = this.subclientRow(id);
-    if (row.is_default) throw new HyperkeepError('INVALID_INPUT', 'The default subclient cannot be deleted; delete the backup set instead.');
+    if (row.is_default)
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        'The default subclient cannot be deleted; delete the backup set instead.',
+      );
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM subclients WHERE id = ?').run(id);
       this.renumber(row.backup_set_id);
@@ -169,25 +214,38 @@ export class BackupSetStore {
 
   findSubclient(backupSetId: string, idOrName: string): Subclient {
     const row = this.db
-      .prepare('SELECT * FROM subclients WHERE backup_set_id = ? AND (id = ? OR name = ? COLLATE NOCASE)')
+      .prepare(
+        'SELECT * FROM subclients WHERE backup_set_id = ? AND (id = ? OR name = ? COLLATE NOCASE)',
+      )
       .get(backupSetId, idOrName, idOrName) as SubclientRow | undefined;
-    if (!row) throw new HyperkeepError('NOT_FOUND', `No subclient named "${idOrName}" in this backup set.`);
+    if (!row)
+      throw new HyperkeepError('NOT_FOUND', `No subclient named "${idOrName}" in this backup set.`);
     return toSubclient(row);
   }
 
   /** The settings of the subclient a VM is assigned to in any backup set (the first one found). */
   settingsOfVm(vmUuid: string): SubclientSettings | undefined {
     const row = this.db
-      .prepare('SELECT s.settings_json FROM vm_assignments a JOIN subclients s ON s.id = a.subclient_id WHERE a.vm_uuid = ? ORDER BY a.last_seen DESC LIMIT 1')
+      .prepare(
+        'SELECT s.settings_json FROM vm_assignments a JOIN subclients s ON s.id = a.subclient_id WHERE a.vm_uuid = ? ORDER BY a.last_seen DESC LIMIT 1',
+      )
       .get(vmUuid) as { settings_json: string } | undefined;
     return row ? SubclientSettings.parse(JSON.parse(row.settings_json)) : undefined;
   }
 
   private assemble(row: SetRow): BackupSet {
-    const hypervisorIds = (this.db.prepare('SELECT hypervisor_id FROM backup_set_hypervisors WHERE backup_set_id = ? ORDER BY rowid').all(row.id) as { hypervisor_id: string }[]).map(
-      (r) => r.hypervisor_id,
-    );
-    const subclients = (this.db.prepare('SELECT * FROM subclients WHERE backup_set_id = ? ORDER BY is_default, position').all(row.id) as SubclientRow[]).map(toSubclient);
+    const hypervisorIds = (
+      this.db
+        .prepare(
+          'SELECT hypervisor_id FROM backup_set_hypervisors WHERE backup_set_id = ? ORDER BY rowid',
+        )
+        .all(row.id) as { hypervisor_id: string }[]
+    ).map((r) => r.hypervisor_id);
+    const subclients = (
+      this.db
+        .prepare('SELECT * FROM subclients WHERE backup_set_id = ? ORDER BY is_default, position')
+        .all(row.id) as SubclientRow[]
+    ).map(toSubclient);
     return {
       id: row.id,
       name: row.name,
@@ -200,41 +258,79 @@ export class BackupSetStore {
     };
   }
 
-  private insertSubclient(setId: string, name: string, isDefault: boolean, content: SubclientContent, settings: SubclientSettings): string {
+  private insertSubclient(
+    setId: string,
+    name: string,
+    isDefault: boolean,
+    content: SubclientContent,
+    settings: SubclientSettings,
+  ): string {
     const id = randomUUID();
-    const { n } = this.db.prepare('SELECT count(*) AS n FROM subclients WHERE backup_set_id = ? AND is_default = 0').get(setId) as { n: number };
+    const { n } = this.db
+      .prepare('SELECT count(*) AS n FROM subclients WHERE backup_set_id = ? AND is_default = 0')
+      .get(setId) as { n: number };
     this.db
-      .prepare('INSERT INTO subclients (id, backup_set_id, name, is_default, position, content_json, settings_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(id, setId, name, isDefault ? 1 : 0, isDefault ? 1_000_000 : n, JSON.stringify(content), JSON.stringify(settings), new Date().toISOString());
+      .prepare(
+        'INSERT INTO subclients (id, backup_set_id, name, is_default, position, content_json, settings_json, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        id,
+        setId,
+        name,
+        isDefault ? 1 : 0,
+        isDefault ? 1_000_000 : n,
+        JSON.stringify(content),
+        JSON.stringify(settings),
+        new Date().toISOString(),
+      );
     return id;
   }
 
   private move(row: SubclientRow, position: number): void {
-    const ids = (this.db.prepare('SELECT id FROM subclients WHERE backup_set_id = ? AND is_default = 0 ORDER BY position').all(row.backup_set_id) as { id: string }[])
+    const ids = (
+      this.db
+        .prepare(
+          'SELECT id FROM subclients WHERE backup_set_id = ? AND is_default = 0 ORDER BY position',
+        )
+        .all(row.backup_set_id) as { id: string }[]
+    )
       .map((r) => r.id)
       .filter((id) => id !== row.id);
     ids.splice(Math.min(position, ids.length), 0, row.id);
-    ids.forEach((id, i) => this.db.prepare('UPDATE subclients SET position = ? WHERE id = ?').run(i, id));
+    ids.forEach((id, i) =>
+      this.db.prepare('UPDATE subclients SET position = ? WHERE id = ?').run(i, id),
+    );
   }
 
   private renumber(setId: string): void {
-    const ids = this.db.prepare('SELECT id FROM subclients WHERE backup_set_id = ? AND is_default = 0 ORDER BY position').all(setId) as { id: string }[];
-    ids.forEach((r, i) => this.db.prepare('UPDATE subclients SET position = ? WHERE id = ?').run(i, r.id));
+    const ids = this.db
+      .prepare(
+        'SELECT id FROM subclients WHERE backup_set_id = ? AND is_default = 0 ORDER BY position',
+      )
+      .all(setId) as { id: string }[];
+    ids.forEach((r, i) =>
+      this.db.prepare('UPDATE subclients SET position = ? WHERE id = ?').run(i, r.id),
+    );
   }
 
   private setHypervisors(setId: string, ids: string[]): void {
     this.db.prepare('DELETE FROM backup_set_hypervisors WHERE backup_set_id = ?').run(setId);
-    for (const id of new Set(ids)) this.db.prepare('INSERT INTO backup_set_hypervisors (backup_set_id, hypervisor_id) VALUES (?, ?)').run(setId, id);
+    for (const id of new Set(ids))
+      this.db
+        .prepare('INSERT INTO backup_set_hypervisors (backup_set_id, hypervisor_id) VALUES (?, ?)')
+        .run(setId, id);
   }
 
   private setRow(id: string): SetRow {
-    const row = this.db.prepare('SELECT * FROM backup_sets WHERE id = ?').get(id) as SetRow | undefined;
+    const row = this.db.prepare('SELECT * FROM backup_sets WHERE id = ?').get(id) as
+      SetRow | undefined;
     if (!row) throw new HyperkeepError('NOT_FOUND', `No backup set with id ${id}.`);
     return row;
   }
 
   private subclientRow(id: string): SubclientRow {
-    const row = this.db.prepare('SELECT * FROM subclients WHERE id = ?').get(id) as SubclientRow | undefined;
+    const row = this.db.prepare('SELECT * FROM subclients WHERE id = ?').get(id) as
+      SubclientRow | undefined;
     if (!row) throw new HyperkeepError('NOT_FOUND', `No subclient with id ${id}.`);
     return row;
   }
@@ -242,20 +338,32 @@ export class BackupSetStore {
   private assertHypervisors(ids: string[]): void {
     for (const id of ids) {
       if (!this.db.prepare('SELECT 1 FROM hypervisors WHERE id = ?').get(id)) {
-        throw new HyperkeepError('NOT_FOUND', `No registered hypervisor with id ${id}.`, { field: 'hypervisorIds' });
+        throw new HyperkeepError('NOT_FOUND', `No registered hypervisor with id ${id}.`, {
+          field: 'hypervisorIds',
+        });
       }
     }
   }
 
   private assertSetNameFree(name: string): void {
     if (this.db.prepare('SELECT 1 FROM backup_sets WHERE name = ? COLLATE NOCASE').get(name)) {
-      throw new HyperkeepError('ALREADY_EXISTS', `A backup set named "${name}" already exists.`, { field: 'name' });
+      throw new HyperkeepError('ALREADY_EXISTS', `A backup set named "${name}" already exists.`, {
+        field: 'name',
+      });
     }
   }
 
   private assertSubclientNameFree(setId: string, name: string): void {
-    if (this.db.prepare('SELECT 1 FROM subclients WHERE backup_set_id = ? AND name = ? COLLATE NOCASE').get(setId, name)) {
-      throw new HyperkeepError('ALREADY_EXISTS', `A subclient named "${name}" already exists in this backup set.`, { field: 'name' });
+    if (
+      this.db
+        .prepare('SELECT 1 FROM subclients WHERE backup_set_id = ? AND name = ? COLLATE NOCASE')
+        .get(setId, name)
+    ) {
+      throw new HyperkeepError(
+        'ALREADY_EXISTS',
+        `A subclient named "${name}" already exists in this backup set.`,
+        { field: 'name' },
+      );
     }
   }
 }

@@ -12,7 +12,13 @@ interface Row {
   password_secret: string;
 }
 
-const toCredential = (r: Row): VmCredential => ({ id: r.id, backupSetId: r.backup_set_id, vmName: r.vm_name, username: r.username, hasPassword: r.password_secret !== '' });
+const toCredential = (r: Row): VmCredential => ({
+  id: r.id,
+  backupSetId: r.backup_set_id,
+  vmName: r.vm_name,
+  username: r.username,
+  hasPassword: r.password_secret !== '',
+});
 
 /** FIG. 6: guest credentials per VM of a backup set. Passwords go in encrypted and never come out to the UI. */
 export class CredentialStore {
@@ -22,24 +28,57 @@ export class CredentialStore {
   ) {}
 
   list(backupSetId: string): VmCredential[] {
-    return (this.db.prepare('SELECT * FROM vm_credentials WHERE backup_set_id = ? ORDER BY vm_name').all(backupSetId) as Row[]).map(toCredential);
+    return (
+      this.db
+        .prepare('SELECT * FROM vm_credentials WHERE backup_set_id = ? ORDER BY vm_name')
+        .all(backupSetId) as Row[]
+    ).map(toCredential);
   }
 
-  add(input: { backupSetId: string; vmName: string; username: string; password: string }): VmCredential {
-    if (!this.db.prepare('SELECT 1 FROM backup_sets WHERE id = ?').get(input.backupSetId)) throw new HyperkeepError('NOT_FOUND', 'No such backup set.');
+  add(input: {
+    backupSetId: string;
+    vmName: string;
+    username: string;
+    password: string;
+  }): VmCredential {
+    if (!this.db.prepare('SELECT 1 FROM backup_sets WHERE id = ?').get(input.backupSetId))
+      throw new HyperkeepError('NOT_FOUND', 'No such backup set.');
     this.assertFree(input.backupSetId, input.vmName);
     const id = randomUUID();
     this.db
-      .prepare('INSERT INTO vm_credentials (id, backup_set_id, vm_name, username, password_secret) VALUES (?, ?, ?, ?, ?)')
-      .run(id, input.backupSetId, input.vmName, input.username, input.password ? this.secrets.encrypt(input.password) : '');
+      .prepare(
+        'INSERT INTO vm_credentials (id, backup_set_id, vm_name, username, password_secret) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(
+        id,
+        input.backupSetId,
+        input.vmName,
+        input.username,
+        input.password ? this.secrets.encrypt(input.password) : '',
+      );
     return toCredential(this.row(id));
   }
 
-  update(change: { id: string; vmName?: string; username?: string; password?: string }): VmCredential {
+  update(change: {
+    id: string;
+    vmName?: string;
+    username?: string;
+    password?: string;
+  }): VmCredential {
     const row = this.row(change.id);
-    if (change.vmName && change.vmName.toLowerCase() !== row.vm_name.toLowerCase()) this.assertFree(row.backup_set_id, change.vmName);
-    const secret = change.password === undefined ? row.password_secret : change.password === '' ? '' : this.secrets.encrypt(change.password);
-    this.db.prepare('UPDATE vm_credentials SET vm_name = ?, username = ?, password_secret = ? WHERE id = ?').run(change.vmName ?? row.vm_name, change.username ?? row.username, secret, row.id);
+    if (change.vmName && change.vmName.toLowerCase() !== row.vm_name.toLowerCase())
+      this.assertFree(row.backup_set_id, change.vmName);
+    const secret =
+      change.password === undefined
+        ? row.password_secret
+        : change.password === ''
+          ? ''
+          : this.secrets.encrypt(change.password);
+    this.db
+      .prepare(
+        'UPDATE vm_credentials SET vm_name = ?, username = ?, password_secret = ? WHERE id = ?',
+      )
+      .run(change.vmName ?? row.vm_name, change.username ?? row.username, secret, row.id);
     return toCredential(this.row(row.id));
   }
 
@@ -49,14 +88,25 @@ export class CredentialStore {
   }
 
   private row(id: string): Row {
-    const row = this.db.prepare('SELECT * FROM vm_credentials WHERE id = ?').get(id) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM vm_credentials WHERE id = ?').get(id) as
+      Row | undefined;
     if (!row) throw new HyperkeepError('NOT_FOUND', 'No such VM credential.');
     return row;
   }
 
   private assertFree(backupSetId: string, vmName: string): void {
-    if (this.db.prepare('SELECT 1 FROM vm_credentials WHERE backup_set_id = ? AND vm_name = ? COLLATE NOCASE').get(backupSetId, vmName)) {
-      throw new HyperkeepError('ALREADY_EXISTS', `Credentials for VM "${vmName}" already exist in this backup set.`, { field: 'vmName' });
+    if (
+      this.db
+        .prepare(
+          'SELECT 1 FROM vm_credentials WHERE backup_set_id = ? AND vm_name = ? COLLATE NOCASE',
+        )
+        .get(backupSetId, vmName)
+    ) {
+      throw new HyperkeepError(
+        'ALREADY_EXISTS',
+        `Credentials for VM "${vmName}" already exist in this backup set.`,
+        { field: 'vmName' },
+      );
     }
   }
 }

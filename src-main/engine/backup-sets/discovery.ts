@@ -43,7 +43,12 @@ export class Discovery {
     const { subjects, errors, reachable } = await this.ask(set.hypervisorIds);
     const custom = set.subclients.filter((s) => !s.isDefault);
     const ruleSets = set.autoDiscovery
-      ? custom.map((s) => ({ subclientId: s.id, subclientName: s.name, content: s.content, excludeVms: s.settings.filters.excludeVms }))
+      ? custom.map((s) => ({
+          subclientId: s.id,
+          subclientName: s.name,
+          content: s.content,
+          excludeVms: s.settings.filters.excludeVms,
+        }))
       : [];
     const { memberships, warnings } = evaluateRules(ruleSets, subjects);
     const defaultSubclient = set.subclients.find((s) => s.isDefault)!;
@@ -62,15 +67,28 @@ export class Discovery {
       subjects.forEach(({ vm }, i) => {
         seen.add(vm.uuid);
         const before = existing.get(vm.uuid);
-        const keepManual = before?.manual === 1 && before.subclient_id !== null && subclientIds.has(before.subclient_id);
+        const keepManual =
+          before?.manual === 1 &&
+          before.subclient_id !== null &&
+          subclientIds.has(before.subclient_id);
         const membership = memberships[i];
         const placement = keepManual
           ? { subclient: before.subclient_id, reason: MANUAL_REASON, manual: 1 }
           : membership
             ? { subclient: membership.subclientId, reason: membership.reason, manual: 0 }
             : set.autoAddUnmatched
-              ? { subclient: defaultSubclient.id, reason: 'matches no subclient rule; added to the default subclient (automatic add is on)', manual: 0 }
-              : { subclient: null, reason: 'matches no subclient rule; NOT protected (automatic add of unmatched VMs is off)', manual: 0 };
+              ? {
+                  subclient: defaultSubclient.id,
+                  reason:
+                    'matches no subclient rule; added to the default subclient (automatic add is on)',
+                  manual: 0,
+                }
+              : {
+                  subclient: null,
+                  reason:
+                    'matches no subclient rule; NOT protected (automatic add of unmatched VMs is off)',
+                  manual: 0,
+                };
         upsert.run({
           set: backupSetId,
           uuid: vm.uuid,
@@ -85,12 +103,20 @@ export class Discovery {
         });
       });
       for (const row of existing.values()) {
-        if (!seen.has(row.vm_uuid) && reachable.has(row.hypervisor_id) && row.status !== 'vanished') {
-          this.db.prepare("UPDATE vm_assignments SET status = 'vanished', reason = ? WHERE backup_set_id = ? AND vm_uuid = ?").run(
-            `vanished: not reported by its hypervisor since ${row.last_seen}`,
-            backupSetId,
-            row.vm_uuid,
-          );
+        if (
+          !seen.has(row.vm_uuid) &&
+          reachable.has(row.hypervisor_id) &&
+          row.status !== 'vanished'
+        ) {
+          this.db
+            .prepare(
+              "UPDATE vm_assignments SET status = 'vanished', reason = ? WHERE backup_set_id = ? AND vm_uuid = ?",
+            )
+            .run(
+              `vanished: not reported by its hypervisor since ${row.last_seen}`,
+              backupSetId,
+              row.vm_uuid,
+            );
         }
       }
     })();
@@ -105,7 +131,9 @@ export class Discovery {
     const rows = this.rows(backupSetId);
     return {
       backupSetId,
-      discoveredAt: discoveredAt ?? rows.reduce((latest, r) => (r.last_seen > latest ? r.last_seen : latest), ''),
+      discoveredAt:
+        discoveredAt ??
+        rows.reduce((latest, r) => (r.last_seen > latest ? r.last_seen : latest), ''),
       assignments: rows.map((r) => ({
         vmUuid: r.vm_uuid,
         vmName: r.vm_name,
@@ -130,19 +158,38 @@ export class Discovery {
    * FIG. 5B "Change all selected virtual machines to sub-client": a manual assignment that
    * survives rediscovery. `subclientId: null` hands the VMs back to the rules (rediscovers).
    */
-  async assign(backupSetId: string, vmUuids: string[], subclientId: string | null): Promise<DiscoveryResult> {
+  async assign(
+    backupSetId: string,
+    vmUuids: string[],
+    subclientId: string | null,
+  ): Promise<DiscoveryResult> {
     const set = this.sets.get(backupSetId);
     if (subclientId !== null && !set.subclients.some((s) => s.id === subclientId)) {
-      throw new HyperkeepError('NOT_FOUND', 'That subclient does not belong to this backup set.', { field: 'subclientId' });
+      throw new HyperkeepError('NOT_FOUND', 'That subclient does not belong to this backup set.', {
+        field: 'subclientId',
+      });
     }
     const known = new Set(this.rows(backupSetId).map((r) => r.vm_uuid));
     const unknown = vmUuids.filter((u) => !known.has(u));
     if (unknown.length > 0) {
-      throw new HyperkeepError('NOT_FOUND', `Not discovered in this backup set yet: ${unknown.join(', ')}. Run Discover first.`, { vmUuids: unknown });
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `Not discovered in this backup set yet: ${unknown.join(', ')}. Run Discover first.`,
+        { vmUuids: unknown },
+      );
     }
-    const update = this.db.prepare('UPDATE vm_assignments SET subclient_id = ?, manual = ?, reason = ? WHERE backup_set_id = ? AND vm_uuid = ?');
+    const update = this.db.prepare(
+      'UPDATE vm_assignments SET subclient_id = ?, manual = ?, reason = ? WHERE backup_set_id = ? AND vm_uuid = ?',
+    );
     this.db.transaction(() => {
-      for (const uuid of vmUuids) update.run(subclientId, subclientId === null ? 0 : 1, subclientId === null ? 'returned to the rules' : MANUAL_REASON, backupSetId, uuid);
+      for (const uuid of vmUuids)
+        update.run(
+          subclientId,
+          subclientId === null ? 0 : 1,
+          subclientId === null ? 'returned to the rules' : MANUAL_REASON,
+          backupSetId,
+          uuid,
+        );
     })();
     return subclientId === null ? this.run(backupSetId) : this.assignments(backupSetId);
   }
@@ -152,10 +199,23 @@ export class Discovery {
     validateContent(content);
     const set = this.sets.get(backupSetId);
     const { subjects, errors } = await this.ask(set.hypervisorIds);
-    const { memberships, warnings } = evaluateRules([{ subclientId: 'preview', subclientName: 'preview', content, excludeVms: [] }], subjects);
+    const { memberships, warnings } = evaluateRules(
+      [{ subclientId: 'preview', subclientName: 'preview', content, excludeVms: [] }],
+      subjects,
+    );
     const matches = subjects.flatMap(({ vm }, i) => {
       const m = memberships[i];
-      return m ? [{ vmUuid: vm.uuid, vmName: vm.name, host: vm.host, hypervisorName: vm.hypervisorName, reason: m.reason.replace(/ \(subclient preview\)$/, '') }] : [];
+      return m
+        ? [
+            {
+              vmUuid: vm.uuid,
+              vmName: vm.name,
+              host: vm.host,
+              hypervisorName: vm.hypervisorName,
+              reason: m.reason.replace(/ \(subclient preview\)$/, ''),
+            },
+          ]
+        : [];
     });
     return { matches, total: subjects.length, errors, warnings };
   }
@@ -167,16 +227,26 @@ export class Discovery {
     const answers = await Promise.all(hypervisorIds.map((id) => this.inventory.listVms(id)));
     answers.forEach((answer, i) => {
       const hypervisor = this.hypervisors.get(hypervisorIds[i]!);
-      for (const e of answer.errors) errors.push({ hypervisorId: e.hypervisorId, hypervisorName: e.hypervisorName, message: e.error.message });
+      for (const e of answer.errors)
+        errors.push({
+          hypervisorId: e.hypervisorId,
+          hypervisorName: e.hypervisorName,
+          message: e.error.message,
+        });
       if (answer.errors.length === 0) reachable.add(hypervisor.id);
       for (const vm of answer.vms as VirtualMachine[]) {
-        subjects.push({ vm, hostNames: [hypervisor.name, vm.host, hypervisor.hostname ?? ''].filter(Boolean) });
+        subjects.push({
+          vm,
+          hostNames: [hypervisor.name, vm.host, hypervisor.hostname ?? ''].filter(Boolean),
+        });
       }
     });
     return { subjects, errors, reachable };
   }
 
   private rows(backupSetId: string): AssignmentRow[] {
-    return this.db.prepare('SELECT * FROM vm_assignments WHERE backup_set_id = ? ORDER BY host, vm_name').all(backupSetId) as AssignmentRow[];
+    return this.db
+      .prepare('SELECT * FROM vm_assignments WHERE backup_set_id = ? ORDER BY host, vm_name')
+      .all(backupSetId) as AssignmentRow[];
   }
 }

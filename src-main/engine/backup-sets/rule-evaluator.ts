@@ -46,7 +46,10 @@ function describeRule(rule: Rule): string {
 }
 
 function globToRegex(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, 'i');
 }
 
@@ -55,7 +58,12 @@ function metadataValues(vm: VirtualMachine, key: string): string[] {
   return Object.entries(vm.metadata)
     .filter(([k]) => {
       const lower = k.toLowerCase();
-      return lower === wanted || lower.endsWith(`:${wanted}`) || lower.endsWith(`/${wanted}`) || lower.endsWith(`}${wanted}`);
+      return (
+        lower === wanted ||
+        lower.endsWith(`:${wanted}`) ||
+        lower.endsWith(`/${wanted}`) ||
+        lower.endsWith(`}${wanted}`)
+      );
     })
     .map(([, v]) => v);
 }
@@ -83,14 +91,21 @@ function subjectsOf(rule: Regexed, subject: RuleSubject): string[] {
  * Evaluates every VM against the rule sets in order: first match wins, the reason says which rule.
  * All regex tests of one evaluation run as one time-bounded batch (see safe-regex.ts).
  */
-export function evaluateRules(ruleSets: RuleSet[], subjects: RuleSubject[]): { memberships: (Membership | undefined)[]; warnings: string[] } {
+export function evaluateRules(
+  ruleSets: RuleSet[],
+  subjects: RuleSubject[],
+): { memberships: (Membership | undefined)[]; warnings: string[] } {
   const regexes: RegExp[] = [];
   const regexOwner: string[] = [];
   const regexIndex = new Map<Rule, number>();
   ruleSets.forEach((set) => {
     [...set.content.rules, ...set.content.exclusions].forEach((rule, i) => {
       if (!('pattern' in rule) || rule.pattern === undefined) return;
-      const compiled = compilePattern(rule.pattern, rule.type === 'name' && rule.caseSensitive, `rules.${i}.pattern`);
+      const compiled = compilePattern(
+        rule.pattern,
+        rule.type === 'name' && rule.caseSensitive,
+        `rules.${i}.pattern`,
+      );
       regexIndex.set(rule, regexes.length);
       regexes.push(compiled.regex);
       regexOwner.push(`${set.subclientName}: ${describeRule(rule)}`);
@@ -112,8 +127,12 @@ export function evaluateRules(ruleSets: RuleSet[], subjects: RuleSubject[]): { m
     }
   }
   const { results, timedOut } = testRegexBatch(regexes, pairs);
-  const warnings = [...timedOut].map((r) => `The rule "${regexOwner[r]}" took too long to evaluate (catastrophic backtracking?) and matched nothing. Simplify the regular expression.`);
-  const regexMatches = (rule: Rule, text: string) => results[pairIndex.get(`${regexIndex.get(rule)}\u0000${text}`)!] === true;
+  const warnings = [...timedOut].map(
+    (r) =>
+      `The rule "${regexOwner[r]}" took too long to evaluate (catastrophic backtracking?) and matched nothing. Simplify the regular expression.`,
+  );
+  const regexMatches = (rule: Rule, text: string) =>
+    results[pairIndex.get(`${regexIndex.get(rule)}\u0000${text}`)!] === true;
 
   const matches = (rule: Rule, subject: RuleSubject): boolean => {
     let hit: boolean;
@@ -125,7 +144,10 @@ export function evaluateRules(ruleSets: RuleSet[], subjects: RuleSubject[]): { m
         hit = subject.vm.powerState === rule.value;
         break;
       case 'tag':
-        hit = rule.pattern === undefined ? metadataValues(subject.vm, rule.key).length > 0 : subjectsOf(rule, subject).some((t) => regexMatches(rule, t));
+        hit =
+          rule.pattern === undefined
+            ? metadataValues(subject.vm, rule.key).length > 0
+            : subjectsOf(rule, subject).some((t) => regexMatches(rule, t));
         break;
       default:
         hit = subjectsOf(rule as Regexed, subject).some((t) => regexMatches(rule, t));
@@ -144,7 +166,10 @@ export function evaluateRules(ruleSets: RuleSet[], subjects: RuleSubject[]): { m
       if (!qualifies) continue;
       if (exclusions.some((rule) => matches(rule, subject))) continue;
       if (excludeGlobs[i]!.some((g) => g.test(subject.vm.name))) continue;
-      const why = match === 'all' ? `matches all of: ${rules.map(describeRule).join(', ')}` : `${describeRule(hits[0]!)}`;
+      const why =
+        match === 'all'
+          ? `matches all of: ${rules.map(describeRule).join(', ')}`
+          : `${describeRule(hits[0]!)}`;
       return { subclientId: set.subclientId, reason: `${why} (subclient ${set.subclientName})` };
     }
     return undefined;
@@ -155,9 +180,15 @@ export function evaluateRules(ruleSets: RuleSet[], subjects: RuleSubject[]): { m
 /** Checks every pattern of a content definition, naming the field of the first bad one. */
 export function validateContent(content: SubclientContent): void {
   content.rules.forEach((rule, i) => {
-    if ('pattern' in rule && rule.pattern !== undefined) compilePattern(rule.pattern, rule.type === 'name' && rule.caseSensitive, `content.rules.${i}.pattern`);
+    if ('pattern' in rule && rule.pattern !== undefined)
+      compilePattern(
+        rule.pattern,
+        rule.type === 'name' && rule.caseSensitive,
+        `content.rules.${i}.pattern`,
+      );
   });
   content.exclusions.forEach((rule, i) => {
-    if ('pattern' in rule && rule.pattern !== undefined) compilePattern(rule.pattern, false, `content.exclusions.${i}.pattern`);
+    if ('pattern' in rule && rule.pattern !== undefined)
+      compilePattern(rule.pattern, false, `content.exclusions.${i}.pattern`);
   });
 }

@@ -18,14 +18,22 @@ export interface CompiledPattern {
 }
 
 /** Compiles an administrator's pattern, with Unicode semantics where the pattern allows them. */
-export function compilePattern(pattern: string, caseSensitive: boolean, field: string): CompiledPattern {
+export function compilePattern(
+  pattern: string,
+  caseSensitive: boolean,
+  field: string,
+): CompiledPattern {
   const flags = caseSensitive ? '' : 'i';
   for (const extra of ['u', '']) {
     try {
       return { source: pattern, regex: new RegExp(pattern, flags + extra) };
     } catch (err) {
       if (extra === '') {
-        throw new HyperkeepError('INVALID_INPUT', `Invalid regular expression /${pattern}/: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`, { field });
+        throw new HyperkeepError(
+          'INVALID_INPUT',
+          `Invalid regular expression /${pattern}/: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`,
+          { field },
+        );
       }
     }
   }
@@ -58,7 +66,11 @@ export function testRegexBatch(regexes: RegExp[], pairs: [number, string][]): Re
     const mine = pairs.map((p, i) => [p, i] as const).filter(([p]) => p[0] === index);
     if (mine.length === 0) return;
     try {
-      const answers = run(regexes, mine.map(([p]) => p), Math.min(BATCH_BUDGET_MS, SINGLE_BUDGET_MS * mine.length));
+      const answers = run(
+        regexes,
+        mine.map(([p]) => p),
+        Math.min(BATCH_BUDGET_MS, SINGLE_BUDGET_MS * mine.length),
+      );
       mine.forEach(([, i], k) => (results[i] = answers[k]!));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw err;

@@ -7,6 +7,10 @@ export function createConnector(settings: ConnectionSettings): HypervisorConnect
     case 'libvirt':
       return createLibvirtConnector(settings);
     case 'vsphere':
-      throw new HyperkeepError('INVALID_INPUT', 'vSphere hypervisors are not supported yet: register a libvirt (KVM) host.', { field: 'type' });
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        'vSphere hypervisors are not supported yet: register a libvirt (KVM) host.',
+        { field: 'type' },
+      );
   }
 }

@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { HyperkeepError } from '../../../shared/errors';
-import type { Hypervisor, HypervisorInput, HypervisorUpdate } from '../../../shared/domain/hypervisor';
+import type {
+  Hypervisor,
+  HypervisorInput,
+  HypervisorUpdate,
+} from '../../../shared/domain/hypervisor';
 import type { CatalogDb } from '../catalog/catalog';
 import type { ConnectionSettings } from '../connectors/connector';
 import type { SecretBox } from '../secrets/secret-box';
@@ -37,7 +41,9 @@ export class HypervisorStore {
   ) {}
 
   list(): Hypervisor[] {
-    const rows = this.db.prepare('SELECT * FROM hypervisors ORDER BY name').all() as HypervisorRow[];
+    const rows = this.db
+      .prepare('SELECT * FROM hypervisors ORDER BY name')
+      .all() as HypervisorRow[];
     return rows.map(toHypervisor);
   }
 
@@ -50,7 +56,8 @@ export class HypervisorStore {
     const row = this.db
       .prepare('SELECT * FROM hypervisors WHERE id = ? OR name = ? COLLATE NOCASE')
       .get(idOrName, idOrName) as HypervisorRow | undefined;
-    if (!row) throw new HyperkeepError('NOT_FOUND', `No hypervisor named "${idOrName}" is registered.`);
+    if (!row)
+      throw new HyperkeepError('NOT_FOUND', `No hypervisor named "${idOrName}" is registered.`);
     return toHypervisor(row);
   }
 
@@ -77,22 +84,40 @@ export class HypervisorStore {
 
   update(change: HypervisorUpdate): Hypervisor {
     const row = this.row(change.id);
-    if (change.name !== undefined && change.name.toLowerCase() !== row.name.toLowerCase()) this.assertNameFree(change.name);
+    if (change.name !== undefined && change.name.toLowerCase() !== row.name.toLowerCase())
+      this.assertNameFree(change.name);
     const password =
-      change.password === undefined ? row.password_secret : change.password === '' ? null : this.secrets.encrypt(change.password);
+      change.password === undefined
+        ? row.password_secret
+        : change.password === ''
+          ? null
+          : this.secrets.encrypt(change.password);
     this.db
-      .prepare('UPDATE hypervisors SET name = ?, uri = ?, username = ?, password_secret = ? WHERE id = ?')
-      .run(change.name ?? row.name, change.uri ?? row.uri, change.username ?? row.username, password, row.id);
+      .prepare(
+        'UPDATE hypervisors SET name = ?, uri = ?, username = ?, password_secret = ? WHERE id = ?',
+      )
+      .run(
+        change.name ?? row.name,
+        change.uri ?? row.uri,
+        change.username ?? row.username,
+        password,
+        row.id,
+      );
     return this.get(row.id);
   }
 
   remove(id: string): void {
     const row = this.row(id);
     const sets = this.db
-      .prepare('SELECT s.name FROM backup_sets s JOIN backup_set_hypervisors t ON t.backup_set_id = s.id WHERE t.hypervisor_id = ?')
+      .prepare(
+        'SELECT s.name FROM backup_sets s JOIN backup_set_hypervisors t ON t.backup_set_id = s.id WHERE t.hypervisor_id = ?',
+      )
       .all(id) as { name: string }[];
     if (sets.length > 0) {
-      throw new HyperkeepError('INVALID_INPUT', `"${row.name}" is a target of backup set(s) ${sets.map((s) => `"${s.name}"`).join(', ')}: remove it from them first.`);
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `"${row.name}" is a target of backup set(s) ${sets.map((s) => `"${s.name}"`).join(', ')}: remove it from them first.`,
+      );
     }
     this.db.prepare('DELETE FROM hypervisors WHERE id = ?').run(id);
   }
@@ -113,13 +138,21 @@ export class HypervisorStore {
   }
 
   private row(id: string): HypervisorRow {
-    const row = this.db.prepare('SELECT * FROM hypervisors WHERE id = ?').get(id) as HypervisorRow | undefined;
+    const row = this.db.prepare('SELECT * FROM hypervisors WHERE id = ?').get(id) as
+      HypervisorRow | undefined;
     if (!row) throw new HyperkeepError('NOT_FOUND', `No hypervisor with id ${id} is registered.`);
     return row;
   }
 
   private assertNameFree(name: string): void {
-    const taken = this.db.prepare('SELECT 1 FROM hypervisors WHERE name = ? COLLATE NOCASE').get(name);
-    if (taken) throw new HyperkeepError('ALREADY_EXISTS', `A hypervisor named "${name}" is already registered.`, { field: 'name' });
+    const taken = this.db
+      .prepare('SELECT 1 FROM hypervisors WHERE name = ? COLLATE NOCASE')
+      .get(name);
+    if (taken)
+      throw new HyperkeepError(
+        'ALREADY_EXISTS',
+        `A hypervisor named "${name}" is already registered.`,
+        { field: 'name' },
+      );
   }
 }

@@ -1,4 +1,8 @@
-import type { ConnectionTestResult, Hypervisor, HypervisorInput } from '../../../shared/domain/hypervisor';
+import type {
+  ConnectionTestResult,
+  Hypervisor,
+  HypervisorInput,
+} from '../../../shared/domain/hypervisor';
 import type { VirtualMachine } from '../../../shared/domain/vm';
 import { HyperkeepError, toErrorData } from '../../../shared/errors';
 import type { VmListResult } from '../../../shared/contract';
@@ -15,7 +19,9 @@ async function withTimeout<T>(what: string, work: (signal: AbortSignal) => Promi
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(new HyperkeepError('TIMEOUT', `${what} did not answer within ${ASK_TIMEOUT_MS / 1000} s.`));
+      reject(
+        new HyperkeepError('TIMEOUT', `${what} did not answer within ${ASK_TIMEOUT_MS / 1000} s.`),
+      );
     }, ASK_TIMEOUT_MS);
   });
   try {
@@ -61,7 +67,12 @@ export class Inventory {
     answers.forEach((answer, i) => {
       const hypervisor = targets[i]!;
       if (answer.status === 'fulfilled') result.vms.push(...answer.value);
-      else result.errors.push({ hypervisorId: hypervisor.id, hypervisorName: hypervisor.name, error: toErrorData(answer.reason) });
+      else
+        result.errors.push({
+          hypervisorId: hypervisor.id,
+          hypervisorName: hypervisor.name,
+          error: toErrorData(answer.reason),
+        });
     });
     result.vms.sort((a, b) => a.name.localeCompare(b.name));
     return result;
@@ -75,7 +86,11 @@ export class Inventory {
     });
     const host = vms[0]?.host;
     if (host && host !== hypervisor.hostname) this.store.rememberHostname(hypervisor.id, host);
-    return vms.map((vm) => ({ ...vm, hypervisorId: hypervisor.id, hypervisorName: hypervisor.name }));
+    return vms.map((vm) => ({
+      ...vm,
+      hypervisorId: hypervisor.id,
+      hypervisorName: hypervisor.name,
+    }));
   }
 
   /** Tests a registered hypervisor, or the settings typed in the dialog before they are saved. */
@@ -87,17 +102,24 @@ export class Inventory {
     try {
       connector = createConnector(settings);
       const live = connector;
-      const { host, vmCount } = await withTimeout(`The hypervisor at ${settings.uri}`, async (signal) => {
-        await live.connect(signal);
-        const host = await live.hostInfo();
-        const vms = await live.listVms();
-        return { host, vmCount: vms.length };
-      });
+      const { host, vmCount } = await withTimeout(
+        `The hypervisor at ${settings.uri}`,
+        async (signal) => {
+          await live.connect(signal);
+          const host = await live.hostInfo();
+          const vms = await live.listVms();
+          return { host, vmCount: vms.length };
+        },
+      );
       if (registered) this.store.rememberHostname(target.id, host.hostname);
       return { ok: true, host, vmCount, latencyMs: Math.round(performance.now() - started) };
     } catch (err) {
       const { code, message } = toErrorData(err);
-      return { ok: false, latencyMs: Math.round(performance.now() - started), error: { code, message } };
+      return {
+        ok: false,
+        latencyMs: Math.round(performance.now() - started),
+        error: { code, message },
+      };
     } finally {
       await connector?.close().catch(() => undefined);
     }

@@ -14,7 +14,11 @@ export interface BackupTarget {
 }
 
 /** Runs `work` over `items` with at most `limit` at once. */
-async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+async function inParallel<T>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
     while (next < items.length) await work(items[next++]!);
@@ -23,15 +27,26 @@ async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promi
 }
 
 /** One VM into the repository: a task row with live progress, a restore point in the catalog. */
-async function backupOne(engine: Engine, ctx: JobContext, target: BackupTarget, forceFull: boolean): Promise<string | undefined> {
+async function backupOne(
+  engine: Engine,
+  ctx: JobContext,
+  target: BackupTarget,
+  forceFull: boolean,
+): Promise<string | undefined> {
   const { vm, settings } = target;
   const task = ctx.task(vm.uuid, vm.name);
   try {
     const connector = await engine.inventory.connector(vm.hypervisorId);
-    if (!(connector instanceof LibvirtConnector)) throw new HyperkeepError('INVALID_INPUT', `Backups of ${connector.type} VMs are not supported yet.`);
+    if (!(connector instanceof LibvirtConnector))
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `Backups of ${connector.type} VMs are not supported yet.`,
+      );
     const repositoryName = settings.storage.repository;
     const repository = await engine.repositories.get(repositoryName);
-    const parent = engine.repositories.points(vm.uuid).find((p) => p.repository.toLowerCase() === repositoryName.toLowerCase());
+    const parent = engine.repositories
+      .points(vm.uuid)
+      .find((p) => p.repository.toLowerCase() === repositoryName.toLowerCase());
     const result = await backupVm({
       connector,
       vmUuid: vm.uuid,
@@ -47,7 +62,12 @@ async function backupOne(engine: Engine, ctx: JobContext, target: BackupTarget, 
         timeoutSeconds: settings.prePost.timeoutSeconds,
       },
       signal: ctx.signal,
-      onProgress: (p) => task.progress({ phase: p.disk ? `${p.phase} ${p.disk}` : p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }),
+      onProgress: (p) =>
+        task.progress({
+          phase: p.disk ? `${p.phase} ${p.disk}` : p.phase,
+          bytesDone: p.bytesDone,
+          bytesTotal: p.bytesTotal,
+        }),
       log: (line) => ctx.log(`${vm.name}: ${line}`),
     });
     const manifest = await repository.getPoint(result.pointId);
@@ -63,9 +83,18 @@ async function backupOne(engine: Engine, ctx: JobContext, target: BackupTarget, 
 }
 
 /** Starts a backup job over the given VMs; data readers bound how many run at once. */
-export function startBackupJob(engine: Engine, title: string, targets: BackupTarget[], forceFull: boolean): Job {
+export function startBackupJob(
+  engine: Engine,
+  title: string,
+  targets: BackupTarget[],
+  forceFull: boolean,
+): Job {
   return engine.jobs.start('backup', title, async (ctx) => {
-    if (targets.length === 0) throw new HyperkeepError('NOT_FOUND', 'No VMs to back up: the subclient has no VMs (run Discover, or check its rules).');
+    if (targets.length === 0)
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        'No VMs to back up: the subclient has no VMs (run Discover, or check its rules).',
+      );
     const points: string[] = [];
     ctx.phase('backing up');
     const readers = Math.max(...targets.map((t) => t.settings.dataReaders));
@@ -79,26 +108,49 @@ export function startBackupJob(engine: Engine, title: string, targets: BackupTar
 }
 
 /** `backup --subclient`: discovery first (FIG. 3: VMs come and go), then every member VM. */
-export async function backupSubclient(engine: Engine, backupSetId: string, subclientId: string, forceFull: boolean): Promise<Job> {
+export async function backupSubclient(
+  engine: Engine,
+  backupSetId: string,
+  subclientId: string,
+  forceFull: boolean,
+): Promise<Job> {
   const set = engine.backupSets.get(backupSetId);
   const subclient = set.subclients.find((s) => s.id === subclientId);
   if (!subclient) throw new HyperkeepError('NOT_FOUND', 'No such subclient in this backup set.');
   if (!subclient.settings.activity.backupEnabled) {
-    throw new HyperkeepError('INVALID_INPUT', `Backups of subclient "${subclient.name}" are disabled (Activity control).`);
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `Backups of subclient "${subclient.name}" are disabled (Activity control).`,
+    );
   }
   const discovered = await engine.discovery.run(backupSetId);
-  const members = new Set(discovered.assignments.filter((a) => a.subclientId === subclientId && a.status !== 'vanished').map((a) => a.vmUuid));
+  const members = new Set(
+    discovered.assignments
+      .filter((a) => a.subclientId === subclientId && a.status !== 'vanished')
+      .map((a) => a.vmUuid),
+  );
   const { vms } = await engine.inventory.listVms();
-  const targets = vms.filter((vm) => members.has(vm.uuid)).map((vm) => ({ vm, settings: subclient.settings }));
+  const targets = vms
+    .filter((vm) => members.has(vm.uuid))
+    .map((vm) => ({ vm, settings: subclient.settings }));
   return startBackupJob(engine, `Backup of ${set.name} / ${subclient.name}`, targets, forceFull);
 }
 
 /** `backup --vm`: one VM, with the settings of the subclient it belongs to, if any. */
-export async function backupSingleVm(engine: Engine, vmNameOrUuid: string, forceFull: boolean): Promise<Job> {
+export async function backupSingleVm(
+  engine: Engine,
+  vmNameOrUuid: string,
+  forceFull: boolean,
+): Promise<Job> {
   const { vms } = await engine.inventory.listVms();
   const matches = vms.filter((v) => v.uuid === vmNameOrUuid || v.name === vmNameOrUuid);
-  if (matches.length === 0) throw new HyperkeepError('NOT_FOUND', `No VM "${vmNameOrUuid}" on the registered hypervisors.`);
-  if (matches.length > 1) throw new HyperkeepError('INVALID_INPUT', `Several VMs are named "${vmNameOrUuid}"; use the UUID.`);
+  if (matches.length === 0)
+    throw new HyperkeepError('NOT_FOUND', `No VM "${vmNameOrUuid}" on the registered hypervisors.`);
+  if (matches.length > 1)
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `Several VMs are named "${vmNameOrUuid}"; use the UUID.`,
+    );
   const vm = matches[0]!;
   const settings = engine.backupSets.settingsOfVm(vm.uuid) ?? SettingsSchema.parse({});
   return startBackupJob(engine, `Backup of ${vm.name}`, [{ vm, settings }], forceFull);

@@ -18,7 +18,12 @@ export interface JobContext {
 }
 
 export interface TaskHandle {
-  progress(update: { phase?: string; bytesDone?: number; bytesTotal?: number; message?: string }): void;
+  progress(update: {
+    phase?: string;
+    bytesDone?: number;
+    bytesTotal?: number;
+    message?: string;
+  }): void;
   finish(status: JobStatus, message?: string): void;
 }
 
@@ -31,7 +36,15 @@ const PERSIST_INTERVAL_MS = 2_000;
  * AbortSignal, and a history in the catalog.
  */
 export class JobController {
-  private readonly running = new Map<string, { job: Job; controller: AbortController; meters: Map<string, ProgressMeter>; done: Promise<void> }>();
+  private readonly running = new Map<
+    string,
+    {
+      job: Job;
+      controller: AbortController;
+      meters: Map<string, ProgressMeter>;
+      done: Promise<void>;
+    }
+  >();
   private readonly logDir: string;
 
   constructor(
@@ -42,16 +55,36 @@ export class JobController {
     this.logDir = join(home, 'logs', 'jobs');
     mkdirSync(this.logDir, { recursive: true });
     // A job the previous engine left running died with it: say so instead of showing it forever running.
-    const stale = this.db.prepare("SELECT snapshot_json FROM jobs WHERE status IN ('queued', 'running')").all() as { snapshot_json: string }[];
+    const stale = this.db
+      .prepare("SELECT snapshot_json FROM jobs WHERE status IN ('queued', 'running')")
+      .all() as { snapshot_json: string }[];
     for (const { snapshot_json } of stale) {
       const job = JSON.parse(snapshot_json) as Job;
-      this.persist({ ...job, status: 'failed', finishedAt: new Date().toISOString(), error: { code: 'INTERNAL', message: 'The engine stopped while this job ran.' } });
+      this.persist({
+        ...job,
+        status: 'failed',
+        finishedAt: new Date().toISOString(),
+        error: { code: 'INTERNAL', message: 'The engine stopped while this job ran.' },
+      });
     }
   }
 
-  start(kind: Job['kind'], title: string, work: (ctx: JobContext) => Promise<Record<string, unknown> | void>): Job {
+  start(kind: Job['kind'], title: string, work: (ctx: JobContext) => Promise<unknown>): Job {
     const now = new Date().toISOString();
-    const job: Job = { id: randomUUID(), kind, title, status: 'running', createdAt: now, startedAt: now, phase: 'starting', bytesDone: 0, bytesTotal: 0, rate: 0, tasks: [], warnings: [] };
+    const job: Job = {
+      id: randomUUID(),
+      kind,
+      title,
+      status: 'running',
+      createdAt: now,
+      startedAt: now,
+      phase: 'starting',
+      bytesDone: 0,
+      bytesTotal: 0,
+      rate: 0,
+      tasks: [],
+      warnings: [],
+    };
     const controller = new AbortController();
     const meters = new Map<string, ProgressMeter>([['', new ProgressMeter()]]);
     const entry = { job, controller, meters, done: Promise.resolve() };
@@ -62,9 +95,15 @@ export class JobController {
     entry.done = (async () => {
       try {
         const result = await work(ctx);
-        if (result) job.result = result;
+        if (result && typeof result === 'object') job.result = result as Record<string, unknown>;
         const failedTasks = job.tasks.filter((t) => t.status === 'failed').length;
-        job.status = controller.signal.aborted ? 'cancelled' : failedTasks === 0 ? 'succeeded' : failedTasks < job.tasks.length ? 'partial' : 'failed';
+        job.status = controller.signal.aborted
+          ? 'cancelled'
+          : failedTasks === 0
+            ? 'succeeded'
+            : failedTasks < job.tasks.length
+              ? 'partial'
+              : 'failed';
       } catch (err) {
         job.status = controller.signal.aborted ? 'cancelled' : 'failed';
         job.error = toErrorData(err);
@@ -73,7 +112,9 @@ export class JobController {
         job.finishedAt = new Date().toISOString();
         job.phase = job.status;
         job.etaSeconds = undefined;
-        for (const t of job.tasks) if (t.status === 'running' || t.status === 'queued') t.status = job.status === 'cancelled' ? 'cancelled' : 'failed';
+        for (const t of job.tasks)
+          if (t.status === 'running' || t.status === 'queued')
+            t.status = job.status === 'cancelled' ? 'cancelled' : 'failed';
         ctx.log(`Job ${job.status}`);
         this.running.delete(job.id);
         this.persist(job);
@@ -101,13 +142,16 @@ export class JobController {
   get(id: string): Job {
     const live = this.running.get(id);
     if (live) return structuredClone(live.job);
-    const row = this.db.prepare('SELECT snapshot_json FROM jobs WHERE id = ?').get(id) as { snapshot_json: string } | undefined;
+    const row = this.db.prepare('SELECT snapshot_json FROM jobs WHERE id = ?').get(id) as
+      { snapshot_json: string } | undefined;
     if (!row) throw new HyperkeepError('NOT_FOUND', `No job with id ${id}.`);
     return JSON.parse(row.snapshot_json) as Job;
   }
 
   list(limit = 100): Job[] {
-    const rows = this.db.prepare('SELECT snapshot_json FROM jobs ORDER BY created_at DESC LIMIT ?').all(limit) as { snapshot_json: string }[];
+    const rows = this.db
+      .prepare('SELECT snapshot_json FROM jobs ORDER BY created_at DESC LIMIT ?')
+      .all(limit) as { snapshot_json: string }[];
     return rows.map((r) => {
       const job = JSON.parse(r.snapshot_json) as Job;
       return this.running.has(job.id) ? structuredClone(this.running.get(job.id)!.job) : job;
@@ -124,11 +168,16 @@ export class JobController {
   }
 
   async close(): Promise<void> {
-    for (const entry of this.running.values()) entry.controller.abort(new HyperkeepError('CANCELLED', 'The engine is shutting down.'));
+    for (const entry of this.running.values())
+      entry.controller.abort(new HyperkeepError('CANCELLED', 'The engine is shutting down.'));
     await Promise.allSettled([...this.running.values()].map((e) => e.done));
   }
 
-  private context(entry: { job: Job; controller: AbortController; meters: Map<string, ProgressMeter> }): JobContext {
+  private context(entry: {
+    job: Job;
+    controller: AbortController;
+    meters: Map<string, ProgressMeter>;
+  }): JobContext {
     const { job } = entry;
     let lastEmit = 0;
     let lastPersist = 0;
@@ -163,15 +212,27 @@ export class JobController {
         changed(true);
       },
       task: (key, label) => {
-        const task: JobTask = { key, label, status: 'running', phase: 'starting', bytesDone: 0, bytesTotal: 0, rate: 0 };
+        const task: JobTask = {
+          key,
+          label,
+          status: 'running',
+          phase: 'starting',
+          bytesDone: 0,
+          bytesTotal: 0,
+          rate: 0,
+        };
         job.tasks.push(task);
         const meter = new ProgressMeter();
         entry.meters.set(key, meter);
         changed(true);
         return {
           progress: (update) => {
-            if (update.phase && update.phase !== task.phase) this.appendLog(job.id, `${label}: ${update.phase}`);
-            Object.assign(task, Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined)));
+            if (update.phase && update.phase !== task.phase)
+              this.appendLog(job.id, `${label}: ${update.phase}`);
+            Object.assign(
+              task,
+              Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined)),
+            );
             meter.update(task.bytesDone);
             task.rate = Math.round(meter.rate);
             task.etaSeconds = meter.eta(task.bytesDone, task.bytesTotal);
@@ -196,7 +257,18 @@ export class JobController {
 
   private persist(job: Job): void {
     this.db
-      .prepare('INSERT OR REPLACE INTO jobs (id, kind, title, status, created_at, started_at, finished_at, snapshot_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(job.id, job.kind, job.title, job.status, job.createdAt, job.startedAt ?? null, job.finishedAt ?? null, JSON.stringify(job));
+      .prepare(
+        'INSERT OR REPLACE INTO jobs (id, kind, title, status, created_at, started_at, finished_at, snapshot_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        job.id,
+        job.kind,
+        job.title,
+        job.status,
+        job.createdAt,
+        job.startedAt ?? null,
+        job.finishedAt ?? null,
+        JSON.stringify(job),
+      );
   }
 }

@@ -28,39 +28,57 @@ export interface RestoreDiskRequest {
  */
 export function startRestoreDiskJob(engine: Engine, request: RestoreDiskRequest): Job {
   const point = engine.repositories.points(request.vm).find((p) => p.id === request.pointId);
-  if (!point) throw new HyperkeepError('NOT_FOUND', `VM "${request.vm}" has no restore point ${request.pointId} (see: hyperkeep points --vm ${request.vm}).`);
+  if (!point)
+    throw new HyperkeepError(
+      'NOT_FOUND',
+      `VM "${request.vm}" has no restore point ${request.pointId} (see: hyperkeep points --vm ${request.vm}).`,
+    );
   const disk = point.disks.find((d) => d.name === request.disk);
-  if (!disk) throw new HyperkeepError('NOT_FOUND', `Restore point ${point.id} has no disk ${request.disk} (it has ${point.disks.map((d) => d.name).join(', ')}).`);
+  if (!disk)
+    throw new HyperkeepError(
+      'NOT_FOUND',
+      `Restore point ${point.id} has no disk ${request.disk} (it has ${point.disks.map((d) => d.name).join(', ')}).`,
+    );
   const dest = resolve(request.dest);
-  if (!existsSync(dirname(dest))) throw new HyperkeepError('INVALID_INPUT', `The folder ${dirname(dest)} does not exist.`, { field: 'dest' });
-  if (existsSync(dest) && !request.overwrite) throw new HyperkeepError('ALREADY_EXISTS', `${dest} exists; pass --overwrite to replace it.`, { field: 'dest' });
+  if (!existsSync(dirname(dest)))
+    throw new HyperkeepError('INVALID_INPUT', `The folder ${dirname(dest)} does not exist.`, {
+      field: 'dest',
+    });
+  if (existsSync(dest) && !request.overwrite)
+    throw new HyperkeepError('ALREADY_EXISTS', `${dest} exists; pass --overwrite to replace it.`, {
+      field: 'dest',
+    });
 
-  return engine.jobs.start('restore', `Restore ${point.vmName} ${disk.name} (${point.time}) to ${dest}`, async (ctx) => {
-    const repository = await engine.repositories.get(point.repository);
-    const reader = await repository.openDisk(point.id, disk.name);
-    const task = ctx.task(disk.name, `${point.vmName} ${disk.name}`);
-    const partial = `${dest}.partial`;
-    const file = await open(partial, 'w', 0o600);
-    try {
-      task.progress({ phase: 'writing', bytesTotal: reader.size });
-      for (let offset = 0; offset < reader.size; offset += BLOCK) {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        const block = await reader.read(offset, Math.min(BLOCK, reader.size - offset));
-        if (!isZero(block)) await file.write(block, 0, block.length, offset);
-        task.progress({ bytesDone: offset + block.length });
+  return engine.jobs.start(
+    'restore',
+    `Restore ${point.vmName} ${disk.name} (${point.time}) to ${dest}`,
+    async (ctx) => {
+      const repository = await engine.repositories.get(point.repository);
+      const reader = await repository.openDisk(point.id, disk.name);
+      const task = ctx.task(disk.name, `${point.vmName} ${disk.name}`);
+      const partial = `${dest}.partial`;
+      const file = await open(partial, 'w', 0o600);
+      try {
+        task.progress({ phase: 'writing', bytesTotal: reader.size });
+        for (let offset = 0; offset < reader.size; offset += BLOCK) {
+          if (ctx.signal.aborted) throw ctx.signal.reason;
+          const block = await reader.read(offset, Math.min(BLOCK, reader.size - offset));
+          if (!isZero(block)) await file.write(block, 0, block.length, offset);
+          task.progress({ bytesDone: offset + block.length });
+        }
+        await file.truncate(reader.size);
+        await file.sync();
+        await file.close();
+        await rename(partial, dest);
+        task.finish('succeeded', `${reader.size} bytes`);
+        return { dest, bytes: reader.size };
+      } catch (err) {
+        await file.close().catch(() => undefined);
+        await rm(partial, { force: true });
+        throw err;
+      } finally {
+        await reader.close();
       }
-      await file.truncate(reader.size);
-      await file.sync();
-      await file.close();
-      await rename(partial, dest);
-      task.finish('succeeded', `${reader.size} bytes`);
-      return { dest, bytes: reader.size };
-    } catch (err) {
-      await file.close().catch(() => undefined);
-      await rm(partial, { force: true });
-      throw err;
-    } finally {
-      await reader.close();
-    }
-  });
+    },
+  );
 }

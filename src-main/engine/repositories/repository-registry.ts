@@ -51,26 +51,49 @@ export class RepositoryRegistry {
     private readonly secrets: SecretBox,
   ) {}
 
-  async init(options: { name: string; location: string; encrypt: boolean; passphrase?: string }): Promise<RepositoryInfo> {
+  async init(options: {
+    name: string;
+    location: string;
+    encrypt: boolean;
+    passphrase?: string;
+  }): Promise<RepositoryInfo> {
     this.assertNameFree(options.name);
     const location = resolve(options.location);
     if (existsSync(location) && readdirSync(location).length > 0) {
-      throw new HyperkeepError('ALREADY_EXISTS', `${location} is not empty. Attach an existing repository with \`repo attach\`, or choose an empty folder.`, { field: 'location' });
+      throw new HyperkeepError(
+        'ALREADY_EXISTS',
+        `${location} is not empty. Attach an existing repository with \`repo attach\`, or choose an empty folder.`,
+        { field: 'location' },
+      );
     }
     if (options.encrypt && !options.passphrase) {
-      throw new HyperkeepError('INVALID_INPUT', 'An encrypted repository needs a passphrase (HYPERKEEP_PASSPHRASE or --password-file).', { field: 'passphrase' });
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        'An encrypted repository needs a passphrase (HYPERKEEP_PASSPHRASE or --password-file).',
+        { field: 'passphrase' },
+      );
     }
-    const repository = await Repository.init(new LocalDirectoryBackend(location), { encrypt: options.encrypt, ...(options.passphrase ? { passphrase: options.passphrase } : {}) });
+    const repository = await Repository.init(new LocalDirectoryBackend(location), {
+      encrypt: options.encrypt,
+      ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+    });
     this.remember(options.name, location, repository, options.passphrase);
     this.open.set(options.name.toLowerCase(), Promise.resolve(repository));
     return this.info(options.name);
   }
 
   /** Attaches an existing repository (e.g. after the console machine was lost) and rebuilds the point cache from it. */
-  async attach(options: { name: string; location: string; passphrase?: string }): Promise<RepositoryInfo> {
+  async attach(options: {
+    name: string;
+    location: string;
+    passphrase?: string;
+  }): Promise<RepositoryInfo> {
     this.assertNameFree(options.name);
     const location = resolve(options.location);
-    const repository = await Repository.open(new LocalDirectoryBackend(location), options.passphrase ? { passphrase: options.passphrase } : {});
+    const repository = await Repository.open(
+      new LocalDirectoryBackend(location),
+      options.passphrase ? { passphrase: options.passphrase } : {},
+    );
     this.remember(options.name, location, repository, options.passphrase);
     this.open.set(options.name.toLowerCase(), Promise.resolve(repository));
     await this.refreshPoints(options.name);
@@ -78,7 +101,9 @@ export class RepositoryRegistry {
   }
 
   list(): string[] {
-    return (this.db.prepare('SELECT name FROM repositories ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+    return (
+      this.db.prepare('SELECT name FROM repositories ORDER BY name').all() as { name: string }[]
+    ).map((r) => r.name);
   }
 
   /** The open repository by name; opened once per engine with the stored passphrase. */
@@ -87,8 +112,13 @@ export class RepositoryRegistry {
     let repository = this.open.get(key);
     if (!repository) {
       const row = this.row(name);
-      const passphrase = row.passphrase_secret ? this.secrets.decrypt(row.passphrase_secret) : undefined;
-      repository = Repository.open(new LocalDirectoryBackend(row.location), passphrase ? { passphrase } : {});
+      const passphrase = row.passphrase_secret
+        ? this.secrets.decrypt(row.passphrase_secret)
+        : undefined;
+      repository = Repository.open(
+        new LocalDirectoryBackend(row.location),
+        passphrase ? { passphrase } : {},
+      );
       repository.catch(() => this.open.delete(key));
       this.open.set(key, repository);
     }
@@ -129,20 +159,31 @@ export class RepositoryRegistry {
   recordPoint(repository: string, manifest: PointManifest): RestorePoint {
     const point = toRestorePoint(repository, manifest);
     this.db
-      .prepare('INSERT OR REPLACE INTO restore_points (id, repository, vm_uuid, vm_name, time, point_json) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR REPLACE INTO restore_points (id, repository, vm_uuid, vm_name, time, point_json) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(point.id, repository, point.vmUuid, point.vmName, point.time, JSON.stringify(point));
     return point;
   }
 
   forgetPoints(repository: string, ids: string[]): void {
-    for (const id of ids) this.db.prepare('DELETE FROM restore_points WHERE repository = ? AND id = ?').run(repository, id);
+    for (const id of ids)
+      this.db
+        .prepare('DELETE FROM restore_points WHERE repository = ? AND id = ?')
+        .run(repository, id);
   }
 
   /** Points of one VM (by UUID or name), newest first. */
   points(vm?: string): RestorePoint[] {
-    const rows = (vm
-      ? this.db.prepare('SELECT point_json FROM restore_points WHERE vm_uuid = ? OR vm_name = ? ORDER BY time DESC').all(vm, vm)
-      : this.db.prepare('SELECT point_json FROM restore_points ORDER BY time DESC').all()) as { point_json: string }[];
+    const rows = (
+      vm
+        ? this.db
+            .prepare(
+              'SELECT point_json FROM restore_points WHERE vm_uuid = ? OR vm_name = ? ORDER BY time DESC',
+            )
+            .all(vm, vm)
+        : this.db.prepare('SELECT point_json FROM restore_points ORDER BY time DESC').all()
+    ) as { point_json: string }[];
     return rows.map((r) => JSON.parse(r.point_json) as RestorePoint);
   }
 
@@ -152,21 +193,47 @@ export class RepositoryRegistry {
     await Promise.allSettled(all.map(async (r) => (await r).close()));
   }
 
-  private remember(name: string, location: string, repository: Repository, passphrase?: string): void {
+  private remember(
+    name: string,
+    location: string,
+    repository: Repository,
+    passphrase?: string,
+  ): void {
     this.db
-      .prepare('INSERT INTO repositories (name, kind, location, repository_id, encrypted, passphrase_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(name, 'local', location, repository.id, repository.encrypted ? 1 : 0, passphrase ? this.secrets.encrypt(passphrase) : null, new Date().toISOString());
+      .prepare(
+        'INSERT INTO repositories (name, kind, location, repository_id, encrypted, passphrase_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        name,
+        'local',
+        location,
+        repository.id,
+        repository.encrypted ? 1 : 0,
+        passphrase ? this.secrets.encrypt(passphrase) : null,
+        new Date().toISOString(),
+      );
   }
 
   private row(name: string): Row {
-    const row = this.db.prepare('SELECT * FROM repositories WHERE name = ?').get(name) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM repositories WHERE name = ?').get(name) as
+      Row | undefined;
     if (!row) {
-      throw new HyperkeepError('NOT_FOUND', name === DEFAULT_REPOSITORY ? 'No repository yet: create one with `hyperkeep repo init --path DIR` (or in Storage).' : `No repository named "${name}".`);
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        name === DEFAULT_REPOSITORY
+          ? 'No repository yet: create one with `hyperkeep repo init --path DIR` (or in Storage).'
+          : `No repository named "${name}".`,
+      );
     }
     return row;
   }
 
   private assertNameFree(name: string): void {
-    if (this.db.prepare('SELECT 1 FROM repositories WHERE name = ?').get(name)) throw new HyperkeepError('ALREADY_EXISTS', `A repository named "${name}" is already configured.`, { field: 'name' });
+    if (this.db.prepare('SELECT 1 FROM repositories WHERE name = ?').get(name))
+      throw new HyperkeepError(
+        'ALREADY_EXISTS',
+        `A repository named "${name}" is already configured.`,
+        { field: 'name' },
+      );
   }
 }

@@ -14,7 +14,10 @@ export class KeyFileSecretBox implements SecretBox {
     if (!existsSync(keyPath)) writeFileSync(keyPath, randomBytes(32), { mode: 0o600, flag: 'wx' });
     chmodSync(keyPath, 0o600);
     if (statSync(keyPath).size !== 32) {
-      throw new HyperkeepError('INTERNAL', `The secret key file ${keyPath} is damaged (it must hold 32 bytes).`);
+      throw new HyperkeepError(
+        'INTERNAL',
+        `The secret key file ${keyPath} is damaged (it must hold 32 bytes).`,
+      );
     }
     this.key = readFileSync(keyPath);
   }
@@ -28,7 +31,10 @@ export class KeyFileSecretBox implements SecretBox {
 
   decrypt(ciphertext: string): string {
     if (!ciphertext.startsWith(PREFIX)) {
-      throw new HyperkeepError('INTERNAL', 'A stored secret was encrypted by another secret store (the desktop app?) and cannot be read here. Enter the password again.');
+      throw new HyperkeepError(
+        'INTERNAL',
+        'A stored secret was encrypted by another secret store (the desktop app?) and cannot be read here. Enter the password again.',
+      );
     }
     const raw = Buffer.from(ciphertext.slice(PREFIX.length), 'base64');
     try {
@@ -36,7 +42,10 @@ export class KeyFileSecretBox implements SecretBox {
       decipher.setAuthTag(raw.subarray(12, 28));
       return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
     } catch {
-      throw new HyperkeepError('INTERNAL', 'A stored secret cannot be decrypted with this home\'s key file. Enter the password again.');
+      throw new HyperkeepError(
+        'INTERNAL',
+        "A stored secret cannot be decrypted with this home's key file. Enter the password again.",
+      );
     }
   }
 }

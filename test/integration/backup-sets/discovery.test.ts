@@ -32,11 +32,22 @@ beforeAll(async () => {
   engine = Engine.open({ home: join(dir, 'home'), mode: 'cli' });
   handlers = createHandlers(engine);
   const ids: string[] = [];
-  for (const host of lab.hosts) ids.push((await call('hypervisor.add', { name: host.name, type: 'libvirt', uri: host.uri })).id);
+  for (const host of lab.hosts)
+    ids.push(
+      (await call('hypervisor.add', { name: host.name, type: 'libvirt', uri: host.uri })).id,
+    );
   const set = await call('backupSet.create', { name: 'lab', hypervisorIds: ids });
   setId = set.id;
-  await call('subclient.create', { backupSetId: setId, name: 'web', content: { rules: [{ type: 'name', pattern: '^lab-web' }] } });
-  await call('subclient.create', { backupSetId: setId, name: 'host2', content: { rules: [{ type: 'host', value: 'lab-host-2' }] } });
+  await call('subclient.create', {
+    backupSetId: setId,
+    name: 'web',
+    content: { rules: [{ type: 'name', pattern: '^lab-web' }] },
+  });
+  await call('subclient.create', {
+    backupSetId: setId,
+    name: 'host2',
+    content: { rules: [{ type: 'host', value: 'lab-host-2' }] },
+  });
 });
 
 afterAll(async () => {
@@ -44,7 +55,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const byName = (result: ResponseOf<'discovery.run'>) => new Map(result.assignments.map((a) => [a.vmName, a]));
+const byName = (result: ResponseOf<'discovery.run'>) =>
+  new Map(result.assignments.map((a) => [a.vmName, a]));
 
 describe('discovery against the lab (FIG. 3)', () => {
   it('asks every host and places each VM by the rules, in order, with the reason', async () => {
@@ -52,7 +64,11 @@ describe('discovery against the lab (FIG. 3)', () => {
     expect(result.errors).toEqual([]);
     const vms = byName(result);
     for (const vm of lab.vms) expect(vms.has(vm.name)).toBe(true);
-    expect(vms.get('lab-web-01')).toMatchObject({ subclientName: 'web', status: 'new', hypervisorName: 'lab-host-1' });
+    expect(vms.get('lab-web-01')).toMatchObject({
+      subclientName: 'web',
+      status: 'new',
+      hypervisorName: 'lab-host-1',
+    });
     expect(vms.get('lab-web-01')!.reason).toMatch(/name matching \/\^lab-web\/i/);
     expect(vms.get('lab-win-01')).toMatchObject({ subclientName: 'host2' });
     expect(vms.get('lab-win-01')!.reason).toMatch(/host = lab-host-2/);
@@ -69,7 +85,11 @@ describe('discovery against the lab (FIG. 3)', () => {
     try {
       await virsh(host1.uri, 'define', xmlPath);
       const appeared = byName(await call('discovery.run', { backupSetId: setId })).get(name);
-      expect(appeared).toMatchObject({ subclientName: 'default', status: 'new', powerState: 'shutoff' });
+      expect(appeared).toMatchObject({
+        subclientName: 'default',
+        status: 'new',
+        powerState: 'shutoff',
+      });
       await virsh(host1.uri, 'undefine', name);
       const gone = byName(await call('discovery.run', { backupSetId: setId })).get(name);
       expect(gone).toMatchObject({ status: 'vanished', subclientName: 'default' });
@@ -82,12 +102,29 @@ describe('discovery against the lab (FIG. 3)', () => {
 
   it('a manual assignment overrides the rules and survives rediscovery; "back to rules" undoes it', async () => {
     const before = byName(await call('discovery.assignments', { backupSetId: setId }));
-    const web = (await call('backupSet.get', { id: setId })).subclients.find((s) => s.name === 'web')!;
+    const web = (await call('backupSet.get', { id: setId })).subclients.find(
+      (s) => s.name === 'web',
+    )!;
     const archive = before.get('lab-archive-01')!;
-    await call('discovery.assign', { backupSetId: setId, vmUuids: [archive.vmUuid], subclientId: web.id });
+    await call('discovery.assign', {
+      backupSetId: setId,
+      vmUuids: [archive.vmUuid],
+      subclientId: web.id,
+    });
     const again = byName(await call('discovery.run', { backupSetId: setId })).get('lab-archive-01');
-    expect(again).toMatchObject({ subclientName: 'web', manual: true, reason: 'assigned manually', status: 'present' });
-    const back = byName(await call('discovery.assign', { backupSetId: setId, vmUuids: [archive.vmUuid], subclientId: null })).get('lab-archive-01');
+    expect(again).toMatchObject({
+      subclientName: 'web',
+      manual: true,
+      reason: 'assigned manually',
+      status: 'present',
+    });
+    const back = byName(
+      await call('discovery.assign', {
+        backupSetId: setId,
+        vmUuids: [archive.vmUuid],
+        subclientId: null,
+      }),
+    ).get('lab-archive-01');
     expect(back).toMatchObject({ subclientName: 'default', manual: false });
   });
 
@@ -100,10 +137,20 @@ describe('discovery against the lab (FIG. 3)', () => {
   });
 
   it('the live rule preview shows what a rule matches right now, and rejects a bad regex', async () => {
-    const preview = await call('rules.preview', { backupSetId: setId, content: { match: 'any', rules: [{ type: 'power-state', value: 'shutoff', negate: false }], exclusions: [] } });
+    const preview = await call('rules.preview', {
+      backupSetId: setId,
+      content: {
+        match: 'any',
+        rules: [{ type: 'power-state', value: 'shutoff', negate: false }],
+        exclusions: [],
+      },
+    });
     expect(preview.matches.map((m) => m.vmName)).toContain('lab-archive-01');
     expect(preview.matches.map((m) => m.vmName)).not.toContain('lab-web-01');
-    const bad = await dispatch(handlers, 'rules.preview', { backupSetId: setId, content: { rules: [{ type: 'name', pattern: 'web(' }] } });
+    const bad = await dispatch(handlers, 'rules.preview', {
+      backupSetId: setId,
+      content: { rules: [{ type: 'name', pattern: 'web(' }] },
+    });
     expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
   });
 });

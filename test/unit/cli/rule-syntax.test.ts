@@ -18,7 +18,10 @@ describe('CLI rule syntax', () => {
     expect(formatRule(parseRule(text))).toBe(text);
   });
 
-  it.each(['web', 'host~x', 'colour=red', 'name=web', ''])('rejects %j with the syntax in the message', (text) => {
-    expect(() => parseRule(text)).toThrow(/Write one of: name~REGEX/);
-  });
+  it.each(['web', 'host~x', 'colour=red', 'name=web', ''])(
+    'rejects %j with the syntax in the message',
+    (text) => {
+      expect(() => parseRule(text)).toThrow(/Write one of: name~REGEX/);
+    },
+  );
 });

@@ -28,13 +28,18 @@ describe('one engine per data home', () => {
   it('a second engine on the same home is refused with who holds it', () => {
     const dir = home();
     engineAt(dir);
-    expect(() => Engine.open({ home: dir, mode: 'serve' })).toThrow(/Another Hyperkeep engine \(cli, pid \d+/);
+    expect(() => Engine.open({ home: dir, mode: 'serve' })).toThrow(
+      /Another Hyperkeep engine \(cli, pid \d+/,
+    );
   });
 
   it('a lock left by a dead process is taken over', () => {
     const dir = home();
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
-    writeFileSync(join(dir, 'engine.lock'), JSON.stringify({ pid: dead, hostname: hostname(), mode: 'serve', startedAt: 'x' }));
+    writeFileSync(
+      join(dir, 'engine.lock'),
+      JSON.stringify({ pid: dead, hostname: hostname(), mode: 'serve', startedAt: 'x' }),
+    );
     expect(() => engineAt(dir)).not.toThrow();
   });
 
@@ -48,24 +53,43 @@ describe('one engine per data home', () => {
 describe('dispatch', () => {
   it('malformed payloads come back as INVALID_INPUT naming the field, never a throw', async () => {
     const handlers = createHandlers(engineAt(home()));
-    const result = await dispatch(handlers, 'hypervisor.add', { name: '', type: 'libvirt', uri: 'qemu:///system' });
-    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'name' } } });
-    expect(await dispatch(handlers, 'hypervisor.add', 'not an object')).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
-    expect(await dispatch(handlers, 'no.such.channel', {})).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    const result = await dispatch(handlers, 'hypervisor.add', {
+      name: '',
+      type: 'libvirt',
+      uri: 'qemu:///system',
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', details: { field: 'name' } },
+    });
+    expect(await dispatch(handlers, 'hypervisor.add', 'not an object')).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
+    expect(await dispatch(handlers, 'no.such.channel', {})).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
   });
 
   it('stores passwords encrypted and never returns them', async () => {
     const dir = home();
     const engine = engineAt(dir);
     const handlers = createHandlers(engine);
-    const added = await dispatch(handlers, 'hypervisor.add', { name: 'kvm-01', type: 'libvirt', uri: 'qemu:///system', username: 'root', password: 'Tr0ub4dor&3' });
+    const added = await dispatch(handlers, 'hypervisor.add', {
+      name: 'kvm-01',
+      type: 'libvirt',
+      uri: 'qemu:///system',
+      username: 'root',
+      password: 'Tr0ub4dor&3',
+    });
     expect(added).toMatchObject({ ok: true, value: { name: 'kvm-01', hasPassword: true } });
     const listed = await dispatch(handlers, 'hypervisor.list', {});
     expect(JSON.stringify(listed)).not.toContain('Tr0ub4dor');
     await engine.close();
     open.splice(0);
     for (const file of ['catalog.sqlite', 'catalog.sqlite-wal']) {
-      let bytes = '';
+      let bytes: string;
       try {
         bytes = readFileSync(join(dir, file)).toString('latin1');
       } catch {
@@ -79,14 +103,27 @@ describe('dispatch', () => {
     const handlers = createHandlers(engineAt(home()));
     const input = { name: 'kvm-01', type: 'libvirt', uri: 'qemu:///system' };
     await dispatch(handlers, 'hypervisor.add', input);
-    expect(await dispatch(handlers, 'hypervisor.add', { ...input, name: 'KVM-01' })).toMatchObject({ ok: false, error: { code: 'ALREADY_EXISTS' } });
-    expect(await dispatch(handlers, 'hypervisor.remove', { id: 'nope' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await dispatch(handlers, 'hypervisor.add', { ...input, name: 'KVM-01' })).toMatchObject({
+      ok: false,
+      error: { code: 'ALREADY_EXISTS' },
+    });
+    expect(await dispatch(handlers, 'hypervisor.remove', { id: 'nope' })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
   });
 
   it('an unreachable hypervisor makes vm.list partial and says why', async () => {
     const handlers = createHandlers(engineAt(home()));
-    await dispatch(handlers, 'hypervisor.add', { name: 'gone', type: 'libvirt', uri: 'qemu+unix:///session?socket=/nonexistent/libvirt-sock' });
+    await dispatch(handlers, 'hypervisor.add', {
+      name: 'gone',
+      type: 'libvirt',
+      uri: 'qemu+unix:///session?socket=/nonexistent/libvirt-sock',
+    });
     const result = await dispatch(handlers, 'vm.list', {});
-    expect(result).toMatchObject({ ok: true, value: { vms: [], errors: [{ hypervisorName: 'gone', error: { code: 'CONNECT_FAILED' } }] } });
+    expect(result).toMatchObject({
+      ok: true,
+      value: { vms: [], errors: [{ hypervisorName: 'gone', error: { code: 'CONNECT_FAILED' } }] },
+    });
   });
 });

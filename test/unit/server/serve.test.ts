@@ -27,7 +27,11 @@ afterAll(async () => {
 });
 
 const invoke = (channel: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${server.url}/api/invoke/${channel}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(`${server.url}/api/invoke/${channel}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 describe('hyperkeep serve', () => {
   it('binds to loopback and tells the CLI of the same home where it is', () => {
@@ -40,7 +44,9 @@ describe('hyperkeep serve', () => {
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED' } });
     expect((await fetch(`${server.url}/`)).status).toBe(401);
-    expect((await invoke('hypervisor.list', {}, { Authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await invoke('hypervisor.list', {}, { Authorization: 'Bearer wrong' })).status).toBe(
+      401,
+    );
   });
 
   it('trades the URL token for an HttpOnly cookie that then works', async () => {
@@ -56,9 +62,17 @@ describe('hyperkeep serve', () => {
 
   it('serves the contract with the bearer token and validates payloads', async () => {
     const auth = { Authorization: `Bearer ${server.token}` };
-    expect(await (await invoke('app.info', {}, auth)).json()).toMatchObject({ ok: true, value: { mode: 'serve' } });
-    expect(await (await invoke('hypervisor.add', '{not json', auth)).json()).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
-    expect(await (await invoke('hypervisor.add', { name: 'x', type: 'libvirt' }, auth)).json()).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'uri' } } });
+    expect(await (await invoke('app.info', {}, auth)).json()).toMatchObject({
+      ok: true,
+      value: { mode: 'serve' },
+    });
+    expect(await (await invoke('hypervisor.add', '{not json', auth)).json()).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
+    expect(
+      await (await invoke('hypervisor.add', { name: 'x', type: 'libvirt' }, auth)).json(),
+    ).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', details: { field: 'uri' } } });
   });
 
   it('never serves files outside the renderer folder', async () => {
@@ -72,7 +86,14 @@ describe('hyperkeep serve', () => {
   it('refuses a foreign Host header (DNS rebinding)', async () => {
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve) => {
-      const req = request(`${server.url}/api/invoke/app.info`, { method: 'POST', headers: { Host: 'evil.example', Authorization: `Bearer ${server.token}` } }, (res) => resolve(res.statusCode!));
+      const req = request(
+        `${server.url}/api/invoke/app.info`,
+        {
+          method: 'POST',
+          headers: { Host: 'evil.example', Authorization: `Bearer ${server.token}` },
+        },
+        (res) => resolve(res.statusCode!),
+      );
       req.end('{}');
     });
     expect(status).toBe(403);
@@ -80,11 +101,24 @@ describe('hyperkeep serve', () => {
 
   it('pushes engine events over the WebSocket, and only with the token', async () => {
     const refused = new WebSocket(`${server.url.replace('http', 'ws')}/api/events`);
-    await expect(new Promise((resolve, reject) => { refused.on('open', resolve); refused.on('error', reject); })).rejects.toThrow();
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/events`, { headers: { Authorization: `Bearer ${server.token}` } });
+    await expect(
+      new Promise((resolve, reject) => {
+        refused.on('open', resolve);
+        refused.on('error', reject);
+      }),
+    ).rejects.toThrow();
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/events`, {
+      headers: { Authorization: `Bearer ${server.token}` },
+    });
     await new Promise((resolve) => ws.on('open', resolve));
-    const message = new Promise<string>((resolve) => ws.once('message', (data) => resolve(data.toString())));
-    await invoke('hypervisor.add', { name: 'kvm', type: 'libvirt', uri: 'qemu:///system' }, { Authorization: `Bearer ${server.token}` });
+    const message = new Promise<string>((resolve) =>
+      ws.once('message', (data) => resolve(data.toString())),
+    );
+    await invoke(
+      'hypervisor.add',
+      { name: 'kvm', type: 'libvirt', uri: 'qemu:///system' },
+      { Authorization: `Bearer ${server.token}` },
+    );
     expect(JSON.parse(await message)).toMatchObject({ event: 'hypervisors.changed' });
     ws.close();
   });

@@ -5,15 +5,24 @@ import { HyperkeepError, toErrorData } from '../../../shared/errors';
 describe('contract schemas', () => {
   it('accepts a hypervisor the dialog would send and rejects unknown fields', () => {
     const add = contract['hypervisor.add'].request;
-    expect(add.safeParse({ name: 'kvm-01', type: 'libvirt', uri: 'qemu:///system' }).success).toBe(true);
-    expect(add.safeParse({ name: 'kvm-01', type: 'libvirt', uri: 'qemu:///system', admin: true }).success).toBe(false);
+    expect(add.safeParse({ name: 'kvm-01', type: 'libvirt', uri: 'qemu:///system' }).success).toBe(
+      true,
+    );
+    expect(
+      add.safeParse({ name: 'kvm-01', type: 'libvirt', uri: 'qemu:///system', admin: true })
+        .success,
+    ).toBe(false);
   });
 
   it('rejects empty names, unknown types and oversized values', () => {
     const add = contract['hypervisor.add'].request;
-    expect(add.safeParse({ name: '  ', type: 'libvirt', uri: 'qemu:///system' }).success).toBe(false);
+    expect(add.safeParse({ name: '  ', type: 'libvirt', uri: 'qemu:///system' }).success).toBe(
+      false,
+    );
     expect(add.safeParse({ name: 'a', type: 'hyperv', uri: 'x' }).success).toBe(false);
-    expect(add.safeParse({ name: 'a', type: 'libvirt', uri: 'x'.repeat(5000) }).success).toBe(false);
+    expect(add.safeParse({ name: 'a', type: 'libvirt', uri: 'x'.repeat(5000) }).success).toBe(
+      false,
+    );
   });
 
   it('never lets a password through the hypervisor response schema', () => {
@@ -33,7 +42,9 @@ describe('contract schemas', () => {
   it('test accepts either a registered id or the dialog values', () => {
     const test = contract['hypervisor.test'].request;
     expect(test.safeParse({ id: 'abc' }).success).toBe(true);
-    expect(test.safeParse({ name: 'n', type: 'libvirt', uri: 'qemu:///system' }).success).toBe(true);
+    expect(test.safeParse({ name: 'n', type: 'libvirt', uri: 'qemu:///system' }).success).toBe(
+      true,
+    );
     expect(test.safeParse({}).success).toBe(false);
   });
 

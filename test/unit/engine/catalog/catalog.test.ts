@@ -29,7 +29,9 @@ describe('catalog migrations', () => {
   it('reopening keeps data and does not re-run migrations', () => {
     const path = tempDb();
     const db = openCatalog(path);
-    db.prepare("INSERT INTO hypervisors (id, name, type, uri, created_at) VALUES ('1', 'h', 'libvirt', 'qemu:///system', 'now')").run();
+    db.prepare(
+      "INSERT INTO hypervisors (id, name, type, uri, created_at) VALUES ('1', 'h', 'libvirt', 'qemu:///system', 'now')",
+    ).run();
     db.close();
     const again = openCatalog(path);
     expect(again.prepare('SELECT count(*) AS n FROM hypervisors').get()).toEqual({ n: 1 });

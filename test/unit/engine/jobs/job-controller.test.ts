@@ -38,18 +38,27 @@ describe('job controller', () => {
     });
     expect(started.status).toBe('running');
     const done = await jobs.wait(started.id);
-    expect(done).toMatchObject({ status: 'succeeded', bytesDone: 60_000_000, bytesTotal: 60_000_000, result: { points: ['p1'] } });
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      bytesDone: 60_000_000,
+      bytesTotal: 60_000_000,
+      result: { points: ['p1'] },
+    });
     const progress = seen.filter((s) => s.event === 'job.progress').map((s) => s.job);
     expect(progress.some((j) => j.rate > 0 && j.etaSeconds !== undefined)).toBe(true);
     expect(seen.at(-1)).toMatchObject({ event: 'job.changed', job: { status: 'succeeded' } });
-    expect(jobs.log(started.id)).toMatch(/Job started: Backup of test[\s\S]*vm-1: read vda[\s\S]*vm-1: succeeded — point p1[\s\S]*Job succeeded/);
+    expect(jobs.log(started.id)).toMatch(
+      /Job started: Backup of test[\s\S]*vm-1: read vda[\s\S]*vm-1: succeeded — point p1[\s\S]*Job succeeded/,
+    );
   });
 
   it('cancel aborts the work through its signal and the job ends cancelled', async () => {
     const { jobs } = setup();
     const job = jobs.start('backup', 'long', async (ctx) => {
       ctx.task('vm', 'vm');
-      await new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      await new Promise<void>((_, reject) =>
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+      );
     });
     jobs.cancel(job.id);
     const done = await jobs.wait(job.id);
@@ -66,8 +75,15 @@ describe('job controller', () => {
     const done = await jobs.wait(job.id);
     expect(done.status).toBe('partial');
     expect(done.tasks[1]).toMatchObject({ status: 'failed', message: 'Cannot connect to libvirt' });
-    const failing = await jobs.wait(jobs.start('verify', 'x', async () => { throw new Error('disk full'); }).id);
-    expect(failing).toMatchObject({ status: 'failed', error: { message: expect.stringContaining('disk full') } });
+    const failing = await jobs.wait(
+      jobs.start('verify', 'x', async () => {
+        throw new Error('disk full');
+      }).id,
+    );
+    expect(failing).toMatchObject({
+      status: 'failed',
+      error: { message: expect.stringContaining('disk full') },
+    });
   });
 
   it('history survives a restart, and a job the engine died during is marked failed', async () => {
@@ -77,6 +93,9 @@ describe('job controller', () => {
     const again = new JobController(db, events, home);
     const list = again.list();
     expect(list.find((j) => j.id === ok.id)?.status).toBe('succeeded');
-    expect(list.find((j) => j.title === 'interrupted')).toMatchObject({ status: 'failed', error: { message: 'The engine stopped while this job ran.' } });
+    expect(list.find((j) => j.title === 'interrupted')).toMatchObject({
+      status: 'failed',
+      error: { message: 'The engine stopped while this job ran.' },
+    });
   });
 });

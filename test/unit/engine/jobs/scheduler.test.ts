@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SubclientSettings } from '../../../../shared/domain/backup-set';
+import { Engine } from '../../../../src-main/engine/engine';
+import { Scheduler } from '../../../../src-main/engine/jobs/scheduler';
+
+let engine: Engine | undefined;
+let scheduler: Scheduler | undefined;
+let home = '';
+afterEach(async () => {
+  scheduler?.stop();
+  await engine?.close();
+  rmSync(home, { recursive: true, force: true });
+});
+
+describe('scheduler', () => {
+  it('starts the backup of a scheduled subclient when its cron fires, and follows schedule changes', async () => {
+    home = mkdtempSync(join(tmpdir(), 'hk-sched-'));
+    engine = Engine.open({ home, mode: 'serve' });
+    const hypervisor = engine.hypervisors.add({
+      name: 'gone',
+      type: 'libvirt',
+      uri: 'qemu+unix:///session?socket=/nonexistent/sock',
+    });
+    const set = engine.backupSets.create({ name: 'nightly', hypervisorIds: [hypervisor.id] });
+    const logged: string[] = [];
+    scheduler = new Scheduler(engine, (line) => logged.push(line));
+    const settings = SubclientSettings.parse({
+      schedule: { enabled: true, full: '* * * * * *', incremental: '0 0 1 1 *', timezone: 'UTC' },
+    });
+    const subclient = engine.backupSets.createSubclient({
+      backupSetId: set.id,
+      name: 'every-second',
+      content: { rules: [{ type: 'name', pattern: 'x' }] },
+      settings,
+    });
+    engine.events.emit('backupSets.changed', { backupSetId: set.id });
+    await new Promise((r) => setTimeout(r, 2_500));
+    const jobs = engine.jobs.list();
+    expect(jobs.length).toBeGreaterThanOrEqual(1);
+    expect(jobs[0]!.title).toBe('Backup of nightly / every-second');
+    expect(logged.some((l) => l.startsWith('scheduled full backup started'))).toBe(true);
+
+    engine.backupSets.updateSubclient({
+      id: subclient.id,
+      settings: { ...settings, schedule: { ...settings.schedule, enabled: false } },
+    });
+    engine.events.emit('backupSets.changed', { backupSetId: set.id });
+    await new Promise((r) => setTimeout(r, 300));
+    const count = engine.jobs.list().length;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(engine.jobs.list().length).toBe(count);
+  });
+});
