@@ -1,0 +1,306 @@
+import type { RandomAccessReader } from '../../io/random-access';
+import { BaseFileSystem, childPath } from '../base-filesystem';
+import { fsError } from '../binary';
+import { BlockCache } from '../block-cache';
+import type { VolumeSource } from '../extent-read';
+import type { EntryType, FileExtent, FsEntry } from '../filesystem';
+import {
+  mapExtentTree,
+  mapIndirect,
+  runsToExtents,
+  type BlockRun,
+  type BlockSource,
+} from './block-map';
+import { decodeName, parseDirectoryRegion, type DirEntryRef } from './directory';
+import { INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, parseInode, type ExtInode } from './inode';
+import {
+  INCOMPAT,
+  SUPERBLOCK_OFFSET,
+  SUPERBLOCK_SIZE,
+  groupHasSuperblock,
+  parseSuperblock,
+  type ExtSuperblock,
+} from './superblock';
+
+const ROOT_INODE = 2;
+/** Longest symlink target Linux accepts (PATH_MAX). */
+const MAX_SYMLINK = 4096;
+/** Directory blocks are read in batches of this size: big enough for few reads, bounded memory. */
+const DIR_READ_BATCH = 1024 * 1024;
+
+/** ext2, ext3 and ext4, read straight from the volume's blocks. */
+export class ExtFileSystem extends BaseFileSystem {
+  readonly kind = 'ext' as const;
+  readonly variant: string;
+  readonly label?: string;
+  readonly uuid: string;
+  readonly blockSize: number;
+  readonly totalBytes: number;
+  protected readonly caseInsensitive = false;
+  protected readonly data: VolumeSource;
+  private readonly cache: BlockCache;
+  private readonly blocks: BlockSource;
+  /** Inode table block of each group, read from its descriptor on first use. */
+  private readonly inodeTables = new Map<number, number>();
+
+  private constructor(
+    private readonly reader: RandomAccessReader,
+    private readonly sb: ExtSuperblock,
+  ) {
+    super();
+    this.variant = sb.variant;
+    if (sb.label !== '') this.label = sb.label;
+    this.uuid = sb.uuid;
+    this.blockSize = sb.blockSize;
+    this.totalBytes = sb.blocksCount * sb.blockSize;
+    this.data = reader;
+    this.cache = new BlockCache(reader, 'ext');
+    this.blocks = {
+      blockSize: sb.blockSize,
+      blocksCount: sb.blocksCount,
+      readBlock: (block, what) => this.cache.read(block * sb.blockSize, sb.blockSize, what),
+    };
+  }
+
+  static async open(reader: RandomAccessReader): Promise<ExtFileSystem> {
+    if (reader.size < SUPERBLOCK_OFFSET + SUPERBLOCK_SIZE) {
+      throw fsError('ext', 'volume', `is too small for a superblock (${reader.size} bytes)`);
+    }
+    const sb = parseSuperblock(await reader.read(SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE), reader.size);
+    return new ExtFileSystem(reader, sb);
+  }
+
+  async root(): Promise<FsEntry> {
+    const inode = await this.inode(ROOT_INODE);
+    if ((inode.mode & S_IFMT) !== S_IFDIR)
+      throw fsError('ext', 'root inode 2', 'is not a directory');
+    return this.toEntry(inode, '', '/');
+  }
+
+  async listDir(dir: FsEntry): Promise<FsEntry[]> {
+    const inode = await this.inode(dir.id);
+    if ((inode.mode & S_IFMT) !== S_IFDIR)
+      throw fsError('ext', `inode ${dir.id} (${dir.path})`, 'is not a directory');
+    const refs = await this.readDirectory(inode);
+    const entries: FsEntry[] = [];
+    for (const ref of refs) {
+      const name = decodeName(ref.name);
+      entries.push(await this.toEntry(await this.inode(ref.inode), name, childPath(dir, name)));
+    }
+    return entries;
+  }
+
+  protected async mapExtents(entry: FsEntry): Promise<FileExtent[]> {
+    const inode = await this.inode(entry.id);
+    const inline = this.inlineBytes(inode);
+    if (inline) {
+      return inline.length === 0
+        ? []
+        : [{ kind: 'inline', fileOffset: 0, length: inline.length, data: inline }];
+    }
+    return runsToExtents(await this.mapRuns(inode), this.blockSize, inode.size);
+  }
+
+  async close(): Promise<void> {
+    await this.reader.close();
+  }
+
+  /** Reads inode `number` (1-based) from its group's inode table. */
+  async inode(number: number): Promise<ExtInode> {
+    const { inodesCount, inodesPerGroup, inodeSize, blockSize } = this.sb;
+    if (!Number.isInteger(number) || number < 1 || number > inodesCount) {
+      throw fsError(
+        'ext',
+        'directory entry',
+        `names inode ${number}, out of range (1..${inodesCount})`,
+      );
+    }
+    const group = Math.floor((number - 1) / inodesPerGroup);
+    const table = await this.inodeTable(group);
+    const offset = table * blockSize + ((number - 1) % inodesPerGroup) * inodeSize;
+    return parseInode(await this.cache.read(offset, inodeSize, `inode ${number}`), number, this.sb);
+  }
+
+  private async inodeTable(group: number): Promise<number> {
+    const known = this.inodeTables.get(group);
+    if (known !== undefined) return known;
+    const { blockSize, descSize, firstDataBlock, blocksPerGroup, blocksCount } = this.sb;
+    const perBlock = blockSize / descSize;
+    const descBlock = Math.floor(group / perBlock);
+    let block = firstDataBlock + 1 + descBlock;
+    // meta_bg: later descriptor blocks live at the start of their own group of groups.
+    if ((this.sb.featureIncompat & INCOMPAT.metaBg) !== 0 && descBlock >= this.sb.firstMetaBg) {
+      const first = descBlock * perBlock;
+      block =
+        firstDataBlock + first * blocksPerGroup + (groupHasSuperblock(this.sb, first) ? 1 : 0);
+    }
+    const what = `group descriptor ${group}`;
+    const desc = await this.cache.read(
+      block * blockSize + (group % perBlock) * descSize,
+      descSize,
+      what,
+    );
+    const view = new DataView(desc.buffer, desc.byteOffset, desc.byteLength);
+    const table =
+      view.getUint32(8, true) + (descSize >= 64 ? view.getUint32(0x28, true) * 2 ** 32 : 0);
+    const tableBlocks = Math.ceil((this.sb.inodesPerGroup * this.sb.inodeSize) / blockSize);
+    if (table === 0 || table + tableBlocks > blocksCount) {
+      throw fsError('ext', what, `puts the inode table at block ${table}, outside the file system`);
+    }
+    this.inodeTables.set(group, table);
+    return table;
+  }
+
+  private mapRuns(inode: ExtInode): Promise<BlockRun[]> {
+    const needed = Math.ceil(inode.size / this.blockSize);
+    if ((inode.flags & INODE_FLAG.extents) !== 0) {
+      return mapExtentTree(this.blocks, inode.iblock, inode.number, needed);
+    }
+    return mapIndirect(this.blocks, inode.iblock, inode.number, needed);
+  }
+
+  /** Content stored inside the inode (inline data, fast symlink), or undefined if in blocks. */
+  private inlineBytes(inode: ExtInode): Uint8Array | undefined {
+    if ((inode.flags & INODE_FLAG.inlineData) !== 0) {
+      const tail = inode.inlineTail ?? new Uint8Array(0);
+      if (inode.size > 60 + tail.length) {
+        throw fsError(
+          'ext',
+          `inode ${inode.number}`,
+          `has ${inode.size} bytes but only ${60 + tail.length} inline`,
+        );
+      }
+      const all = new Uint8Array(60 + tail.length);
+      all.set(inode.iblock);
+      all.set(tail, 60);
+      return all.subarray(0, inode.size);
+    }
+    if (this.isFastSymlink(inode)) return inode.iblock.subarray(0, inode.size);
+    if (
+      (inode.mode & S_IFMT) !== S_IFREG &&
+      (inode.mode & S_IFMT) !== S_IFDIR &&
+      (inode.mode & S_IFMT) !== S_IFLNK
+    ) {
+      return new Uint8Array(0); // devices, fifos, sockets: i_block holds no data
+    }
+    return undefined;
+  }
+
+  /** Fast symlinks keep the target in i_block and own no data blocks (the kernel's own test). */
+  private isFastSymlink(inode: ExtInode): boolean {
+    if ((inode.mode & S_IFMT) !== S_IFLNK) return false;
+    const xattrBytes = inode.fileAcl !== 0 ? this.sb.clusterSize : 0;
+    if (inode.allocatedBytes - xattrBytes !== 0) return false;
+    if (inode.size >= 60)
+      throw fsError(
+        'ext',
+        `symlink inode ${inode.number}`,
+        `owns no blocks but is ${inode.size} bytes long`,
+      );
+    return true;
+  }
+
+  private async readDirectory(inode: ExtInode): Promise<DirEntryRef[]> {
+    const hasFileType = (this.sb.featureIncompat & INCOMPAT.filetype) !== 0;
+    const out: DirEntryRef[] = [];
+    const what = `directory inode ${inode.number}`;
+    if ((inode.flags & INODE_FLAG.inlineData) !== 0) {
+      // Inline directory: 4 bytes of parent inode number, then entries; more in system.data.
+      const bytes = this.inlineBytes(inode)!;
+      if (bytes.length > 4)
+        parseDirectoryRegion(
+          bytes.subarray(4, Math.min(60, bytes.length)),
+          what,
+          hasFileType,
+          this.blockSize,
+          out,
+        );
+      if (bytes.length > 60)
+        parseDirectoryRegion(
+          bytes.subarray(60),
+          `${what} inline tail`,
+          hasFileType,
+          this.blockSize,
+          out,
+        );
+      return out;
+    }
+    const bs = this.blockSize;
+    for (const run of await this.mapRuns(inode)) {
+      if (run.unwritten) continue;
+      const batchBlocks = Math.max(1, Math.floor(DIR_READ_BATCH / bs));
+      for (let i = 0; i < run.count; i += batchBlocks) {
+        const n = Math.min(batchBlocks, run.count - i);
+        const bytes = await this.reader.read((run.physical + i) * bs, n * bs);
+        for (let b = 0; b < n; b++) {
+          const logical = run.logical + i + b;
+          parseDirectoryRegion(
+            bytes.subarray(b * bs, (b + 1) * bs),
+            `${what} block ${logical}`,
+            hasFileType,
+            bs,
+            out,
+          );
+        }
+      }
+    }
+    return out;
+  }
+
+  private async toEntry(inode: ExtInode, name: string, path: string): Promise<FsEntry> {
+    const format = inode.mode & S_IFMT;
+    const type: EntryType =
+      format === S_IFDIR
+        ? 'dir'
+        : format === S_IFREG
+          ? 'file'
+          : format === S_IFLNK
+            ? 'symlink'
+            : 'other';
+    const inline = (inode.flags & INODE_FLAG.inlineData) !== 0;
+    const xattrBytes = inode.fileAcl !== 0 ? this.sb.clusterSize : 0;
+    const blocksNeeded = Math.ceil(inode.size / this.blockSize) * this.blockSize;
+    const entry: FsEntry = {
+      id: inode.number,
+      name,
+      path,
+      type,
+      size: inode.size,
+      mode: inode.mode,
+      uid: inode.uid,
+      gid: inode.gid,
+      mtime: inode.mtime,
+      atime: inode.atime,
+      ctime: inode.ctime,
+      nlink: inode.linksCount,
+      attributes: inode.flags,
+      flags: {
+        sparse: type === 'file' && !inline && inode.allocatedBytes - xattrBytes < blocksNeeded,
+        compressed: (inode.flags & INODE_FLAG.compressed) !== 0,
+        encrypted: (inode.flags & INODE_FLAG.encrypt) !== 0,
+      },
+    };
+    if (inode.crtime) entry.birthtime = inode.crtime;
+    if (type === 'symlink') entry.symlinkTarget = await this.symlinkTarget(inode);
+    return entry;
+  }
+
+  private async symlinkTarget(inode: ExtInode): Promise<string> {
+    if (inode.size > MAX_SYMLINK) {
+      throw fsError(
+        'ext',
+        `symlink inode ${inode.number}`,
+        `has a ${inode.size}-byte target (over ${MAX_SYMLINK})`,
+      );
+    }
+    const inline = this.inlineBytes(inode);
+    if (inline) return decodeName(inline);
+    const extents = runsToExtents(await this.mapRuns(inode), this.blockSize, inode.size);
+    const bytes = new Uint8Array(inode.size);
+    for (const extent of extents) {
+      if (extent.kind !== 'data') continue;
+      bytes.set(await this.reader.read(extent.volumeOffset, extent.length), extent.fileOffset);
+    }
+    return decodeName(bytes);
+  }
+}
