@@ -18,8 +18,10 @@ help:
 	./scripts/install-debian-packages.sh
 	@touch $@
 
+# npm install rather than npm ci: this npm (11.19) rejects its own lock file in `ci` when platform
+# packages of optional native deps have no "resolved" entry; install still honours the lock.
 node_modules/.stamp: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	@touch $@
 
 deps: .tmp/debian.stamp node_modules/.stamp
