@@ -1,0 +1,119 @@
+import { HyperkeepError } from '../../../shared/errors';
+import { RepoKeys, type RepositoryBackend } from './backend';
+import { fromHex } from './binary';
+import type { BlobLocation, ChunkIndex } from './chunk-index';
+import { chunkId } from './keys';
+import { SealError, openSealed, unpackPayload, type SealParams } from './sealing';
+
+/** Why a stored blob is unusable; verify turns these into a report, readers into errors. */
+export class BlobDamagedError extends HyperkeepError {
+  constructor(location: string, loc: BlobLocation, why: string) {
+    super(
+      'INTERNAL',
+      `Chunk ${loc.id.slice(0, 16)}… in pack ${loc.pack.slice(0, 16)}… of the repository at ${location} is damaged (${why}); run verify with data checking to list the affected restore points`,
+      { reason: 'CORRUPT', pack: loc.pack, chunk: loc.id },
+    );
+  }
+}
+
+/**
+ * Opens one sealed blob: authenticate/decrypt with its id as AAD, decompress (bounded by the
+ * indexed raw length), then re-hash the plaintext with the id key: what comes back is exactly
+ * what was written, or an error.
+ */
+export async function decodeBlob(
+  sealed: Uint8Array,
+  loc: BlobLocation,
+  seal: SealParams,
+  idKey: Buffer,
+  location: string,
+): Promise<Uint8Array> {
+  let data: Uint8Array;
+  try {
+    data = await unpackPayload(openSealed(seal, fromHex(loc.id), sealed), loc.rawLength);
+  } catch (err) {
+    if (err instanceof SealError) throw new BlobDamagedError(location, loc, err.message);
+    throw err;
+  }
+  if (data.length !== loc.rawLength) {
+    throw new BlobDamagedError(location, loc, `${data.length} bytes instead of ${loc.rawLength}`);
+  }
+  if (!chunkId(idKey, data).equals(fromHex(loc.id)))
+    throw new BlobDamagedError(location, loc, 'content hash mismatch');
+  return data;
+}
+
+export interface BlobSource {
+  readonly backend: RepositoryBackend;
+  readonly seal: SealParams;
+  readonly idKey: Buffer;
+  currentIndex(): ChunkIndex;
+  refreshIndex(): Promise<ChunkIndex>;
+}
+
+/** Loads blobs by id, with an LRU cache (bytes-bounded) and one fetch per id at a time. */
+export class BlobLoader {
+  private readonly cache = new Map<string, Uint8Array>();
+  private cacheBytes = 0;
+  private readonly inflight = new Map<string, Promise<Uint8Array>>();
+
+  constructor(
+    private readonly src: BlobSource,
+    private readonly maxCacheBytes: number,
+  ) {}
+
+  async load(id: string, options: { cache?: boolean } = {}): Promise<Uint8Array> {
+    const hit = this.cache.get(id);
+    if (hit) {
+      this.cache.delete(id);
+      this.cache.set(id, hit);
+      return hit;
+    }
+    const running = this.inflight.get(id);
+    if (running) return running;
+    const p = this.fetch(id).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, p);
+    const data = await p;
+    if (options.cache !== false) this.remember(id, data);
+    return data;
+  }
+
+  private remember(id: string, data: Uint8Array): void {
+    if (data.length > this.maxCacheBytes / 4 || this.cache.has(id)) return;
+    this.cache.set(id, data);
+    this.cacheBytes += data.length;
+    // Bounded: each pass evicts one entry.
+    for (const [key, value] of this.cache) {
+      if (this.cacheBytes <= this.maxCacheBytes) break;
+      this.cache.delete(key);
+      this.cacheBytes -= value.length;
+    }
+  }
+
+  private async fetch(id: string): Promise<Uint8Array> {
+    const { backend } = this.src;
+    // Another writer (process) may have committed since we loaded the index.
+    const loc = this.src.currentIndex().get(id) ?? (await this.src.refreshIndex()).get(id);
+    if (!loc) {
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `Chunk ${id.slice(0, 16)}… is missing from the index of the repository at ${backend.location}; run verify to list the affected restore points`,
+        { reason: 'CORRUPT', chunk: id },
+      );
+    }
+    let sealed: Uint8Array;
+    try {
+      sealed = await backend.getRange(RepoKeys.pack(loc.pack), loc.offset, loc.length);
+    } catch (err) {
+      if (err instanceof HyperkeepError && err.code === 'NOT_FOUND') {
+        throw new HyperkeepError(
+          'NOT_FOUND',
+          `Pack ${loc.pack.slice(0, 16)}… (holding chunk ${id.slice(0, 16)}…) is missing from the repository at ${backend.location}; run verify to list the affected restore points`,
+          { reason: 'CORRUPT', pack: loc.pack, chunk: id },
+        );
+      }
+      throw err;
+    }
+    return decodeBlob(sealed, loc, this.src.seal, this.src.idKey, backend.location);
+  }
+}

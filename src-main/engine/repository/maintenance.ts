@@ -1,0 +1,229 @@
+import { RepoKeys } from './backend';
+import { FormatError } from './binary';
+import { ChunkIndex, encodeIndexFile, type PackRecord } from './chunk-index';
+import { RepositoryLock } from './locks';
+import {
+  FOOTER_BYTES,
+  PackBuilder,
+  packIdOf,
+  parsePackFooter,
+  parsePackTrailer,
+  type BlobEntry,
+} from './pack-format';
+import type { RepositoryCore } from './repository-core';
+import { SealError } from './sealing';
+import { selectRetention, type RetentionDecision, type RetentionPolicy } from './retention';
+
+export interface PruneOptions {
+  policy: RetentionPolicy;
+  /** Time zone for daily/weekly/… buckets; defaults to this machine's. */
+  timeZone?: string;
+  dryRun?: boolean;
+  lockWaitMs?: number;
+}
+
+export interface PruneResult {
+  decisions: RetentionDecision[];
+  removed: string[];
+}
+
+/**
+ * Forgets the restore points the policy does not keep (per VM). Only manifests are removed; the
+ * space comes back with gc. A shared lock suffices: a running backup that uses a removed point as
+ * its parent keeps its chunks alive, because gc cannot run until that backup has finished.
+ */
+export async function prunePoints(
+  core: RepositoryCore,
+  options: PruneOptions,
+): Promise<PruneResult> {
+  const lock = await RepositoryLock.acquire(core.backend, 'shared', 'prune', {
+    waitMs: options.lockWaitMs ?? 0,
+  });
+  try {
+    const manifests = await Promise.all(
+      (await core.listPointIds()).map((id) => core.loadManifest(id)),
+    );
+    const decisions = selectRetention(
+      manifests.map((m) => ({ id: m.id, time: new Date(m.startedAt), group: m.vm.uuid })),
+      options.policy,
+      options.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    );
+    const removed = decisions.filter((d) => !d.keep).map((d) => d.id);
+    if (!options.dryRun) {
+      for (const id of removed) {
+        await core.backend.delete(RepoKeys.snapshot(id));
+        core.forgetManifest(id);
+      }
+    }
+    return { decisions, removed };
+  } finally {
+    await lock.release();
+  }
+}
+
+export interface GcOptions {
+  /** Rewrite a pack when at least this fraction of its bytes is unreferenced (default 0.3). */
+  repackThreshold?: number;
+  lockWaitMs?: number;
+}
+
+export interface GcResult {
+  deletedPacks: number;
+  repackedPacks: number;
+  /** Packs no index named: left by backups that crashed before indexing them. */
+  orphanPacks: number;
+  freedBytes: number;
+  removedIncompleteWrites: number;
+}
+
+/**
+ * Deletes what no restore point references. Takes the exclusive lock, so it waits for (or
+ * refuses while) any backup runs: a running writer may reference chunks no committed point
+ * references yet. Crash order: new packs → new consolidated index → old index files deleted →
+ * old packs deleted; a crash anywhere leaves every point readable and the next gc finishes.
+ */
+export async function collectGarbage(
+  core: RepositoryCore,
+  options: GcOptions = {},
+): Promise<GcResult> {
+  const lock = await RepositoryLock.acquire(core.backend, 'exclusive', 'gc', {
+    waitMs: options.lockWaitMs ?? 0,
+  });
+  try {
+    return await runGc(core, options.repackThreshold ?? 0.3);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function referencedBlobs(core: RepositoryCore): Promise<Set<string>> {
+  const live = new Set<string>();
+  for (const id of await core.listPointIds()) {
+    // Any unreadable manifest or map aborts gc: deleting on a partial picture could lose data.
+    const m = await core.loadManifest(id, true);
+    for (const disk of m.disks) {
+      live.add(disk.map);
+      const map = await core.loadDiskMapBlob(disk.map, `disk map of ${disk.name} in point ${id}`);
+      for (const run of map.runs) live.add(run.chunk);
+    }
+  }
+  return live;
+}
+
+async function runGc(core: RepositoryCore, repackThreshold: number): Promise<GcResult> {
+  const { backend } = core;
+  const index = await ChunkIndex.refresh(new ChunkIndex(), backend, core.seal);
+  const live = await referencedBlobs(core);
+  const onDisk = new Map((await backend.list('packs/')).map((o) => [RepoKeys.idOf(o.key), o.size]));
+  const result: GcResult = {
+    deletedPacks: 0,
+    repackedPacks: 0,
+    orphanPacks: 0,
+    freedBytes: 0,
+    removedIncompleteWrites: 0,
+  };
+
+  const keep: PackRecord[] = [];
+  const toDelete: string[] = [];
+  const toRepack: Array<{ pack: PackRecord; blobs: BlobEntry[] }> = [];
+  for (const pack of index.packs.values()) {
+    if (!onDisk.has(pack.id)) continue; // nothing to free; verify reports the points it breaks
+    // A blob counts here only where the index resolves it, so duplicates elsewhere are garbage.
+    const liveBlobs = pack.blobs.filter((b) => live.has(b.id) && index.get(b.id)?.pack === pack.id);
+    const liveBytes = liveBlobs.reduce((n, b) => n + b.length, 0);
+    if (liveBlobs.length === 0) toDelete.push(pack.id);
+    else if (1 - liveBytes / pack.size >= repackThreshold)
+      toRepack.push({ pack, blobs: liveBlobs });
+    else keep.push(pack);
+  }
+  for (const id of onDisk.keys()) {
+    if (!index.packs.has(id)) {
+      toDelete.push(id);
+      result.orphanPacks++;
+    }
+  }
+
+  // Live blobs are copied still sealed: their AAD is their id, not the pack, so they stay valid.
+  let builder = new PackBuilder();
+  const flushBuilder = async () => {
+    if (builder.blobCount === 0) return;
+    const { id, bytes, entries } = builder.finish(core.seal);
+    await backend.put(RepoKeys.pack(id), bytes);
+    keep.push({ id, size: bytes.length, blobs: entries });
+    builder = new PackBuilder();
+  };
+  for (const { pack, blobs } of toRepack) {
+    const bytes = await backend.get(RepoKeys.pack(pack.id));
+    for (const b of blobs) {
+      builder.add(b.id, b.type, bytes.subarray(b.offset, b.offset + b.length), b.rawLength);
+      if (builder.size >= core.config.packTargetSize) await flushBuilder();
+    }
+    toDelete.push(pack.id);
+    result.repackedPacks++;
+  }
+  await flushBuilder();
+
+  if (toDelete.length > 0 || index.files.size > 1) {
+    const bytes = encodeIndexFile(keep, core.seal);
+    const newIndexId = packIdOf(bytes);
+    await backend.put(RepoKeys.index(newIndexId), bytes);
+    for (const file of index.files)
+      if (file !== newIndexId) await backend.delete(RepoKeys.index(file));
+  }
+  for (const id of toDelete) {
+    result.freedBytes += onDisk.get(id) ?? 0;
+    await backend.delete(RepoKeys.pack(id));
+  }
+  result.deletedPacks = toDelete.length - result.repackedPacks;
+  result.removedIncompleteWrites = await backend.removeIncompleteWrites();
+  await core.refreshIndex();
+  return result;
+}
+
+/**
+ * Rebuilds the index from the packs' own blob tables (after an index file was lost or damaged).
+ * Exclusive lock: it replaces every index file.
+ */
+export async function rebuildIndex(
+  core: RepositoryCore,
+  options: { lockWaitMs?: number } = {},
+): Promise<{ packs: number; unreadablePacks: string[] }> {
+  const { backend } = core;
+  const lock = await RepositoryLock.acquire(backend, 'exclusive', 'rebuild-index', {
+    waitMs: options.lockWaitMs ?? 0,
+  });
+  try {
+    const records: PackRecord[] = [];
+    const unreadablePacks: string[] = [];
+    for (const obj of await backend.list('packs/')) {
+      const id = RepoKeys.idOf(obj.key);
+      try {
+        if (obj.size < FOOTER_BYTES) throw new FormatError(`pack ${id} is too short`);
+        const footer = await backend.getRange(obj.key, obj.size - FOOTER_BYTES, FOOTER_BYTES);
+        const trailerLength = parsePackFooter(footer, obj.size, `pack ${id}`);
+        const trailer = await backend.getRange(
+          obj.key,
+          obj.size - FOOTER_BYTES - trailerLength,
+          trailerLength,
+        );
+        records.push({
+          id,
+          size: obj.size,
+          blobs: parsePackTrailer(trailer, obj.size, core.seal, `pack ${id}`),
+        });
+      } catch (err) {
+        if (!(err instanceof FormatError || err instanceof SealError)) throw err;
+        unreadablePacks.push(id);
+      }
+    }
+    const old = await backend.list('index/');
+    const bytes = encodeIndexFile(records, core.seal);
+    const newId = packIdOf(bytes);
+    await backend.put(RepoKeys.index(newId), bytes);
+    for (const o of old) if (RepoKeys.idOf(o.key) !== newId) await backend.delete(o.key);
+    await core.refreshIndex();
+    return { packs: records.length, unreadablePacks };
+  } finally {
+    await lock.release();
+  }
+}

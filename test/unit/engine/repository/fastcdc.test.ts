@@ -1,0 +1,140 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  FastCdc,
+  StreamChunker,
+  gearTableFromSeed,
+  type ChunkerParams,
+} from '../../../../src-main/engine/repository/fastcdc';
+
+const SMALL: ChunkerParams = { minSize: 2 * 1024, avgSize: 8 * 1024, maxSize: 32 * 1024 };
+const gear = gearTableFromSeed(Buffer.from('test-seed'));
+
+function chunkAll(data: Uint8Array, params = SMALL, pieceSize = data.length): Uint8Array[] {
+  const chunker = new StreamChunker(new FastCdc(gear, params));
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < data.length; off += pieceSize)
+    out.push(...chunker.push(data.subarray(off, off + pieceSize)));
+  out.push(...chunker.finish());
+  return out;
+}
+
+const digest = (c: Uint8Array) => createHash('sha256').update(c).digest('hex');
+
+describe('FastCDC', () => {
+  const data = randomBytes(2 * 1024 * 1024);
+
+  it('cuts chunks within the size bounds that reassemble the input', () => {
+    const chunks = chunkAll(data);
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    for (const c of chunks.slice(0, -1)) {
+      expect(c.length).toBeGreaterThanOrEqual(SMALL.minSize);
+      expect(c.length).toBeLessThanOrEqual(SMALL.maxSize);
+    }
+    // Normalized chunking keeps the mean near the target average.
+    const mean = data.length / chunks.length;
+    expect(mean).toBeGreaterThan(SMALL.avgSize * 0.7);
+    expect(mean).toBeLessThan(SMALL.avgSize * 1.6);
+  });
+
+  it('gives the same chunks whatever the sizes of the pieces the stream arrives in', () => {
+    const whole = chunkAll(data).map(digest);
+    expect(chunkAll(data, SMALL, 4096).map(digest)).toEqual(whole);
+    expect(chunkAll(data, SMALL, 100_003).map(digest)).toEqual(whole);
+    expect(chunkAll(data, SMALL, 1).slice(0, 5).map(digest)).toEqual(whole.slice(0, 5));
+  });
+
+  it('keeps boundaries stable under insertions, so shifted data still deduplicates', () => {
+    const before = new Set(chunkAll(data).map(digest));
+    // Insert 100 bytes near the start and delete 37 bytes in the middle: every later byte shifts.
+    const edited = Buffer.concat([
+      data.subarray(0, 50_000),
+      randomBytes(100),
+      data.subarray(50_000, 1_000_000),
+      data.subarray(1_000_037),
+    ]);
+    const after = chunkAll(edited).map(digest);
+    const reused = after.filter((d) => before.has(d)).length;
+    expect(reused / after.length).toBeGreaterThan(0.95);
+  });
+
+  it('cuts runs of identical non-zero bytes at the maximum size', () => {
+    const chunks = chunkAll(new Uint8Array(200 * 1024).fill(0xaa));
+    expect(chunks.slice(0, -1).every((c) => c.length === SMALL.maxSize)).toBe(true);
+  });
+
+  it('cuts long zero runs out as chunks of their own, exactly at their edges', () => {
+    const data = Buffer.concat([
+      randomBytes(5000),
+      Buffer.alloc(10_000),
+      randomBytes(5000),
+      Buffer.alloc(100_000),
+    ]);
+    const ends: number[] = [];
+    let pos = 0;
+    for (const c of chunkAll(data, SMALL, 7777)) ends.push((pos += c.length));
+    expect(ends).toContain(5000);
+    expect(ends).toContain(15_000);
+    expect(ends).toContain(20_000);
+    // A zero run longer than maxSize is cut at maxSize inside, and still ends at its edge.
+    expect(ends.filter((e) => e > 20_000)).toEqual([
+      20_000 + SMALL.maxSize,
+      20_000 + 2 * SMALL.maxSize,
+      20_000 + 3 * SMALL.maxSize,
+      data.length,
+    ]);
+  });
+
+  it('gets back in step after a change on a sparse disk (small data islands between zero ranges)', () => {
+    // 100 KiB of dense data, then 40 islands of 1.5 KiB (below minSize) between 40 KiB of zeros
+    // (above maxSize): after the dense part only zero-run edges can put boundaries back in step.
+    const islands = Array.from({ length: 40 }, () => randomBytes(1500));
+    const disk = (dense: Buffer) =>
+      Buffer.concat([dense, ...islands.flatMap((p) => [Buffer.alloc(40 * 1024), p])]);
+    const before = new Set(chunkAll(disk(randomBytes(100 * 1024))).map(digest));
+    let pos = 0;
+    const changedAt: number[] = [];
+    for (const c of chunkAll(disk(randomBytes(100 * 1024)))) {
+      if (!before.has(digest(c))) changedAt.push(pos);
+      pos += c.length;
+    }
+    // Rewriting the dense part (same length) costs its own chunks and nothing after it.
+    expect(changedAt.length).toBeGreaterThan(0);
+    expect(changedAt.every((p) => p < 100 * 1024)).toBe(true);
+  });
+
+  it('depends on the gear table: another repository seed gives other boundaries', () => {
+    const other = new StreamChunker(new FastCdc(gearTableFromSeed(Buffer.from('other')), SMALL));
+    const a = chunkAll(data).map((c) => c.length);
+    const b = [...other.push(data), ...other.finish()].map((c) => c.length);
+    expect(b).not.toEqual(a);
+  });
+
+  it('rejects nonsensical size bounds', () => {
+    expect(() => new FastCdc(gear, { minSize: 4096, avgSize: 3000, maxSize: 8192 })).toThrow(
+      /power of two/,
+    );
+    expect(() => new FastCdc(gear, { minSize: 8192, avgSize: 4096, maxSize: 16384 })).toThrow();
+  });
+
+  it('chunks fast enough for a backup stream (figure printed, not asserted)', () => {
+    const big = randomBytes(64 * 1024 * 1024);
+    const cdc = new FastCdc(gear, {
+      minSize: 256 * 1024,
+      avgSize: 1024 * 1024,
+      maxSize: 4 * 1024 * 1024,
+    });
+    const t0 = performance.now();
+    let pos = 0;
+    let n = 0;
+    while (pos < big.length) {
+      pos += cdc.cut(big, pos, big.length, true);
+      n++;
+    }
+    const ms = performance.now() - t0;
+    console.log(
+      `FastCDC: ${(big.length / 1e6 / (ms / 1000)).toFixed(0)} MB/s, ${n} chunks of 64 MiB`,
+    );
+    expect(pos).toBe(big.length);
+  });
+});
