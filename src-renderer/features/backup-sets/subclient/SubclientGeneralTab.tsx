@@ -1,0 +1,127 @@
+import Alert from '@mui/material/Alert';
+import Checkbox from '@mui/material/Checkbox';
+import FormControl from '@mui/material/FormControl';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import FormHelperText from '@mui/material/FormHelperText';
+import FormLabel from '@mui/material/FormLabel';
+import Radio from '@mui/material/Radio';
+import RadioGroup from '@mui/material/RadioGroup';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import type { SubclientSettings } from '../../../../shared/domain/backup-set';
+import { NumberField } from '../form/NumberField';
+import type { SubclientForm } from './use-subclient-form';
+
+const COPY_LEVELS: { value: SubclientSettings['copyLevel']; label: string; help: string }[] = [
+  { value: 'file', label: 'File level', help: 'files and folders of the guest file systems' },
+  {
+    value: 'volume',
+    label: 'Volume level',
+    help: 'each volume (partition, LVM volume) as a whole',
+  },
+  { value: 'disk', label: 'Disk level', help: 'the virtual disks and the VM configuration' },
+];
+
+/** FIG. 15 General: name, copy type, data readers, restartability, proxy. */
+export function SubclientGeneralTab({
+  form,
+  isDefault,
+}: {
+  form: SubclientForm;
+  isDefault: boolean;
+}) {
+  const { values, errors, change, patchSettings } = form;
+  const { settings } = values;
+  const f = errors.fields;
+  return (
+    <Stack spacing={2.5}>
+      {isDefault && (
+        <Alert severity="info">
+          Note: This is a default sub-client. It takes every VM that no other subclient’s rules
+          claim (when “automatically add new VMs” is on for the backup set).
+        </Alert>
+      )}
+      <TextField
+        label="Name"
+        value={values.name}
+        onChange={(e) => change('name', e.target.value)}
+        disabled={isDefault}
+        required
+        autoFocus={!isDefault}
+        error={f['name'] !== undefined}
+        helperText={f['name'] ?? 'e.g. web-servers; unique within the backup set'}
+        fullWidth
+      />
+      <TextField
+        label="Description"
+        value={settings.description}
+        onChange={(e) => patchSettings('description', e.target.value)}
+        error={f['settings.description'] !== undefined}
+        helperText={f['settings.description']}
+        multiline
+        minRows={2}
+        fullWidth
+      />
+      <FormControl error={f['settings.copyLevel'] !== undefined}>
+        <FormLabel id="subclient-copy-type">Copy type</FormLabel>
+        <RadioGroup
+          row
+          aria-labelledby="subclient-copy-type"
+          value={settings.copyLevel}
+          onChange={(e) =>
+            patchSettings('copyLevel', e.target.value as SubclientSettings['copyLevel'])
+          }
+        >
+          {COPY_LEVELS.map((level) => (
+            <FormControlLabel
+              key={level.value}
+              value={level.value}
+              control={<Radio />}
+              label={level.label}
+            />
+          ))}
+        </RadioGroup>
+        <FormHelperText>
+          {f['settings.copyLevel'] ??
+            `Copies ${COPY_LEVELS.find((l) => l.value === settings.copyLevel)?.help ?? ''}.`}
+        </FormHelperText>
+      </FormControl>
+      <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2}>
+        <NumberField
+          label="Number of data readers"
+          value={settings.dataReaders}
+          onChange={(value) => patchSettings('dataReaders', value)}
+          min={1}
+          max={32}
+          error={f['settings.dataReaders'] !== undefined}
+          helperText={f['settings.dataReaders'] ?? 'Disks read in parallel (1–32)'}
+          sx={{ flex: 1 }}
+        />
+        <TextField
+          label="Proxy"
+          value={settings.proxy}
+          onChange={(e) => patchSettings('proxy', e.target.value)}
+          error={f['settings.proxy'] !== undefined}
+          helperText={f['settings.proxy'] ?? '“local”: this engine reads the disks itself'}
+          sx={{ flex: 1 }}
+        />
+      </Stack>
+      <FormControl>
+        <FormControlLabel
+          control={
+            <Checkbox
+              checked={settings.keepSnapshotsOnFailure}
+              onChange={(e) => patchSettings('keepSnapshotsOnFailure', e.target.checked)}
+            />
+          }
+          label="Keep snapshots between failed attempts (disk-level restartability)"
+        />
+        <FormHelperText sx={{ mt: -0.5 }}>
+          {settings.copyLevel === 'disk'
+            ? 'A failed backup keeps its snapshot and checkpoint, and the next attempt resumes from it.'
+            : 'Only disk-level copies can resume from a kept snapshot.'}
+        </FormHelperText>
+      </FormControl>
+    </Stack>
+  );
+}

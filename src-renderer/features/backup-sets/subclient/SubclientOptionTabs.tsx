@@ -1,0 +1,239 @@
+import Checkbox from '@mui/material/Checkbox';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import FormHelperText from '@mui/material/FormHelperText';
+import FormGroup from '@mui/material/FormGroup';
+import MenuItem from '@mui/material/MenuItem';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import type { SubclientSettings } from '../../../../shared/domain/backup-set';
+import { MONO_FONT_STACK } from '../../../theme/theme';
+import { ChipListField } from '../form/ChipListField';
+import { NumberField } from '../form/NumberField';
+import type { SubclientForm } from './use-subclient-form';
+
+/** First error under a list field ('settings.filters.excludeVms.3' → its message). */
+function listError(fields: Record<string, string>, prefix: string): string | undefined {
+  const key = Object.keys(fields).find((f) => f === prefix || f.startsWith(`${prefix}.`));
+  return key === undefined ? undefined : fields[key];
+}
+
+export function FiltersTab({ form, vmNames }: { form: SubclientForm; vmNames: readonly string[] }) {
+  const { filters } = form.values.settings;
+  const f = form.errors.fields;
+  const set = (update: Partial<SubclientSettings['filters']>) =>
+    form.patchSettings('filters', { ...filters, ...update });
+  return (
+    <Stack spacing={3}>
+      <ChipListField
+        label="Exclude VMs"
+        values={filters.excludeVms}
+        onChange={(excludeVms) => set({ excludeVms })}
+        options={vmNames}
+        placeholder="test-*, scratch-vm"
+        error={listError(f, 'settings.filters.excludeVms')}
+        helperText="VM names or globs (* and ?) never backed up by this subclient, even when a rule matches them"
+      />
+      <ChipListField
+        label="Exclude disks"
+        values={filters.excludeDisks}
+        onChange={(excludeDisks) => set({ excludeDisks })}
+        placeholder="vdb, *.iso, /srv/scratch/*"
+        error={listError(f, 'settings.filters.excludeDisks')}
+        helperText="Disk targets (vdb) or globs on the target or the disk’s source path"
+      />
+      <ChipListField
+        label="Exclude file paths"
+        values={filters.excludePaths}
+        onChange={(excludePaths) => set({ excludePaths })}
+        placeholder="/tmp/*, C:\pagefile.sys"
+        error={listError(f, 'settings.filters.excludePaths')}
+        helperText="Guest paths or globs left out of file-level copies"
+      />
+    </Stack>
+  );
+}
+
+export function StorageTab({ form }: { form: SubclientForm }) {
+  const error = form.errors.fields['settings.storage.repository'];
+  return (
+    <TextField
+      label="Target repository"
+      value={form.values.settings.storage.repository}
+      onChange={(e) => form.patchSettings('storage', { repository: e.target.value })}
+      error={error !== undefined}
+      helperText={
+        error ?? 'The repository (storage target) this subclient’s backups are written to'
+      }
+      fullWidth
+    />
+  );
+}
+
+export function EncryptionTab({ form }: { form: SubclientForm }) {
+  const { encryption } = form.values.settings;
+  return (
+    <Stack spacing={2}>
+      <FormGroup>
+        <FormControlLabel
+          control={
+            <Checkbox
+              checked={encryption.enabled}
+              onChange={(e) =>
+                form.patchSettings('encryption', { ...encryption, enabled: e.target.checked })
+              }
+            />
+          }
+          label="Encrypt backup data"
+        />
+        <FormHelperText sx={{ mt: -0.5 }}>
+          Chunks are encrypted before they leave the engine; the key stays with the repository.
+        </FormHelperText>
+      </FormGroup>
+      <TextField
+        select
+        label="Cipher"
+        value={encryption.cipher}
+        disabled={!encryption.enabled}
+        onChange={(e) =>
+          form.patchSettings('encryption', {
+            ...encryption,
+            cipher: e.target.value as SubclientSettings['encryption']['cipher'],
+          })
+        }
+        helperText="ChaCha20-Poly1305 is fastest without AES instructions; AES-256-GCM with them"
+        sx={{ maxWidth: 360 }}
+      >
+        <MenuItem value="chacha20-poly1305">ChaCha20-Poly1305</MenuItem>
+        <MenuItem value="aes-256-gcm">AES-256-GCM</MenuItem>
+      </TextField>
+    </Stack>
+  );
+}
+
+export function PrePostTab({ form }: { form: SubclientForm }) {
+  const { prePost } = form.values.settings;
+  const f = form.errors.fields;
+  const set = (update: Partial<SubclientSettings['prePost']>) =>
+    form.patchSettings('prePost', { ...prePost, ...update });
+  const mono = { htmlInput: { spellCheck: false, style: { fontFamily: MONO_FONT_STACK } } };
+  return (
+    <Stack spacing={2.5}>
+      <TextField
+        label="Pre-backup command"
+        value={prePost.preCommand}
+        onChange={(e) => set({ preCommand: e.target.value })}
+        error={f['settings.prePost.preCommand'] !== undefined}
+        helperText={
+          f['settings.prePost.preCommand'] ??
+          'Runs on the proxy before the snapshot; a non-zero exit stops the backup'
+        }
+        fullWidth
+        slotProps={mono}
+      />
+      <TextField
+        label="Post-backup command"
+        value={prePost.postCommand}
+        onChange={(e) => set({ postCommand: e.target.value })}
+        error={f['settings.prePost.postCommand'] !== undefined}
+        helperText={f['settings.prePost.postCommand'] ?? 'Runs on the proxy after the copy'}
+        fullWidth
+        slotProps={mono}
+      />
+      <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2} sx={{ alignItems: 'flex-start' }}>
+        <NumberField
+          label="Timeout (seconds)"
+          value={prePost.timeoutSeconds}
+          onChange={(timeoutSeconds) => set({ timeoutSeconds })}
+          min={1}
+          max={86400}
+          error={f['settings.prePost.timeoutSeconds'] !== undefined}
+          helperText={f['settings.prePost.timeoutSeconds'] ?? 'A command running longer is stopped'}
+          sx={{ width: 220 }}
+        />
+        <FormControlLabel
+          control={
+            <Checkbox
+              checked={prePost.postOnFailure}
+              onChange={(e) => set({ postOnFailure: e.target.checked })}
+            />
+          }
+          label="Run the post-backup command even when the backup failed"
+          sx={{ pt: 1 }}
+        />
+      </Stack>
+    </Stack>
+  );
+}
+
+const RETENTION_FIELDS: { key: keyof SubclientSettings['retention']; label: string }[] = [
+  { key: 'keepLast', label: 'Keep last' },
+  { key: 'keepDaily', label: 'Keep daily' },
+  { key: 'keepWeekly', label: 'Keep weekly' },
+  { key: 'keepMonthly', label: 'Keep monthly' },
+  { key: 'keepYearly', label: 'Keep yearly' },
+];
+
+export function RetentionTab({ form }: { form: SubclientForm }) {
+  const { retention } = form.values.settings;
+  const f = form.errors.fields;
+  return (
+    <Stack spacing={2}>
+      <Typography variant="body2" color="text.secondary">
+        A restore point is kept while any rule wants it: the last N backups, and the newest backup
+        of each of the last N days, weeks, months and years. 0 turns a rule off.
+      </Typography>
+      <Stack direction="row" spacing={2} sx={{ flexWrap: 'wrap', rowGap: 2 }}>
+        {RETENTION_FIELDS.map(({ key, label }) => (
+          <NumberField
+            key={key}
+            label={label}
+            value={retention[key]}
+            onChange={(value) => form.patchSettings('retention', { ...retention, [key]: value })}
+            min={0}
+            max={10000}
+            error={f[`settings.retention.${key}`] !== undefined}
+            helperText={f[`settings.retention.${key}`]}
+            sx={{ width: 150 }}
+          />
+        ))}
+      </Stack>
+    </Stack>
+  );
+}
+
+export function ActivityTab({ form }: { form: SubclientForm }) {
+  const { activity } = form.values.settings;
+  return (
+    <FormGroup>
+      <FormControlLabel
+        control={
+          <Checkbox
+            checked={activity.backupEnabled}
+            onChange={(e) =>
+              form.patchSettings('activity', { ...activity, backupEnabled: e.target.checked })
+            }
+          />
+        }
+        label="Enable backup"
+      />
+      <FormHelperText sx={{ mt: -0.5, mb: 1 }}>
+        When off, scheduled and manual backups of this subclient do not start.
+      </FormHelperText>
+      <FormControlLabel
+        control={
+          <Checkbox
+            checked={activity.restoreEnabled}
+            onChange={(e) =>
+              form.patchSettings('activity', { ...activity, restoreEnabled: e.target.checked })
+            }
+          />
+        }
+        label="Enable restore"
+      />
+      <FormHelperText sx={{ mt: -0.5 }}>
+        When off, nothing can be restored from this subclient’s backups.
+      </FormHelperText>
+    </FormGroup>
+  );
+}

@@ -1,0 +1,272 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runCli, startServe, type RunningServe } from '../harness/serve';
+
+/**
+ * The Backup sets console (patent 000 FIG. 4, 5A, 5B, 6, 15) against the real `hyperkeep serve`
+ * and the lab's two libvirt hosts, driven in Chromium like an administrator would.
+ * HYPERKEEP_E2E_SHOTS=<dir> also saves screenshots of the dialogs there.
+ */
+const lab = inject('lab');
+const shotDir = process.env['HYPERKEEP_E2E_SHOTS'];
+
+/** Waits for what the console shows to settle (debounced previews, engine round trips). */
+function eventually<T>(read: () => Promise<T> | T) {
+  return expect.poll(read, { timeout: 15_000, interval: 100 });
+}
+
+let serve: RunningServe;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function shot(name: string): Promise<void> {
+  if (shotDir === undefined) return;
+  mkdirSync(shotDir, { recursive: true });
+  await page.screenshot({ path: join(shotDir, `${name}.png`) });
+}
+
+/** Picks an option of an MUI Select (a combobox that opens a listbox). */
+async function choose(scope: Locator | Page, label: string | RegExp, option: string | RegExp) {
+  await scope.getByRole('combobox', { name: label }).click();
+  await page.getByRole('option', { name: option }).click();
+}
+
+/** The data grid row of a VM on the Virtual Machine Configuration tab. */
+function vmRow(name: string): Locator {
+  return page.locator('.MuiDataGrid-row', { hasText: name });
+}
+
+async function addSubclient(name: string, configure: (dialog: Locator) => Promise<void>) {
+  await page.getByRole('button', { name: 'Add subclient' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New subclient' });
+  await dialog.getByLabel('Name').fill(name);
+  await dialog.getByRole('tab', { name: 'Content' }).click();
+  await dialog.getByRole('button', { name: 'Add rule' }).click();
+  await configure(dialog);
+  return dialog;
+}
+
+beforeAll(async () => {
+  serve = await startServe();
+  for (const host of lab.hosts) {
+    const added = await runCli([
+      '--home',
+      serve.home,
+      'hypervisor',
+      'add',
+      '--name',
+      host.name,
+      '--uri',
+      host.uri,
+      // The first Discover connects anyway; no need to pay for a connection test here too.
+      '--no-test',
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+  }
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
+  page.setDefaultTimeout(20_000);
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(serve.url);
+  await page.getByRole('link', { name: 'Backup sets' }).click();
+  await page.getByRole('heading', { name: 'Backup sets' }).waitFor();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await serve?.stop();
+});
+
+describe('Backup sets', () => {
+  it('creates a set over both lab hosts, with a name rule and a host-affinity rule', async () => {
+    await page.getByRole('button', { name: 'New backup set' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New backup set' });
+    await dialog.getByLabel('Name').fill('lab-set');
+    await choose(dialog, /Hypervisors/, /lab-host-1/);
+    await page.getByRole('option', { name: /lab-host-2/ }).click();
+    await page.keyboard.press('Escape'); // closes the menu, not the dialog
+    await eventually(() =>
+      dialog.getByRole('combobox', { name: /Hypervisors/ }).innerText(),
+    ).toMatch(/lab-host-1[\s\S]*lab-host-2/);
+    await shot('01-new-backup-set');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+
+    const props = page.getByRole('dialog', { name: 'Backup set properties of lab-set' });
+    await props.getByRole('tab', { name: 'Subclients', selected: true }).waitFor();
+
+    const web = await addSubclient('web', async (sub) => {
+      await sub
+        .getByRole('group', { name: 'Rule 1' })
+        .getByRole('button', { name: 'Configure' })
+        .click();
+      const configure = page.getByRole('dialog', { name: /Configure rule 1/ });
+      await configure.getByLabel('Pattern').fill('^lab-web');
+      // The rule's own live preview asks the engine which VMs it selects.
+      await configure
+        .getByRole('list', { name: 'Matching virtual machines' })
+        .getByText('lab-web-01')
+        .waitFor();
+      await shot('02-rule-configure');
+      await configure.getByRole('button', { name: 'OK' }).click();
+      await sub
+        .getByRole('region', { name: 'VMs these rules match right now' })
+        .getByText('1 of 4 VMs match right now')
+        .waitFor();
+      await shot('03-subclient-content');
+    });
+    // The schedule's next runs come live from the engine; a bad expression is named at its field.
+    await web.getByRole('tab', { name: 'Schedule' }).click();
+    await web.getByRole('textbox', { name: 'Full backup schedule' }).fill('0 3 * * *');
+    await eventually(() =>
+      web.getByRole('region', { name: 'Next runs: Full backup schedule' }).locator('li').count(),
+    ).toBe(5);
+    await shot('04-subclient-schedule');
+    await web.getByRole('button', { name: 'Save' }).click();
+    await web.waitFor({ state: 'detached' });
+
+    const host2 = await addSubclient('host2', async (sub) => {
+      const rule = sub.getByRole('group', { name: 'Rule 1' });
+      await choose(rule, 'Rule type', 'VM host affinity');
+      await rule.getByRole('button', { name: 'Configure' }).click();
+      const configure = page.getByRole('dialog', { name: /Configure rule 1/ });
+      await configure.getByLabel('Host').fill('lab-host-2');
+      await configure
+        .getByRole('list', { name: 'Matching virtual machines' })
+        .getByText('lab-win-01')
+        .waitFor();
+      await configure.getByRole('button', { name: 'OK' }).click();
+    });
+    await host2.getByRole('button', { name: 'Save' }).click();
+    await host2.waitFor({ state: 'detached' });
+
+    const table = props.getByRole('table', { name: 'Subclients' });
+    await eventually(() => table.locator('tbody tr').allInnerTexts()).toEqual([
+      expect.stringContaining('web'),
+      expect.stringContaining('host2'),
+      expect.stringContaining('default'),
+    ]);
+    await shot('05-subclients');
+  });
+
+  it('refuses to save an invalid regular expression and says why next to the rule', async () => {
+    const sub = await addSubclient('broken', async (dialog) => {
+      await dialog
+        .getByRole('group', { name: 'Rule 1' })
+        .getByRole('button', { name: 'Configure' })
+        .click();
+      const configure = page.getByRole('dialog', { name: /Configure rule 1/ });
+      const pattern = configure.getByLabel('Pattern');
+      await pattern.fill('web(');
+      await eventually(() => pattern.getAttribute('aria-invalid')).toBe('true');
+      await expect(configure.innerText()).resolves.toMatch(/Invalid regular expression \/web\(\//);
+      await shot('06-invalid-regex');
+      await configure.getByRole('button', { name: 'OK' }).click();
+    });
+    await sub.getByRole('button', { name: 'Save' }).click();
+    // Refused: the dialog stays, on the Content tab, with the engine's message on the rule.
+    const ruleError = sub.getByRole('group', { name: 'Rule 1' }).getByRole('alert');
+    await eventually(() => ruleError.innerText()).toMatch(/Invalid regular expression/);
+    await expect(sub.getByRole('tab', { name: /Content/, selected: true }).count()).resolves.toBe(
+      1,
+    );
+    // Esc closes the topmost dialog only: the backup set's properties stay open.
+    await page.keyboard.press('Escape');
+    await sub.waitFor({ state: 'detached' });
+    const rows = page.getByRole('table', { name: 'Subclients' }).locator('tbody tr');
+    await eventually(() => rows.count()).toBe(3);
+  });
+
+  it('discovers the VMs, places them by rule, and moves selected ones by hand', async () => {
+    const props = page.getByRole('dialog', { name: 'Backup set properties of lab-set' });
+    await props.getByRole('tab', { name: 'Virtual Machine Configuration' }).click();
+    await props.getByRole('button', { name: 'Discover' }).click();
+    await vmRow('lab-web-01').waitFor();
+    await eventually(() => props.locator('.MuiDataGrid-row').count()).toBe(lab.vms.length);
+    expect(await vmRow('lab-web-01').innerText()).toMatch(
+      /\bweb\b[\s\S]*name matching \/\^lab-web\//,
+    );
+    expect(await vmRow('lab-win-01').innerText()).toMatch(/\bhost2\b[\s\S]*host = lab-host-2/);
+    for (const name of ['lab-db-01', 'lab-archive-01']) {
+      expect(await vmRow(name).innerText()).toMatch(/\bdefault\b[\s\S]*matches no subclient rule/);
+    }
+    await shot('07-vm-configuration');
+
+    await vmRow('lab-db-01').getByRole('checkbox').check();
+    await vmRow('lab-archive-01').getByRole('checkbox').check();
+    await choose(props, 'Sub-client', 'web');
+    await props.getByRole('button', { name: 'Apply' }).click();
+    for (const name of ['lab-db-01', 'lab-archive-01']) {
+      await eventually(() => vmRow(name).innerText()).toMatch(/\bweb\b[\s\S]*assigned manually/);
+    }
+    await shot('08-vm-configuration-applied');
+  });
+
+  it('keeps VM credentials without ever showing the password', async () => {
+    const props = page.getByRole('dialog', { name: 'Backup set properties of lab-set' });
+    await props.getByRole('tab', { name: 'VM credentials' }).click();
+    await props.getByRole('button', { name: 'Add', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add VM credentials' });
+    await dialog.getByLabel('VM name').fill('lab-win-01');
+    await dialog.getByLabel('User name').fill('Administrator');
+    await dialog.getByLabel('Password').fill('s3cret!');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    const row = props.getByRole('table', { name: 'VM credentials' }).locator('tbody tr');
+    await eventually(() => row.first().innerText()).toMatch(/lab-win-01\s+Administrator\s+••••/);
+    expect(await page.content()).not.toContain('s3cret!');
+    await shot('09-vm-credentials');
+  });
+
+  it('persists everything across a reload', async () => {
+    const props = page.getByRole('dialog', { name: 'Backup set properties of lab-set' });
+    await props.getByRole('button', { name: 'Close', exact: true }).click();
+    await props.waitFor({ state: 'detached' });
+    await page.reload();
+    const row = page
+      .getByRole('table', { name: 'Backup sets' })
+      .getByRole('row', { name: /lab-set/ });
+    await eventually(() => row.innerText()).toMatch(
+      /lab-host-1[\s\S]*lab-host-2[\s\S]*3[\s\S]*4 protected/,
+    );
+    await shot('10-backup-sets-page');
+    await page.getByRole('button', { name: 'Properties of lab-set' }).click();
+
+    await eventually(() => props.getByLabel('Name').inputValue()).toBe('lab-set');
+    await props.getByRole('tab', { name: 'Auto-discovery rules' }).click();
+    await props.getByText('Name matches /^lab-web/i').waitFor();
+    await props.getByRole('button', { name: /host2/ }).click();
+    await props.getByText('On host lab-host-2').waitFor();
+    await shot('11-auto-discovery-rules');
+
+    await props.getByRole('tab', { name: 'Virtual Machine Configuration' }).click();
+    for (const name of ['lab-db-01', 'lab-archive-01']) {
+      await eventually(() => vmRow(name).innerText()).toMatch(/\bweb\b[\s\S]*assigned manually/);
+    }
+    expect(await vmRow('lab-win-01').innerText()).toMatch(/\bhost2\b/);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('deletes a backup set after asking', async () => {
+    const props = page.getByRole('dialog', { name: 'Backup set properties of lab-set' });
+    await props.getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete lab-set' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete backup set lab-set?' });
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No backup set yet').waitFor();
+    const left = await runCli(['--home', serve.home, '--json', 'backupset', 'list']);
+    expect(JSON.parse(left.stdout)).toEqual([]);
+  });
+});
