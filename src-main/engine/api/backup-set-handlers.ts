@@ -63,11 +63,14 @@ export function backupSetHandlers(engine: Engine): HandlerGroup<BackupSetChannel
     'schedule.preview': ({ expression, timezone, count }) =>
       nextRuns(expression, timezone, count ?? 5, 'expression'),
     'credential.list': ({ backupSetId }) => credentials.list(backupSetId),
-    'credential.add': (input) => credentials.add(input),
-    'credential.update': (change) => credentials.update(change),
+    'credential.add': (input) => changed(input.backupSetId, credentials.add(input)),
+    'credential.update': (change) => {
+      const updated = credentials.update(change);
+      return changed(updated.backupSetId, updated);
+    },
     'credential.remove': ({ id }) => {
-      credentials.remove(id);
-      return {};
+      const { backupSetId } = credentials.remove(id);
+      return changed(backupSetId, {});
     },
   };
 }

@@ -58,12 +58,19 @@ function toSubclient(row: SubclientRow): Subclient {
 
 function validateSettings(settings: SubclientSettings): void {
   if (settings.schedule.enabled || settings.schedule.full || settings.schedule.incremental) {
-    nextRuns(settings.schedule.full, settings.schedule.timezone, 1, 'settings.schedule.full');
+    nextRuns(
+      settings.schedule.full,
+      settings.schedule.timezone,
+      1,
+      'settings.schedule.full',
+      'settings.schedule.timezone',
+    );
     nextRuns(
       settings.schedule.incremental,
       settings.schedule.timezone,
       1,
       'settings.schedule.incremental',
+      'settings.schedule.timezone',
     );
   }
 }

@@ -82,9 +82,10 @@ export class CredentialStore {
     return toCredential(this.row(row.id));
   }
 
-  remove(id: string): void {
-    this.row(id);
+  remove(id: string): VmCredential {
+    const removed = toCredential(this.row(id));
     this.db.prepare('DELETE FROM vm_credentials WHERE id = ?').run(id);
+    return removed;
   }
 
   private row(id: string): Row {

@@ -31,7 +31,7 @@ export function compilePattern(
       if (extra === '') {
         throw new HyperkeepError(
           'INVALID_INPUT',
-          `Invalid regular expression /${pattern}/: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`,
+          `Invalid regular expression /${pattern}/: ${(err as Error).message.replace(/^Invalid regular expression: (\/.*\/[a-z]*: )?/, '')}`,
           { field },
         );
       }

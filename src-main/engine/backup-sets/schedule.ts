@@ -14,7 +14,7 @@ export function nextRuns(
     throw new HyperkeepError(
       'INVALID_INPUT',
       `Unknown time zone "${timezone}" (use an IANA name such as Europe/Berlin or UTC).`,
-      { field: `${field}.timezone` },
+      { field: timezoneField },
     );
   }
   let cron: Cron;
