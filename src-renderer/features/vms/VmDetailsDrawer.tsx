@@ -16,6 +16,7 @@ import { formatBytes } from '../../lib/format';
 import { MONO_FONT_STACK } from '../../theme/theme';
 import { useStore } from '../../store';
 import { vmRowId } from '../../store/vms-slice';
+import { VmBackupsSection } from '../points/VmBackupsSection';
 import { PowerStateChip } from './PowerStateChip';
 import { osLabel } from './vm-text';
 
@@ -90,6 +91,9 @@ function VmDetails({ vm, onClose }: { vm: VirtualMachine; onClose(): void }) {
         </IconButton>
       </Stack>
       <Divider sx={{ mt: 2 }} />
+      <Section title="Backups">
+        <VmBackupsSection vm={vm} />
+      </Section>
       <Section title="Summary">
         <Facts
           rows={[

@@ -1,0 +1,234 @@
+import { useState, type ReactNode } from 'react';
+import Alert from '@mui/material/Alert';
+import AlertTitle from '@mui/material/AlertTitle';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import Typography from '@mui/material/Typography';
+import ArticleIcon from '@mui/icons-material/Article';
+import StopCircleIcon from '@mui/icons-material/StopCircle';
+import type { Job, JobTask } from '../../../shared/domain/jobs';
+import { isActive } from '../../store/jobs-slice';
+import { CancelJobDialog } from './CancelJobDialog';
+import { JobLogDialog } from './JobLogDialog';
+import { JobProgressBar } from './JobProgressBar';
+import { JobStatusChip } from './JobStatusChip';
+import {
+  KIND_LABELS,
+  bytesProgress,
+  durationSeconds,
+  failureSummary,
+  formatClock,
+  formatLocalTime,
+  formatRate,
+  resultRows,
+} from './job-text';
+import { useNow } from './use-now';
+
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <Box sx={{ minWidth: 120 }}>
+      <Typography variant="caption" color="text.secondary" component="div">
+        {label}
+      </Typography>
+      <Typography variant="body2" component="div" sx={{ fontVariantNumeric: 'tabular-nums' }}>
+        {children}
+      </Typography>
+    </Box>
+  );
+}
+
+/** One job in full: live progress per task, why it failed, what it produced, its log. */
+export function JobDetailPanel({ job }: { job: Job }) {
+  const running = isActive(job);
+  const now = useNow(running);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const [showLog, setShowLog] = useState(false);
+  const failure = failureSummary(job);
+  const results = resultRows(job.result);
+
+  return (
+    <Paper
+      variant="outlined"
+      component="section"
+      aria-label={`Job details: ${job.title}`}
+      sx={{ p: 2.5 }}
+    >
+      <Stack direction="row" sx={{ alignItems: 'center', gap: 1.5, flexWrap: 'wrap' }}>
+        <Typography variant="h6" component="h2" sx={{ flex: '1 1 320px', minWidth: 0 }}>
+          {job.title}
+        </Typography>
+        <JobStatusChip status={job.status} />
+        <Button startIcon={<ArticleIcon />} onClick={() => setShowLog(true)}>
+          View log
+        </Button>
+        {running && (
+          <Button
+            color="error"
+            variant="outlined"
+            startIcon={<StopCircleIcon />}
+            onClick={() => setConfirmCancel(true)}
+          >
+            Cancel
+          </Button>
+        )}
+      </Stack>
+
+      <Box sx={{ mt: 2 }}>
+        <JobProgressBar
+          status={job.status}
+          bytesDone={job.bytesDone}
+          bytesTotal={job.bytesTotal}
+          label={`Overall progress of ${job.title}`}
+        />
+      </Box>
+      <Stack direction="row" sx={{ mt: 1.5, gap: 3, flexWrap: 'wrap' }}>
+        <Fact label="Kind">{KIND_LABELS[job.kind]}</Fact>
+        <Fact label="Phase">{job.phase}</Fact>
+        <Fact label="Data">{bytesProgress(job.bytesDone, job.bytesTotal)}</Fact>
+        <Fact label="Rate">{running ? formatRate(job.rate) : '—'}</Fact>
+        <Fact label="Time left">{running ? formatClock(job.etaSeconds) : '—'}</Fact>
+        <Fact label="Started">{formatLocalTime(job.startedAt ?? job.createdAt)}</Fact>
+        <Fact label={running ? 'Running for' : 'Duration'}>
+          {formatClock(durationSeconds(job, now))}
+        </Fact>
+        {job.finishedAt !== undefined && (
+          <Fact label="Finished">{formatLocalTime(job.finishedAt)}</Fact>
+        )}
+      </Stack>
+
+      {failure !== undefined && (
+        <Alert
+          severity={
+            job.status === 'cancelled' ? 'info' : job.status === 'partial' ? 'warning' : 'error'
+          }
+          sx={{ mt: 2 }}
+        >
+          <AlertTitle>{failureTitle(job)}</AlertTitle>
+          {failure}
+        </Alert>
+      )}
+      {job.warnings.length > 0 && (
+        <Alert severity="warning" sx={{ mt: 2 }}>
+          <AlertTitle>
+            {job.warnings.length === 1 ? 'Warning' : `${job.warnings.length} warnings`}
+          </AlertTitle>
+          <Box component="ul" sx={{ m: 0, pl: 2.5 }}>
+            {job.warnings.map((warning, index) => (
+              <li key={index}>{warning}</li>
+            ))}
+          </Box>
+        </Alert>
+      )}
+
+      <Typography variant="subtitle1" component="h3" sx={{ mt: 3, mb: 1, fontWeight: 600 }}>
+        {job.kind === 'backup' ? 'Virtual machines' : job.kind === 'restore' ? 'Disks' : 'Tasks'}
+      </Typography>
+      {job.tasks.length === 0 ? (
+        <Typography variant="body2" color="text.secondary">
+          {running ? 'Preparing…' : 'This job ended before any task started.'}
+        </Typography>
+      ) : (
+        <TasksTable tasks={job.tasks} />
+      )}
+
+      {results.length > 0 && (
+        <>
+          <Typography variant="subtitle1" component="h3" sx={{ mt: 3, mb: 1, fontWeight: 600 }}>
+            Result
+          </Typography>
+          <Table size="small" aria-label="Result">
+            <TableBody>
+              {results.map(([label, value]) => (
+                <TableRow key={label}>
+                  <TableCell
+                    component="th"
+                    scope="row"
+                    sx={{ width: 220, color: 'text.secondary' }}
+                  >
+                    {label}
+                  </TableCell>
+                  <TableCell sx={{ wordBreak: 'break-word' }}>{value}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </>
+      )}
+      <Typography variant="caption" color="text.secondary" component="p" sx={{ mt: 2 }}>
+        Job {job.id}
+      </Typography>
+
+      {confirmCancel && <CancelJobDialog job={job} onClose={() => setConfirmCancel(false)} />}
+      {showLog && <JobLogDialog job={job} onClose={() => setShowLog(false)} />}
+    </Paper>
+  );
+}
+
+function failureTitle(job: Job): string {
+  switch (job.status) {
+    case 'cancelled':
+      return 'Cancelled';
+    case 'partial':
+      return 'Some tasks failed';
+    case 'failed':
+      return 'The job failed';
+    default:
+      return 'A task failed';
+  }
+}
+
+function TasksTable({ tasks }: { tasks: JobTask[] }) {
+  return (
+    <Table size="small" aria-label="Tasks">
+      <TableHead>
+        <TableRow>
+          <TableCell>Name</TableCell>
+          <TableCell>Status</TableCell>
+          <TableCell sx={{ width: 200 }}>Progress</TableCell>
+          <TableCell align="right">Data</TableCell>
+          <TableCell align="right">Rate</TableCell>
+          <TableCell align="right">ETA</TableCell>
+          <TableCell>Phase / message</TableCell>
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {tasks.map((task) => {
+          const running = isActive(task);
+          return (
+            <TableRow key={task.key}>
+              <TableCell sx={{ fontWeight: 600 }}>{task.label}</TableCell>
+              <TableCell>
+                <JobStatusChip status={task.status} />
+              </TableCell>
+              <TableCell>
+                <JobProgressBar
+                  status={task.status}
+                  bytesDone={task.bytesDone}
+                  bytesTotal={task.bytesTotal}
+                  label={`Progress of ${task.label}`}
+                />
+              </TableCell>
+              <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+                {bytesProgress(task.bytesDone, task.bytesTotal)}
+              </TableCell>
+              <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+                {running ? formatRate(task.rate) : '—'}
+              </TableCell>
+              <TableCell align="right">{running ? formatClock(task.etaSeconds) : '—'}</TableCell>
+              <TableCell sx={{ wordBreak: 'break-word' }}>
+                {task.message !== undefined && !running ? task.message : task.phase}
+              </TableCell>
+            </TableRow>
+          );
+        })}
+      </TableBody>
+    </Table>
+  );
+}

@@ -1,0 +1,75 @@
+import Alert from '@mui/material/Alert';
+import AlertTitle from '@mui/material/AlertTitle';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
+import type { Job } from '../../../shared/domain/jobs';
+import { useStore } from '../../store';
+import { isActive } from '../../store/jobs-slice';
+import { JobProgressBar } from './JobProgressBar';
+import { JobStatusChip } from './JobStatusChip';
+import { bytesProgress, failureSummary, formatClock, formatRate } from './job-text';
+
+/**
+ * A job started from another page (Verify, Back up now, Restore disk), followed live where it
+ * was started, with the way to its full details on the Jobs page.
+ */
+export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss?(): void }) {
+  const job = useStore((s) => s.jobsById[jobId]);
+  const showJob = useStore((s) => s.showJob);
+  if (job === undefined) return null;
+  const running = isActive(job);
+  const failure = failureSummary(job);
+  return (
+    <Alert
+      severity={alertSeverity(job)}
+      variant="outlined"
+      role="status"
+      aria-label={`Job ${job.title}`}
+      onClose={running ? undefined : onDismiss}
+      sx={{ '& .MuiAlert-message': { flexGrow: 1, minWidth: 0 } }}
+    >
+      <AlertTitle>
+        <Stack direction="row" sx={{ alignItems: 'center', gap: 1, flexWrap: 'wrap' }}>
+          <Box component="span" sx={{ flex: '1 1 auto', minWidth: 0 }}>
+            {job.title}
+          </Box>
+          <JobStatusChip status={job.status} />
+        </Stack>
+      </AlertTitle>
+      <JobProgressBar
+        status={job.status}
+        bytesDone={job.bytesDone}
+        bytesTotal={job.bytesTotal}
+        label={`Progress of ${job.title}`}
+      />
+      <Typography variant="body2" sx={{ mt: 0.5 }}>
+        {job.phase} · {bytesProgress(job.bytesDone, job.bytesTotal)}
+        {running && ` · ${formatRate(job.rate)} · ${formatClock(job.etaSeconds)} left`}
+      </Typography>
+      {failure !== undefined && (
+        <Typography variant="body2" sx={{ mt: 0.5, fontWeight: 600 }}>
+          {failure}
+        </Typography>
+      )}
+      <Button size="small" sx={{ mt: 1, ml: -0.5 }} onClick={() => showJob(job.id)}>
+        Open in Jobs
+      </Button>
+    </Alert>
+  );
+}
+
+function alertSeverity(job: Job): 'info' | 'success' | 'warning' | 'error' {
+  switch (job.status) {
+    case 'succeeded':
+      return job.warnings.length > 0 ? 'warning' : 'success';
+    case 'failed':
+      return 'error';
+    case 'partial':
+    case 'cancelled':
+      return 'warning';
+    default:
+      return 'info';
+  }
+}

@@ -1,0 +1,120 @@
+import type { Job, JobStatus } from '../../../shared/domain/jobs';
+import { formatBytes } from '../../lib/format';
+
+export const STATUS_LABELS: Record<JobStatus, string> = {
+  queued: 'Queued',
+  running: 'Running',
+  succeeded: 'Succeeded',
+  partial: 'Partially succeeded',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+export const KIND_LABELS: Record<Job['kind'], string> = {
+  backup: 'Backup',
+  restore: 'Restore',
+  verify: 'Verify',
+  prune: 'Prune',
+};
+
+/** Decimal megabytes per second, the unit backup products (and network people) quote. */
+export function formatRate(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return '—';
+  const mb = bytesPerSecond / 1_000_000;
+  return `${mb >= 100 ? mb.toFixed(0) : mb.toFixed(1)} MB/s`;
+}
+
+/** h:mm:ss, hours unbounded (a 30-hour full backup reads "30:00:00"). */
+export function formatClock(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  const whole = Math.round(seconds);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = whole % 60;
+  return `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+/** Whole percent, never 100 before the last byte (a stuck 99 % is honest, a stuck 100 % is not). */
+export function percentOf(done: number, total: number): number | undefined {
+  if (total <= 0) return undefined;
+  const percent = Math.floor((done / total) * 100);
+  return Math.min(100, Math.max(0, done < total ? Math.min(percent, 99) : percent));
+}
+
+export function formatLocalTime(iso: string | undefined): string {
+  if (iso === undefined) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** Time only for today's jobs, day and time for older ones: the column stays narrow. */
+export function formatShortTime(iso: string | undefined, now: number): string {
+  if (iso === undefined) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  if (date.toDateString() === new Date(now).toDateString()) return date.toLocaleTimeString();
+  return date.toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+/** Seconds from start to end, or to now while the job runs. */
+export function durationSeconds(job: Job, now: number): number | undefined {
+  const start = Date.parse(job.startedAt ?? job.createdAt);
+  if (Number.isNaN(start)) return undefined;
+  const end = job.finishedAt === undefined ? now : Date.parse(job.finishedAt);
+  return Number.isNaN(end) ? undefined : Math.max(0, (end - start) / 1000);
+}
+
+export function bytesProgress(done: number, total: number): string {
+  return total > 0 ? `${formatBytes(done)} of ${formatBytes(total)}` : formatBytes(done);
+}
+
+/**
+ * Why a job did not succeed, in one sentence: its own error, or else the messages of the tasks
+ * that failed (a backup whose only VM failed has no job-level error, only a failed task).
+ */
+export function failureSummary(job: Job): string | undefined {
+  if (job.error !== undefined) return job.error.message;
+  const failed = job.tasks.filter((task) => task.status === 'failed' && task.message);
+  if (failed.length === 0) return undefined;
+  return failed.map((task) => `${task.label}: ${task.message ?? ''}`).join(' · ');
+}
+
+const RESULT_LABELS: Record<string, string> = {
+  points: 'Restore points',
+  packs: 'Packs',
+  blobsChecked: 'Chunks re-hashed',
+  removed: 'Points removed',
+  wouldRemove: 'Points that would be removed',
+  dest: 'Written to',
+  bytes: 'Bytes written',
+  ok: 'Repository intact',
+};
+
+/** A job's result as label/value rows; unknown keys keep their name, values are shown plainly. */
+export function resultRows(result: Record<string, unknown> | undefined): [string, string][] {
+  if (result === undefined) return [];
+  return Object.entries(result)
+    .filter(([key]) => key !== 'errors')
+    .map(([key, value]) => [RESULT_LABELS[key] ?? humanizeKey(key), formatResultValue(key, value)]);
+}
+
+function humanizeKey(key: string): string {
+  const words = key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function formatResultValue(key: string, value: unknown): string {
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'number') return /bytes/i.test(key) ? formatBytes(value) : String(value);
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 'none';
+    return value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ');
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,222 @@
+import { Fragment, useEffect, useState } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Checkbox from '@mui/material/Checkbox';
+import Chip from '@mui/material/Chip';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import IconButton from '@mui/material/IconButton';
+import LinearProgress from '@mui/material/LinearProgress';
+import Stack from '@mui/material/Stack';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import Tooltip from '@mui/material/Tooltip';
+import Typography from '@mui/material/Typography';
+import BackupIcon from '@mui/icons-material/Backup';
+import SettingsBackupRestoreIcon from '@mui/icons-material/SettingsBackupRestore';
+import WarningAmberIcon from '@mui/icons-material/WarningAmber';
+import type { RestorePoint } from '../../../shared/domain/jobs';
+import type { VirtualMachine } from '../../../shared/domain/vm';
+import { describeError } from '../../api/api-error';
+import { formatBytes } from '../../lib/format';
+import { useStore } from '../../store';
+import { isActive } from '../../store/jobs-slice';
+import { JobInlineStatus } from '../jobs/JobInlineStatus';
+import { formatLocalTime } from '../jobs/job-text';
+import { RestoreDiskDialog } from './RestoreDiskDialog';
+
+/** "Back up now", the job it started (live), and the VM's restore points with their restores. */
+export function VmBackupsSection({ vm }: { vm: VirtualMachine }) {
+  const entry = useStore((s) => s.pointsByVm[vm.uuid]);
+  const loadPoints = useStore((s) => s.loadPoints);
+  const lastJobId = useStore((s) => s.lastJobForVm[vm.uuid]);
+  const [restoring, setRestoring] = useState<RestorePoint | null>(null);
+  const [dismissed, setDismissed] = useState<string | null>(null);
+
+  useEffect(() => {
+    void loadPoints(vm.uuid);
+  }, [vm.uuid, loadPoints]);
+
+  const points = entry?.points ?? [];
+  return (
+    <Box>
+      <BackUpNow vm={vm} />
+      {lastJobId !== undefined && lastJobId !== dismissed && (
+        <Box sx={{ mt: 2 }}>
+          <JobInlineStatus jobId={lastJobId} onDismiss={() => setDismissed(lastJobId)} />
+        </Box>
+      )}
+      <Typography variant="subtitle2" component="h4" sx={{ mt: 2, mb: 0.5 }}>
+        Restore points
+      </Typography>
+      {entry?.status === 'loading' && <LinearProgress aria-label="Loading restore points" />}
+      {entry?.error != null && (
+        <Alert severity="error" sx={{ mb: 1 }}>
+          Could not list the restore points: {describeError(entry.error)}
+        </Alert>
+      )}
+      {points.length === 0 ? (
+        entry?.status === 'ready' && (
+          <Typography color="text.secondary" variant="body2">
+            No restore point yet. “Back up now” makes the first one (a full backup).
+          </Typography>
+        )
+      ) : (
+        <Table size="small" aria-label={`Restore points of ${vm.name}`}>
+          <TableHead>
+            <TableRow>
+              <TableCell>Time</TableCell>
+              <TableCell>Type</TableCell>
+              <TableCell>Consistency</TableCell>
+              <TableCell align="right">Logical</TableCell>
+              <TableCell align="right">Stored</TableCell>
+              <TableCell align="right">
+                <Box component="span" sx={visuallyHidden}>
+                  Actions
+                </Box>
+              </TableCell>
+            </TableRow>
+          </TableHead>
+          <TableBody>
+            {points.map((point) => (
+              <PointRows key={point.id} point={point} onRestore={() => setRestoring(point)} />
+            ))}
+          </TableBody>
+        </Table>
+      )}
+      {restoring !== null && (
+        <RestoreDiskDialog
+          vmUuid={vm.uuid}
+          point={restoring}
+          onClose={() => setRestoring(null)}
+          onStarted={() => setDismissed(null)}
+        />
+      )}
+    </Box>
+  );
+}
+
+const visuallyHidden = {
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+} as const;
+
+function BackUpNow({ vm }: { vm: VirtualMachine }) {
+  const startBackup = useStore((s) => s.startBackup);
+  const notify = useStore((s) => s.notify);
+  const running = useStore((s) => {
+    const id = s.lastJobForVm[vm.uuid];
+    const job = id === undefined ? undefined : s.jobsById[id];
+    return job !== undefined && job.kind === 'backup' && isActive(job);
+  });
+  const [full, setFull] = useState(false);
+  const [starting, setStarting] = useState(false);
+
+  async function start() {
+    setStarting(true);
+    try {
+      await startBackup({ vm: vm.uuid, full });
+    } catch (err) {
+      notify('error', `Could not start the backup of ${vm.name}: ${describeError(err)}`);
+    } finally {
+      setStarting(false);
+    }
+  }
+
+  return (
+    <Stack direction="row" sx={{ alignItems: 'center', gap: 2, flexWrap: 'wrap' }}>
+      <Button
+        variant="contained"
+        startIcon={<BackupIcon />}
+        onClick={() => void start()}
+        disabled={starting || running}
+      >
+        {running ? 'Backing up…' : 'Back up now'}
+      </Button>
+      <Tooltip title="Copy every used block again instead of only what changed since the last point">
+        <FormControlLabel
+          control={
+            <Checkbox
+              checked={full}
+              onChange={(e) => setFull(e.target.checked)}
+              disabled={starting || running}
+            />
+          }
+          label="Full backup"
+        />
+      </Tooltip>
+    </Stack>
+  );
+}
+
+/** Short local date and time with seconds (two points can be a minute apart); ISO in the tooltip. */
+function formatPointTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+}
+
+function PointRows({ point, onRestore }: { point: RestorePoint; onRestore(): void }) {
+  const hasFallback = point.fallbackReason !== undefined && point.fallbackReason !== '';
+  const cellSx = hasFallback ? { borderBottom: 0 } : undefined;
+  return (
+    <Fragment>
+      <TableRow hover>
+        <TableCell sx={{ ...cellSx, whiteSpace: 'nowrap' }}>
+          <Tooltip title={point.time}>
+            <span>{formatPointTime(point.time)}</span>
+          </Tooltip>
+        </TableCell>
+        <TableCell sx={cellSx}>
+          <Chip
+            size="small"
+            variant={point.type === 'full' ? 'filled' : 'outlined'}
+            color={point.type === 'full' ? 'primary' : 'default'}
+            label={point.type === 'full' ? 'Full' : 'Incremental'}
+          />
+        </TableCell>
+        <TableCell sx={cellSx}>{point.consistency}</TableCell>
+        <TableCell align="right" sx={{ ...cellSx, whiteSpace: 'nowrap' }}>
+          {formatBytes(point.logicalBytes)}
+        </TableCell>
+        <TableCell align="right" sx={{ ...cellSx, whiteSpace: 'nowrap' }}>
+          {formatBytes(point.storedBytes)}
+        </TableCell>
+        <TableCell align="right" sx={{ ...cellSx, px: 0.5 }}>
+          <Tooltip title="Restore disk…">
+            <span>
+              <IconButton
+                size="small"
+                onClick={onRestore}
+                disabled={point.disks.length === 0}
+                aria-label={`Restore a disk from the point of ${formatLocalTime(point.time)}`}
+              >
+                <SettingsBackupRestoreIcon fontSize="small" />
+              </IconButton>
+            </span>
+          </Tooltip>
+        </TableCell>
+      </TableRow>
+      {hasFallback && (
+        <TableRow>
+          <TableCell colSpan={6} sx={{ pt: 0 }}>
+            <Stack direction="row" sx={{ gap: 0.75, alignItems: 'flex-start' }}>
+              <WarningAmberIcon fontSize="small" color="warning" aria-hidden />
+              <Typography variant="caption" color="text.secondary">
+                {point.type === 'full' ? 'Full instead of incremental: ' : ''}
+                {point.fallbackReason}
+              </Typography>
+            </Stack>
+          </TableCell>
+        </TableRow>
+      )}
+    </Fragment>
+  );
+}

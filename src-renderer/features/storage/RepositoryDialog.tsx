@@ -1,0 +1,226 @@
+import { useId, useMemo, useState, type FormEvent } from 'react';
+import Alert from '@mui/material/Alert';
+import AlertTitle from '@mui/material/AlertTitle';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Checkbox from '@mui/material/Checkbox';
+import Dialog from '@mui/material/Dialog';
+import DialogActions from '@mui/material/DialogActions';
+import DialogContent from '@mui/material/DialogContent';
+import DialogTitle from '@mui/material/DialogTitle';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import LinearProgress from '@mui/material/LinearProgress';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import type { RepositoryInfo } from '../../../shared/domain/jobs';
+import { useStore } from '../../store';
+import { passphraseStrength } from './passphrase-strength';
+import {
+  repositoryErrorsFrom,
+  validateRepositoryForm,
+  type RepositoryDialogMode,
+  type RepositoryField,
+  type RepositoryFormErrors,
+  type RepositoryFormValues,
+} from './repository-form';
+
+const TITLES: Record<RepositoryDialogMode, string> = {
+  create: 'Create repository',
+  attach: 'Attach existing repository',
+};
+
+/**
+ * Create a repository in an empty folder, or attach one that already exists (a new console
+ * after the old one was lost): its restore points come back.
+ */
+export function RepositoryDialog(props: {
+  mode: RepositoryDialogMode;
+  onClose(): void;
+  onDone(info: RepositoryInfo): void;
+}) {
+  const { mode, onClose, onDone } = props;
+  const repositories = useStore((s) => s.repositories);
+  const takenNames = useMemo(() => repositories.map((r) => r.name), [repositories]);
+  const initRepository = useStore((s) => s.initRepository);
+  const attachRepository = useStore((s) => s.attachRepository);
+  const [values, setValues] = useState<RepositoryFormValues>(() => ({
+    name: takenNames.some((n) => n.toLowerCase() === 'default') ? '' : 'default',
+    location: '',
+    encrypt: true,
+    passphrase: '',
+    confirm: '',
+  }));
+  const [errors, setErrors] = useState<RepositoryFormErrors>({ fields: {} });
+  const [saving, setSaving] = useState(false);
+  const titleId = useId();
+  const encrypted = mode === 'create' && values.encrypt;
+  const strength = passphraseStrength(values.passphrase);
+
+  function change<K extends RepositoryField>(field: K, value: RepositoryFormValues[K]) {
+    setValues((current) => ({ ...current, [field]: value }));
+    setErrors((current) => ({ fields: { ...current.fields, [field]: undefined } }));
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (saving) return;
+    const found = validateRepositoryForm(mode, values, takenNames);
+    if (Object.values(found.fields).some((message) => message !== undefined)) {
+      setErrors(found);
+      return;
+    }
+    setSaving(true);
+    setErrors({ fields: {} });
+    const name = values.name.trim();
+    const location = values.location.trim();
+    const passphrase = values.passphrase === '' ? undefined : values.passphrase;
+    try {
+      const info =
+        mode === 'create'
+          ? await initRepository({
+              name,
+              location,
+              encrypt: values.encrypt,
+              ...(values.encrypt && passphrase !== undefined ? { passphrase } : {}),
+            })
+          : await attachRepository({
+              name,
+              location,
+              ...(passphrase !== undefined ? { passphrase } : {}),
+            });
+      onDone(info);
+    } catch (err) {
+      setErrors(repositoryErrorsFrom(err));
+      setSaving(false);
+    }
+  }
+
+  const field = (name: RepositoryField) => ({
+    error: errors.fields[name] !== undefined,
+    value: values[name] as string,
+    onChange: (e: { target: { value: string } }) => change(name, e.target.value),
+    disabled: saving,
+    fullWidth: true,
+  });
+
+  return (
+    <Dialog
+      open
+      onClose={() => {
+        if (!saving) onClose();
+      }}
+      maxWidth="sm"
+      fullWidth
+      aria-labelledby={titleId}
+    >
+      <Box component="form" noValidate onSubmit={(e) => void submit(e)}>
+        <DialogTitle id={titleId}>{TITLES[mode]}</DialogTitle>
+        <DialogContent>
+          <Stack spacing={2} sx={{ pt: 1 }}>
+            <TextField
+              label="Name"
+              {...field('name')}
+              helperText={
+                errors.fields.name ??
+                'How backup sets refer to it; “default” is used unless a subclient names another'
+              }
+              required
+              autoFocus
+            />
+            <TextField
+              label="Folder"
+              {...field('location')}
+              placeholder="/srv/backups/hyperkeep"
+              helperText={
+                errors.fields.location ??
+                (mode === 'create'
+                  ? 'An empty or new folder on the machine where the Hyperkeep engine runs'
+                  : 'The folder that holds the repository (it has a “config” file)')
+              }
+              required
+              slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
+            />
+            {mode === 'create' && (
+              <FormControlLabel
+                control={
+                  <Checkbox
+                    checked={values.encrypt}
+                    onChange={(e) => change('encrypt', e.target.checked)}
+                    disabled={saving}
+                  />
+                }
+                label="Encrypt the repository (recommended)"
+              />
+            )}
+            {(encrypted || mode === 'attach') && (
+              <TextField
+                label="Passphrase"
+                type="password"
+                {...field('passphrase')}
+                helperText={
+                  errors.fields.passphrase ??
+                  (mode === 'attach'
+                    ? 'Needed if the repository is encrypted'
+                    : 'Kept encrypted by the engine so scheduled backups run unattended')
+                }
+                required={encrypted}
+                slotProps={{ htmlInput: { autoComplete: 'new-password' } }}
+              />
+            )}
+            {encrypted && (
+              <>
+                <StrengthMeter strength={strength} />
+                <TextField
+                  label="Confirm passphrase"
+                  type="password"
+                  {...field('confirm')}
+                  helperText={errors.fields.confirm ?? ' '}
+                  required
+                  slotProps={{ htmlInput: { autoComplete: 'new-password' } }}
+                />
+                <Alert severity="warning">
+                  <AlertTitle>Keep this passphrase safe</AlertTitle>
+                  Everything in the repository is encrypted with it. If it is lost, the backups
+                  cannot be restored — by you, by Hyperkeep, or by anyone. Store it in your password
+                  manager before you create the repository.
+                </Alert>
+              </>
+            )}
+            {mode === 'create' && !values.encrypt && (
+              <Alert severity="info">
+                Without encryption, anyone who can read the folder can read the backed-up disks.
+              </Alert>
+            )}
+            {errors.general !== undefined && <Alert severity="error">{errors.general}</Alert>}
+          </Stack>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={onClose} disabled={saving}>
+            Cancel
+          </Button>
+          <Button type="submit" variant="contained" disabled={saving}>
+            {saving ? `${mode === 'create' ? 'Creating' : 'Attaching'}…` : TITLES[mode]}
+          </Button>
+        </DialogActions>
+      </Box>
+    </Dialog>
+  );
+}
+
+function StrengthMeter({ strength }: { strength: ReturnType<typeof passphraseStrength> }) {
+  return (
+    <Box aria-live="polite">
+      <LinearProgress
+        variant="determinate"
+        value={strength.score * 25}
+        color={strength.color}
+        aria-label="Passphrase strength"
+        sx={{ height: 6, borderRadius: 3 }}
+      />
+      <Typography variant="caption" color="text.secondary" component="div" sx={{ mt: 0.5 }}>
+        {strength.label === '' ? strength.hint : `${strength.label}: ${strength.hint}`}
+      </Typography>
+    </Box>
+  );
+}

@@ -1,0 +1,248 @@
+import { useEffect, useState } from 'react';
+import Alert from '@mui/material/Alert';
+import Button from '@mui/material/Button';
+import Chip from '@mui/material/Chip';
+import LinearProgress from '@mui/material/LinearProgress';
+import Paper from '@mui/material/Paper';
+import Stack from '@mui/material/Stack';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableContainer from '@mui/material/TableContainer';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import Tooltip from '@mui/material/Tooltip';
+import Typography from '@mui/material/Typography';
+import AddIcon from '@mui/icons-material/Add';
+import LinkIcon from '@mui/icons-material/Link';
+import LockIcon from '@mui/icons-material/Lock';
+import RefreshIcon from '@mui/icons-material/Refresh';
+import type { Job, RepositoryInfo } from '../../../shared/domain/jobs';
+import { describeError } from '../../api/api-error';
+import { formatBytes } from '../../lib/format';
+import { PageHeader } from '../../shell/PageHeader';
+import { useStore } from '../../store';
+import { MONO_FONT_STACK } from '../../theme/theme';
+import { JobInlineStatus } from '../jobs/JobInlineStatus';
+import { PruneDialog } from './PruneDialog';
+import { RepositoryDialog } from './RepositoryDialog';
+import type { RepositoryDialogMode } from './repository-form';
+import { RepositoryUsageChart } from './RepositoryUsageChart';
+
+const NUMBER = { whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' } as const;
+
+function ratio(value: number): string {
+  return Number.isFinite(value) && value > 0 ? `${value.toFixed(2)}×` : '—';
+}
+
+/** Repositories: where backups are kept, how compactly, and their maintenance jobs. */
+export function StoragePage() {
+  const repositories = useStore((s) => s.repositories);
+  const status = useStore((s) => s.repositoriesStatus);
+  const error = useStore((s) => s.repositoriesError);
+  const loadRepositories = useStore((s) => s.loadRepositories);
+  const [dialog, setDialog] = useState<RepositoryDialogMode | null>(null);
+  const [pruning, setPruning] = useState<string | null>(null);
+  // Jobs started here, newest first, followed live at the top of the page.
+  const [startedJobs, setStartedJobs] = useState<string[]>([]);
+  const onStarted = (job: Job) => setStartedJobs((ids) => [job.id, ...ids].slice(0, 3));
+
+  useEffect(() => {
+    void loadRepositories();
+  }, [loadRepositories]);
+
+  return (
+    <>
+      <PageHeader
+        title="Storage"
+        subtitle="Repositories hold the restore points as deduplicated, compressed and (optionally) encrypted chunks."
+        actions={
+          <>
+            <Button
+              startIcon={<RefreshIcon />}
+              onClick={() => void loadRepositories()}
+              disabled={status === 'loading'}
+            >
+              Refresh
+            </Button>
+            <Button startIcon={<LinkIcon />} onClick={() => setDialog('attach')}>
+              Attach existing
+            </Button>
+            <Button variant="contained" startIcon={<AddIcon />} onClick={() => setDialog('create')}>
+              Create repository
+            </Button>
+          </>
+        }
+      />
+      {error !== null && (
+        <Alert
+          severity="error"
+          sx={{ mb: 2 }}
+          action={
+            <Button color="inherit" onClick={() => void loadRepositories()}>
+              Retry
+            </Button>
+          }
+        >
+          Could not read the repositories: {describeError(error)}
+        </Alert>
+      )}
+      {startedJobs.length > 0 && (
+        <Stack spacing={1} sx={{ mb: 2 }}>
+          {startedJobs.map((id) => (
+            <JobInlineStatus
+              key={id}
+              jobId={id}
+              onDismiss={() => setStartedJobs((ids) => ids.filter((other) => other !== id))}
+            />
+          ))}
+        </Stack>
+      )}
+      {repositories.length > 0 && <RepositoryUsageChart repositories={repositories} />}
+      <Paper variant="outlined">
+        {status === 'loading' && <LinearProgress aria-label="Loading repositories" />}
+        <TableContainer>
+          <Table aria-label="Repositories">
+            <TableHead>
+              <TableRow>
+                <TableCell>Name</TableCell>
+                <TableCell>Location</TableCell>
+                <TableCell>Encryption</TableCell>
+                <TableCell align="right">Points</TableCell>
+                <TableCell align="right">Logical</TableCell>
+                <TableCell align="right">Stored</TableCell>
+                <TableCell align="right">Dedup</TableCell>
+                <TableCell align="right">Compression</TableCell>
+                <TableCell align="right">Actions</TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {repositories.map((repository) => (
+                <RepositoryRow
+                  key={repository.name}
+                  repository={repository}
+                  onStarted={onStarted}
+                  onPrune={() => setPruning(repository.name)}
+                />
+              ))}
+              {repositories.length === 0 && status !== 'loading' && (
+                <TableRow>
+                  <TableCell colSpan={9}>
+                    <Typography color="text.secondary" sx={{ py: 3, textAlign: 'center' }}>
+                      {error === null
+                        ? 'No repository yet. Create one in an empty folder (“Create repository”), or attach one a previous console wrote (“Attach existing”). Backups need a repository.'
+                        : 'The list is not available right now.'}
+                    </Typography>
+                  </TableCell>
+                </TableRow>
+              )}
+            </TableBody>
+          </Table>
+        </TableContainer>
+      </Paper>
+      {dialog !== null && (
+        <RepositoryDialog
+          mode={dialog}
+          onClose={() => setDialog(null)}
+          onDone={() => setDialog(null)}
+        />
+      )}
+      {pruning !== null && (
+        <PruneDialog repository={pruning} onClose={() => setPruning(null)} onStarted={onStarted} />
+      )}
+    </>
+  );
+}
+
+function RepositoryRow(props: {
+  repository: RepositoryInfo;
+  onStarted(job: Job): void;
+  onPrune(): void;
+}) {
+  const { repository, onStarted, onPrune } = props;
+  const verifyRepository = useStore((s) => s.verifyRepository);
+  const notify = useStore((s) => s.notify);
+  const [starting, setStarting] = useState(false);
+
+  async function verify(readData: boolean) {
+    setStarting(true);
+    try {
+      onStarted(await verifyRepository(repository.name, readData));
+    } catch (err) {
+      notify('error', `Could not start verifying ${repository.name}: ${describeError(err)}`);
+    } finally {
+      setStarting(false);
+    }
+  }
+
+  return (
+    <TableRow hover>
+      <TableCell sx={{ fontWeight: 600 }}>{repository.name}</TableCell>
+      <TableCell sx={{ fontFamily: MONO_FONT_STACK, fontSize: 13, wordBreak: 'break-all' }}>
+        {repository.location}
+      </TableCell>
+      <TableCell>
+        {repository.encrypted ? (
+          <Chip size="small" color="success" icon={<LockIcon />} label="Encrypted" />
+        ) : (
+          <Chip size="small" variant="outlined" label="Not encrypted" />
+        )}
+      </TableCell>
+      <TableCell align="right" sx={NUMBER}>
+        {repository.points}
+      </TableCell>
+      <TableCell align="right" sx={NUMBER}>
+        <Tooltip
+          title={`Provisioned (sum of disk sizes): ${formatBytes(repository.provisionedBytes)}`}
+        >
+          <span>{formatBytes(repository.logicalBytes)}</span>
+        </Tooltip>
+      </TableCell>
+      <TableCell align="right" sx={NUMBER}>
+        {formatBytes(repository.storedBytes)}
+      </TableCell>
+      <TableCell align="right" sx={NUMBER}>
+        {ratio(repository.dedupRatio)}
+      </TableCell>
+      <TableCell align="right" sx={NUMBER}>
+        {ratio(repository.compressionRatio)}
+      </TableCell>
+      <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+        <Stack direction="row" spacing={0.5} sx={{ justifyContent: 'flex-end' }}>
+          <Tooltip title="Check that every restore point's structure and chunk references are intact">
+            <span>
+              <Button
+                size="small"
+                onClick={() => void verify(false)}
+                disabled={starting}
+                aria-label={`Verify ${repository.name}`}
+              >
+                Verify
+              </Button>
+            </span>
+          </Tooltip>
+          <Tooltip title="Also read and re-hash every chunk (reads the whole repository)">
+            <span>
+              <Button
+                size="small"
+                onClick={() => void verify(true)}
+                disabled={starting}
+                aria-label={`Verify all data of ${repository.name}`}
+              >
+                Verify all data
+              </Button>
+            </span>
+          </Tooltip>
+          <Button
+            size="small"
+            color="error"
+            onClick={onPrune}
+            aria-label={`Prune ${repository.name}`}
+          >
+            Prune
+          </Button>
+        </Stack>
+      </TableCell>
+    </TableRow>
+  );
+}

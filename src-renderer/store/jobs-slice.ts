@@ -1,0 +1,177 @@
+import type { RequestOf } from '../../shared/contract';
+import type { Job } from '../../shared/domain/jobs';
+import { invoke, onConnectionStatus, onEvent } from '../api/client';
+import { toApiError, type ApiError } from '../api/api-error';
+import type { LoadStatus, SliceCreator, StoreState } from './types';
+
+/** The log of one job as last fetched (the dialog polls it while the job runs). */
+export interface JobLogState {
+  jobId: string;
+  text: string;
+  status: LoadStatus;
+  error: ApiError | null;
+  fetchedAt: number | null;
+}
+
+export interface JobsSlice {
+  /** Every known job by id: the last job.list, kept current by job.changed / job.progress. */
+  jobsById: Record<string, Job>;
+  jobsStatus: LoadStatus;
+  jobsError: ApiError | null;
+  loadJobs(): Promise<void>;
+  /** Takes a job snapshot from an event or a start call; ignores one older than what we have. */
+  jobUpdated(job: Job): void;
+  selectedJobId: string | null;
+  selectJob(id: string | null): void;
+  /** Opens the Jobs page on this job (after "Verify", "Back up now"…). */
+  showJob(id: string): void;
+  /** Throws ApiError (e.g. the job ended meanwhile). */
+  cancelJob(id: string): Promise<void>;
+  /** "Back up now" on a VM or a subclient: the job starts at once; throws ApiError. */
+  startBackup(request: RequestOf<'backup.start'>): Promise<Job>;
+  /** The last job started from a VM's details (backup or restore), by VM UUID. */
+  lastJobForVm: Record<string, string>;
+  rememberVmJob(vmUuid: string, jobId: string): void;
+  jobLog: JobLogState | null;
+  loadJobLog(jobId: string): Promise<void>;
+  closeJobLog(): void;
+}
+
+export const ACTIVE_STATUSES: readonly Job['status'][] = ['queued', 'running'];
+
+export function isActive(job: Pick<Job, 'status'>): boolean {
+  return ACTIVE_STATUSES.includes(job.status);
+}
+
+/** Newest first, the way the engine lists them. */
+export function sortJobs(jobs: Iterable<Job>): Job[] {
+  return [...jobs].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/**
+ * A snapshot that arrives late (a job.list answer sent before the last progress event) must not
+ * move a job backwards: an ended job stays ended, and a running one never loses bytes.
+ */
+function isNewer(candidate: Job, current: Job | undefined): boolean {
+  if (current === undefined) return true;
+  if (!isActive(current) && isActive(candidate)) return false;
+  if (isActive(current) && isActive(candidate)) return candidate.bytesDone >= current.bytesDone;
+  return true;
+}
+
+const JOB_LIST_LIMIT = 200;
+let loadSequence = 0;
+let logSequence = 0;
+
+export const createJobsSlice: SliceCreator<JobsSlice> = (set, get) => ({
+  jobsById: {},
+  jobsStatus: 'idle',
+  jobsError: null,
+
+  async loadJobs() {
+    const sequence = ++loadSequence;
+    set({ jobsStatus: 'loading' });
+    try {
+      const listed = await invoke('job.list', { limit: JOB_LIST_LIMIT });
+      if (sequence !== loadSequence) return;
+      set((state) => {
+        const jobsById: Record<string, Job> = {};
+        for (const job of listed) {
+          const current = state.jobsById[job.id];
+          jobsById[job.id] = current !== undefined && !isNewer(job, current) ? current : job;
+        }
+        // Jobs started after the list was read (events) are kept too.
+        for (const job of Object.values(state.jobsById)) jobsById[job.id] ??= job;
+        return { jobsById, jobsStatus: 'ready', jobsError: null };
+      });
+    } catch (err) {
+      if (sequence !== loadSequence) return;
+      set({ jobsStatus: 'error', jobsError: toApiError(err) });
+    }
+  },
+
+  jobUpdated(job) {
+    set((state) =>
+      isNewer(job, state.jobsById[job.id])
+        ? { jobsById: { ...state.jobsById, [job.id]: job } }
+        : {},
+    );
+  },
+
+  selectedJobId: null,
+  selectJob(id) {
+    set({ selectedJobId: id });
+  },
+  showJob(id) {
+    set({ selectedJobId: id });
+    get().navigate('jobs');
+  },
+
+  async cancelJob(id) {
+    const job = await invoke('job.cancel', { id });
+    get().jobUpdated(job);
+    get().notify('info', `Cancelling “${job.title}”…`);
+  },
+
+  async startBackup(request) {
+    const job = await invoke('backup.start', request);
+    get().jobUpdated(job);
+    if ('vm' in request) get().rememberVmJob(request.vm, job.id);
+    return job;
+  },
+
+  lastJobForVm: {},
+  rememberVmJob(vmUuid, jobId) {
+    set((state) => ({ lastJobForVm: { ...state.lastJobForVm, [vmUuid]: jobId } }));
+  },
+
+  jobLog: null,
+  async loadJobLog(jobId) {
+    const sequence = ++logSequence;
+    set((state) => ({
+      jobLog:
+        state.jobLog?.jobId === jobId
+          ? { ...state.jobLog, status: 'loading' }
+          : { jobId, text: '', status: 'loading', error: null, fetchedAt: null },
+    }));
+    try {
+      const { text } = await invoke('job.log', { id: jobId });
+      if (sequence !== logSequence) return;
+      set({ jobLog: { jobId, text, status: 'ready', error: null, fetchedAt: Date.now() } });
+    } catch (err) {
+      if (sequence !== logSequence) return;
+      set((state) => ({
+        jobLog: {
+          jobId,
+          text: state.jobLog?.jobId === jobId ? state.jobLog.text : '',
+          status: 'error',
+          error: toApiError(err),
+          fetchedAt: state.jobLog?.fetchedAt ?? null,
+        },
+      }));
+    }
+  },
+  closeJobLog() {
+    logSequence++;
+    set({ jobLog: null });
+  },
+});
+
+/**
+ * Live job updates: every job.changed / job.progress snapshot lands in the store, whether or not
+ * the Jobs page is open (the VM drawer and the Storage page show their jobs too). After a dropped
+ * event connection, events sent meanwhile are lost: the list is read again.
+ */
+export function subscribeJobEvents(getState: () => StoreState): (() => void)[] {
+  let wasConnected = true;
+  return [
+    onEvent('job.changed', ({ job }) => getState().jobUpdated(job)),
+    onEvent('job.progress', ({ job }) => getState().jobUpdated(job)),
+    onConnectionStatus((status) => {
+      const connected = status.state === 'connected';
+      if (connected && !wasConnected && getState().jobsStatus !== 'idle')
+        void getState().loadJobs();
+      wasConnected = connected;
+    }),
+  ];
+}

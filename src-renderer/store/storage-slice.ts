@@ -1,0 +1,144 @@
+import type { RequestOf } from '../../shared/contract';
+import type { Job, RepositoryInfo, RestorePoint } from '../../shared/domain/jobs';
+import { invoke, onEvent } from '../api/client';
+import { toApiError, type ApiError } from '../api/api-error';
+import type { LoadStatus, SliceCreator, StoreState } from './types';
+
+/** Restore points of one VM, as last read (points.list, newest first). */
+export interface VmPoints {
+  points: RestorePoint[];
+  status: LoadStatus;
+  error: ApiError | null;
+}
+
+export interface StorageSlice {
+  repositories: RepositoryInfo[];
+  repositoriesStatus: LoadStatus;
+  repositoriesError: ApiError | null;
+  loadRepositories(): Promise<void>;
+  /** The mutations throw ApiError so the dialogs can show field errors next to the fields. */
+  initRepository(request: RequestOf<'repo.init'>): Promise<RepositoryInfo>;
+  attachRepository(request: RequestOf<'repo.attach'>): Promise<RepositoryInfo>;
+  verifyRepository(name: string, readData: boolean): Promise<Job>;
+  pruneRepository(name: string, dryRun: boolean): Promise<Job>;
+  /** Keyed by VM UUID; only VMs someone looked at are kept current. */
+  pointsByVm: Record<string, VmPoints>;
+  loadPoints(vmUuid: string): Promise<void>;
+  restoreDisk(request: RequestOf<'restore.disk'>): Promise<Job>;
+}
+
+let repositoriesSequence = 0;
+const pointsSequence = new Map<string, number>();
+
+export const createStorageSlice: SliceCreator<StorageSlice> = (set, get) => ({
+  repositories: [],
+  repositoriesStatus: 'idle',
+  repositoriesError: null,
+
+  async loadRepositories() {
+    const sequence = ++repositoriesSequence;
+    set({ repositoriesStatus: 'loading' });
+    try {
+      const repositories = await invoke('repo.list', {});
+      if (sequence !== repositoriesSequence) return;
+      repositories.sort((a, b) => a.name.localeCompare(b.name));
+      set({ repositories, repositoriesStatus: 'ready', repositoriesError: null });
+    } catch (err) {
+      if (sequence !== repositoriesSequence) return;
+      set({ repositoriesStatus: 'error', repositoriesError: toApiError(err) });
+    }
+  },
+
+  async initRepository(request) {
+    const created = await invoke('repo.init', request);
+    get().notify('success', `Repository ${created.name} created in ${created.location}.`);
+    void get().loadRepositories();
+    return created;
+  },
+
+  async attachRepository(request) {
+    const attached = await invoke('repo.attach', request);
+    get().notify(
+      'success',
+      `Repository ${attached.name} attached: ${attached.points} restore point${attached.points === 1 ? '' : 's'} found.`,
+    );
+    void get().loadRepositories();
+    return attached;
+  },
+
+  async verifyRepository(name, readData) {
+    const job = await invoke('repo.verify', { name, readData });
+    get().jobUpdated(job);
+    return job;
+  },
+
+  async pruneRepository(name, dryRun) {
+    const job = await invoke('repo.prune', { name, dryRun });
+    get().jobUpdated(job);
+    return job;
+  },
+
+  pointsByVm: {},
+  async loadPoints(vmUuid) {
+    const sequence = (pointsSequence.get(vmUuid) ?? 0) + 1;
+    pointsSequence.set(vmUuid, sequence);
+    set((state) => ({
+      pointsByVm: {
+        ...state.pointsByVm,
+        [vmUuid]: {
+          points: state.pointsByVm[vmUuid]?.points ?? [],
+          status: 'loading',
+          error: null,
+        },
+      },
+    }));
+    try {
+      const points = await invoke('points.list', { vm: vmUuid });
+      if (pointsSequence.get(vmUuid) !== sequence) return;
+      set((state) => ({
+        pointsByVm: { ...state.pointsByVm, [vmUuid]: { points, status: 'ready', error: null } },
+      }));
+    } catch (err) {
+      if (pointsSequence.get(vmUuid) !== sequence) return;
+      set((state) => ({
+        pointsByVm: {
+          ...state.pointsByVm,
+          [vmUuid]: {
+            points: state.pointsByVm[vmUuid]?.points ?? [],
+            status: 'error',
+            error: toApiError(err),
+          },
+        },
+      }));
+    }
+  },
+
+  async restoreDisk(request) {
+    const job = await invoke('restore.disk', request);
+    get().jobUpdated(job);
+    get().rememberVmJob(request.vm, job.id);
+    return job;
+  },
+});
+
+/**
+ * Restore points and repository sizes change when a backup, a prune or an attach ends: reload
+ * what was already shown (points.changed names the VM when it can; otherwise every VM shown).
+ */
+export function subscribeStorageEvents(getState: () => StoreState): (() => void)[] {
+  const reloadRepositories = () => {
+    if (getState().repositoriesStatus !== 'idle') void getState().loadRepositories();
+  };
+  return [
+    onEvent('points.changed', ({ vmUuid }) => {
+      const shown = Object.keys(getState().pointsByVm);
+      for (const uuid of shown)
+        if (vmUuid === undefined || vmUuid === uuid) void getState().loadPoints(uuid);
+      reloadRepositories();
+    }),
+    onEvent('job.changed', ({ job }) => {
+      if (job.status !== 'running' && job.status !== 'queued' && job.kind !== 'restore')
+        reloadRepositories();
+    }),
+  ];
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import type { Job } from '../../../../../shared/domain/jobs';
+import {
+  durationSeconds,
+  failureSummary,
+  formatClock,
+  formatRate,
+  percentOf,
+  resultRows,
+} from '../../../../../src-renderer/features/jobs/job-text';
+
+function job(overrides: Partial<Job> = {}): Job {
+  return {
+    id: 'j1',
+    kind: 'backup',
+    title: 'Backup of lab-web-01',
+    status: 'running',
+    createdAt: '2026-01-01T10:00:00.000Z',
+    startedAt: '2026-01-01T10:00:00.000Z',
+    phase: 'backing up',
+    bytesDone: 0,
+    bytesTotal: 0,
+    rate: 0,
+    tasks: [],
+    warnings: [],
+    ...overrides,
+  };
+}
+
+describe('job text', () => {
+  it('shows ETA and durations as h:mm:ss, hours unbounded', () => {
+    expect(formatClock(0)).toBe('0:00:00');
+    expect(formatClock(61.4)).toBe('0:01:01');
+    expect(formatClock(30 * 3600)).toBe('30:00:00');
+    expect(formatClock(undefined)).toBe('—');
+  });
+
+  it('shows rates in decimal MB/s, a dash when idle', () => {
+    expect(formatRate(123_456_789)).toBe('123 MB/s');
+    expect(formatRate(1_500_000)).toBe('1.5 MB/s');
+    expect(formatRate(0)).toBe('—');
+  });
+
+  it('never shows 100 % before the last byte, nor a percentage without a total', () => {
+    expect(percentOf(999, 1000)).toBe(99);
+    expect(percentOf(1000, 1000)).toBe(100);
+    expect(percentOf(5, 0)).toBeUndefined();
+  });
+
+  it('measures a running job to now and an ended one to its end', () => {
+    const start = Date.parse('2026-01-01T10:00:00.000Z');
+    expect(durationSeconds(job(), start + 90_000)).toBe(90);
+    expect(durationSeconds(job({ finishedAt: '2026-01-01T10:00:05.000Z' }), start + 90_000)).toBe(
+      5,
+    );
+  });
+
+  it('explains a failure by the job error, else by the failed tasks', () => {
+    expect(
+      failureSummary(job({ error: { code: 'INTERNAL', message: 'repository damaged' } })),
+    ).toBe('repository damaged');
+    const task = {
+      key: 'u1',
+      label: 'lab-archive-01',
+      phase: 'failed',
+      bytesDone: 0,
+      bytesTotal: 0,
+      rate: 0,
+    };
+    const failed = job({
+      status: 'failed',
+      tasks: [
+        { ...task, status: 'failed', message: 'libvirt refused the snapshot' },
+        { ...task, key: 'u2', label: 'lab-web-01', status: 'succeeded', message: 'full point' },
+      ],
+    });
+    expect(failureSummary(failed)).toBe('lab-archive-01: libvirt refused the snapshot');
+    expect(failureSummary(job({ status: 'succeeded' }))).toBeUndefined();
+  });
+
+  it('lists a result with readable labels and sizes', () => {
+    expect(
+      resultRows({ ok: true, points: 3, bytesRead: 2048, removed: [], dest: '/tmp/a.raw' }),
+    ).toEqual([
+      ['Repository intact', 'yes'],
+      ['Restore points', '3'],
+      ['Bytes read', '2 KiB'],
+      ['Points removed', 'none'],
+      ['Written to', '/tmp/a.raw'],
+    ]);
+  });
+});

@@ -1,0 +1,53 @@
+import { create } from 'zustand';
+import { describe, expect, it } from 'vitest';
+import type { Job } from '../../../../shared/domain/jobs';
+import {
+  createJobsSlice,
+  sortJobs,
+  type JobsSlice,
+} from '../../../../src-renderer/store/jobs-slice';
+import type { StoreState } from '../../../../src-renderer/store/types';
+
+function job(overrides: Partial<Job> = {}): Job {
+  return {
+    id: 'j1',
+    kind: 'verify',
+    title: 'Verify default',
+    status: 'running',
+    createdAt: '2026-01-01T10:00:00.000Z',
+    phase: 'checking',
+    bytesDone: 0,
+    bytesTotal: 100,
+    rate: 0,
+    tasks: [],
+    warnings: [],
+    ...overrides,
+  };
+}
+
+// The jobs slice alone: the other slices are not involved in merging snapshots.
+function jobsStore() {
+  return create<StoreState>()((...args) => createJobsSlice(...args) as unknown as StoreState);
+}
+
+describe('jobs slice', () => {
+  it('keeps the newest snapshot when events and list answers cross', () => {
+    const store = jobsStore();
+    const state = (): JobsSlice => store.getState();
+    state().jobUpdated(job({ bytesDone: 50 }));
+    state().jobUpdated(job({ bytesDone: 20 })); // a late, older progress snapshot
+    expect(state().jobsById['j1']!.bytesDone).toBe(50);
+
+    state().jobUpdated(
+      job({ status: 'succeeded', bytesDone: 100, finishedAt: '2026-01-01T10:01:00.000Z' }),
+    );
+    state().jobUpdated(job({ bytesDone: 90 })); // still "running" in a stale list answer
+    expect(state().jobsById['j1']!.status).toBe('succeeded');
+  });
+
+  it('lists jobs newest first', () => {
+    const older = job({ id: 'a', createdAt: '2026-01-01T09:00:00.000Z' });
+    const newer = job({ id: 'b', createdAt: '2026-01-01T11:00:00.000Z' });
+    expect(sortJobs([older, newer]).map((j) => j.id)).toEqual(['b', 'a']);
+  });
+});
