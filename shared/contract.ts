@@ -228,6 +228,7 @@ export const events = {
   /** live progress of a running job (a few times a second at most) */
   'job.progress': z.object({ job: Job }),
   'points.changed': z.object({ vmUuid: z.string().optional() }),
+  'repositories.changed': z.object({}),
 } as const;
 export type Events = typeof events;
 export type EventName = keyof Events;

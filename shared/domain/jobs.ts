@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorData } from '../errors';
+import { ErrorCode, ErrorData } from '../errors';
 
 export const JobKind = z.enum(['backup', 'restore', 'verify', 'prune']);
 export const JobStatus = z.enum([
@@ -25,6 +25,8 @@ export const JobTask = z.object({
   /** seconds left, when it can be estimated */
   etaSeconds: z.number().nonnegative().optional(),
   message: z.string().optional(),
+  /** the error code of a failed task */
+  errorCode: ErrorCode.optional(),
 });
 export type JobTask = z.infer<typeof JobTask>;
 

@@ -22,9 +22,14 @@ type JobChannel =
 export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
   const { repositories, jobs } = engine;
   return {
-    'repo.init': (input) => repositories.init(input),
+    'repo.init': async (input) => {
+      const info = await repositories.init(input);
+      engine.events.emit('repositories.changed', {});
+      return info;
+    },
     'repo.attach': async (input) => {
       const info = await repositories.attach(input);
+      engine.events.emit('repositories.changed', {});
       engine.events.emit('points.changed', {});
       return info;
     },

@@ -7,6 +7,7 @@ export function nextRuns(
   timezone: string,
   count: number,
   field = 'schedule',
+  timezoneField = `${field}.timezone`,
 ): string[] {
   try {
     new Intl.DateTimeFormat('en', { timeZone: timezone });

@@ -77,7 +77,8 @@ async function backupOne(
     task.finish('succeeded', `${result.type} point ${result.pointId} (${result.consistency})`);
     return result.pointId;
   } catch (err) {
-    task.finish(ctx.signal.aborted ? 'cancelled' : 'failed', toErrorData(err).message);
+    const error = toErrorData(err);
+    task.finish(ctx.signal.aborted ? 'cancelled' : 'failed', error.message, error.code);
     return undefined;
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Job, JobStatus, JobTask } from '../../../shared/domain/jobs';
-import { HyperkeepError, toErrorData } from '../../../shared/errors';
+import { HyperkeepError, toErrorData, type ErrorCode } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
 import type { EngineEvents } from '../engine-events';
 import { ProgressMeter } from './progress-meter';
@@ -24,7 +24,7 @@ export interface TaskHandle {
     bytesTotal?: number;
     message?: string;
   }): void;
-  finish(status: JobStatus, message?: string): void;
+  finish(status: JobStatus, message?: string, errorCode?: ErrorCode): void;
 }
 
 const EMIT_INTERVAL_MS = 250;
@@ -238,8 +238,9 @@ export class JobController {
             task.etaSeconds = meter.eta(task.bytesDone, task.bytesTotal);
             changed();
           },
-          finish: (status, message) => {
+          finish: (status, message, errorCode) => {
             task.status = status;
+            if (errorCode) task.errorCode = errorCode;
             task.phase = status;
             task.etaSeconds = undefined;
             if (message) task.message = message;
