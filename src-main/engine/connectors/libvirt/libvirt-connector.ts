@@ -33,6 +33,7 @@ import {
   uuidFromString,
   type DomainRef,
   type RpcCaller,
+  type RpcStreamCaller,
 } from './procedures';
 import { RpcClient } from './rpc-client';
 import { capitalize, type RpcConnection } from './rpc-connection';
@@ -85,6 +86,11 @@ export class LibvirtConnector implements HypervisorConnector {
    * checkpoints, volume streams): `invoke(connector.rpc, PROCEDURE, args)`.
    */
   get rpc(): RpcCaller {
+    return this.client;
+  }
+
+  /** The same client for stream-opening calls (volume downloads): `invokeDownload(…)`. */
+  get streams(): RpcStreamCaller {
     return this.client;
   }
 

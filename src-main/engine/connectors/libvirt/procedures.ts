@@ -3,6 +3,7 @@
  * libvirt's src/remote/remote_protocol.x declares them (the numbers are a stable wire ABI).
  */
 import { HyperkeepError } from '../../../../shared/errors';
+import type { StreamConsumer } from './incoming-stream';
 import type { CallOptions, ProcedureRef } from './rpc-connection';
 import { XdrError, XdrReader, XdrWriter } from './xdr';
 
@@ -29,6 +30,34 @@ export interface RpcCaller {
     body: Buffer,
     options?: CallOptions,
   ): Promise<Buffer>;
+}
+
+/** Something that can carry a stream-opening call: see RpcConnection.download. */
+export interface RpcStreamCaller {
+  download(
+    procedure: ProcedureRef,
+    body: Buffer,
+    consume: StreamConsumer,
+    options?: CallOptions,
+  ): Promise<void>;
+}
+
+/** Encodes args, opens the stream and feeds it to `consume` until the server ends it. */
+export async function invokeDownload<A>(
+  caller: RpcStreamCaller,
+  procedure: Procedure<A, undefined>,
+  args: A,
+  consume: StreamConsumer,
+  options?: CallOptions,
+): Promise<void> {
+  const w = new XdrWriter();
+  try {
+    procedure.encode(w, args);
+  } catch (err) {
+    if (err instanceof XdrError) throw new HyperkeepError('INVALID_INPUT', err.message);
+    throw err;
+  }
+  await caller.download(procedure, w.toBuffer(), consume, options);
 }
 
 /** Encodes args, calls, decodes the reply and insists it was consumed exactly. */

@@ -4,7 +4,8 @@
  * a read-only call caught by the drop is replayed once on the fresh connection.
  */
 import { HyperkeepError } from '../../../../shared/errors';
-import type { RpcCaller } from './procedures';
+import type { StreamConsumer } from './incoming-stream';
+import type { RpcCaller, RpcStreamCaller } from './procedures';
 import {
   ConnectionLostError,
   RpcConnection,
@@ -27,7 +28,7 @@ export interface RpcClientOptions {
   callTimeoutMs?: number;
 }
 
-export class RpcClient implements RpcCaller {
+export class RpcClient implements RpcCaller, RpcStreamCaller {
   private connection: RpcConnection | null = null;
   private opening: Promise<RpcConnection> | null = null;
   private closed = false;
@@ -73,6 +74,26 @@ export class RpcClient implements RpcCaller {
       const fresh = await this.live(options.signal);
       return await fresh.call(procedure, body, callOptions);
     }
+  }
+
+  /**
+   * A stream-opening call (see RpcConnection.download). Never replayed after a lost connection:
+   * the consumer has already seen part of the data.
+   */
+  async download(
+    procedure: ProcedureRef,
+    body: Buffer,
+    consume: StreamConsumer,
+    options: CallOptions = {},
+  ): Promise<void> {
+    if (this.closed) {
+      throw new HyperkeepError('CONNECT_FAILED', `The connection to ${this.endpoint} is closed`);
+    }
+    const connection = await this.live(options.signal);
+    await connection.download(procedure, body, consume, {
+      ...options,
+      timeoutMs: options.timeoutMs ?? this.callTimeoutMs,
+    });
   }
 
   async close(): Promise<void> {

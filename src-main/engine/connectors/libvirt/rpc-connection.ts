@@ -3,8 +3,8 @@
  * matching, per-call timeout and AbortSignal, keepalive answers. It does not reconnect: when the
  * stream ends every pending call fails with ConnectionLostError and RpcClient opens a new one.
  *
- * Streams (virStream: volume download/upload) will arrive as STREAM packets carrying the serial of
- * the call that opened them; `onPacket` is the one place that routes packets by type.
+ * Streams (virStream: volume download) arrive as STREAM packets carrying the serial of the call
+ * that opened them; `onPacket` is the one place that routes packets by type.
  */
 import type { Duplex } from 'node:stream';
 import { HyperkeepError } from '../../../../shared/errors';
@@ -21,6 +21,7 @@ import {
   REMOTE_PROTOCOL_VERSION,
   type Packet,
 } from './packet';
+import { IncomingStream, type StreamConsumer } from './incoming-stream';
 import { decodeRemoteError, remoteErrorToHyperkeep } from './remote-error';
 import { XdrError, XdrReader } from './xdr';
 
@@ -52,10 +53,13 @@ interface PendingCall {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const SERIAL_LIMIT = 0xffff_ffff;
+/** How long the server gets to acknowledge our abort of a stream before we stop waiting. */
+const STREAM_ABORT_TIMEOUT_MS = 10_000;
 
 export class RpcConnection {
   private nextSerial = 1;
   private readonly pending = new Map<number, PendingCall>();
+  private readonly streams = new Map<number, IncomingStream>();
   private readonly decoder = new PacketDecoder();
   private failure: HyperkeepError | null = null;
 
@@ -81,9 +85,86 @@ export class RpcConnection {
 
   call(procedure: ProcedureRef, body: Buffer, options: CallOptions = {}): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
+    return this.exchange(
+      this.allocateSerial(),
+      procedure,
+      MessageType.CALL,
+      MessageStatus.OK,
+      body,
+      options,
+    );
+  }
+
+  /**
+   * Calls a procedure that opens a stream from the server (STORAGE_VOL_DOWNLOAD) and hands every
+   * piece to `consume` until the end of data; then finishes the stream as virStreamFinish does.
+   * `timeoutMs` bounds the call and each silence between packets. When the consumer throws, the
+   * signal aborts or the stream stalls, the stream is aborted as virStreamAbort does, so the
+   * connection stays usable for other calls.
+   */
+  async download(
+    procedure: ProcedureRef,
+    body: Buffer,
+    consume: StreamConsumer,
+    options: CallOptions = {},
+  ): Promise<void> {
+    if (this.failure) throw this.failure;
+    const { signal, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+    if (signal?.aborted) throw cancelled(procedure);
+    const serial = this.allocateSerial();
+    // Registered before the call goes out: data may follow the reply in the same read.
+    const stream = new IncomingStream(procedure.name, consume, timeoutMs, this.endpoint);
+    this.streams.set(serial, stream);
+    const onAbort = (): void => stream.fail(cancelled(procedure));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let opened = false;
+    try {
+      await this.exchange(serial, procedure, MessageType.CALL, MessageStatus.OK, body, options);
+      opened = true;
+      await stream.ended;
+      const finished = stream.awaitConfirmation(timeoutMs);
+      this.writePacket(serial, procedure, MessageType.STREAM, MessageStatus.OK);
+      await finished;
+    } catch (err) {
+      stream.fail(err as HyperkeepError);
+      if (opened && !stream.serverFailed && !this.failure) {
+        const aborted = stream.awaitConfirmation(STREAM_ABORT_TIMEOUT_MS);
+        this.writePacket(serial, procedure, MessageType.STREAM, MessageStatus.ERROR);
+        await aborted.catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      this.streams.delete(serial);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private writePacket(serial: number, procedure: ProcedureRef, type: number, status: number): void {
+    if (this.failure) return;
+    this.socket.write(
+      encodePacket({
+        program: REMOTE_PROGRAM,
+        version: REMOTE_PROTOCOL_VERSION,
+        procedure: procedure.number,
+        type,
+        serial,
+        status,
+      }),
+    );
+  }
+
+  /** Sends one packet and waits for the REPLY with its serial. */
+  private exchange(
+    serial: number,
+    procedure: ProcedureRef,
+    type: number,
+    status: number,
+    body: Buffer,
+    options: CallOptions,
+  ): Promise<Buffer> {
+    if (this.failure) return Promise.reject(this.failure);
     const { signal, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
     if (signal?.aborted) return Promise.reject(cancelled(procedure));
-    const serial = this.allocateSerial();
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.settle(serial)?.reject(
@@ -112,9 +193,9 @@ export class RpcConnection {
             program: REMOTE_PROGRAM,
             version: REMOTE_PROTOCOL_VERSION,
             procedure: procedure.number,
-            type: MessageType.CALL,
+            type,
             serial,
-            status: MessageStatus.OK,
+            status,
           },
           body,
         ),
@@ -132,7 +213,7 @@ export class RpcConnection {
     for (let tries = 0; tries <= this.pending.size; tries++) {
       const serial = this.nextSerial;
       this.nextSerial = serial >= SERIAL_LIMIT ? 1 : serial + 1;
-      if (!this.pending.has(serial)) return serial;
+      if (!this.pending.has(serial) && !this.streams.has(serial)) return serial;
     }
     throw new HyperkeepError('INTERNAL', 'No free RPC serial number');
   }
@@ -157,7 +238,8 @@ export class RpcConnection {
     for (const packet of packets) this.onPacket(packet);
   }
 
-  private onPacket({ header, body }: Packet): void {
+  private onPacket(packet: Packet): void {
+    const { header, body } = packet;
     if (header.program === KEEPALIVE_PROGRAM) {
       if (header.procedure === KEEPALIVE_PROC_PING && header.type === MessageType.MESSAGE) {
         this.sendPong();
@@ -165,9 +247,13 @@ export class RpcConnection {
       return;
     }
     if (header.program !== REMOTE_PROGRAM) return;
-    // Events (MESSAGE) are only sent after a register call, which we never make; streams are only
-    // sent for serials that opened one. Anything else without a pending call is a late answer to
-    // a call that already timed out or was cancelled.
+    if (header.type === MessageType.STREAM || header.type === MessageType.STREAM_HOLE) {
+      // Packets of a stream we already gave up are dropped: its abort is on the way.
+      this.streams.get(header.serial)?.onPacket(packet);
+      return;
+    }
+    // Events (MESSAGE) are only sent after a register call, which we never make. A reply without
+    // a pending call is a late answer to a call that already timed out or was cancelled.
     if (header.type !== MessageType.REPLY) return;
     const call = this.pending.get(header.serial);
     if (!call) return;
@@ -237,6 +323,8 @@ export class RpcConnection {
     if (this.failure) return;
     this.failure = err;
     for (const serial of [...this.pending.keys()]) this.settle(serial)?.reject(err);
+    for (const stream of this.streams.values()) stream.fail(err);
+    this.streams.clear();
     this.socket.destroy();
   }
 }

@@ -1,0 +1,186 @@
+/**
+ * Backup of a powered-off VM without starting it: each disk image is streamed through libvirt's
+ * storage-volume download (so remote hosts work the same), decoded here (qcow2 with its backing
+ * chain, or raw), and only its allocated data read. Without a running QEMU there are no dirty
+ * bitmaps: incrementals compare block identifiers with the repository and store what is new.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { HyperkeepError } from '../../../shared/errors';
+import { STORAGE_VOL_GET_INFO_FLAGS, VolInfoFlags } from '../connectors/libvirt/backup-procedures';
+import { DOMAIN_GET_STATE, invoke } from '../connectors/libvirt/procedures';
+import type { DiskImage } from '../formats/disk-image';
+import { QCOW2_MAGIC } from '../formats/qcow2/qcow2-header';
+import { Qcow2Image } from '../formats/qcow2/qcow2-image';
+import { RawImage } from '../formats/raw/raw-image';
+import type { PointWriter } from '../repository/point-writer';
+import { copyDisk, stepBytes, type CopyStep } from './disk-copy';
+import type { Consistency } from './types';
+import {
+  backedUp,
+  mapLimit,
+  pointMeta,
+  type PathResult,
+  type PlannedDisk,
+  type VmBackupContext,
+} from './vm-context';
+import { VolumeLocator } from './volume-locator';
+import { VolumeByteSource } from './volume-source';
+
+const PIECE_BYTES = 4 * 1024 * 1024;
+const READS_IN_FLIGHT = 4;
+const MAX_CHAIN = 16;
+/** virDomainShutoffReason: the guest shut itself down, so its file systems were closed cleanly. */
+const SHUTOFF_SHUTDOWN = 1;
+
+interface OpenedDisk {
+  disk: PlannedDisk;
+  image: DiskImage;
+  steps: CopyStep[];
+}
+
+export async function backupPoweredOffVm(ctx: VmBackupContext): Promise<PathResult> {
+  const { request } = ctx;
+  const locator = new VolumeLocator(request.connector, ctx.log);
+  const opened: OpenedDisk[] = [];
+  let writer: PointWriter | undefined;
+  let committed = false;
+  try {
+    for (const disk of ctx.disks) {
+      const image = await openVolumeImage(ctx, locator, disk);
+      opened.push({ disk, image, steps: [] });
+      const entry = opened[opened.length - 1]!;
+      entry.steps = (await image.allocationMap()).map((e) => ({
+        kind: e.kind === 'data' ? 'read' : 'hole',
+        offset: e.offset,
+        length: e.length,
+      }));
+      ctx.progress.addTotal(stepBytes(entry.steps, 'read'));
+    }
+    writer = await request.repository.startPoint({
+      vm: ctx.pointVm,
+      ...(ctx.parent ? { parent: ctx.parent.id } : {}),
+    });
+    const pointWriter = writer;
+    ctx.progress.phase('read');
+    const outcomes = await mapLimit(opened, request.settings.dataReaders, async (o) => {
+      const diskWriter = pointWriter.addDisk({ name: o.disk.target, sizeBytes: o.image.size });
+      ctx.log(`Reading ${stepBytes(o.steps, 'read')} allocated bytes of disk ${o.disk.target}`);
+      const { readBytes } = await copyDisk({
+        writer: diskWriter,
+        steps: o.steps,
+        read: (offset, length) => o.image.read(offset, length),
+        pieceBytes: PIECE_BYTES,
+        concurrency: READS_IN_FLIGHT,
+        signal: request.signal,
+        onRead: (n) => ctx.progress.read(n, o.disk.target),
+      });
+      return { target: o.disk.target, logicalBytes: o.image.size, readBytes, writer: diskWriter };
+    });
+    const consistency = await shutoffConsistency(ctx);
+    const changeTracking = ctx.parent ? 'block-comparison' : 'none';
+    ctx.progress.phase('commit');
+    const manifest = await writer.commit({
+      consistency,
+      meta: { ...pointMeta(ctx, { powerState: 'shutoff', changeTracking, checkpoint: null }) },
+    });
+    committed = true;
+    return {
+      pointId: manifest.id,
+      type: ctx.parent ? 'incremental' : 'full',
+      changeTracking,
+      consistency,
+      disks: backedUp(outcomes),
+    };
+  } finally {
+    ctx.progress.phase('cleanup');
+    if (!committed) await writer?.abort().catch(() => undefined);
+    await Promise.allSettled(opened.map((o) => o.image.close()));
+    await locator.release();
+  }
+}
+
+/** A VM the guest shut down itself is consistent; one powered off any other way is not. */
+async function shutoffConsistency(ctx: VmBackupContext): Promise<Consistency> {
+  const { reason } = await invoke(ctx.request.connector.rpc, DOMAIN_GET_STATE, { dom: ctx.dom });
+  if (reason === SHUTOFF_SHUTDOWN) {
+    ctx.log('The VM was shut down by its guest: its disks are consistent');
+    return 'application-consistent';
+  }
+  ctx.log(
+    'The VM was not shut down by its guest (powered off, crashed or never started here): crash-consistent',
+  );
+  return 'crash-consistent';
+}
+
+/** Opens a disk image and its backing chain as volumes streamed by libvirt. */
+async function openVolumeImage(
+  ctx: VmBackupContext,
+  locator: VolumeLocator,
+  disk: PlannedDisk,
+): Promise<DiskImage> {
+  const { connector, signal } = ctx.request;
+  let path = disk.source;
+  let format: string | undefined = disk.format;
+  const seen = new Set<string>();
+  let top: DiskImage | undefined;
+  let child: Qcow2Image | undefined;
+  try {
+    for (;;) {
+      if (seen.has(path) || seen.size >= MAX_CHAIN) {
+        throw new HyperkeepError(
+          'INVALID_INPUT',
+          `Disk ${disk.target}: the backing chain of ${disk.source} loops or is deeper than ${MAX_CHAIN} images`,
+        );
+      }
+      seen.add(path);
+      const vol = await locator.find(path);
+      const info = await invoke(connector.rpc, STORAGE_VOL_GET_INFO_FLAGS, {
+        vol,
+        flags: VolInfoFlags.PHYSICAL,
+      });
+      const label = `${path} on ${connector.endpoint}`;
+      const file = RawImage.fromSource(
+        new VolumeByteSource(connector.streams, vol, info.allocation, label, signal),
+        label,
+      );
+      format ??= (await isQcow2(file)) ? 'qcow2' : 'raw';
+      const image = await decode(file, format, disk.target);
+      if (!top) top = image;
+      else child?.attachBacking(image);
+      if (!(image instanceof Qcow2Image) || image.parent === undefined) return top;
+      const name = image.parent.candidates[0] ?? '';
+      if (name === '' || name.startsWith('json:') || /^[a-z][a-z0-9+.-]*:\/\//i.test(name)) {
+        throw new HyperkeepError(
+          'INVALID_INPUT',
+          `Disk ${disk.target}: ${path} has its backing image on "${name}", which is not a file libvirt can stream`,
+        );
+      }
+      child = image;
+      path = isAbsolute(name) ? name : resolve(dirname(path), name);
+      format = image.parent.format;
+    }
+  } catch (err) {
+    await top?.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function decode(file: RawImage, format: string, target: string): Promise<DiskImage> {
+  try {
+    if (format === 'qcow2') return await Qcow2Image.fromFile(file);
+    if (format === 'raw') return file;
+  } catch (err) {
+    await file.close();
+    throw err;
+  }
+  await file.close();
+  throw new HyperkeepError(
+    'INVALID_INPUT',
+    `Disk ${target} is a ${format} image: backups of powered-off VMs read qcow2 and raw images`,
+  );
+}
+
+async function isQcow2(file: RawImage): Promise<boolean> {
+  if (file.size < 4) return false;
+  return Buffer.from(await file.read(0, 4)).readUInt32BE(0) === QCOW2_MAGIC;
+}
