@@ -60,6 +60,7 @@ async function backupOne(
         preCommand: settings.prePost.preCommand,
         postCommand: settings.prePost.postCommand,
         timeoutSeconds: settings.prePost.timeoutSeconds,
+        postOnFailure: settings.prePost.postOnFailure,
       },
       signal: ctx.signal,
       onProgress: (p) =>
@@ -74,6 +75,7 @@ async function backupOne(
     engine.repositories.recordPoint(repositoryName, manifest);
     engine.events.emit('points.changed', { vmUuid: vm.uuid });
     if (result.fallbackReason) ctx.warn(`${vm.name}: ${result.fallbackReason}`);
+    for (const warning of result.warnings) ctx.warn(`${vm.name}: ${warning}`);
     task.finish('succeeded', `${result.type} point ${result.pointId} (${result.consistency})`);
     return result.pointId;
   } catch (err) {
