@@ -183,7 +183,9 @@ describe('Backup sets', () => {
     await expect(sub.getByRole('tab', { name: /Content/, selected: true }).count()).resolves.toBe(
       1,
     );
-    // Esc closes the topmost dialog only: the backup set's properties stay open.
+    // Esc closes the topmost dialog only: the backup set's properties stay open. (Focus the tab
+    // first: the refused Save re-renders the tabs and may leave the focus on the page body.)
+    await sub.getByRole('tab', { name: /Content/ }).focus();
     await page.keyboard.press('Escape');
     await sub.waitFor({ state: 'detached' });
     const rows = page.getByRole('table', { name: 'Subclients' }).locator('tbody tr');

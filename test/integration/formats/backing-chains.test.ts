@@ -185,7 +185,7 @@ describe('qcow2 backing chains', () => {
       '--object',
       'secret,id=sec0,data=hunter2',
       '-o',
-      'encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=10',
+      'encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=200',
       join(dir, 'enc.qcow2'),
       '4M',
     );
