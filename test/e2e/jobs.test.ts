@@ -329,6 +329,43 @@ describe('Storage, jobs and restore points', () => {
     await shot('10-storage-with-data');
   });
 
+  it('"Back up now" on a subclient discovers its VMs and backs them up, followed on the Jobs page', async () => {
+    const cli = (...args: string[]) => runCli(['--home', serve.home, ...args]);
+    expect((await cli('backupset', 'create', 'e2e-set', '--hypervisor', 'lab-host-1')).code).toBe(
+      0,
+    );
+    const sub = await cli(
+      'subclient',
+      'create',
+      'web',
+      '--backupset',
+      'e2e-set',
+      '--rule',
+      'name~^lab-web',
+    );
+    expect(sub.code).toBe(0);
+    const before = (await engineJobs()).length;
+    await openPage('Backup sets');
+    await page.getByRole('button', { name: 'Properties of e2e-set' }).click();
+    const props = page.getByRole('dialog', { name: 'Backup set properties of e2e-set' });
+    await props.getByRole('tab', { name: 'Subclients' }).click();
+    await props.getByRole('button', { name: 'Back up web now' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Jobs' }).waitFor();
+    const details = page.getByRole('region', { name: 'Job details: Backup of e2e-set / web' });
+    await details.waitFor();
+    await expect
+      .poll(async () => (await details.textContent()) ?? '', { timeout: 60_000 })
+      .toMatch(/Succeeded/);
+    await details.getByRole('table', { name: 'Tasks' }).getByText('lab-web-01').waitFor();
+    const jobs = await engineJobs();
+    expect(jobs.length).toBe(before + 1);
+    expect(jobs.find((j) => j.title === 'Backup of e2e-set / web')).toMatchObject({
+      status: 'succeeded',
+      tasks: [{ label: 'lab-web-01', status: 'succeeded' }],
+    });
+    await shot('11-subclient-backup');
+  });
+
   it('raised no uncaught error and logged no error in the browser', () => {
     expect(pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);

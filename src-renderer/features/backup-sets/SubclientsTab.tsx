@@ -16,6 +16,7 @@ import Typography from '@mui/material/Typography';
 import AddIcon from '@mui/icons-material/Add';
 import ArrowDownwardIcon from '@mui/icons-material/ArrowDownward';
 import ArrowUpwardIcon from '@mui/icons-material/ArrowUpward';
+import BackupIcon from '@mui/icons-material/BackupOutlined';
 import DeleteIcon from '@mui/icons-material/DeleteOutlined';
 import SettingsIcon from '@mui/icons-material/SettingsOutlined';
 import type { BackupSet, Subclient } from '../../../shared/domain/backup-set';
@@ -43,6 +44,8 @@ export function SubclientsTab(props: { backupSet: BackupSet; hostOptions: readon
   const assignments = useStore((s) => s.assignments?.assignments);
   const updateSubclient = useStore((s) => s.updateSubclient);
   const deleteSubclient = useStore((s) => s.deleteSubclient);
+  const startBackup = useStore((s) => s.startBackup);
+  const showJob = useStore((s) => s.showJob);
   const [editing, setEditing] = useState<Editing>(null);
   const [deleting, setDeleting] = useState<Subclient | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -54,6 +57,17 @@ export function SubclientsTab(props: { backupSet: BackupSet; hostOptions: readon
     editing?.mode === 'edit'
       ? backupSet.subclients.find((s) => s.id === editing.subclientId)
       : undefined;
+
+  /** "Back up now": discovery runs first in the engine, then every member VM; the job opens. */
+  async function backUpNow(subclient: Subclient) {
+    setError(null);
+    try {
+      const job = await startBackup({ backupSetId: backupSet.id, subclientId: subclient.id });
+      showJob(job.id);
+    } catch (err) {
+      setError(describeError(err));
+    }
+  }
 
   async function move(subclient: Subclient, position: number) {
     setError(null);
@@ -143,6 +157,15 @@ export function SubclientsTab(props: { backupSet: BackupSet; hostOptions: readon
                           <ArrowDownwardIcon fontSize="small" />
                         </IconButton>
                       </span>
+                    </Tooltip>
+                    <Tooltip disableInteractive title="Back up now">
+                      <IconButton
+                        size="small"
+                        aria-label={`Back up ${subclient.name} now`}
+                        onClick={() => void backUpNow(subclient)}
+                      >
+                        <BackupIcon fontSize="small" />
+                      </IconButton>
                     </Tooltip>
                     <Tooltip disableInteractive title="Properties">
                       <IconButton
