@@ -33,7 +33,11 @@ What to click:
   1. Virtual machines: the lab's VMs on lab-host-1 and lab-host-2, live from libvirt.
      Filter, sort, click a VM for its disks, NICs and metadata.
   2. Hypervisors: Add hypervisor → type a URI → Test connection → Save.
-  3. The CLI sees the same engine:  npx hyperkeep vm list --json
+  3. Storage: Create repository (a folder and a passphrase).
+  4. Backup sets: New backup set over both lab hosts → Subclients → Add subclient with a rule
+     (e.g. name ^lab-web) → Virtual Machine Configuration → Discover → Back up now.
+  5. Jobs: the backup live, per VM, with rate and ETA; a VM's details list its restore points.
+  6. The CLI sees the same engine:  npx hyperkeep vm list --json · discover --backupset NAME --json
 Press Ctrl+C to stop the console.
 TXT
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null; then
