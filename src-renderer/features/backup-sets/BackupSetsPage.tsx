@@ -25,7 +25,7 @@ import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import type { AssignmentSummary } from '../../store/backup-sets-slice';
 import { BackupSetDialog } from './BackupSetDialog';
-import { ConfirmDialog } from './ConfirmDialog';
+import { ConfirmDialog } from '../../shell/ConfirmDialog';
 
 /** Backup sets: which VMs are protected, grouped how, as of each set's last discovery. */
 export function BackupSetsPage() {

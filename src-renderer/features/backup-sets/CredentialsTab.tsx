@@ -19,7 +19,7 @@ import EditIcon from '@mui/icons-material/EditOutlined';
 import type { VmCredential } from '../../../shared/domain/backup-set';
 import { describeError } from '../../api/api-error';
 import { useStore } from '../../store';
-import { ConfirmDialog } from './ConfirmDialog';
+import { ConfirmDialog } from '../../shell/ConfirmDialog';
 import { CredentialDialog } from './CredentialDialog';
 
 type Editing = { mode: 'add' } | { mode: 'edit'; credential: VmCredential } | null;

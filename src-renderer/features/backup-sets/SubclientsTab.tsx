@@ -23,7 +23,7 @@ import type { BackupSet, Subclient } from '../../../shared/domain/backup-set';
 import { describeError } from '../../api/api-error';
 import { formatCount } from '../../lib/format';
 import { useStore } from '../../store';
-import { ConfirmDialog } from './ConfirmDialog';
+import { ConfirmDialog } from '../../shell/ConfirmDialog';
 import { SubclientDialog } from './subclient/SubclientDialog';
 
 const COPY_LEVEL_LABELS = { file: 'File level', volume: 'Volume level', disk: 'Disk level' };

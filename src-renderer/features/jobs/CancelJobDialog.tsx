@@ -1,13 +1,5 @@
-import { useId, useState } from 'react';
-import Alert from '@mui/material/Alert';
-import Button from '@mui/material/Button';
-import Dialog from '@mui/material/Dialog';
-import DialogActions from '@mui/material/DialogActions';
-import DialogContent from '@mui/material/DialogContent';
-import DialogContentText from '@mui/material/DialogContentText';
-import DialogTitle from '@mui/material/DialogTitle';
 import type { Job } from '../../../shared/domain/jobs';
-import { describeError } from '../../api/api-error';
+import { ConfirmDialog } from '../../shell/ConfirmDialog';
 import { useStore } from '../../store';
 
 const CONSEQUENCES: Record<Job['kind'], string> = {
@@ -22,49 +14,15 @@ const CONSEQUENCES: Record<Job['kind'], string> = {
 export function CancelJobDialog(props: { job: Job; onClose(): void }) {
   const { job, onClose } = props;
   const cancelJob = useStore((s) => s.cancelJob);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const titleId = useId();
-  const textId = useId();
-
-  async function confirm() {
-    setBusy(true);
-    setError(null);
-    try {
-      await cancelJob(job.id);
-      onClose();
-    } catch (err) {
-      setError(describeError(err));
-      setBusy(false);
-    }
-  }
-
   return (
-    <Dialog
-      open
-      onClose={() => {
-        if (!busy) onClose();
-      }}
-      aria-labelledby={titleId}
-      aria-describedby={textId}
-    >
-      <DialogTitle id={titleId}>Cancel “{job.title}”?</DialogTitle>
-      <DialogContent>
-        <DialogContentText id={textId}>{CONSEQUENCES[job.kind]}</DialogContentText>
-        {error !== null && (
-          <Alert severity="error" sx={{ mt: 2 }}>
-            {error}
-          </Alert>
-        )}
-      </DialogContent>
-      <DialogActions>
-        <Button onClick={onClose} disabled={busy} autoFocus>
-          Keep running
-        </Button>
-        <Button color="error" variant="contained" onClick={() => void confirm()} disabled={busy}>
-          {busy ? 'Cancelling…' : 'Cancel job'}
-        </Button>
-      </DialogActions>
-    </Dialog>
+    <ConfirmDialog
+      title={`Cancel “${job.title}”?`}
+      text={CONSEQUENCES[job.kind]}
+      confirmLabel="Cancel job"
+      busyLabel="Cancelling…"
+      cancelLabel="Keep running"
+      onConfirm={() => cancelJob(job.id)}
+      onClose={onClose}
+    />
   );
 }

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Dialog from '@mui/material/Dialog';
@@ -6,13 +6,20 @@ import DialogActions from '@mui/material/DialogActions';
 import DialogContent from '@mui/material/DialogContent';
 import DialogContentText from '@mui/material/DialogContentText';
 import DialogTitle from '@mui/material/DialogTitle';
-import { describeError } from '../../api/api-error';
+import { describeError } from '../api/api-error';
 
-/** Asks before a destructive action; shows the engine's refusal in place if it fails. */
+/**
+ * Asks before a destructive action (remove, delete, cancel a job…), says what it leaves behind,
+ * and shows the engine's refusal in place if it fails. The one confirmation dialog of the console.
+ */
 export function ConfirmDialog(props: {
-  title: string;
-  text: string;
+  title: ReactNode;
+  text: ReactNode;
   confirmLabel: string;
+  /** shown while the action runs; default "<confirmLabel>…" */
+  busyLabel?: string;
+  /** the button that backs out; default "Cancel" */
+  cancelLabel?: string;
   onConfirm(): Promise<void>;
   onClose(): void;
 }) {
@@ -53,10 +60,10 @@ export function ConfirmDialog(props: {
       </DialogContent>
       <DialogActions>
         <Button onClick={props.onClose} disabled={busy} autoFocus>
-          Cancel
+          {props.cancelLabel ?? 'Cancel'}
         </Button>
         <Button color="error" variant="contained" onClick={() => void confirm()} disabled={busy}>
-          {busy ? `${props.confirmLabel}…` : props.confirmLabel}
+          {busy ? (props.busyLabel ?? `${props.confirmLabel}…`) : props.confirmLabel}
         </Button>
       </DialogActions>
     </Dialog>
