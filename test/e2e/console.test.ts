@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium } from '../harness/browser';
 import { startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -8,15 +9,6 @@ import { startServe, type RunningServe } from '../harness/serve';
  * home), Debian's Chromium, and the lab's libvirt hosts. Everything goes through the UI.
  */
 const lab = inject('lab');
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const UNREACHABLE_URI = 'qemu+unix:///session?socket=/nonexistent/sock';
 
 let serve: RunningServe;
@@ -27,7 +19,7 @@ const consoleErrors: string[] = [];
 
 beforeAll(async () => {
   serve = await startServe();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(30_000);
   page.on('pageerror', (err) => pageErrors.push(err.message));
