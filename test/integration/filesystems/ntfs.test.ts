@@ -65,6 +65,19 @@ async function populateMounted(image: string, mnt: string): Promise<{ compressed
     return { compressed };
   } finally {
     await tool('fusermount', ['-u', mnt]).catch(() => tool('umount', [mnt]));
+    await ntfs3gGone(image);
+  }
+}
+
+/**
+ * `fusermount -u` returns before the ntfs-3g daemon has written its last blocks and exited; reading
+ * the image before then sees a half-written compressed file now and then. Wait for the daemon.
+ */
+async function ntfs3gGone(image: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const holders = await tool('pgrep', ['-f', `ntfs-3g .*${image}`]).catch(() => '');
+    if (String(holders).trim() === '') return;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
