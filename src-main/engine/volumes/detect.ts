@@ -20,9 +20,17 @@ export interface VolumeInfo {
   partitionKind: PartitionKind;
   /** GPT partition name, when there is one. */
   partitionLabel?: string;
+  /** How the guest names the partition: Linux PARTUUID=, Windows MountedDevices. */
+  partitionId?: PartitionId;
   fsHint: FsHint;
   reader: RandomAccessReader;
 }
+
+export type PartitionId =
+  /** MBR: the disk signature (bytes 440–443) and the Linux partition number. */
+  | { scheme: 'mbr'; diskSignature: number; number: number }
+  /** GPT: the partition's unique GUID (upper-case text) and its number. */
+  | { scheme: 'gpt'; guid: string; number: number };
 
 export interface DiskInput {
   /** Guest device name: vda, sdb, nvme0n1. */
@@ -121,6 +129,7 @@ async function volumesOfDisk({ name, reader }: DiskInput): Promise<VolumeInfo[]>
         partitionType: p.typeGuid,
         partitionKind: p.kind,
         partitionLabel: p.name,
+        partitionId: { scheme: 'gpt', guid: p.uuid, number: p.number },
         fsHint: await detectFsHint(s.slice),
         reader: s.slice,
       });
@@ -140,6 +149,7 @@ async function volumesOfDisk({ name, reader }: DiskInput): Promise<VolumeInfo[]>
         size: s.size,
         partitionType: `0x${p.type.toString(16).padStart(2, '0')}`,
         partitionKind: p.kind,
+        partitionId: { scheme: 'mbr', diskSignature: table.diskId, number: p.number },
         fsHint: await detectFsHint(s.slice),
         reader: s.slice,
       });
