@@ -14,6 +14,7 @@ import {
 } from './lab-account';
 import { LAB_HOSTS, LAB_VMS, domainXml, type LabHostName } from './domains';
 import { ensureImages, recipeKey } from './images';
+import { ensureLabPool } from './pools';
 import {
   daemonPid,
   hostLayout,
@@ -250,6 +251,7 @@ async function coldStart(dir: string, account: LabAccount): Promise<LabInfo> {
       vm.uuid = (await virsh(uri, 'domuuid', spec.name)).trim();
     }),
   );
+  for (const host of hosts) await ensureLabPool(host.uri, dir, host.name, account);
   const info: LabInfo = {
     dir,
     hosts,
@@ -281,6 +283,7 @@ export async function startLab(opts: { dir?: string } = {}): Promise<LabInfo> {
       if (vm.running && now === 'paused') await virsh(host.uri, 'resume', vm.name);
       else if (vm.running && now !== 'running') await virsh(host.uri, 'start', vm.name);
     }
+    for (const h of status.info.hosts) await ensureLabPool(h.uri, dir, h.name, account);
     return status.info;
   });
 }
@@ -296,7 +299,7 @@ async function stopUnlocked(dir: string): Promise<void> {
       }
     }),
   );
-  for (const sub of ['disks', 'domains', 'lab.json']) {
+  for (const sub of ['disks', 'domains', 'pools', 'lab.json']) {
     await rm(join(dir, sub), { recursive: true, force: true });
   }
 }

@@ -223,17 +223,17 @@ export interface StorageVolRef {
   key: string;
 }
 
-const writePool = (w: XdrWriter, p: StoragePoolRef): void => {
+export const writePool = (w: XdrWriter, p: StoragePoolRef): void => {
   w.string(p.name, STRING_MAX).fixedOpaque(p.uuid, UUID_LENGTH);
 };
-const readPool = (r: XdrReader): StoragePoolRef => ({
+export const readPool = (r: XdrReader): StoragePoolRef => ({
   name: r.string(STRING_MAX, 'pool name'),
   uuid: r.fixedOpaque(UUID_LENGTH),
 });
-const writeVol = (w: XdrWriter, v: StorageVolRef): void => {
+export const writeVol = (w: XdrWriter, v: StorageVolRef): void => {
   w.string(v.pool, STRING_MAX).string(v.name, STRING_MAX).string(v.key, STRING_MAX);
 };
-const readVol = (r: XdrReader): StorageVolRef => ({
+export const readVol = (r: XdrReader): StorageVolRef => ({
   pool: r.string(STRING_MAX, 'pool name'),
   name: r.string(STRING_MAX, 'volume name'),
   key: r.string(STRING_MAX, 'volume key'),

@@ -35,6 +35,7 @@ import {
   type RpcCaller,
   type RpcStreamCaller,
 } from './procedures';
+import type { RpcUploadCaller } from './outgoing-stream';
 import { RpcClient } from './rpc-client';
 import { capitalize, type RpcConnection } from './rpc-connection';
 import { transportFor } from './transport';
@@ -91,6 +92,11 @@ export class LibvirtConnector implements HypervisorConnector {
 
   /** The same client for stream-opening calls (volume downloads): `invokeDownload(…)`. */
   get streams(): RpcStreamCaller {
+    return this.client;
+  }
+
+  /** The same client for stream-writing calls (volume uploads): `invokeUpload(…)`. */
+  get uploads(): RpcUploadCaller {
     return this.client;
   }
 

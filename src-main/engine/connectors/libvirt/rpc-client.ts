@@ -5,6 +5,7 @@
  */
 import { HyperkeepError } from '../../../../shared/errors';
 import type { StreamConsumer } from './incoming-stream';
+import type { RpcUploadCaller, StreamProducer } from './outgoing-stream';
 import type { RpcCaller, RpcStreamCaller } from './procedures';
 import {
   ConnectionLostError,
@@ -28,7 +29,7 @@ export interface RpcClientOptions {
   callTimeoutMs?: number;
 }
 
-export class RpcClient implements RpcCaller, RpcStreamCaller {
+export class RpcClient implements RpcCaller, RpcStreamCaller, RpcUploadCaller {
   private connection: RpcConnection | null = null;
   private opening: Promise<RpcConnection> | null = null;
   private closed = false;
@@ -91,6 +92,23 @@ export class RpcClient implements RpcCaller, RpcStreamCaller {
     }
     const connection = await this.live(options.signal);
     await connection.download(procedure, body, consume, {
+      ...options,
+      timeoutMs: options.timeoutMs ?? this.callTimeoutMs,
+    });
+  }
+
+  /** A stream-writing call (see RpcConnection.upload); never replayed, like download. */
+  async upload(
+    procedure: ProcedureRef,
+    body: Buffer,
+    produce: StreamProducer,
+    options: CallOptions = {},
+  ): Promise<void> {
+    if (this.closed) {
+      throw new HyperkeepError('CONNECT_FAILED', `The connection to ${this.endpoint} is closed`);
+    }
+    const connection = await this.live(options.signal);
+    await connection.upload(procedure, body, produce, {
       ...options,
       timeoutMs: options.timeoutMs ?? this.callTimeoutMs,
     });

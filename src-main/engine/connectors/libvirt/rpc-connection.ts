@@ -6,6 +6,7 @@
  * Streams (virStream: volume download) arrive as STREAM packets carrying the serial of the call
  * that opened them; `onPacket` is the one place that routes packets by type.
  */
+import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { HyperkeepError } from '../../../../shared/errors';
 import {
@@ -22,6 +23,7 @@ import {
   type Packet,
 } from './packet';
 import { IncomingStream, type StreamConsumer } from './incoming-stream';
+import { OutgoingStream, uploadSink, type StreamProducer } from './outgoing-stream';
 import { decodeRemoteError, remoteErrorToHyperkeep } from './remote-error';
 import { XdrError, XdrReader } from './xdr';
 
@@ -59,7 +61,7 @@ const STREAM_ABORT_TIMEOUT_MS = 10_000;
 export class RpcConnection {
   private nextSerial = 1;
   private readonly pending = new Map<number, PendingCall>();
-  private readonly streams = new Map<number, IncomingStream>();
+  private readonly streams = new Map<number, IncomingStream | OutgoingStream>();
   private readonly decoder = new PacketDecoder();
   private failure: HyperkeepError | null = null;
 
@@ -127,6 +129,66 @@ export class RpcConnection {
       await finished;
     } catch (err) {
       stream.fail(err as HyperkeepError);
+      if (opened && !stream.serverFailed && !this.failure) {
+        const aborted = stream.awaitConfirmation(STREAM_ABORT_TIMEOUT_MS);
+        this.writePacket(serial, procedure, MessageType.STREAM, MessageStatus.ERROR);
+        await aborted.catch(() => undefined);
+      }
+      throw err;
+    } finally {
+      this.streams.delete(serial);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Calls a procedure that opens a stream to the server (STORAGE_VOL_UPLOAD), lets `produce` write
+   * it, then finishes it as virStreamFinish does: the server confirms once the data is stored.
+   * Every write waits for the socket to drain, so a slow host disk slows the producer instead of
+   * filling our memory. A failing producer, the signal or a server error aborts the stream as
+   * virStreamAbort does, so the connection stays usable for other calls.
+   */
+  async upload(
+    procedure: ProcedureRef,
+    body: Buffer,
+    produce: StreamProducer,
+    options: CallOptions = {},
+  ): Promise<void> {
+    if (this.failure) throw this.failure;
+    const { signal, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+    if (signal?.aborted) throw cancelled(procedure);
+    const serial = this.allocateSerial();
+    const stream = new OutgoingStream(procedure.name, this.endpoint);
+    this.streams.set(serial, stream);
+    const onAbort = (): void => stream.fail(cancelled(procedure));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const send = async (type: number, payload: Uint8Array): Promise<void> => {
+      const failed = stream.error ?? this.failure;
+      if (failed) throw failed;
+      const header = {
+        program: REMOTE_PROGRAM,
+        version: REMOTE_PROTOCOL_VERSION,
+        procedure: procedure.number,
+        type,
+        serial,
+        status: MessageStatus.CONTINUE,
+      };
+      if (this.socket.write(encodePacket(header, payload))) return;
+      await Promise.race([once(this.socket, 'drain').catch(() => undefined), stream.failed]);
+    };
+    let opened = false;
+    try {
+      await this.exchange(serial, procedure, MessageType.CALL, MessageStatus.OK, body, options);
+      opened = true;
+      await produce(uploadSink(send));
+      const failed = stream.error ?? this.failure;
+      if (failed) throw failed;
+      const finished = stream.awaitConfirmation(timeoutMs);
+      this.writePacket(serial, procedure, MessageType.STREAM, MessageStatus.OK);
+      await finished;
+    } catch (err) {
+      const reason = `Writing the stream of ${procedure.name} failed: ${String(err)}`;
+      stream.fail(err instanceof HyperkeepError ? err : new HyperkeepError('INTERNAL', reason));
       if (opened && !stream.serverFailed && !this.failure) {
         const aborted = stream.awaitConfirmation(STREAM_ABORT_TIMEOUT_MS);
         this.writePacket(serial, procedure, MessageType.STREAM, MessageStatus.ERROR);

@@ -1,0 +1,310 @@
+/**
+ * FIG. 14A: a whole VM from a restore point onto a registered libvirt host. Its disks are uploaded
+ * into a storage pool of the destination through libvirt's volume upload, its stored domain XML
+ * is adapted (new name, UUID and MACs unless in place; disks pointing at the new volumes) and
+ * defined, and it is powered on when asked. A failure takes back everything the job created.
+ *
+ * In place: the original must be powered off. Its disks are restored into new volumes and its
+ * definition (same name, UUID and MACs) is pointed at them; the previous disk files stay where
+ * they were, so a restore that turns out to be the wrong point loses nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Job } from '../../../../shared/domain/jobs';
+import type { VmRestoreRequest } from '../../../../shared/domain/restore';
+import { HyperkeepError } from '../../../../shared/errors';
+import { parseDomainXml } from '../../connectors/libvirt/domain-xml';
+import {
+  DOMAIN_GET_STATE,
+  DOMAIN_GET_XML_DESC,
+  DOMAIN_LOOKUP_BY_NAME,
+  DomainState,
+  DomainXmlFlags,
+  invoke,
+  uuidToString,
+  type DomainRef,
+} from '../../connectors/libvirt/procedures';
+import {
+  DOMAIN_CREATE,
+  DOMAIN_DEFINE_XML_FLAGS,
+  DOMAIN_DESTROY,
+  DOMAIN_UNDEFINE_FLAGS,
+  UndefineFlags,
+} from '../../connectors/libvirt/restore-procedures';
+import type { Engine } from '../../engine';
+import type { JobContext } from '../../jobs/job-controller';
+import { adaptDomainXml, type RestoredDiskPlacement } from './domain-xml-adapter';
+import { supportedDiskBuses } from './domain-capabilities';
+import { resolvePool, uploadToNewVolume, volumeExists, type PoolHandle } from './pool-volumes';
+import {
+  destinationOf,
+  findPoint,
+  formatBytes,
+  UndoLog,
+  type Destination,
+  type PointSource,
+} from './restore-context';
+
+const OFF_STATES = new Set<number>([DomainState.SHUTOFF, DomainState.CRASHED, DomainState.NOSTATE]);
+
+interface RestorePlan {
+  source: PointSource;
+  destination: Destination;
+  pool: PoolHandle;
+  name: string;
+  uuid: string;
+  domainXml: string;
+  inPlace: boolean;
+  /** In place: the original as it is defined now, to put back if the restore fails. */
+  original?: { dom: DomainRef; xml: string };
+  disks: { name: string; sizeBytes: number; volumeName: string }[];
+}
+
+/** Checks everything that can be checked before a byte moves, then starts the job. */
+export async function startVmRestoreJob(engine: Engine, request: VmRestoreRequest): Promise<Job> {
+  const plan = await planRestore(engine, request);
+  const where = `${plan.destination.hypervisorName} (pool ${plan.pool.summary.name})`;
+  const title = plan.inPlace
+    ? `Restore ${plan.name} in place on ${where} from ${plan.source.point.time}`
+    : `Restore ${plan.source.point.vmName} (${plan.source.point.time}) as ${plan.name} to ${where}`;
+  return engine.jobs.start('restore', title, (ctx) => runRestore(ctx, plan, request));
+}
+
+async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<RestorePlan> {
+  const source = await findPoint(engine, request.vm, request.pointId);
+  const domainXml = source.manifest.meta['domainXml'];
+  if (typeof domainXml !== 'string' || domainXml.length === 0) {
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `Restore point ${source.point.id} holds no VM configuration, only disks: restore them with ` +
+        '`hyperkeep restore disk` or into a storage pool instead.',
+    );
+  }
+  const destination = await destinationOf(engine, request.hypervisorId);
+  const { connector } = destination;
+  const originalName = source.manifest.vm.name;
+  let name: string;
+  let original: RestorePlan['original'];
+  if (request.inPlace) {
+    if (!request.confirmInPlace) {
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `Restoring in place replaces VM ${originalName} on ${destination.hypervisorName}: ` +
+          'confirm it (--yes in the CLI).',
+        { field: 'confirmInPlace' },
+      );
+    }
+    if (request.name !== undefined && request.name !== originalName) {
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `An in-place restore keeps the name ${originalName}; leave out the new name, or restore ` +
+          `as a new VM without --in-place.`,
+        { field: 'name' },
+      );
+    }
+    name = originalName;
+    const dom = await lookupDomain(destination, name);
+    if (dom) {
+      if (uuidToString(dom.uuid) !== source.manifest.vm.uuid.toLowerCase()) {
+        throw new HyperkeepError(
+          'ALREADY_EXISTS',
+          `The VM named ${name} on ${destination.hypervisorName} is another VM (UUID ` +
+            `${uuidToString(dom.uuid)}), not the one backed up: restore under a new name instead.`,
+          { field: 'name' },
+        );
+      }
+      const { state } = await invoke(connector.rpc, DOMAIN_GET_STATE, { dom });
+      if (!OFF_STATES.has(state)) {
+        throw new HyperkeepError(
+          'INVALID_INPUT',
+          `VM ${name} is running on ${destination.hypervisorName}: shut it down first (e.g. ` +
+            `virsh shutdown ${name}), then restore it in place.`,
+          { field: 'inPlace' },
+        );
+      }
+      const xml = await invoke(connector.rpc, DOMAIN_GET_XML_DESC, {
+        dom,
+        flags: DomainXmlFlags.INACTIVE | DomainXmlFlags.SECURE,
+      });
+      original = { dom, xml };
+    }
+  } else {
+    if (request.name === undefined) {
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        'Give the restored VM a name (--name), or restore it in place (--in-place --yes).',
+        { field: 'name' },
+      );
+    }
+    name = request.name;
+    if (await lookupDomain(destination, name)) {
+      throw new HyperkeepError(
+        'ALREADY_EXISTS',
+        `A VM named ${name} already exists on ${destination.hypervisorName}: choose another ` +
+          'name, or restore in place (--in-place --yes) to replace it.',
+        { field: 'name' },
+      );
+    }
+  }
+  const pool = await resolvePool(connector, request.pool);
+  const ext = request.diskFormat === 'qcow2' ? 'qcow2' : 'img';
+  const suffix = request.inPlace ? `-restored-${source.point.id}` : '';
+  const disks = source.manifest.disks.map((d) => ({
+    name: d.name,
+    sizeBytes: d.sizeBytes,
+    volumeName: `${name}-${d.name}${suffix}.${ext}`,
+  }));
+  for (const d of disks) {
+    if (await volumeExists(connector, pool.ref, d.volumeName)) {
+      throw new HyperkeepError(
+        'ALREADY_EXISTS',
+        `Volume ${d.volumeName} already exists in pool ${pool.summary.name} on ` +
+          `${destination.hypervisorName}: delete it or choose another VM name.`,
+        { field: 'name' },
+      );
+    }
+  }
+  const needed = source.manifest.disks.reduce((s, d) => s + d.dataBytes, 0);
+  if (needed > pool.summary.availableBytes) {
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `Pool ${pool.summary.name} on ${destination.hypervisorName} has ${formatBytes(pool.summary.availableBytes)} ` +
+        `free; the VM's disks hold ${formatBytes(needed)} of data. Free space or choose another pool.`,
+      { field: 'pool' },
+    );
+  }
+  const uuid = request.inPlace ? source.manifest.vm.uuid : randomUUID();
+  const plan: RestorePlan = {
+    source,
+    destination,
+    pool,
+    name,
+    uuid,
+    domainXml,
+    inPlace: request.inPlace,
+    disks,
+  };
+  if (original) plan.original = original;
+  return plan;
+}
+
+async function lookupDomain(destination: Destination, name: string): Promise<DomainRef | null> {
+  try {
+    return await invoke(destination.connector.rpc, DOMAIN_LOOKUP_BY_NAME, { name });
+  } catch (err) {
+    if (err instanceof HyperkeepError && err.code === 'NOT_FOUND') return null;
+    throw err;
+  }
+}
+
+async function runRestore(
+  ctx: JobContext,
+  plan: RestorePlan,
+  request: VmRestoreRequest,
+): Promise<Record<string, unknown>> {
+  const { connector } = plan.destination;
+  const { point, repository } = plan.source;
+  const undo = new UndoLog(ctx);
+  try {
+    ctx.phase('uploading disks');
+    const placements: RestoredDiskPlacement[] = [];
+    for (const disk of plan.disks) {
+      const task = ctx.task(
+        disk.name,
+        `${disk.name} → ${plan.pool.summary.name}/${disk.volumeName}`,
+      );
+      task.progress({ phase: 'uploading', bytesTotal: disk.sizeBytes });
+      const reader = await repository.openDisk(point.id, disk.name);
+      try {
+        const uploaded = await uploadToNewVolume({
+          connector,
+          pool: plan.pool.ref,
+          volumeName: disk.volumeName,
+          format: request.diskFormat,
+          reader,
+          signal: ctx.signal,
+          onProgress: (bytesDone, phase) => task.progress({ bytesDone, phase }),
+          log: (line) => ctx.log(line),
+          onCreated: (vol) => undo.addVolume(connector, vol),
+          onDeleted: (vol) => undo.forgetVolume(vol),
+        });
+        placements.push({ target: disk.name, path: uploaded.path, format: uploaded.format });
+        task.finish('succeeded', `${formatBytes(disk.sizeBytes)} into ${uploaded.path}`);
+      } finally {
+        await reader.close();
+      }
+    }
+
+    ctx.phase('defining');
+    const buses = await supportedDiskBuses(connector, plan.domainXml).catch((err: unknown) => {
+      ctx.warn(
+        `Could not read the destination's disk buses (${String(err)}); buses kept as they were`,
+      );
+      return new Set<string>();
+    });
+    const adapted = adaptDomainXml(plan.domainXml, {
+      name: plan.name,
+      uuid: plan.uuid,
+      keepMacs: plan.inPlace,
+      disks: placements,
+      supportedBuses: buses,
+    });
+    for (const change of adapted.changes) ctx.log(change);
+    const dom = await invoke(connector.rpc, DOMAIN_DEFINE_XML_FLAGS, {
+      xml: adapted.xml,
+      flags: 0,
+    });
+    const original = plan.original;
+    if (original) {
+      undo.add(`put back the previous definition of ${plan.name}`, async () => {
+        await invoke(connector.rpc, DOMAIN_DEFINE_XML_FLAGS, { xml: original.xml, flags: 0 });
+      });
+      const previous = parseDomainXml(original.xml)
+        .disks.map((d) => d.path)
+        .filter(Boolean);
+      ctx.log(
+        `Redefined ${plan.name} (UUID ${plan.uuid}) on its restored disks; its previous disk ` +
+          `files are kept: ${previous.join(', ') || 'none'} — delete them once the VM is verified`,
+      );
+    } else {
+      undo.add(`undefine ${plan.name}`, () =>
+        invoke(connector.rpc, DOMAIN_UNDEFINE_FLAGS, {
+          dom,
+          flags:
+            UndefineFlags.MANAGED_SAVE |
+            UndefineFlags.SNAPSHOTS_METADATA |
+            UndefineFlags.CHECKPOINTS_METADATA |
+            UndefineFlags.NVRAM,
+        }),
+      );
+      ctx.log(`Defined ${plan.name} (UUID ${plan.uuid}) on ${plan.destination.hypervisorName}`);
+    }
+    const defined = parseDomainXml(
+      await invoke(connector.rpc, DOMAIN_GET_XML_DESC, { dom, flags: DomainXmlFlags.INACTIVE }),
+    );
+    const macs = defined.nics.map((n) => n.mac).filter((m): m is string => Boolean(m));
+    if (macs.length > 0) ctx.log(`MAC addresses: ${macs.join(', ')}`);
+
+    let poweredOn = false;
+    if (request.powerOn) {
+      ctx.phase('powering on');
+      await invoke(connector.rpc, DOMAIN_CREATE, { dom }, { timeoutMs: 120_000 });
+      undo.add(`power off ${plan.name}`, () => invoke(connector.rpc, DOMAIN_DESTROY, { dom }));
+      poweredOn = true;
+      ctx.log(`Powered on ${plan.name}`);
+    }
+    return {
+      vm: plan.name,
+      uuid: plan.uuid,
+      hypervisorId: plan.destination.hypervisorId,
+      hypervisor: plan.destination.hypervisorName,
+      pool: plan.pool.summary.name,
+      inPlace: plan.inPlace,
+      disks: placements,
+      macs,
+      poweredOn,
+    };
+  } catch (err) {
+    await undo.rollback();
+    throw err;
+  }
+}
