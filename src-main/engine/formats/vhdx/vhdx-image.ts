@@ -16,7 +16,7 @@ const NOT_PRESENT = 0;
 const UNDEFINED = 1;
 const ZERO = 2;
 const UNMAPPED = 3;
-const FULLY_PRESENT = 6;
+export const FULLY_PRESENT = 6;
 const PARTIALLY_PRESENT = 7;
 // Sector bitmap block state.
 const SB_PRESENT = 6;
