@@ -5,7 +5,7 @@ packages=(
   qemu-system-x86 qemu-utils libnbd-bin nbdkit
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   chromium e2fsprogs dosfstools mtools ntfs-3g fdisk attr fuse3 lvm2 procps
-  golang-go golang-github-vmware-govmomi-dev libhivex-bin
+  golang-go golang-github-vmware-govmomi-dev libhivex-bin unzip
   "$@"
 )
 missing=()

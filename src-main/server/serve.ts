@@ -7,6 +7,7 @@ import { dispatch } from '../engine/api/dispatch';
 import { createHandlers } from '../engine/api/handlers';
 import type { Engine } from '../engine/engine';
 import { writeServerEndpoint } from '../engine/home';
+import { FILE_DOWNLOAD_PATH, handleFileDownload } from './file-download';
 import { serveStatic } from './static-files';
 
 export interface ServeOptions {
@@ -95,6 +96,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         ),
       );
     }
+    if (url.pathname === FILE_DOWNLOAD_PATH)
+      return handleFileDownload(options.engine, url, req, res, SECURITY_HEADERS);
     if (url.pathname.startsWith('/api/invoke/')) {
       if (req.method !== 'POST')
         return sendJson(res, 405, {

@@ -129,39 +129,4 @@ export function registerRepoCommands(program: Command, run: Run): void {
         return reportJob(await waitForJob(client, job, json), json);
       }),
     );
-
-  const restore = program.command('restore').description('restore from a restore point');
-  restore
-    .command('disk')
-    .description('a virtual disk of a restore point as an image file')
-    .requiredOption('--vm <name>', 'VM name or UUID')
-    .requiredOption('--point <id>', 'restore point id (see: hyperkeep points --vm VM)')
-    .requiredOption('--disk <target>', 'disk, e.g. vda')
-    .option('--format <format>', 'image format: raw', 'raw')
-    .requiredOption('--dest <file>', 'destination file')
-    .option('--overwrite', 'replace an existing file')
-    .action(
-      (o: {
-        vm: string;
-        point: string;
-        disk: string;
-        format: string;
-        dest: string;
-        overwrite?: boolean;
-      }) =>
-        run(async ({ client, json }) => {
-          if (o.format !== 'raw')
-            throw new Error(
-              `Format "${o.format}" is not supported yet for disk restores: use raw (convert with qemu-img if needed).`,
-            );
-          const job = await client.call('restore.disk', {
-            vm: o.vm,
-            pointId: o.point,
-            disk: o.disk,
-            dest: o.dest,
-            overwrite: Boolean(o.overwrite),
-          });
-          return reportJob(await waitForJob(client, job, json), json);
-        }),
-    );
 }

@@ -1,7 +1,7 @@
 import type { Engine } from '../engine';
+import { rebuildFileCatalog } from '../file-catalog/catalog-import';
 import { backupSingleVm, backupSubclient } from '../jobs/backup-job';
 import { startPruneJob, startVerifyJob } from '../jobs/maintenance-jobs';
-import { startRestoreDiskJob } from '../jobs/restore-disk-job';
 import type { HandlerGroup } from './handlers';
 
 type JobChannel =
@@ -16,8 +16,7 @@ type JobChannel =
   | 'job.get'
   | 'job.cancel'
   | 'job.log'
-  | 'points.list'
-  | 'restore.disk';
+  | 'points.list';
 
 export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
   const { repositories, jobs } = engine;
@@ -29,6 +28,7 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
     },
     'repo.attach': async (input) => {
       const info = await repositories.attach(input);
+      await rebuildFileCatalog(engine.fileCatalog, await repositories.get(input.name), input.name);
       engine.events.emit('repositories.changed', {});
       engine.events.emit('points.changed', {});
       return info;
@@ -46,6 +46,5 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
     'job.cancel': ({ id }) => jobs.cancel(id),
     'job.log': ({ id }) => ({ text: jobs.log(id) }),
     'points.list': ({ vm }) => repositories.points(vm),
-    'restore.disk': (request) => startRestoreDiskJob(engine, request),
   };
 }

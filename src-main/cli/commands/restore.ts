@@ -1,0 +1,226 @@
+import { resolve } from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { Job } from '../../../shared/domain/jobs';
+import type { ConflictPolicy, ImageFormat, PathMode } from '../../../shared/domain/restore';
+import { HyperkeepError } from '../../../shared/errors';
+import type { Run } from '../context';
+import type { EngineClient } from '../engine-client';
+import { printJson } from '../output';
+import { reportJob, waitForJob } from './backup';
+
+const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk', 'vhd', 'vhdx'];
+
+function formatOption(): Option {
+  return new Option('--format <format>', 'image format').choices(FORMATS).default('raw');
+}
+
+function levels(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    // Commander prints this as "option '--strip <n>' argument '…' is invalid. …".
+    if (!Number.isInteger(n) || n < min || n > 255)
+      throw new InvalidArgumentError(`Give a whole number from ${min} to 255.`);
+    return n;
+  };
+}
+
+/**
+ * As `backup --wait`: the job is followed to its end. A restore waits unless --no-wait is given,
+ * because a CLI without a running `serve` runs the job in its own engine, which ends with it.
+ */
+async function follow(client: EngineClient, job: Job, wait: boolean | undefined, json: boolean) {
+  if (wait === false) {
+    if (json) printJson(job);
+    else console.log(`Started job ${job.id}: ${job.title} (follow it with: hyperkeep jobs)`);
+    return;
+  }
+  const done = await waitForJob(client, job, json);
+  const code = reportJob(done, json);
+  const skipped = (done.result?.skipped ?? []) as { path: string; reason: string }[];
+  if (!json && skipped.length > 0)
+    console.log(
+      `  ${skipped.length} item(s) not restored; the list is in: hyperkeep jobs log ${done.id}`,
+    );
+  return code;
+}
+
+interface FilesOptions {
+  vm: string;
+  point: string;
+  dest: string;
+  strip?: number;
+  keepLast?: number;
+  overwrite?: boolean;
+  skip?: boolean;
+  rename?: boolean;
+  timestamps: boolean;
+  permissions: boolean;
+  ownership: boolean;
+  wait?: boolean;
+}
+
+function conflictOf(o: FilesOptions): ConflictPolicy {
+  const chosen = (['overwrite', 'skip', 'rename'] as const).filter((p) => o[p]);
+  if (chosen.length > 1)
+    throw new HyperkeepError('INVALID_INPUT', 'Choose one of --overwrite, --skip or --rename.');
+  return chosen[0] ?? 'skip';
+}
+
+function pathModeOf(o: FilesOptions): PathMode {
+  if (o.strip !== undefined && o.keepLast !== undefined)
+    throw new HyperkeepError('INVALID_INPUT', 'Choose either --strip or --keep-last, not both.');
+  if (o.strip !== undefined) return { kind: 'strip', levels: o.strip };
+  if (o.keepLast !== undefined) return { kind: 'keepLast', levels: o.keepLast };
+  return { kind: 'preserve' };
+}
+
+/** Returns the `restore` command so other restore kinds (vm, pool) can add their subcommands. */
+export function registerRestoreCommands(program: Command, run: Run): Command {
+  const restore = program.command('restore').description('restore from a restore point');
+
+  restore
+    .command('files')
+    .description(
+      'files and folders of a restore point into a folder; PATH starts with the volume: /vda1/etc/hosts',
+    )
+    .argument('<paths...>', 'browse paths, e.g. /vda1/home/alice /vdb/exports/orders.csv')
+    .requiredOption('--vm <name>', 'VM name or UUID')
+    .requiredOption('--point <id>', 'restore point id (see: hyperkeep points --vm VM)')
+    .requiredOption('--dest <dir>', 'destination folder (created if missing)')
+    .option(
+      '--strip <n>',
+      'remove N levels from the beginning (1 drops the volume name)',
+      levels(0),
+    )
+    .option('--keep-last <n>', 'keep only the last N levels of each path', levels(1))
+    .option('--overwrite', 'replace files that exist in the destination')
+    .option('--skip', 'keep files that exist in the destination (default)')
+    .option('--rename', 'restore beside existing files as "name (1).ext"')
+    .option('--no-timestamps', 'do not restore modification times')
+    .option('--no-permissions', 'do not restore permission bits')
+    .option('--no-ownership', 'do not restore owners (only possible as root anyway)')
+    .option('--wait', 'follow the job to its end and exit non-zero if it failed (the default)')
+    .option('--no-wait', 'print the job id and return (with a running `hyperkeep serve`)')
+    .action((paths: string[], o: FilesOptions) =>
+      run(async ({ client, json }) => {
+        const job = await client.call('restore.files', {
+          vm: o.vm,
+          pointId: o.point,
+          paths,
+          destination: 'local',
+          dest: resolve(o.dest),
+          conflict: conflictOf(o),
+          pathMode: pathModeOf(o),
+          restoreTimestamps: o.timestamps,
+          restorePermissions: o.permissions,
+          restoreOwnership: o.ownership,
+        });
+        return follow(client, job, o.wait, json);
+      }),
+    );
+
+  restore
+    .command('volume')
+    .description('a volume (partition or logical volume) of a restore point as an image file')
+    .requiredOption('--vm <name>', 'VM name or UUID')
+    .requiredOption('--point <id>', 'restore point id')
+    .requiredOption('--volume <name>', 'volume, e.g. vda2, vdb, vg0-root')
+    .addOption(formatOption())
+    .requiredOption('--dest <file>', 'destination image file')
+    .option('--overwrite', 'replace an existing file')
+    .option('--wait', 'follow the job to its end and exit non-zero if it failed (the default)')
+    .option('--no-wait', 'print the job id and return (with a running `hyperkeep serve`)')
+    .action(
+      (o: {
+        vm: string;
+        point: string;
+        volume: string;
+        format: ImageFormat;
+        dest: string;
+        overwrite?: boolean;
+        wait?: boolean;
+      }) =>
+        run(async ({ client, json }) => {
+          const job = await client.call('restore.volume', {
+            vm: o.vm,
+            pointId: o.point,
+            volume: o.volume,
+            format: o.format,
+            dest: resolve(o.dest),
+            overwrite: Boolean(o.overwrite),
+          });
+          return follow(client, job, o.wait, json);
+        }),
+    );
+
+  restore
+    .command('volume-to-device')
+    .description(
+      'a volume of a restore point onto a block device of this host (replaces its content)',
+    )
+    .requiredOption('--vm <name>', 'VM name or UUID')
+    .requiredOption('--point <id>', 'restore point id')
+    .requiredOption('--volume <name>', 'volume, e.g. vda2')
+    .requiredOption(
+      '--device <path>',
+      'block device, e.g. /dev/sdc1; must not be mounted or in use',
+    )
+    .requiredOption('--confirm-device <path>', 'the same device path again, to confirm')
+    .option('--wait', 'follow the job to its end and exit non-zero if it failed (the default)')
+    .option('--no-wait', 'print the job id and return (with a running `hyperkeep serve`)')
+    .action(
+      (o: {
+        vm: string;
+        point: string;
+        volume: string;
+        device: string;
+        confirmDevice: string;
+        wait?: boolean;
+      }) =>
+        run(async ({ client, json }) => {
+          const job = await client.call('restore.volumeToDevice', {
+            vm: o.vm,
+            pointId: o.point,
+            volume: o.volume,
+            device: o.device,
+            confirmDevice: o.confirmDevice,
+          });
+          return follow(client, job, o.wait, json);
+        }),
+    );
+
+  restore
+    .command('disk')
+    .description('a virtual disk of a restore point as an image file')
+    .requiredOption('--vm <name>', 'VM name or UUID')
+    .requiredOption('--point <id>', 'restore point id (see: hyperkeep points --vm VM)')
+    .requiredOption('--disk <target>', 'disk, e.g. vda')
+    .addOption(formatOption())
+    .requiredOption('--dest <file>', 'destination file')
+    .option('--overwrite', 'replace an existing file')
+    .option('--wait', 'follow the job to its end and exit non-zero if it failed (the default)')
+    .option('--no-wait', 'print the job id and return (with a running `hyperkeep serve`)')
+    .action(
+      (o: {
+        vm: string;
+        point: string;
+        disk: string;
+        format: ImageFormat;
+        dest: string;
+        overwrite?: boolean;
+        wait?: boolean;
+      }) =>
+        run(async ({ client, json }) => {
+          const job = await client.call('restore.disk', {
+            vm: o.vm,
+            pointId: o.point,
+            disk: o.disk,
+            format: o.format,
+            dest: resolve(o.dest),
+            overwrite: Boolean(o.overwrite),
+          });
+          return follow(client, job, o.wait, json);
+        }),
+    );
+  return restore;
+}

@@ -1,0 +1,24 @@
+import type { RestorePoint } from '../../../shared/domain/jobs';
+import { HyperkeepError } from '../../../shared/errors';
+import type { Engine } from '../engine';
+
+/** The catalogued restore point a restore request names, or an error saying how to find one. */
+export function findRestorePoint(engine: Engine, vm: string, pointId: string): RestorePoint {
+  const point = engine.repositories.points(vm).find((p) => p.id === pointId);
+  if (!point)
+    throw new HyperkeepError(
+      'NOT_FOUND',
+      `VM "${vm}" has no restore point ${pointId} (see: hyperkeep points --vm ${vm}).`,
+    );
+  return point;
+}
+
+export function findPointDisk(point: RestorePoint, disk: string): RestorePoint['disks'][number] {
+  const found = point.disks.find((d) => d.name === disk);
+  if (!found)
+    throw new HyperkeepError(
+      'NOT_FOUND',
+      `Restore point ${point.id} has no disk ${disk} (it has ${point.disks.map((d) => d.name).join(', ')}).`,
+    );
+  return found;
+}
