@@ -14,7 +14,6 @@ import { DashboardPage } from './features/dashboard/DashboardPage';
 import { HypervisorsPage } from './features/hypervisors/HypervisorsPage';
 import { HypervisorDialog } from './features/hypervisors/HypervisorDialog';
 import { SettingsPage } from './features/settings/SettingsPage';
-import { ComingPage } from './features/coming/ComingPage';
 import { StoragePage } from './features/storage/StoragePage';
 
 // The data grid is most of the bundle: load it with the first visit to the inventory.
@@ -23,6 +22,9 @@ const VmsPage = lazy(() =>
 );
 const JobsPage = lazy(() =>
   import('./features/jobs/JobsPage').then((module) => ({ default: module.JobsPage })),
+);
+const RestorePage = lazy(() =>
+  import('./features/restore/RestorePage').then((module) => ({ default: module.RestorePage })),
 );
 const BackupSetsPage = lazy(() =>
   import('./features/backup-sets/BackupSetsPage').then((module) => ({
@@ -47,7 +49,7 @@ function pageFor(route: Route): ReactNode {
     case 'storage':
       return <StoragePage />;
     case 'restore':
-      return <ComingPage route={route} />;
+      return <RestorePage />;
   }
 }
 

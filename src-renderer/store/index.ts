@@ -4,6 +4,7 @@ import { createAppSlice } from './app-slice';
 import { createBackupSetsSlice } from './backup-sets-slice';
 import { createHypervisorsSlice } from './hypervisors-slice';
 import { createJobsSlice, subscribeJobEvents } from './jobs-slice';
+import { createRestoreSlice } from './restore-slice';
 import { createStorageSlice, subscribeStorageEvents } from './storage-slice';
 import type { StoreState } from './types';
 import { createUiSlice } from './ui-slice';
@@ -19,6 +20,7 @@ export const useStore = create<StoreState>()((...args) => ({
   ...createBackupSetsSlice(...args),
   ...createJobsSlice(...args),
   ...createStorageSlice(...args),
+  ...createRestoreSlice(...args),
   ...createUiSlice(...args),
 }));
 

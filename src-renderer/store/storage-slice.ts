@@ -24,7 +24,6 @@ export interface StorageSlice {
   /** Keyed by VM UUID; only VMs someone looked at are kept current. */
   pointsByVm: Record<string, VmPoints>;
   loadPoints(vmUuid: string): Promise<void>;
-  restoreDisk(request: RequestOf<'restore.disk'>): Promise<Job>;
 }
 
 let repositoriesSequence = 0;
@@ -111,13 +110,6 @@ export const createStorageSlice: SliceCreator<StorageSlice> = (set, get) => ({
         },
       }));
     }
-  },
-
-  async restoreDisk(request) {
-    const job = await invoke('restore.disk', request);
-    get().jobUpdated(job);
-    get().rememberVmJob(request.vm, job.id);
-    return job;
   },
 });
 

@@ -3,6 +3,7 @@ import type { AppSlice } from './app-slice';
 import type { BackupSetsSlice } from './backup-sets-slice';
 import type { HypervisorsSlice } from './hypervisors-slice';
 import type { JobsSlice } from './jobs-slice';
+import type { RestoreSlice } from './restore-slice';
 import type { StorageSlice } from './storage-slice';
 import type { UiSlice } from './ui-slice';
 import type { VmsSlice } from './vms-slice';
@@ -13,6 +14,7 @@ export type StoreState = AppSlice &
   BackupSetsSlice &
   JobsSlice &
   StorageSlice &
+  RestoreSlice &
   UiSlice;
 
 export type SliceCreator<T> = StateCreator<StoreState, [], [], T>;

@@ -300,7 +300,7 @@ describe('Storage, jobs and restore points', () => {
       .click();
     await dialog.getByLabel('Destination file').fill(dest);
     await dialog.getByRole('button', { name: 'Restore' }).click();
-    await dialog.getByText(`${dest} exists`).waitFor();
+    await dialog.getByText(`${dest} already exists`).waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
     await page.keyboard.press('Escape');

@@ -2,14 +2,17 @@ import { useId, useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
-import Checkbox from '@mui/material/Checkbox';
 import Dialog from '@mui/material/Dialog';
 import DialogActions from '@mui/material/DialogActions';
 import DialogContent from '@mui/material/DialogContent';
 import DialogContentText from '@mui/material/DialogContentText';
 import DialogTitle from '@mui/material/DialogTitle';
+import FormControl from '@mui/material/FormControl';
 import FormControlLabel from '@mui/material/FormControlLabel';
+import FormLabel from '@mui/material/FormLabel';
 import MenuItem from '@mui/material/MenuItem';
+import Radio from '@mui/material/Radio';
+import RadioGroup from '@mui/material/RadioGroup';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import type { Job, RestorePoint } from '../../../shared/domain/jobs';
@@ -17,40 +20,96 @@ import { ApiError, describeError } from '../../api/api-error';
 import { formatBytes } from '../../lib/format';
 import { useStore } from '../../store';
 import { formatLocalTime } from '../jobs/job-text';
+import { HypervisorSelect, PoolSelect } from '../restore/DestinationFields';
+import {
+  ImageFileFields,
+  extensionOf,
+  imageFileError,
+  type ImageFileValue,
+} from '../restore/ImageFileFields';
 
-/** FIG. 14B in its simplest form: one virtual disk of a point, as a raw image file. */
+type Target = 'file' | 'pool';
+
+/**
+ * FIG. 14B: one virtual disk of a point, as an image file (raw, qcow2, VMDK, VHD, VHDX) on this
+ * console's host, or as a new volume in a storage pool of a registered hypervisor.
+ */
 export function RestoreDiskDialog(props: {
   vmUuid: string;
   point: RestorePoint;
+  initialDisk?: string;
   onClose(): void;
   onStarted(job: Job): void;
 }) {
   const { vmUuid, point, onClose, onStarted } = props;
-  const restoreDisk = useStore((s) => s.restoreDisk);
-  const [disk, setDisk] = useState(point.disks[0]?.name ?? '');
-  const [dest, setDest] = useState('');
-  const [overwrite, setOverwrite] = useState(false);
-  const [destError, setDestError] = useState<string | null>(null);
+  const startRestore = useStore((s) => s.startRestore);
+  const [disk, setDisk] = useState(props.initialDisk ?? point.disks[0]?.name ?? '');
+  const [target, setTarget] = useState<Target>('file');
+  const [image, setImage] = useState<ImageFileValue>({ format: 'raw', dest: '', overwrite: false });
+  const [hypervisorId, setHypervisorId] = useState('');
+  const [pool, setPool] = useState('');
+  const [poolFormat, setPoolFormat] = useState<'qcow2' | 'raw'>('qcow2');
+  const [volumeName, setVolumeName] = useState(`${point.vmName}-${disk}-restored.qcow2`);
+  const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const titleId = useId();
 
+  function validate(): Record<string, string> {
+    const found: Record<string, string> = {};
+    if (target === 'file') {
+      const problem = imageFileError(image.dest);
+      if (problem !== null) found['dest'] = problem;
+    } else {
+      if (hypervisorId === '') found['hypervisorId'] = 'Choose the hypervisor to restore to';
+      if (pool === '') found['pool'] = 'Choose a storage pool';
+      if (volumeName.trim() === '') found['volumeName'] = 'Enter the name of the new volume';
+      else if (/[/\\]/.test(volumeName)) found['volumeName'] = 'A volume name has no slashes';
+    }
+    return found;
+  }
+
   async function submit(event: FormEvent) {
     event.preventDefault();
     if (busy) return;
-    const path = dest.trim();
-    if (path === '') {
-      setDestError('Enter the path of the image file to write');
-      return;
-    }
+    const found = validate();
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
     setBusy(true);
-    setDestError(null);
     setGeneral(null);
     try {
-      onStarted(await restoreDisk({ vm: vmUuid, pointId: point.id, disk, dest: path, overwrite }));
+      const job =
+        target === 'file'
+          ? await startRestore('restore.disk', {
+              vm: vmUuid,
+              pointId: point.id,
+              disk,
+              format: image.format,
+              dest: image.dest.trim(),
+              overwrite: image.overwrite,
+            })
+          : await startRestore('restore.diskToPool', {
+              vm: vmUuid,
+              pointId: point.id,
+              disk,
+              hypervisorId,
+              pool,
+              volumeName: volumeName.trim(),
+              format: poolFormat,
+            });
+      onStarted(job);
       onClose();
     } catch (err) {
-      if (err instanceof ApiError && err.details?.['field'] === 'dest') setDestError(err.message);
+      // An existing file or volume is about its name field, whether or not the engine says so.
+      const field =
+        err instanceof ApiError
+          ? String(
+              err.details?.['field'] ??
+                (err.code === 'ALREADY_EXISTS' ? (target === 'file' ? 'dest' : 'volumeName') : ''),
+            )
+          : '';
+      if (['dest', 'hypervisorId', 'pool', 'volumeName'].includes(field))
+        setErrors({ [field]: describeError(err) });
       else setGeneral(describeError(err));
       setBusy(false);
     }
@@ -70,9 +129,8 @@ export function RestoreDiskDialog(props: {
         <DialogTitle id={titleId}>Restore a disk of {point.vmName}</DialogTitle>
         <DialogContent>
           <DialogContentText sx={{ mb: 2 }}>
-            From the {point.type} restore point of {formatLocalTime(point.time)}. The disk is
-            written as a raw image file on the machine where the Hyperkeep engine runs; the VM
-            itself is not touched.
+            From the {point.type} restore point of {formatLocalTime(point.time)}. The VM itself is
+            not touched.
           </DialogContentText>
           <Stack spacing={2}>
             <TextField
@@ -89,32 +147,83 @@ export function RestoreDiskDialog(props: {
                 </MenuItem>
               ))}
             </TextField>
-            <TextField
-              label="Destination file"
-              value={dest}
-              onChange={(e) => {
-                setDest(e.target.value);
-                setDestError(null);
-              }}
-              placeholder={`/var/tmp/${point.vmName}-${disk}.raw`}
-              error={destError !== null}
-              helperText={destError ?? 'Full path of the raw image to write; its folder must exist'}
-              disabled={busy}
-              required
-              autoFocus
-              fullWidth
-              slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
-            />
-            <FormControlLabel
-              control={
-                <Checkbox
-                  checked={overwrite}
-                  onChange={(e) => setOverwrite(e.target.checked)}
+            <FormControl disabled={busy}>
+              <FormLabel id={`${titleId}-as`}>Restore as</FormLabel>
+              <RadioGroup
+                row
+                aria-labelledby={`${titleId}-as`}
+                value={target}
+                onChange={(e) => setTarget(e.target.value as Target)}
+              >
+                <FormControlLabel value="file" control={<Radio />} label="Image file" />
+                <FormControlLabel
+                  value="pool"
+                  control={<Radio />}
+                  label="Volume in a storage pool"
+                />
+              </RadioGroup>
+            </FormControl>
+            {target === 'file' ? (
+              <ImageFileFields
+                value={image}
+                onChange={(next) => {
+                  setImage(next);
+                  setErrors({});
+                }}
+                destError={errors['dest'] ?? null}
+                placeholder={`/var/tmp/${point.vmName}-${disk}.${extensionOf(image.format)}`}
+                disabled={busy}
+                autoFocus
+              />
+            ) : (
+              <>
+                <HypervisorSelect
+                  value={hypervisorId}
+                  onChange={(id) => {
+                    setHypervisorId(id);
+                    setPool('');
+                  }}
+                  error={errors['hypervisorId'] ?? null}
                   disabled={busy}
                 />
-              }
-              label="Overwrite the file if it exists"
-            />
+                <PoolSelect
+                  hypervisorId={hypervisorId}
+                  value={pool}
+                  onChange={setPool}
+                  error={errors['pool'] ?? null}
+                  disabled={busy}
+                />
+                <Stack direction="row" spacing={2}>
+                  <TextField
+                    label="Volume name"
+                    value={volumeName}
+                    onChange={(e) => setVolumeName(e.target.value)}
+                    error={errors['volumeName'] !== undefined}
+                    helperText={errors['volumeName'] ?? 'A new volume; an existing one is refused'}
+                    disabled={busy}
+                    required
+                    sx={{ flex: 1 }}
+                  />
+                  <TextField
+                    select
+                    label="Format"
+                    value={poolFormat}
+                    onChange={(e) => {
+                      const format = e.target.value as 'qcow2' | 'raw';
+                      setPoolFormat(format);
+                      setVolumeName((name) =>
+                        name.replace(/\.(qcow2|raw|img)$/, `.${extensionOf(format)}`),
+                      );
+                    }}
+                    disabled={busy}
+                    sx={{ width: 130 }}
+                  >
+                    <MenuItem value="qcow2">qcow2</MenuItem>
+                    <MenuItem value="raw">raw</MenuItem>
+                  </TextField>
+                </Stack>
+              </>
+            )}
             {general !== null && <Alert severity="error">{general}</Alert>}
           </Stack>
         </DialogContent>

@@ -16,6 +16,7 @@ import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
 import BackupIcon from '@mui/icons-material/Backup';
+import FolderOpenIcon from '@mui/icons-material/FolderOpen';
 import SettingsBackupRestoreIcon from '@mui/icons-material/SettingsBackupRestore';
 import WarningAmberIcon from '@mui/icons-material/WarningAmber';
 import type { RestorePoint } from '../../../shared/domain/jobs';
@@ -32,6 +33,7 @@ import { RestoreDiskDialog } from './RestoreDiskDialog';
 export function VmBackupsSection({ vm }: { vm: VirtualMachine }) {
   const entry = useStore((s) => s.pointsByVm[vm.uuid]);
   const loadPoints = useStore((s) => s.loadPoints);
+  const openRestore = useStore((s) => s.openRestore);
   const lastJobId = useStore((s) => s.lastJobForVm[vm.uuid]);
   const [restoring, setRestoring] = useState<RestorePoint | null>(null);
   const [dismissed, setDismissed] = useState<string | null>(null);
@@ -82,7 +84,12 @@ export function VmBackupsSection({ vm }: { vm: VirtualMachine }) {
           </TableHead>
           <TableBody>
             {points.map((point) => (
-              <PointRows key={point.id} point={point} onRestore={() => setRestoring(point)} />
+              <PointRows
+                key={point.id}
+                point={point}
+                onRestore={() => setRestoring(point)}
+                onBrowse={() => openRestore({ vmUuid: vm.uuid, vmName: vm.name }, point.id)}
+              />
             ))}
           </TableBody>
         </Table>
@@ -163,7 +170,8 @@ function formatPointTime(iso: string): string {
   return date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 }
 
-function PointRows({ point, onRestore }: { point: RestorePoint; onRestore(): void }) {
+function PointRows(props: { point: RestorePoint; onRestore(): void; onBrowse(): void }) {
+  const { point, onRestore, onBrowse } = props;
   const hasFallback = point.fallbackReason !== undefined && point.fallbackReason !== '';
   const cellSx = hasFallback ? { borderBottom: 0 } : undefined;
   return (
@@ -189,7 +197,16 @@ function PointRows({ point, onRestore }: { point: RestorePoint; onRestore(): voi
         <TableCell align="right" sx={{ ...cellSx, whiteSpace: 'nowrap' }}>
           {formatBytes(point.storedBytes)}
         </TableCell>
-        <TableCell align="right" sx={{ ...cellSx, px: 0.5 }}>
+        <TableCell align="right" sx={{ ...cellSx, px: 0.5, whiteSpace: 'nowrap' }}>
+          <Tooltip title="Browse and restore files…">
+            <IconButton
+              size="small"
+              onClick={onBrowse}
+              aria-label={`Browse the files of the point of ${formatLocalTime(point.time)}`}
+            >
+              <FolderOpenIcon fontSize="small" />
+            </IconButton>
+          </Tooltip>
           <Tooltip title="Restore disk…">
             <span>
               <IconButton

@@ -1,0 +1,231 @@
+import { useId, useState, type FormEvent } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Dialog from '@mui/material/Dialog';
+import DialogActions from '@mui/material/DialogActions';
+import DialogContent from '@mui/material/DialogContent';
+import DialogContentText from '@mui/material/DialogContentText';
+import DialogTitle from '@mui/material/DialogTitle';
+import FormControl from '@mui/material/FormControl';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import FormLabel from '@mui/material/FormLabel';
+import Radio from '@mui/material/Radio';
+import RadioGroup from '@mui/material/RadioGroup';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import type { PointVolume } from '../../../shared/domain/files';
+import type { RestorePoint } from '../../../shared/domain/jobs';
+import { ApiError, describeError } from '../../api/api-error';
+import { useStore } from '../../store';
+import { formatPointTime } from './browse-time';
+import { volumeDetail } from './FolderTree';
+import {
+  ImageFileFields,
+  extensionOf,
+  imageFileError,
+  type ImageFileValue,
+} from './ImageFileFields';
+
+type Target = 'files' | 'device';
+
+/** Why a device path cannot be used, or null. The engine itself refuses mounted devices. */
+export function devicePathError(device: string): string | null {
+  const trimmed = device.trim();
+  if (trimmed === '') return 'Enter the device to overwrite, such as /dev/sdb1';
+  if (!trimmed.startsWith('/dev/') && !/^\\\\\.\\/.test(trimmed))
+    return 'A block device path starts with /dev/ (or \\\\.\\ on Windows)';
+  return null;
+}
+
+/**
+ * FIG. 13A/B: a volume of a point as an image file (raw, VHD, VHDX, VMDK, qcow2) into a folder of
+ * this console's host, or written onto one of its block devices after the device path is typed
+ * a second time: that overwrites everything on the device.
+ */
+export function VolumeRestoreDialog(props: {
+  vmUuid: string;
+  point: RestorePoint;
+  volume: PointVolume;
+  onClose(): void;
+}) {
+  const { vmUuid, point, volume, onClose } = props;
+  const startRestore = useStore((s) => s.startRestore);
+  const titleId = useId();
+  const [target, setTarget] = useState<Target>('files');
+  const [image, setImage] = useState<ImageFileValue>({
+    format: 'vhdx',
+    dest: '',
+    overwrite: false,
+  });
+  const [device, setDevice] = useState('');
+  const [confirmDevice, setConfirmDevice] = useState('');
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [general, setGeneral] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const confirmed = device.trim() !== '' && confirmDevice.trim() === device.trim();
+
+  function validate(): Record<string, string> {
+    const found: Record<string, string> = {};
+    if (target === 'files') {
+      const problem = imageFileError(image.dest);
+      if (problem !== null) found['dest'] = problem;
+      return found;
+    }
+    const problem = devicePathError(device);
+    if (problem !== null) found['device'] = problem;
+    else if (!confirmed) found['confirmDevice'] = 'Type the same device path again';
+    return found;
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (busy) return;
+    const found = validate();
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    setBusy(true);
+    setGeneral(null);
+    try {
+      if (target === 'files')
+        await startRestore('restore.volume', {
+          vm: vmUuid,
+          pointId: point.id,
+          volume: volume.name,
+          format: image.format,
+          dest: image.dest.trim(),
+          overwrite: image.overwrite,
+        });
+      else
+        await startRestore('restore.volumeToDevice', {
+          vm: vmUuid,
+          pointId: point.id,
+          volume: volume.name,
+          device: device.trim(),
+          confirmDevice: confirmDevice.trim(),
+        });
+      onClose();
+    } catch (err) {
+      // An existing destination file is about the file field, whether or not the engine says so.
+      const field =
+        err instanceof ApiError
+          ? String(err.details?.['field'] ?? (err.code === 'ALREADY_EXISTS' ? 'dest' : ''))
+          : '';
+      if (['dest', 'device', 'confirmDevice'].includes(field))
+        setErrors({ [field]: describeError(err) });
+      else setGeneral(describeError(err));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog
+      open
+      onClose={() => {
+        if (!busy) onClose();
+      }}
+      maxWidth="sm"
+      fullWidth
+      aria-labelledby={titleId}
+    >
+      <Box component="form" noValidate onSubmit={(e) => void submit(e)}>
+        <DialogTitle id={titleId}>Restore volume {volume.name}</DialogTitle>
+        <DialogContent>
+          <DialogContentText sx={{ mb: 2 }}>
+            {volume.name} of {point.vmName} ({volumeDetail(volume)}), from the point of{' '}
+            {formatPointTime(point.time)}.
+          </DialogContentText>
+          <Stack spacing={2}>
+            <FormControl disabled={busy}>
+              <FormLabel id={`${titleId}-as`}>Restore as</FormLabel>
+              <RadioGroup
+                row
+                aria-labelledby={`${titleId}-as`}
+                value={target}
+                onChange={(e) => {
+                  setTarget(e.target.value as Target);
+                  setErrors({});
+                }}
+              >
+                <FormControlLabel value="files" control={<Radio />} label="Image file" />
+                <FormControlLabel value="device" control={<Radio />} label="Physical volume" />
+              </RadioGroup>
+            </FormControl>
+            <TextField
+              label="Destination computer"
+              value="This console's host"
+              disabled
+              helperText="Where the Hyperkeep engine runs"
+            />
+            {target === 'files' ? (
+              <ImageFileFields
+                value={image}
+                onChange={(next) => {
+                  setImage(next);
+                  setErrors({});
+                }}
+                destError={errors['dest'] ?? null}
+                placeholder={`/var/tmp/${point.vmName}-${volume.name}.${extensionOf(image.format)}`}
+                disabled={busy}
+                autoFocus
+              />
+            ) : (
+              <>
+                <TextField
+                  label="Destination device"
+                  value={device}
+                  onChange={(e) => {
+                    setDevice(e.target.value);
+                    setErrors({});
+                  }}
+                  placeholder="/dev/sdb1"
+                  error={errors['device'] !== undefined}
+                  helperText={
+                    errors['device'] ??
+                    'A block device of this computer, at least as large as the volume; not mounted'
+                  }
+                  disabled={busy}
+                  required
+                  autoFocus
+                  slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
+                />
+                <Alert severity="error" variant="outlined">
+                  Everything on {device.trim() || 'the device'} is overwritten with the volume{' '}
+                  {volume.name}. This cannot be undone.
+                </Alert>
+                <TextField
+                  label="Type the device path again to confirm"
+                  value={confirmDevice}
+                  onChange={(e) => {
+                    setConfirmDevice(e.target.value);
+                    setErrors({});
+                  }}
+                  error={errors['confirmDevice'] !== undefined}
+                  helperText={errors['confirmDevice'] ?? ' '}
+                  disabled={busy}
+                  required
+                  slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
+                />
+              </>
+            )}
+            {general !== null && <Alert severity="error">{general}</Alert>}
+          </Stack>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={onClose} disabled={busy}>
+            Cancel
+          </Button>
+          {target === 'files' ? (
+            <Button type="submit" variant="contained" disabled={busy}>
+              {busy ? 'Starting…' : 'Restore'}
+            </Button>
+          ) : (
+            <Button type="submit" variant="contained" color="error" disabled={busy || !confirmed}>
+              {busy ? 'Starting…' : `Overwrite ${device.trim() || 'device'}`}
+            </Button>
+          )}
+        </DialogActions>
+      </Box>
+    </Dialog>
+  );
+}

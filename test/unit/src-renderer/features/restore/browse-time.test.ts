@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import type { RestorePoint } from '../../../../../shared/domain/jobs';
+import {
+  formatOffset,
+  nowInZone,
+  pointAtOrBefore,
+  timeZoneLabel,
+  timeZoneNames,
+  zonedIso,
+} from '../../../../../src-renderer/features/restore/browse-time';
+
+function point(id: string, time: string): RestorePoint {
+  return {
+    id,
+    repository: 'default',
+    vmUuid: 'u',
+    vmName: 'lab-web-01',
+    time,
+    type: 'incremental',
+    consistency: 'crash',
+    logicalBytes: 0,
+    storedBytes: 0,
+    disks: [],
+  };
+}
+
+describe('browse time (FIG. 11)', () => {
+  it('turns a wall-clock time in a zone into ISO 8601 with that zone’s offset', () => {
+    expect(zonedIso('2009-01-21', '17:24', 'America/New_York')).toBe('2009-01-21T17:24:00-05:00');
+    // Summer time in New York, and a half-hour zone.
+    expect(zonedIso('2026-07-01', '08:00', 'America/New_York')).toBe('2026-07-01T08:00:00-04:00');
+    expect(zonedIso('2026-11-22', '23:59:30', 'Asia/Kolkata')).toBe('2026-11-22T23:59:30+05:30');
+    expect(zonedIso('2026-11-22', '12:00', 'UTC')).toBe('2026-11-22T12:00:00+00:00');
+  });
+
+  it('the ISO moment is the same instant the administrator meant', () => {
+    const iso = zonedIso('2026-03-29', '01:30', 'Europe/Paris')!;
+    expect(new Date(iso).toISOString()).toBe('2026-03-29T00:30:00.000Z');
+  });
+
+  it('refuses dates and times that do not exist', () => {
+    expect(zonedIso('2026-02-31', '10:00', 'UTC')).toBeUndefined();
+    expect(zonedIso('2026-13-01', '10:00', 'UTC')).toBeUndefined();
+    expect(zonedIso('2026-01-01', '24:00', 'UTC')).toBeUndefined();
+    expect(zonedIso('', '10:00', 'UTC')).toBeUndefined();
+    expect(zonedIso('2026-01-01', '', 'UTC')).toBeUndefined();
+  });
+
+  it('labels zones with their offset, and lists the zones the runtime knows', () => {
+    expect(formatOffset(-300)).toBe('-05:00');
+    expect(formatOffset(330)).toBe('+05:30');
+    expect(timeZoneLabel('America/New_York', Date.UTC(2009, 0, 21))).toBe(
+      '(GMT-05:00) America/New York',
+    );
+    const names = timeZoneNames();
+    expect(names[0]).toBe('UTC');
+    expect(names).toContain('Europe/Paris');
+  });
+
+  it('prefills the current minute in the chosen zone', () => {
+    const now = Date.UTC(2026, 10, 22, 23, 30);
+    expect(nowInZone('Asia/Tokyo', now)).toEqual({ date: '2026-11-23', time: '08:30' });
+    expect(nowInZone('UTC', now)).toEqual({ date: '2026-11-22', time: '23:30' });
+  });
+
+  it('picks the newest point at or before the moment, whatever the offsets', () => {
+    const points = [
+      point('c', '2026-11-22T12:00:00Z'),
+      point('b', '2026-11-22T10:00:00Z'),
+      point('a', '2026-11-21T10:00:00Z'),
+    ];
+    expect(pointAtOrBefore(points, '2026-11-22T12:00:00+01:00')?.id).toBe('b');
+    expect(pointAtOrBefore(points, '2026-11-22T12:00:00Z')?.id).toBe('c');
+    expect(pointAtOrBefore(points, '2026-11-22T05:00:00-05:00')?.id).toBe('b');
+    expect(pointAtOrBefore(points, '2026-11-20T00:00:00Z')).toBeUndefined();
+    expect(pointAtOrBefore(points, 'not a date')).toBeUndefined();
+  });
+});
