@@ -14,6 +14,8 @@ export const HypervisorInput = z.object({
   username: z.string().max(256).optional(),
   /** Write-only: stored encrypted, never returned. */
   password: z.string().max(4096).optional(),
+  /** vSphere: SHA-256 fingerprint of the server certificate the administrator accepted. */
+  certificateFingerprint: z.string().max(200).optional(),
 });
 export type HypervisorInput = z.infer<typeof HypervisorInput>;
 
@@ -24,6 +26,8 @@ export const HypervisorUpdate = z.object({
   username: z.string().max(256).optional(),
   /** undefined keeps the stored password, '' clears it. */
   password: z.string().max(4096).optional(),
+  /** vSphere: a newly accepted certificate fingerprint; undefined keeps the stored one. */
+  certificateFingerprint: z.string().max(200).optional(),
 });
 export type HypervisorUpdate = z.infer<typeof HypervisorUpdate>;
 
@@ -47,6 +51,8 @@ export const Hypervisor = z.object({
   createdAt: z.string(),
   /** The host's own name, as last seen (used by host-affinity rules). */
   hostname: z.string().optional(),
+  /** vSphere: the pinned SHA-256 fingerprint of the server certificate. */
+  certificateFingerprint: z.string().optional(),
 });
 export type Hypervisor = z.infer<typeof Hypervisor>;
 
@@ -56,5 +62,9 @@ export const ConnectionTestResult = z.object({
   vmCount: z.number().int().optional(),
   latencyMs: z.number(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** vSphere: the certificate the server presented, shown to the administrator for acceptance. */
+  certificate: z
+    .object({ fingerprint: z.string(), subject: z.string(), validTo: z.string() })
+    .optional(),
 });
 export type ConnectionTestResult = z.infer<typeof ConnectionTestResult>;

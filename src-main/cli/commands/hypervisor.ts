@@ -37,22 +37,34 @@ interface AddOptions {
   uri: string;
   username?: string;
   passwordFile?: string;
+  certificateFingerprint?: string;
   test: boolean;
+}
+
+function parseType(type: string): 'libvirt' | 'vsphere' {
+  if (type === 'libvirt' || type === 'vsphere') return type;
+  throw new HyperkeepError('INVALID_INPUT', `--type must be libvirt or vsphere, not "${type}"`, {
+    field: 'type',
+  });
 }
 
 export function registerHypervisorCommands(program: Command, run: Run): void {
   const hypervisor = program
     .command('hypervisor')
-    .description('register and manage hypervisors (KVM/libvirt hosts)');
+    .description('register and manage hypervisors (KVM/libvirt hosts, vCenter and ESX)');
 
   hypervisor
     .command('add')
     .description('register a hypervisor (tests the connection first)')
     .requiredOption('--name <name>', 'a name of your choice, e.g. kvm-01')
-    .option('--type <type>', 'hypervisor type: libvirt', 'libvirt')
+    .option('--type <type>', 'hypervisor type: libvirt or vsphere (vCenter / ESX)', 'libvirt')
     .requiredOption(
       '--uri <uri>',
-      'qemu:///system, qemu+unix:///session?socket=PATH, qemu+tcp://HOST/system',
+      'qemu:///system, qemu+unix:///session?socket=PATH, qemu+tcp://HOST/system, https://VCENTER/sdk',
+    )
+    .option(
+      '--certificate-fingerprint <sha256>',
+      'vSphere: the SHA-256 fingerprint of the server certificate you accept (shown when missing)',
     )
     .option('--username <user>', 'user name, when the hypervisor asks for one')
     .option(
@@ -65,13 +77,27 @@ export function registerHypervisorCommands(program: Command, run: Run): void {
         const password = readPassword(opts.passwordFile);
         const input = {
           name: opts.name,
-          type: opts.type as 'libvirt',
+          type: parseType(opts.type),
           uri: opts.uri,
+          ...(opts.certificateFingerprint
+            ? { certificateFingerprint: opts.certificateFingerprint }
+            : {}),
           ...(opts.username ? { username: opts.username } : {}),
           ...(password ? { password } : {}),
         };
         if (opts.test) {
           const test = await client.call('hypervisor.test', input);
+          if (!test.ok && test.certificate && !opts.certificateFingerprint) {
+            // As ssh does for an unknown host key: show what the server presented, pin nothing.
+            const { fingerprint, subject, validTo } = test.certificate;
+            throw new HyperkeepError(
+              'CONNECT_FAILED',
+              `${opts.uri} presented a certificate not accepted yet:\n  subject ${subject}, valid until ${validTo}\n` +
+                `  SHA-256 ${fingerprint}\nCheck it with the server's administrator, then run the command again with ` +
+                `--certificate-fingerprint ${fingerprint}. (Nothing was registered.)`,
+              { field: 'certificateFingerprint' },
+            );
+          }
           if (!test.ok) {
             throw new HyperkeepError(
               'CONNECT_FAILED',

@@ -10,6 +10,8 @@ export interface ConnectionSettings {
   uri: string;
   username?: string;
   password?: string;
+  /** vSphere: the accepted SHA-256 fingerprint of the server's TLS certificate. */
+  certificateFingerprint?: string;
 }
 
 /**

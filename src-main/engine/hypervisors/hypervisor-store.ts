@@ -18,6 +18,7 @@ interface HypervisorRow {
   password_secret: string | null;
   hostname: string | null;
   created_at: string;
+  certificate_fingerprint: string | null;
 }
 
 function toHypervisor(row: HypervisorRow): Hypervisor {
@@ -30,6 +31,7 @@ function toHypervisor(row: HypervisorRow): Hypervisor {
     hasPassword: row.password_secret !== null,
     createdAt: row.created_at,
     ...(row.hostname ? { hostname: row.hostname } : {}),
+    ...(row.certificate_fingerprint ? { certificateFingerprint: row.certificate_fingerprint } : {}),
   };
 }
 
@@ -66,8 +68,8 @@ export class HypervisorStore {
     const id = randomUUID();
     this.db
       .prepare(
-        `INSERT INTO hypervisors (id, name, type, uri, username, password_secret, hostname, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO hypervisors (id, name, type, uri, username, password_secret, hostname, created_at, certificate_fingerprint)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -78,6 +80,7 @@ export class HypervisorStore {
         input.password ? this.secrets.encrypt(input.password) : null,
         hostname ?? null,
         new Date().toISOString(),
+        input.certificateFingerprint?.trim() || null,
       );
     return this.get(id);
   }
@@ -94,13 +97,14 @@ export class HypervisorStore {
           : this.secrets.encrypt(change.password);
     this.db
       .prepare(
-        'UPDATE hypervisors SET name = ?, uri = ?, username = ?, password_secret = ? WHERE id = ?',
+        'UPDATE hypervisors SET name = ?, uri = ?, username = ?, password_secret = ?, certificate_fingerprint = ? WHERE id = ?',
       )
       .run(
         change.name ?? row.name,
         change.uri ?? row.uri,
         change.username ?? row.username,
         password,
+        change.certificateFingerprint?.trim() || row.certificate_fingerprint,
         row.id,
       );
     return this.get(row.id);
@@ -134,6 +138,9 @@ export class HypervisorStore {
       uri: row.uri,
       ...(row.username ? { username: row.username } : {}),
       ...(row.password_secret ? { password: this.secrets.decrypt(row.password_secret) } : {}),
+      ...(row.certificate_fingerprint
+        ? { certificateFingerprint: row.certificate_fingerprint }
+        : {}),
     };
   }
 

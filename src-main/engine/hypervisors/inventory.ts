@@ -1,13 +1,14 @@
-import type {
+import {
   ConnectionTestResult,
-  Hypervisor,
-  HypervisorInput,
+  type Hypervisor,
+  type HypervisorInput,
 } from '../../../shared/domain/hypervisor';
 import type { VirtualMachine } from '../../../shared/domain/vm';
 import { HyperkeepError, toErrorData } from '../../../shared/errors';
 import type { VmListResult } from '../../../shared/contract';
 import type { ConnectionSettings, HypervisorConnector } from '../connectors/connector';
 import { createConnector } from '../connectors/create-connector';
+import { VsphereConnector } from '../connectors/vsphere/vsphere-connector';
 import type { HypervisorStore } from './hypervisor-store';
 
 /** How long one hypervisor may take to answer before the console stops waiting for it. */
@@ -29,6 +30,16 @@ async function withTimeout<T>(what: string, work: (signal: AbortSignal) => Promi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The TLS certificate a vSphere server presented, so the console can show it for acceptance. */
+function presentedCertificate(
+  connector: HypervisorConnector | undefined,
+  err: unknown,
+): ConnectionTestResult['certificate'] {
+  if (connector instanceof VsphereConnector && connector.certificate) return connector.certificate;
+  const fromError = err instanceof HyperkeepError ? err.details?.['certificate'] : undefined;
+  return ConnectionTestResult.shape.certificate.safeParse(fromError).data;
 }
 
 /** Live inventory: one open connection per registered hypervisor, reused across requests. */
@@ -112,13 +123,22 @@ export class Inventory {
         },
       );
       if (registered) this.store.rememberHostname(target.id, host.hostname);
-      return { ok: true, host, vmCount, latencyMs: Math.round(performance.now() - started) };
+      const certificate = presentedCertificate(connector, undefined);
+      return {
+        ok: true,
+        host,
+        vmCount,
+        latencyMs: Math.round(performance.now() - started),
+        ...(certificate ? { certificate } : {}),
+      };
     } catch (err) {
       const { code, message } = toErrorData(err);
+      const certificate = presentedCertificate(connector, err);
       return {
         ok: false,
         latencyMs: Math.round(performance.now() - started),
         error: { code, message },
+        ...(certificate ? { certificate } : {}),
       };
     } finally {
       await connector?.close().catch(() => undefined);

@@ -15,8 +15,11 @@ import { useStore } from '../../store';
 import { ConnectionTestAlert } from './ConnectionTestAlert';
 import { useHypervisorForm } from './use-hypervisor-form';
 
-const URI_HELP =
-  'libvirt URI, e.g. qemu:///system, qemu+unix:///session?socket=/path/libvirt-sock, qemu+tcp://host/system';
+const URI_HELP: Record<HypervisorType, string> = {
+  libvirt:
+    'libvirt URI, e.g. qemu:///system, qemu+unix:///session?socket=/path/libvirt-sock, qemu+tcp://host/system',
+  vsphere: 'vCenter or ESX host, e.g. https://vcenter.example/sdk or https://esx01.example/sdk',
+};
 
 /** Add or edit a hypervisor. Mounted only while open, so each opening starts from fresh values. */
 export function HypervisorDialog() {
@@ -80,21 +83,19 @@ function HypervisorForm({ existing, onClose }: { existing?: Hypervisor; onClose:
                 errors.fields.type ??
                 (existing !== undefined
                   ? 'The type of a registered hypervisor cannot change'
-                  : 'VMware vSphere support is coming')
+                  : 'libvirt host, or a vCenter / ESX host')
               }
               fullWidth
             >
               <MenuItem value="libvirt">libvirt (KVM / QEMU)</MenuItem>
-              <MenuItem value="vsphere" disabled>
-                VMware vSphere — coming
-              </MenuItem>
+              <MenuItem value="vsphere">VMware vSphere (vCenter or ESX)</MenuItem>
             </TextField>
             <TextField
               label="URI"
               value={values.uri}
               onChange={(e) => change('uri', e.target.value)}
               error={errors.fields.uri !== undefined}
-              helperText={errors.fields.uri ?? URI_HELP}
+              helperText={errors.fields.uri ?? URI_HELP[values.type]}
               required
               fullWidth
               slotProps={{ htmlInput: { spellCheck: false, autoCapitalize: 'off' } }}
@@ -105,7 +106,12 @@ function HypervisorForm({ existing, onClose }: { existing?: Hypervisor; onClose:
                 value={values.username}
                 onChange={(e) => change('username', e.target.value)}
                 error={errors.fields.username !== undefined}
-                helperText={errors.fields.username ?? 'Only for SASL or TLS logins; optional'}
+                helperText={
+                  errors.fields.username ??
+                  (values.type === 'vsphere'
+                    ? 'e.g. administrator@vsphere.local'
+                    : 'Only for SASL or TLS logins; optional')
+                }
                 autoComplete="off"
                 fullWidth
               />
@@ -120,8 +126,26 @@ function HypervisorForm({ existing, onClose }: { existing?: Hypervisor; onClose:
                 fullWidth
               />
             </Stack>
+            {values.type === 'vsphere' && (
+              <TextField
+                label="Certificate fingerprint (SHA-256)"
+                value={values.certificateFingerprint}
+                onChange={(e) => change('certificateFingerprint', e.target.value)}
+                error={errors.fields.certificateFingerprint !== undefined}
+                helperText={
+                  errors.fields.certificateFingerprint ??
+                  'Test the connection to see the server certificate, then accept it'
+                }
+                fullWidth
+                slotProps={{ htmlInput: { spellCheck: false, autoCapitalize: 'off' } }}
+              />
+            )}
           </Stack>
-          <ConnectionTestAlert test={form.test} />
+          <ConnectionTestAlert
+            test={form.test}
+            pinnedFingerprint={values.certificateFingerprint}
+            onAcceptCertificate={form.acceptCertificate}
+          />
           {errors.general !== undefined && (
             <Alert severity="error" sx={{ mt: 2 }}>
               {errors.general}

@@ -1,7 +1,14 @@
 import type { z } from 'zod';
 import { ApiError, describeError } from '../../api/api-error';
 
-export const FORM_FIELDS = ['name', 'type', 'uri', 'username', 'password'] as const;
+export const FORM_FIELDS = [
+  'name',
+  'type',
+  'uri',
+  'username',
+  'password',
+  'certificateFingerprint',
+] as const;
 export type FormField = (typeof FORM_FIELDS)[number];
 
 export interface FormErrors {

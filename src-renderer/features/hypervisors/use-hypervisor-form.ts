@@ -17,6 +17,8 @@ export interface FormValues {
   uri: string;
   username: string;
   password: string;
+  /** vSphere: the SHA-256 fingerprint of the server certificate the administrator accepted. */
+  certificateFingerprint: string;
 }
 
 export type TestState =
@@ -34,6 +36,7 @@ function initialValues(existing: Hypervisor | undefined): FormValues {
     uri: existing?.uri ?? '',
     username: existing?.username ?? '',
     password: '',
+    certificateFingerprint: existing?.certificateFingerprint ?? '',
   };
 }
 
@@ -43,7 +46,8 @@ function testRequest(values: FormValues, existing: Hypervisor | undefined) {
     existing !== undefined &&
     values.uri.trim() === existing.uri &&
     values.username.trim() === (existing.username ?? '') &&
-    values.password === '';
+    values.password === '' &&
+    values.certificateFingerprint === (existing.certificateFingerprint ?? '');
   // Testing by id lets the engine use the stored password, which the console never sees.
   if (unchanged) return { id: existing.id };
   return HypervisorInput.safeParse({
@@ -53,6 +57,7 @@ function testRequest(values: FormValues, existing: Hypervisor | undefined) {
     uri: values.uri,
     username: values.username.trim() || undefined,
     password: values.password === '' ? undefined : values.password,
+    certificateFingerprint: values.certificateFingerprint || undefined,
   });
 }
 
@@ -73,8 +78,15 @@ export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () 
     if (field === 'uri' || field === 'username' || field === 'password') setTest({ phase: 'idle' });
   }
 
-  async function runTest() {
-    const request = testRequest(values, existing);
+  /** Pins the certificate the server presented and tests again with it. */
+  function acceptCertificate(fingerprint: string) {
+    const next = { ...values, certificateFingerprint: fingerprint };
+    setValues(next);
+    void runTest(next);
+  }
+
+  async function runTest(current: FormValues = values) {
+    const request = testRequest(current, existing);
     let parsed: RequestOf<'hypervisor.test'>;
     if ('success' in request) {
       if (!request.success) {
@@ -86,7 +98,7 @@ export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () 
       parsed = request;
     }
     setErrors(EMPTY_ERRORS);
-    setTest({ phase: 'testing', uri: values.uri.trim() });
+    setTest({ phase: 'testing', uri: current.uri.trim() });
     try {
       setTest({ phase: 'done', result: await testHypervisor(parsed) });
     } catch (err) {
@@ -105,6 +117,7 @@ export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () 
             uri: values.uri,
             username: values.username.trim() || undefined,
             password: values.password === '' ? undefined : values.password,
+            certificateFingerprint: values.certificateFingerprint || undefined,
           })
         : HypervisorUpdate.safeParse({
             id: existing.id,
@@ -113,6 +126,7 @@ export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () 
             // '' clears a user name that was set; an empty password keeps the stored one.
             username: values.username.trim(),
             password: values.password === '' ? undefined : values.password,
+            certificateFingerprint: values.certificateFingerprint || undefined,
           });
     if (!parsed.success) {
       setErrors(formErrorsFromZod(parsed.error));
@@ -131,5 +145,5 @@ export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () 
     }
   }
 
-  return { values, change, errors, saving, test, runTest, save };
+  return { values, change, errors, saving, test, runTest, save, acceptCertificate };
 }

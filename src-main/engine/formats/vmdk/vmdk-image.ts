@@ -17,6 +17,7 @@ import {
 } from './sparse-extent';
 
 const SECTOR = 512;
+const SINGLE_FILE_TYPES = new Set(['monolithicsparse', 'streamoptimized']);
 
 type ExtentMapper =
   | { kind: 'sparse'; sparse: SparseExtent }
@@ -52,26 +53,43 @@ export class VmdkImage extends MappedImage {
   }
 
   static async open(path: string): Promise<VmdkImage> {
-    return openImageFile(path, async (first) => {
-      const files: RawImage[] = [first];
-      try {
-        const { descriptor, ownHeader } = await readDescriptor(first);
-        const extents: Extent[] = [];
-        let start = 0;
-        for (const line of descriptor.extents) {
-          const length = line.sectors * SECTOR;
-          if (!Number.isSafeInteger(start + length))
-            throw invalidImage('vmdk image', path, 'extents too large');
-          const mapper = await openExtent(first, ownHeader, line, length, files);
-          extents.push({ start, length, mapper });
-          start += length;
-        }
-        return new VmdkImage(path, start, files, extents, descriptor);
-      } catch (err) {
-        for (const f of files.slice(1)) await f.close();
-        throw err;
+    return openImageFile(path, (first) =>
+      VmdkImage.fromFile(first, (name) => openLocalExtent(first, name)),
+    );
+  }
+
+  /**
+   * A VMDK whose descriptor or sparse extent is `first`, wherever it lives (a datastore read over
+   * HTTPS): `openSibling` opens an extent file the descriptor names, or returns `first` when the
+   * name is `first` itself. On failure the extents opened here are closed, `first` is not.
+   */
+  static async fromFile(
+    first: RawImage,
+    openSibling: (name: string) => Promise<RawImage>,
+  ): Promise<VmdkImage> {
+    const files: RawImage[] = [first];
+    try {
+      const { descriptor, ownHeader } = await readDescriptor(first);
+      // These create types are one file by definition: the extent is `first` even when the file
+      // was renamed (uploaded under a VM's disk name) and its descriptor still names the old one.
+      const singleFile =
+        ownHeader !== undefined && SINGLE_FILE_TYPES.has(descriptor.createType.toLowerCase());
+      const opener = singleFile ? () => Promise.resolve(first) : openSibling;
+      const extents: Extent[] = [];
+      let start = 0;
+      for (const line of descriptor.extents) {
+        const length = line.sectors * SECTOR;
+        if (!Number.isSafeInteger(start + length))
+          throw invalidImage('vmdk image', first.path, 'extents too large');
+        const mapper = await openExtent(first, ownHeader, line, length, files, opener);
+        extents.push({ start, length, mapper });
+        start += length;
       }
-    });
+      return new VmdkImage(first.path, start, files, extents, descriptor);
+    } catch (err) {
+      for (const f of files.slice(1)) await f.close();
+      throw err;
+    }
   }
 
   get createType(): string {
@@ -141,12 +159,30 @@ async function readDescriptor(
   return { descriptor: parseVmdkDescriptor(text, first.path) };
 }
 
+/** An extent file next to a local descriptor. */
+async function openLocalExtent(first: RawImage, name: string): Promise<RawImage> {
+  const dir = dirname(resolve(first.path));
+  const extentPath = resolve(dir, name);
+  // VMware and qemu keep extents next to their descriptor; a descriptor naming files elsewhere
+  // (/etc/shadow as a FLAT extent) would make a backup read whatever it points at.
+  const inside = relative(dir, extentPath);
+  if (inside.startsWith('..') || isAbsolute(inside)) {
+    throw invalidImage(
+      'vmdk image',
+      first.path,
+      `extent file "${name}" lies outside the descriptor's directory ${dir}`,
+    );
+  }
+  return extentPath === resolve(first.path) ? first : RawImage.open(extentPath);
+}
+
 async function openExtent(
   first: RawImage,
   ownHeader: SparseExtentHeader | undefined,
   line: VmdkDescriptor['extents'][number],
   length: number,
   files: RawImage[],
+  openSibling: (name: string) => Promise<RawImage>,
 ): Promise<ExtentMapper> {
   const fail = (d: string): Error => invalidImage('vmdk image', first.path, d);
   if (line.access === 'NOACCESS') throw fail('has a NOACCESS extent, which cannot be read');
@@ -159,18 +195,8 @@ async function openExtent(
   }
   let file = first;
   if (line.file !== undefined) {
-    const dir = dirname(resolve(first.path));
-    const extentPath = resolve(dir, line.file);
-    // VMware and qemu keep extents next to their descriptor; a descriptor naming files elsewhere
-    // (/etc/shadow as a FLAT extent) would make a backup read whatever it points at.
-    const inside = relative(dir, extentPath);
-    if (inside.startsWith('..') || isAbsolute(inside)) {
-      throw fail(`extent file "${line.file}" lies outside the descriptor's directory ${dir}`);
-    }
-    if (extentPath !== resolve(first.path)) {
-      file = await RawImage.open(extentPath);
-      files.push(file);
-    }
+    file = await openSibling(line.file);
+    if (file !== first) files.push(file);
   }
   if (line.type === 'SPARSE') {
     const header = file === first && ownHeader ? ownHeader : await readSparseHeader(file);

@@ -73,6 +73,13 @@ async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<R
   const source = await findPoint(engine, request.vm, request.pointId);
   const domainXml = source.manifest.meta['domainXml'];
   if (typeof domainXml !== 'string' || domainXml.length === 0) {
+    if (source.manifest.meta['vsphere'] !== undefined)
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `Restore point ${source.point.id} is a backup of a vSphere VM: restore it to a vSphere ` +
+          'hypervisor, or restore its disks as image files or into a storage pool.',
+        { field: 'hypervisorId' },
+      );
     throw new HyperkeepError(
       'INVALID_INPUT',
       `Restore point ${source.point.id} holds no VM configuration, only disks: restore them with ` +
