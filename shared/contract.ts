@@ -19,6 +19,16 @@ import {
   VmCredentialUpdate,
 } from './domain/backup-set';
 import { Job, RepositoryInfo, RestorePoint } from './domain/jobs';
+import { FileDiff, FileListing, FileSearchHit, FileVersion, PointVolume } from './domain/files';
+import {
+  DiskRestoreRequest,
+  DiskToPoolRequest,
+  FileRestoreRequest,
+  StoragePool,
+  VmRestoreRequest,
+  VolumeRestoreRequest,
+  VolumeToDeviceRequest,
+} from './domain/restore';
 import { SubclientContent } from './domain/rules';
 import { ErrorData, type Result } from './errors';
 
@@ -190,18 +200,68 @@ export const contract = {
     request: z.object({ vm: z.string().optional() }).strict(),
     response: z.array(RestorePoint),
   },
-  /** A virtual disk of a restore point as a raw image file on the console's host. */
-  'restore.disk': {
+  /** The volumes of a point, with their file systems, mount points and index state. */
+  'points.volumes': {
+    request: z.object({ vm: z.string().min(1), pointId: z.string().min(1) }).strict(),
+    response: z.array(PointVolume),
+  },
+  /**
+   * FIG. 11/12: one folder of a point. Without pointId, `at` (ISO 8601 with offset) picks the
+   * newest point at or before that moment; without both, the latest point.
+   */
+  'files.list': {
     request: z
       .object({
         vm: z.string().min(1),
-        pointId: z.string().min(1),
-        disk: z.string().min(1),
-        dest: z.string().min(1).max(4096),
-        overwrite: z.boolean().default(false),
+        pointId: z.string().min(1).optional(),
+        at: z.string().min(1).optional(),
+        path: z.string().max(4096).default('/'),
       })
       .strict(),
-    response: Job,
+    response: FileListing,
+  },
+  /** Name search (glob: * and ?, case-insensitive) in one point, the latest, or all points. */
+  'files.search': {
+    request: z
+      .object({
+        vm: z.string().min(1).optional(),
+        pattern: z.string().min(1).max(255),
+        pointId: z.string().min(1).optional(),
+        allPoints: z.boolean().default(false),
+        limit: z.number().int().min(1).max(10_000).default(500),
+      })
+      .strict(),
+    response: z.object({ hits: z.array(FileSearchHit), truncated: z.boolean() }),
+  },
+  /** The versions of one file across the VM's points, newest first. */
+  'files.versions': {
+    request: z.object({ vm: z.string().min(1), path: z.string().min(1).max(4096) }).strict(),
+    response: z.array(FileVersion),
+  },
+  /** What changed between two points (below `path`). */
+  'files.diff': {
+    request: z
+      .object({
+        vm: z.string().min(1),
+        fromPointId: z.string().min(1),
+        toPointId: z.string().min(1),
+        path: z.string().max(4096).default('/'),
+        limit: z.number().int().min(1).max(100_000).default(5000),
+      })
+      .strict(),
+    response: FileDiff,
+  },
+  /** A virtual disk of a restore point as an image file on the console's host (FIG. 14B). */
+  'restore.disk': { request: DiskRestoreRequest, response: Job },
+  'restore.diskToPool': { request: DiskToPoolRequest, response: Job },
+  'restore.files': { request: FileRestoreRequest, response: Job },
+  'restore.volume': { request: VolumeRestoreRequest, response: Job },
+  'restore.volumeToDevice': { request: VolumeToDeviceRequest, response: Job },
+  'restore.vm': { request: VmRestoreRequest, response: Job },
+  /** Storage pools of a registered hypervisor, for the disk and VM restore destinations. */
+  'hypervisor.pools': {
+    request: z.object({ hypervisorId: z.string().min(1) }).strict(),
+    response: z.array(StoragePool),
   },
 } as const;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode, ErrorData } from '../errors';
+import { GuestOs } from './files';
 
 export const JobKind = z.enum(['backup', 'restore', 'verify', 'prune']);
 export const JobStatus = z.enum([
@@ -67,6 +68,8 @@ export const RestorePoint = z.object({
   disks: z.array(z.object({ name: z.string(), sizeBytes: z.number(), dataBytes: z.number() })),
   jobId: z.string().optional(),
   fallbackReason: z.string().optional(),
+  /** detected from the point's file systems when it was cataloged */
+  guestOs: GuestOs.optional(),
 });
 export type RestorePoint = z.infer<typeof RestorePoint>;
 

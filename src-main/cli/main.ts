@@ -2,8 +2,11 @@ import { Command } from 'commander';
 import { version } from '../engine/version';
 import { registerBackupCommands } from './commands/backup';
 import { registerBackupSetCommands } from './commands/backupset';
+import { registerFileCommands } from './commands/files';
 import { registerHypervisorCommands } from './commands/hypervisor';
 import { registerRepoCommands } from './commands/repo';
+import { registerRestoreCommands } from './commands/restore';
+import { registerVmRestoreCommands } from './commands/restore-vm';
 import { registerServeCommand } from './commands/serve';
 import { registerSubclientCommands } from './commands/subclient';
 import { registerVmCommands } from './commands/vm';
@@ -27,6 +30,8 @@ export function buildProgram(): Command {
   registerSubclientCommands(program, run);
   registerRepoCommands(program, run);
   registerBackupCommands(program, run);
+  registerFileCommands(program, run);
+  registerVmRestoreCommands(program, registerRestoreCommands(program, run), run);
   return program;
 }
 

@@ -4,6 +4,7 @@ import { CredentialStore } from './backup-sets/credential-store';
 import { Discovery } from './backup-sets/discovery';
 import { EngineEvents } from './engine-events';
 import { openCatalog, schemaVersion, type CatalogDb } from './catalog/catalog';
+import { FileCatalog } from './file-catalog/file-catalog';
 import { acquireHomeLock } from './home';
 import { HypervisorStore } from './hypervisors/hypervisor-store';
 import { Inventory } from './hypervisors/inventory';
@@ -32,6 +33,7 @@ export class Engine {
   readonly credentials: CredentialStore;
   readonly repositories: RepositoryRegistry;
   readonly jobs: JobController;
+  readonly fileCatalog: FileCatalog;
 
   private constructor(
     readonly home: string,
@@ -47,6 +49,7 @@ export class Engine {
     this.credentials = new CredentialStore(db, secretBox);
     this.repositories = new RepositoryRegistry(db, secretBox);
     this.jobs = new JobController(db, this.events, home);
+    this.fileCatalog = new FileCatalog(db);
   }
 
   static open(options: EngineOptions): Engine {

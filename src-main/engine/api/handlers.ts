@@ -1,8 +1,11 @@
 import type { Channel, ParsedRequestOf, ResponseOf } from '../../../shared/contract';
 import type { Engine } from '../engine';
 import { backupSetHandlers } from './backup-set-handlers';
+import { catalogHandlers } from './catalog-handlers';
 import { hypervisorHandlers } from './hypervisor-handlers';
 import { jobHandlers } from './job-handlers';
+import { restoreHandlers } from './restore-handlers';
+import { vmRestoreHandlers } from './vm-restore-handlers';
 
 export type Handler<C extends Channel> = (
   request: ParsedRequestOf<C>,
@@ -17,5 +20,8 @@ export function createHandlers(engine: Engine): Handlers {
     ...hypervisorHandlers(engine),
     ...backupSetHandlers(engine),
     ...jobHandlers(engine),
+    ...catalogHandlers(engine),
+    ...restoreHandlers(engine),
+    ...vmRestoreHandlers(engine),
   };
 }

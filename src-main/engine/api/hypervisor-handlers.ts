@@ -1,3 +1,4 @@
+import type { VmListResult } from '../../../shared/contract';
 import type { Engine } from '../engine';
 import type { HandlerGroup } from './handlers';
 
@@ -34,6 +35,26 @@ export function hypervisorHandlers(engine: Engine): HandlerGroup<HypervisorChann
       return {};
     },
     'hypervisor.test': (target) => engine.inventory.test(target),
-    'vm.list': ({ hypervisorId }) => engine.inventory.listVms(hypervisorId),
+    'vm.list': async ({ hypervisorId }) =>
+      withDetectedGuestOs(engine, await engine.inventory.listVms(hypervisorId)),
   };
+}
+
+/**
+ * Where the hypervisor does not say which OS a VM runs (libosinfo metadata), the OS detected from
+ * the file systems of its newest cataloged point fills in (issue 5: shown in the inventory).
+ */
+function withDetectedGuestOs(engine: Engine, result: VmListResult): VmListResult {
+  const newest = new Map<string, string>();
+  for (const point of engine.repositories.points()) {
+    if (!newest.has(point.vmUuid)) newest.set(point.vmUuid, point.id); // points are newest first
+  }
+  const guests = engine.fileCatalog.guestOsByPoint([...newest.values()]);
+  const vms = result.vms.map((vm) => {
+    if (vm.guestOs) return vm;
+    const pointId = newest.get(vm.uuid);
+    const os = pointId ? guests.get(pointId) : undefined;
+    return os ? { ...vm, guestOs: os.name ?? os.family } : vm;
+  });
+  return { ...result, vms };
 }

@@ -45,6 +45,13 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
     'job.get': ({ id }) => jobs.get(id),
     'job.cancel': ({ id }) => jobs.cancel(id),
     'job.log': ({ id }) => ({ text: jobs.log(id) }),
-    'points.list': ({ vm }) => repositories.points(vm),
+    'points.list': ({ vm }) => {
+      const points = repositories.points(vm);
+      const guests = engine.fileCatalog.guestOsByPoint(points.map((p) => p.id));
+      return points.map((p) => {
+        const guestOs = guests.get(p.id);
+        return guestOs ? { ...p, guestOs } : p;
+      });
+    },
   };
 }

@@ -109,6 +109,98 @@ export const migrations: readonly { version: number; description: string; sql: s
       CREATE INDEX restore_points_by_vm ON restore_points (vm_uuid, time);
     `,
   },
+  {
+    version: 4,
+    description: 'file catalog of restore points (src-main/engine/file-catalog)',
+    sql: `
+      -- One lineage per VM and repository: its points get increasing sequence numbers.
+      CREATE TABLE fc_vms (
+        id INTEGER PRIMARY KEY,
+        repository TEXT NOT NULL COLLATE NOCASE,
+        vm_uuid TEXT NOT NULL,
+        next_seq INTEGER NOT NULL DEFAULT 1,
+        UNIQUE (repository, vm_uuid)
+      );
+      CREATE TABLE fc_volumes (
+        id INTEGER PRIMARY KEY,
+        vm_id INTEGER NOT NULL REFERENCES fc_vms(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        UNIQUE (vm_id, name)
+      );
+      CREATE TABLE fc_points (
+        pk INTEGER PRIMARY KEY,
+        vm_id INTEGER NOT NULL REFERENCES fc_vms(id) ON DELETE CASCADE,
+        point_id TEXT NOT NULL UNIQUE,
+        vm_name TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        time TEXT NOT NULL,
+        state TEXT NOT NULL,
+        accounts_json TEXT NOT NULL DEFAULT '{}',
+        guest_json TEXT,
+        UNIQUE (vm_id, seq)
+      );
+      CREATE TABLE fc_point_volumes (
+        point_pk INTEGER NOT NULL REFERENCES fc_points(pk) ON DELETE CASCADE,
+        volume_id INTEGER NOT NULL REFERENCES fc_volumes(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        indexed INTEGER NOT NULL,
+        info_json TEXT NOT NULL,
+        PRIMARY KEY (point_pk, volume_id)
+      );
+      CREATE INDEX fc_point_volumes_by_volume ON fc_point_volumes (volume_id);
+      -- Every distinct file name once; name_lc feeds the trigram index (case-insensitive search).
+      CREATE TABLE fc_names (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        name_lc TEXT NOT NULL
+      );
+      CREATE VIRTUAL TABLE fc_names_fts USING fts5(
+        name_lc, content='fc_names', content_rowid='id', tokenize='trigram'
+      );
+      -- A path node per (parent, name) of a volume lineage, shared by all points; the root of
+      -- volume V has parent_id = -V.
+      CREATE TABLE fc_paths (
+        id INTEGER PRIMARY KEY,
+        volume_id INTEGER NOT NULL,
+        parent_id INTEGER NOT NULL,
+        name_id INTEGER NOT NULL,
+        UNIQUE (parent_id, name_id)
+      );
+      CREATE INDEX fc_paths_by_name ON fc_paths (name_id);
+      CREATE INDEX fc_paths_by_volume ON fc_paths (volume_id);
+      -- One version of a path: valid for the points of its lineage with first_seq <= seq <= last_seq.
+      CREATE TABLE fc_entries (
+        id INTEGER PRIMARY KEY,
+        path_id INTEGER NOT NULL,
+        volume_id INTEGER NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        type INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        mtime INTEGER,
+        mode INTEGER,
+        uid INTEGER,
+        gid INTEGER,
+        owner TEXT,
+        acl TEXT,
+        link TEXT,
+        attrs TEXT,
+        fs_id INTEGER NOT NULL,
+        sig BLOB NOT NULL,
+        extents BLOB
+      );
+      -- No index holds last_seq: extending an unchanged entry to the next point rewrites no index.
+      CREATE INDEX fc_entries_by_path ON fc_entries (path_id);
+      CREATE INDEX fc_entries_by_volume ON fc_entries (volume_id);
+    `,
+  },
+  {
+    version: 5,
+    description: 'pinned vSphere certificate fingerprints',
+    sql: `
+      ALTER TABLE hypervisors ADD COLUMN certificate_fingerprint TEXT;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

@@ -69,6 +69,7 @@ export function startPruneJob(engine: Engine, repositoryName: string, dryRun: bo
       if (dryRun) return { wouldRemove: remove };
       await repository.deletePoints(remove);
       engine.repositories.forgetPoints(repositoryName, remove);
+      engine.fileCatalog.forgetPoints(repositoryName, remove);
       engine.events.emit('points.changed', {});
       ctx.phase('collecting garbage');
       const gc = await repository.gc();

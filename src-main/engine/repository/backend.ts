@@ -67,6 +67,8 @@ export const RepoKeys = {
   pack: (id: string) => `packs/${id.slice(0, 2)}/${id}`,
   index: (id: string) => `index/${id}`,
   snapshot: (id: string) => `snapshots/${id}`,
+  /** A point's file index (file-index.ts): written after the point commits. */
+  fileIndex: (id: string) => `catalogs/${id}`,
   lock: (id: string) => `locks/${id}`,
   /** Last path segment of a key: the id of a pack, index file, snapshot, lock or key file. */
   idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1),

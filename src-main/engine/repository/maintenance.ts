@@ -1,4 +1,5 @@
 import { RepoKeys } from './backend';
+import { deleteOrphanFileIndexes } from './file-index';
 import { FormatError } from './binary';
 import { ChunkIndex, encodeIndexFile, type PackRecord } from './chunk-index';
 import { RepositoryLock } from './locks';
@@ -52,6 +53,7 @@ export async function prunePoints(
     if (!options.dryRun) {
       for (const id of removed) {
         await core.backend.delete(RepoKeys.snapshot(id));
+        await core.backend.delete(RepoKeys.fileIndex(id));
         core.forgetManifest(id);
       }
     }
@@ -175,6 +177,7 @@ async function runGc(core: RepositoryCore, repackThreshold: number): Promise<GcR
     await backend.delete(RepoKeys.pack(id));
   }
   result.deletedPacks = toDelete.length - result.repackedPacks;
+  await deleteOrphanFileIndexes(core);
   result.removedIncompleteWrites = await backend.removeIncompleteWrites();
   await core.refreshIndex();
   return result;

@@ -6,6 +6,7 @@ import { RepoKeys, type RepositoryBackend } from './backend';
 import { ChunkStore } from './chunk-store';
 import { parseConfig, serializeConfig, type RepositoryConfig } from './config';
 import { PointDiskReader } from './disk-reader';
+import { getFileIndex, putFileIndex } from './file-index';
 import { DEFAULT_CHUNKER_PARAMS, validateChunkerParams, type ChunkerParams } from './fastcdc';
 import {
   DEFAULT_KDF,
@@ -265,6 +266,16 @@ export class Repository {
     );
   }
 
+  /** Stores a committed point's file index (docs/repository-format.md, "File indexes"). */
+  putFileIndex(pointId: string, data: Uint8Array): Promise<void> {
+    return putFileIndex(this.core, pointId, data);
+  }
+
+  /** A point's file index, or null when it has none. */
+  getFileIndex(pointId: string): Promise<Uint8Array | null> {
+    return getFileIndex(this.core, pointId);
+  }
+
   /** Forgets points (their data goes with the next gc). */
   async deletePoints(ids: readonly string[]): Promise<void> {
     const lock = await RepositoryLock.acquire(this.core.backend, 'shared', 'delete points');
@@ -272,6 +283,7 @@ export class Repository {
       for (const id of ids) {
         await this.core.loadManifest(id);
         await this.core.backend.delete(RepoKeys.snapshot(id));
+        await this.core.backend.delete(RepoKeys.fileIndex(id));
         this.core.forgetManifest(id);
       }
     } finally {

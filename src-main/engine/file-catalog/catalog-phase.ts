@@ -1,0 +1,58 @@
+import { toErrorData } from '../../../shared/errors';
+import type { Engine } from '../engine';
+import type { JobContext, TaskHandle } from '../jobs/job-controller';
+import type { PointManifest } from '../repository/manifest';
+import type { Repository } from '../repository/repository';
+import { detectGuest as detectGuestOs, guestVolumeFromInfo } from '../guest';
+import {
+  catalogPoint,
+  type CatalogPointOptions,
+  type FoundVolume,
+  type GuestFacts,
+} from './catalog-point';
+
+/** engine/guest over the point's volumes: the OS, fstab mount points, Windows drive letters. */
+export async function detectGuestFacts(volumes: FoundVolume[]): Promise<GuestFacts> {
+  const detection = await detectGuestOs(volumes.map((v) => guestVolumeFromInfo(v.info, v.fs)));
+  return {
+    ...(detection.guestOs ? { guestOs: detection.guestOs } : {}),
+    mountPoints: Object.fromEntries(detection.mountPoints),
+    driveLetters: Object.fromEntries(detection.driveLetters),
+  };
+}
+
+/**
+ * The "cataloging" phase of a backup, after the point committed: indexes its files with live
+ * progress. It never fails the backup (the point is already safe): problems become job warnings.
+ */
+export async function catalogBackupPoint(
+  engine: Engine,
+  ctx: JobContext,
+  task: TaskHandle,
+  target: { repository: Repository; repositoryName: string; manifest: PointManifest },
+  detectGuest: CatalogPointOptions['detectGuest'] = detectGuestFacts,
+): Promise<void> {
+  const vmName = target.manifest.vm.name;
+  task.progress({ phase: 'cataloging', message: 'indexing files' });
+  const started = performance.now();
+  try {
+    const result = await catalogPoint({
+      catalog: engine.fileCatalog,
+      repository: target.repository,
+      repositoryName: target.repositoryName,
+      manifest: target.manifest,
+      signal: ctx.signal,
+      onProgress: ({ volume, files }) =>
+        task.progress({ phase: 'cataloging', message: `${volume}: ${files} files indexed` }),
+      detectGuest,
+    });
+    for (const warning of result.warnings) ctx.warn(`${vmName}: ${warning}`);
+    ctx.log(
+      `${vmName}: cataloged ${result.files} files in ${result.volumes.filter((v) => v.indexed).length} of ${result.volumes.length} volumes (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
+  } catch (err) {
+    ctx.warn(
+      `${vmName}: the files of point ${target.manifest.id} could not be cataloged (the backup itself is complete): ${toErrorData(err).message}`,
+    );
+  }
+}

@@ -1,0 +1,271 @@
+import type { GuestOs, PointVolume } from '../../../shared/domain/files';
+import { HyperkeepError, toErrorData } from '../../../shared/errors';
+import { openFileSystem } from '../filesystems/detect';
+import type { FileSystem, FsEntry } from '../filesystems/filesystem';
+import type { RandomAccessReader } from '../io/random-access';
+import type { PointManifest } from '../repository/manifest';
+import type { Repository } from '../repository/repository';
+import { listDiskVolumes, listVolumes, type DiskInput, type VolumeInfo } from '../volumes/detect';
+import type { PointIngest } from './catalog-ingest';
+import { recordOf, type CatalogRecord } from './catalog-record';
+import { encodeExtents } from './extent-codec';
+import type { FileCatalog } from './file-catalog';
+import { readGuestAccounts } from './guest-accounts';
+import { PointIndexEncoder } from './point-index-object';
+
+/** A volume whose file system opened: what guest detection (engine/guest) looks at. */
+export interface OpenVolume {
+  info: VolumeInfo;
+  fs: FileSystem;
+}
+
+/** Every volume found, with its file system when one opened (swap, LUKS … have none). */
+export interface FoundVolume {
+  info: VolumeInfo;
+  fs?: FileSystem;
+}
+
+/** What guest detection adds to a point: the OS, and per volume name its mount point or drive letter. */
+export interface GuestFacts {
+  guestOs?: GuestOs;
+  mountPoints?: Record<string, string>;
+  driveLetters?: Record<string, string>;
+}
+
+export interface CatalogPointOptions {
+  catalog: FileCatalog;
+  repository: Repository;
+  repositoryName: string;
+  manifest: PointManifest;
+  signal?: AbortSignal;
+  onProgress?: (progress: { volume: string; files: number }) => void;
+  /** Guest OS, fstab mount points and drive letters from the open file systems. */
+  detectGuest?: (volumes: FoundVolume[]) => Promise<GuestFacts>;
+}
+
+export interface CatalogPointResult {
+  volumes: PointVolume[];
+  files: number;
+  /** Things a person should know: volumes not indexed, folders skipped, the index not stored. */
+  warnings: string[];
+}
+
+const BATCH = 2000;
+
+function messageOf(err: unknown): string {
+  return toErrorData(err).message;
+}
+
+function fsName(fs: FileSystem): string {
+  return fs.kind === 'ntfs' ? 'ntfs' : fs.variant.toLowerCase();
+}
+
+function parentPath(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i <= 0 ? '/' : path.slice(0, i);
+}
+
+/** Volumes of all disks; a disk whose partition table is damaged is reported, not fatal. */
+async function volumesOf(
+  disks: DiskInput[],
+): Promise<{ volumes: VolumeInfo[]; failed: PointVolume[]; warnings: string[] }> {
+  try {
+    return { ...(await listDiskVolumes(disks)), failed: [] };
+  } catch {
+    const volumes: VolumeInfo[] = [];
+    const failed: PointVolume[] = [];
+    for (const d of disks) {
+      try {
+        volumes.push(...(await listVolumes(d.reader, d.name)));
+      } catch (err) {
+        failed.push({
+          name: d.name,
+          disk: d.name,
+          offsetBytes: 0,
+          sizeBytes: d.reader.size,
+          indexed: false,
+          error: messageOf(err),
+        });
+      }
+    }
+    return { volumes, failed, warnings: [] };
+  }
+}
+
+/**
+ * Builds the file index of a committed point: opens its disks from the repository, lists the
+ * volumes, walks every file system it can open, stores the entries in the catalog and the index
+ * in the repository. A volume that fails is recorded as not indexed with the reason; only an
+ * error of the catalog itself (or cancellation) is thrown.
+ */
+export async function catalogPoint(options: CatalogPointOptions): Promise<CatalogPointResult> {
+  const { catalog, repository, manifest } = options;
+  const ingest = catalog.beginPoint({
+    repository: options.repositoryName,
+    pointId: manifest.id,
+    vmUuid: manifest.vm.uuid,
+    vmName: manifest.vm.name,
+    time: manifest.startedAt,
+  });
+  if (!ingest) return { volumes: [], files: 0, warnings: [] };
+  const readers: RandomAccessReader[] = [];
+  const open: OpenVolume[] = [];
+  try {
+    const disks: DiskInput[] = [];
+    for (const d of manifest.disks) {
+      const reader = await repository.openDisk(manifest.id, d.name);
+      readers.push(reader);
+      disks.push({ name: d.name, reader });
+    }
+    const { volumes, failed, warnings } = await volumesOf(disks);
+    const results: PointVolume[] = [...failed];
+    for (const info of volumes) {
+      const base: PointVolume = {
+        name: info.name,
+        disk: info.disk,
+        offsetBytes: info.offset,
+        sizeBytes: info.size,
+        indexed: false,
+        ...(info.partitionLabel ? { label: info.partitionLabel } : {}),
+      };
+      if (info.fsHint === 'lvm') {
+        results.push({
+          ...base,
+          error: 'LVM physical volume: its logical volumes are listed on their own',
+        });
+        continue;
+      }
+      try {
+        const fs = await openFileSystem(info.reader);
+        open.push({ info, fs });
+        results.push({
+          ...base,
+          filesystem: fsName(fs),
+          ...(fs.label ? { label: fs.label } : {}),
+        });
+      } catch (err) {
+        results.push({ ...base, error: messageOf(err) });
+      }
+    }
+    const accounts = await readGuestAccounts(open.map((o) => o.fs));
+    let guest: GuestOs | null = null;
+    if (options.detectGuest) {
+      try {
+        const found = volumes.map((info) => {
+          const fs = open.find((o) => o.info === info)?.fs;
+          return fs ? { info, fs } : { info };
+        });
+        const facts = await options.detectGuest(found);
+        guest = facts.guestOs ?? null;
+        for (const v of results) {
+          const mount = facts.mountPoints?.[v.name];
+          const letter = facts.driveLetters?.[v.name];
+          if (mount) v.mountPoint = mount;
+          if (letter) v.driveLetter = letter;
+        }
+      } catch (err) {
+        warnings.push(`Guest detection failed: ${messageOf(err)}`);
+      }
+    }
+    const encoder = new PointIndexEncoder();
+    let total = 0;
+    for (const { info, fs } of open) {
+      const slot = results.findIndex((v) => v.name === info.name);
+      const volume = results[slot]!;
+      const mark = encoder.mark();
+      try {
+        const files = await walkVolume(fs, ingest, encoder, slot, volume, warnings, options);
+        volume.indexed = true;
+        volume.files = files;
+        total += files;
+      } catch (err) {
+        if (options.signal?.aborted) throw err;
+        encoder.rollback(mark);
+        volume.error = `Indexing stopped: ${messageOf(err)}`;
+      }
+    }
+    for (const v of results) {
+      ingest.addVolume(v);
+      if (!v.indexed)
+        warnings.push(`Volume ${v.name} was not indexed: ${v.error ?? 'unknown reason'}`);
+    }
+    ingest.finish(accounts, guest);
+    try {
+      await repository.putFileIndex(
+        manifest.id,
+        encoder.finish({ point: manifest.id, volumes: results, accounts, guest }),
+      );
+    } catch (err) {
+      warnings.push(
+        `The file index could not be stored in the repository (browsing works here, but not after attaching the repository elsewhere): ${messageOf(err)}`,
+      );
+    }
+    return { volumes: results, files: total, warnings };
+  } catch (err) {
+    ingest.abandon();
+    throw err;
+  } finally {
+    for (const o of open) await o.fs.close().catch(() => undefined);
+    for (const r of readers) await r.close().catch(() => undefined);
+  }
+}
+
+async function walkVolume(
+  fs: FileSystem,
+  ingest: PointIngest,
+  encoder: PointIndexEncoder,
+  slot: number,
+  volume: PointVolume,
+  warnings: string[],
+  options: CatalogPointOptions,
+): Promise<number> {
+  const writer = ingest.beginVolume(volume.name);
+  const dirs = new Map<string, number>();
+  let position = 0;
+  let batch: CatalogRecord[] = [];
+  let skippedDirs = 0;
+  let noExtents = 0;
+  const flush = () => {
+    writer.add(batch);
+    encoder.add(slot, batch);
+    batch = [];
+    options.onProgress?.({ volume: volume.name, files: writer.files });
+  };
+  const walk = fs.walk({
+    onDirectoryError: (dir: FsEntry, err: unknown) => {
+      if (skippedDirs++ < 5)
+        warnings.push(`${volume.name}${dir.path}: folder skipped (${messageOf(err)})`);
+      return true;
+    },
+  });
+  for await (const entry of walk) {
+    let parent = -1;
+    if (entry.path !== '/') {
+      const p = dirs.get(parentPath(entry.path));
+      if (p === undefined) continue; // the walk yields parents first; anything else is skipped
+      parent = p;
+    }
+    let extents: Uint8Array | null = null;
+    if (entry.type === 'file') {
+      try {
+        extents = encodeExtents(await fs.extents(entry));
+      } catch {
+        noExtents++;
+      }
+    }
+    if (entry.type === 'dir') dirs.set(entry.path, position);
+    batch.push(recordOf(fs.kind, entry, parent, extents));
+    position++;
+    if (batch.length >= BATCH) {
+      if (options.signal?.aborted)
+        throw new HyperkeepError('CANCELLED', 'Cataloging was cancelled');
+      flush();
+    }
+  }
+  flush();
+  if (skippedDirs > 5)
+    warnings.push(`${volume.name}: ${skippedDirs} folders in all could not be read`);
+  if (noExtents > 0)
+    warnings.push(`${volume.name}: the data location of ${noExtents} file(s) could not be read`);
+  return writer.files;
+}

@@ -1,0 +1,294 @@
+import type {
+  FileEntry,
+  FileListing,
+  FileVersion,
+  PointVolume,
+} from '../../../shared/domain/files';
+import { HyperkeepError } from '../../../shared/errors';
+import type { Statement } from 'better-sqlite3';
+import type { CatalogDb } from '../catalog/catalog';
+import type { FileExtent } from '../filesystems/filesystem';
+import {
+  POINT_COLUMNS,
+  POINT_FROM,
+  accountsOf,
+  contains,
+  joinBrowsePath,
+  parsePointVolume,
+  splitBrowsePath,
+  toFileEntry,
+  type EntryRow,
+  type PointRow,
+} from './catalog-rows';
+import { decodeExtents } from './extent-codec';
+
+export interface PointSelector {
+  pointId?: string | undefined;
+  /** ISO 8601: the newest point at or before this moment. */
+  at?: string | undefined;
+}
+
+/** A resolved path inside a point: its volume and its path node. */
+export interface ResolvedPath {
+  point: PointRow;
+  volume: PointVolume | null;
+  volumeId: number | null;
+  pathId: number | null;
+  parts: string[];
+}
+
+/** Reads of the file catalog: points, folders, versions. Search and diff live in their own files. */
+export class CatalogQueries {
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly db: CatalogDb) {}
+
+  /** A prepared statement, compiled once: listings run a handful per request. */
+  sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  /** Lineages (one per repository) of a VM given by name or UUID. */
+  lineages(vm: string): number[] {
+    return (
+      this.sql(
+        'SELECT id FROM fc_vms WHERE vm_uuid = ? UNION SELECT vm_id FROM fc_points WHERE vm_name = ?',
+      ).all(vm, vm) as { id: number }[]
+    ).map((r) => r.id);
+  }
+
+  /** Cataloged points of a VM (every VM without `vm`), newest first. */
+  points(vm?: string): PointRow[] {
+    const where = vm === undefined ? '' : `AND p.vm_id IN (${this.idList(this.lineages(vm))})`;
+    return this.sql(
+      `SELECT ${POINT_COLUMNS} FROM ${POINT_FROM} WHERE p.state = 'done' ${where} ORDER BY p.time DESC, p.seq DESC`,
+    ).all() as PointRow[];
+  }
+
+  point(vm: string, selector: PointSelector): PointRow {
+    const ids = this.lineages(vm);
+    if (selector.pointId !== undefined) {
+      const row = this.sql(`SELECT ${POINT_COLUMNS} FROM ${POINT_FROM} WHERE p.point_id = ?`).get(
+        selector.pointId,
+      ) as PointRow | undefined;
+      if (!row || !ids.includes(row.vm_id) || row.state !== 'done') {
+        const known = this.sql(
+          'SELECT 1 FROM restore_points WHERE id = ? AND (vm_uuid = ? OR vm_name = ?)',
+        ).get(selector.pointId, vm, vm);
+        throw new HyperkeepError(
+          'NOT_FOUND',
+          known || row
+            ? `Restore point ${selector.pointId} of ${vm} has no file catalog: it was taken before cataloging existed, or cataloging failed (see the backup job's warnings).`
+            : `${vm} has no restore point ${selector.pointId}.`,
+          { point: selector.pointId },
+        );
+      }
+      return row;
+    }
+    let rows = this.points(vm);
+    if (selector.at !== undefined) {
+      const at = new Date(selector.at);
+      if (Number.isNaN(at.getTime()))
+        throw new HyperkeepError(
+          'INVALID_INPUT',
+          `"${selector.at}" is not a date and time (use ISO 8601, e.g. 2025-03-14T02:00:00+01:00)`,
+          { field: 'at' },
+        );
+      const iso = at.toISOString();
+      rows = rows.filter((r) => r.time <= iso);
+      if (rows.length === 0)
+        throw new HyperkeepError(
+          'NOT_FOUND',
+          `${vm} has no cataloged restore point at or before ${selector.at}.`,
+        );
+    }
+    const latest = rows[0];
+    if (!latest)
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `${vm} has no restore point with a file catalog (back it up first).`,
+      );
+    return latest;
+  }
+
+  volumes(point: PointRow): (PointVolume & { volumeId: number })[] {
+    return (
+      this.sql(
+        'SELECT volume_id, info_json FROM fc_point_volumes WHERE point_pk = ? ORDER BY position',
+      ).all(point.pk) as { volume_id: number; info_json: string }[]
+    ).map((r) => ({ ...parsePointVolume(r.info_json), volumeId: r.volume_id }));
+  }
+
+  /** Resolves a browse path in a point; a missing component is NOT_FOUND naming the point. */
+  resolve(point: PointRow, path: string): ResolvedPath {
+    const parts = splitBrowsePath(path);
+    if (parts.length === 0) return { point, volume: null, volumeId: null, pathId: null, parts };
+    const volumes = this.volumes(point);
+    const volume = volumes.find((v) => v.name === parts[0]);
+    if (!volume)
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `Restore point ${point.point_id} has no volume "${parts[0]}" (it has: ${volumes.map((v) => v.name).join(', ') || 'none'}).`,
+      );
+    if (!volume.indexed)
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `Volume ${volume.name} of restore point ${point.point_id} was not indexed: ${volume.error ?? 'unknown reason'}.`,
+        { volume: volume.name },
+      );
+    const names = this.sql('SELECT id FROM fc_names WHERE name = ?');
+    const paths = this.sql('SELECT id FROM fc_paths WHERE parent_id = ? AND name_id = ?');
+    const getName = (name: string) => names.get(name) as { id: number } | undefined;
+    const getPath = (parent: number, nameId: number) =>
+      paths.get(parent, nameId) as { id: number } | undefined;
+    const missing = (): never => {
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `${joinBrowsePath(parts)} does not exist in restore point ${point.point_id}.`,
+        { path: joinBrowsePath(parts) },
+      );
+    };
+    let node = getPath(-volume.volumeId, getName('')?.id ?? -1)?.id ?? missing();
+    for (const part of parts.slice(1)) {
+      const nameId = getName(part)?.id ?? missing();
+      node = getPath(node, nameId)?.id ?? missing();
+    }
+    return { point, volume, volumeId: volume.volumeId, pathId: node, parts };
+  }
+
+  entryAt(pathId: number, seq: number): EntryRow | undefined {
+    return this.sql(
+      'SELECT * FROM fc_entries WHERE path_id = ? AND last_seq >= ? AND first_seq <= ?',
+    ).get(pathId, seq, seq) as EntryRow | undefined;
+  }
+
+  list(point: PointRow, path: string): FileListing {
+    const base = { pointId: point.point_id, pointTime: point.time };
+    const resolved = this.resolve(point, path);
+    if (resolved.pathId === null) {
+      const entries: FileEntry[] = this.volumes(point).map((v) => ({
+        name: v.name,
+        path: `/${v.name}`,
+        type: 'dir',
+        size: 0,
+        ...(v.indexed ? {} : { attributes: ['not-indexed'] }),
+      }));
+      return { ...base, path: '/', entries };
+    }
+    const browsePath = joinBrowsePath(resolved.parts);
+    const accounts = accountsOf(point);
+    const self = this.entryAt(resolved.pathId, point.seq);
+    if (!self)
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `${browsePath} does not exist in restore point ${point.point_id}.`,
+        { path: browsePath },
+      );
+    if (self.type !== 1) {
+      const name = resolved.parts[resolved.parts.length - 1]!;
+      return {
+        ...base,
+        path: browsePath,
+        entries: [toFileEntry(self, name, browsePath, accounts)],
+      };
+    }
+    const rows = this.sql(
+      `SELECT n.name AS name, e.* FROM fc_paths p
+           JOIN fc_names n ON n.id = p.name_id
+           JOIN fc_entries e ON e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?
+         WHERE p.parent_id = ?`,
+    ).all(point.seq, point.seq, resolved.pathId) as (EntryRow & { name: string })[];
+    const prefix = browsePath === '/' ? '' : browsePath;
+    const entries = rows
+      .map((r) => toFileEntry(r, r.name, `${prefix}/${r.name}`, accounts))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { ...base, path: browsePath, entries };
+  }
+
+  /** One version per point that has the path, newest first; `changed` where it differs from the older one. */
+  versions(vm: string, path: string): FileVersion[] {
+    const out: FileVersion[] = [];
+    for (const lineage of this.lineages(vm)) {
+      const points = this.points(vm).filter((p) => p.vm_id === lineage);
+      const newest = points[0];
+      if (!newest) continue;
+      const resolved = this.tryResolve(points, path);
+      if (!resolved) continue;
+      const entries = this.sql('SELECT * FROM fc_entries WHERE path_id = ?').all(
+        resolved.pathId,
+      ) as EntryRow[];
+      const found: { point: PointRow; entry: EntryRow }[] = [];
+      for (const point of points) {
+        const indexed = this.volumes(point).some(
+          (v) => v.volumeId === resolved.volumeId && v.indexed,
+        );
+        const entry = indexed ? entries.find((e) => contains(e, point.seq)) : undefined;
+        if (entry) found.push({ point, entry });
+      }
+      const name = resolved.parts[resolved.parts.length - 1] ?? '';
+      const browsePath = joinBrowsePath(resolved.parts);
+      found.forEach(({ point, entry }, i) => {
+        const older = found[i + 1];
+        out.push({
+          pointId: point.point_id,
+          pointTime: point.time,
+          entry: toFileEntry(entry, name, browsePath, accountsOf(point)),
+          changed: older === undefined || older.entry.id !== entry.id,
+        });
+      });
+    }
+    if (out.length === 0)
+      throw new HyperkeepError('NOT_FOUND', `${path} is in no cataloged restore point of ${vm}.`, {
+        path,
+      });
+    return out.sort((a, b) => (a.pointTime < b.pointTime ? 1 : a.pointTime > b.pointTime ? -1 : 0));
+  }
+
+  /** The extents stored for a file, for a file restore that reads only the file's own bytes. */
+  extentsOf(
+    point: PointRow,
+    path: string,
+  ): { volume: PointVolume; entry: FileEntry; extents: FileExtent[] | null } {
+    const resolved = this.resolve(point, path);
+    const row = resolved.pathId === null ? undefined : this.entryAt(resolved.pathId, point.seq);
+    if (!row || !resolved.volume)
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `${path} does not exist in restore point ${point.point_id}.`,
+      );
+    const browsePath = joinBrowsePath(resolved.parts);
+    return {
+      volume: resolved.volume,
+      entry: toFileEntry(
+        row,
+        resolved.parts[resolved.parts.length - 1]!,
+        browsePath,
+        accountsOf(point),
+      ),
+      extents: row.extents ? decodeExtents(row.extents) : null,
+    };
+  }
+
+  private tryResolve(points: PointRow[], path: string): ResolvedPath | null {
+    // Path nodes are shared by the lineage: resolving in any point that has the volume finds it.
+    for (const point of points) {
+      try {
+        const r = this.resolve(point, path);
+        if (r.pathId !== null) return r;
+        return null;
+      } catch (err) {
+        if (!(err instanceof HyperkeepError && err.code === 'NOT_FOUND')) throw err;
+      }
+    }
+    return null;
+  }
+
+  private idList(ids: number[]): string {
+    return ids.length === 0 ? '-1' : ids.map((id) => String(Math.trunc(id))).join(',');
+  }
+}

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { FileType } from '../../../shared/domain/files';
+import type { FileSystemKind, FsEntry } from '../filesystems/filesystem';
+
+/**
+ * One file-system object as the catalog stores it, whether it comes from walking a volume or from
+ * a point's file index in the repository. Records of a volume arrive parents first; `parent` is
+ * the position of the parent directory's record in that stream (-1 for the volume root).
+ */
+export interface CatalogRecord {
+  parent: number;
+  name: string;
+  type: FileType;
+  size: number;
+  mtimeMs: number | null;
+  /** Permission bits (mode & 0o7777). */
+  mode: number | null;
+  uid: number | null;
+  gid: number | null;
+  /** Owner SID (NTFS). */
+  owner: string | null;
+  acl: string | null;
+  link: string | null;
+  /** Attribute names joined by ',' (hidden, system, readonly, sparse, ads:NAME …). */
+  attrs: string | null;
+  /** Inode / MFT record number / FAT entry offset: hard links share it. */
+  fsId: number;
+  /** encodeExtents() of the file's data; null for non-files or when unreadable. */
+  extents: Uint8Array | null;
+}
+
+export const TYPE_CODES: readonly FileType[] = ['file', 'dir', 'symlink', 'other'];
+
+const NTFS_ATTRIBUTES: [number, string][] = [
+  [0x1, 'readonly'],
+  [0x2, 'hidden'],
+  [0x4, 'system'],
+  [0x100, 'temporary'],
+  [0x400, 'reparse-point'],
+  [0x1000, 'offline'],
+];
+const FAT_ATTRIBUTES: [number, string][] = [
+  [0x1, 'readonly'],
+  [0x2, 'hidden'],
+  [0x4, 'system'],
+];
+/** ext i_flags a person restoring a file cares about. */
+const EXT_ATTRIBUTES: [number, string][] = [
+  [0x10, 'immutable'],
+  [0x20, 'append-only'],
+  [0x40, 'nodump'],
+];
+
+export function attributeNames(kind: FileSystemKind, entry: FsEntry): string[] {
+  const table =
+    kind === 'ntfs' ? NTFS_ATTRIBUTES : kind === 'fat' ? FAT_ATTRIBUTES : EXT_ATTRIBUTES;
+  const bits = entry.attributes ?? 0;
+  const out = table.filter(([bit]) => (bits & bit) !== 0).map(([, name]) => name);
+  if (entry.flags.compressed) out.push('compressed');
+  if (entry.flags.sparse) out.push('sparse');
+  if (entry.flags.encrypted) out.push('encrypted');
+  for (const s of entry.streams ?? []) out.push(`ads:${s.name}`);
+  return out;
+}
+
+/** The record of a walked entry; `parent` and `extents` are filled in by the indexer. */
+export function recordOf(
+  kind: FileSystemKind,
+  entry: FsEntry,
+  parent: number,
+  extents: Uint8Array | null,
+): CatalogRecord {
+  const attrs = attributeNames(kind, entry);
+  const mtime = entry.mtime?.getTime();
+  return {
+    parent,
+    name: entry.name,
+    type: entry.type,
+    size: entry.type === 'dir' ? 0 : entry.size,
+    mtimeMs: mtime !== undefined && Number.isFinite(mtime) ? mtime : null,
+    mode: entry.mode !== undefined ? entry.mode & 0o7777 : null,
+    uid: entry.uid ?? null,
+    gid: entry.gid ?? null,
+    owner: entry.owner ?? null,
+    acl: entry.aclSummary ?? null,
+    link: entry.symlinkTarget ?? null,
+    attrs: attrs.length > 0 ? attrs.join(',') : null,
+    fsId: entry.id,
+    extents,
+  };
+}
+
+/**
+ * What makes two versions of a path "the same": every stored attribute and the extents. Access
+ * and change times are left out on purpose: reading a file must not make a new version.
+ */
+export function signatureOf(r: CatalogRecord): Buffer {
+  const h = createHash('md5');
+  h.update(
+    JSON.stringify([
+      r.type,
+      r.size,
+      r.mtimeMs,
+      r.mode,
+      r.uid,
+      r.gid,
+      r.owner,
+      r.acl,
+      r.link,
+      r.attrs,
+      r.fsId,
+    ]),
+  );
+  if (r.extents) h.update(r.extents);
+  return h.digest().subarray(0, 12);
+}
