@@ -15,6 +15,13 @@ export const SubclientSettings = z.object({
     .min(1, 'At least one data reader')
     .max(32, 'At most 32 data readers')
     .default(2),
+  /** VMs backed up at once on one hypervisor host, over all jobs (per-host concurrency limit). */
+  maxBackupsPerHost: z
+    .number()
+    .int()
+    .min(1, 'At least one backup per host')
+    .max(32, 'At most 32 backups per host')
+    .default(2),
   /** Keep the hypervisor snapshot/checkpoint after a failed attempt so the next one resumes. */
   keepSnapshotsOnFailure: z.boolean().default(false),
   proxy: z.string().max(255).default('local'),

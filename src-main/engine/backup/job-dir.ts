@@ -20,7 +20,8 @@ export interface JobDir {
 export async function createJobDir(libvirtSocketPaths: readonly string[]): Promise<JobDir> {
   const base =
     join(tmpdir(), 'hyperkeep-backup-').length + 20 > MAX_SOCKET_PATH ? '/tmp' : tmpdir();
-  const path = await mkdtemp(join(base, 'hyperkeep-backup-'));
+  // The pid in the name tells a later backup whether the job's process is still alive.
+  const path = await mkdtemp(join(base, `hyperkeep-backup-${process.pid}-`));
   try {
     if (process.getuid?.() === 0) {
       const owner = await socketOwner(libvirtSocketPaths);
@@ -32,6 +33,12 @@ export async function createJobDir(libvirtSocketPaths: readonly string[]): Promi
     throw err;
   }
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** The pid of the process that made the job folder holding `socketPath`, or null if not ours. */
+export function jobDirOwner(socketPath: string): number | null {
+  const match = /\/hyperkeep-backup-(\d+)-[^/]+\/nbd\.sock$/.exec(socketPath);
+  return match ? Number(match[1]) : null;
 }
 
 async function socketOwner(paths: readonly string[]): Promise<{ uid: number; gid: number } | null> {

@@ -30,6 +30,7 @@ import {
 import { createJobDir, type JobDir } from './job-dir';
 import { openExports, readExports } from './nbd-exports';
 import { freezeGuest, thawGuest } from './quiesce';
+import { endStaleBackupJob } from './stale-backup-job';
 import {
   backedUp,
   fallbackText,
@@ -118,6 +119,7 @@ export async function backupRunningVm(ctx: VmBackupContext): Promise<PathResult>
       ...(ctx.parent ? { parent: ctx.parent.id } : {}),
     });
 
+    await endStaleBackupJob(ctx);
     ctx.progress.phase('quiesce');
     const freeze = await freezeGuest(rpc, dom, ctx.log);
     ctx.progress.phase('checkpoint');

@@ -28,8 +28,9 @@ export interface BackupSettings {
   postOnFailure?: boolean;
 }
 
-export interface BackupVmRequest {
-  connector: LibvirtConnector;
+/** `C`: the connector of the VM's hypervisor (libvirt by default; vSphere in backup/vsphere/). */
+export interface BackupVmRequest<C = LibvirtConnector> {
+  connector: C;
   vmUuid: string;
   repository: Repository;
   /** The latest point of this VM in `repository`: what an incremental builds on. */

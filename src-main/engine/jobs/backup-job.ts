@@ -3,9 +3,14 @@ import { SubclientSettings as SettingsSchema } from '../../../shared/domain/back
 import type { Job } from '../../../shared/domain/jobs';
 import type { VirtualMachine } from '../../../shared/domain/vm';
 import { HyperkeepError, toErrorData } from '../../../shared/errors';
-import { backupVm } from '../backup/backup-vm';
+import { backupVm, type BackupVmRequest, type BackupVmResult } from '../backup/backup-vm';
+import { backupVsphereVm } from '../backup/vsphere/vsphere-backup';
+import type { HypervisorConnector } from '../connectors/connector';
 import { LibvirtConnector } from '../connectors/libvirt/libvirt-connector';
+import { VsphereConnector } from '../connectors/vsphere/vsphere-connector';
 import type { Engine } from '../engine';
+import { catalogBackupPoint } from '../file-catalog/catalog-phase';
+import { HostSlots, runHostLimited } from './host-slots';
 import type { JobContext } from './job-controller';
 
 export interface BackupTarget {
@@ -13,18 +18,8 @@ export interface BackupTarget {
   settings: SubclientSettings;
 }
 
-/** Runs `work` over `items` with at most `limit` at once. */
-async function inParallel<T>(
-  items: T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  });
-  await Promise.all(workers);
-}
+/** Backups running per hypervisor host, over all jobs of each engine (see host-slots.ts). */
+const hostSlotsOf = new WeakMap<Engine, HostSlots>();
 
 /** One VM into the repository: a task row with live progress, a restore point in the catalog. */
 async function backupOne(
@@ -37,18 +32,12 @@ async function backupOne(
   const task = ctx.task(vm.uuid, vm.name);
   try {
     const connector = await engine.inventory.connector(vm.hypervisorId);
-    if (!(connector instanceof LibvirtConnector))
-      throw new HyperkeepError(
-        'INVALID_INPUT',
-        `Backups of ${connector.type} VMs are not supported yet.`,
-      );
     const repositoryName = settings.storage.repository;
     const repository = await engine.repositories.get(repositoryName);
     const parent = engine.repositories
       .points(vm.uuid)
       .find((p) => p.repository.toLowerCase() === repositoryName.toLowerCase());
-    const result = await backupVm({
-      connector,
+    const result = await backupFor(connector)({
       vmUuid: vm.uuid,
       repository,
       ...(parent ? { parentPointId: parent.id } : {}),
@@ -74,6 +63,7 @@ async function backupOne(
     const manifest = await repository.getPoint(result.pointId);
     engine.repositories.recordPoint(repositoryName, manifest);
     engine.events.emit('points.changed', { vmUuid: vm.uuid });
+    await catalogBackupPoint(engine, ctx, task, { repository, repositoryName, manifest });
     if (result.fallbackReason) ctx.warn(`${vm.name}: ${result.fallbackReason}`);
     for (const warning of result.warnings) ctx.warn(`${vm.name}: ${warning}`);
     task.finish('succeeded', `${result.type} point ${result.pointId} (${result.consistency})`);
@@ -85,7 +75,10 @@ async function backupOne(
   }
 }
 
-/** Starts a backup job over the given VMs; data readers bound how many run at once. */
+/**
+ * Starts a backup job over the given VMs: data readers bound how many run at once, and each
+ * host runs at most its subclient's maxBackupsPerHost of them (shared with other jobs).
+ */
 export function startBackupJob(
   engine: Engine,
   title: string,
@@ -101,8 +94,16 @@ export function startBackupJob(
     const points: string[] = [];
     ctx.phase('backing up');
     const readers = Math.max(...targets.map((t) => t.settings.dataReaders));
-    await inParallel(targets, readers, async (target) => {
-      if (ctx.signal.aborted) return;
+    let slots = hostSlotsOf.get(engine);
+    if (!slots) hostSlotsOf.set(engine, (slots = new HostSlots()));
+    const options = {
+      parallel: readers,
+      hostOf: (t: BackupTarget) => `${t.vm.hypervisorId}/${t.vm.host}`,
+      limitOf: (t: BackupTarget) => t.settings.maxBackupsPerHost,
+      slots,
+      signal: ctx.signal,
+    };
+    await runHostLimited(targets, options, async (target) => {
       const point = await backupOne(engine, ctx, target, forceFull);
       if (point) points.push(point);
     });
@@ -157,4 +158,13 @@ export async function backupSingleVm(
   const vm = matches[0]!;
   const settings = engine.backupSets.settingsOfVm(vm.uuid) ?? SettingsSchema.parse({});
   return startBackupJob(engine, `Backup of ${vm.name}`, [{ vm, settings }], forceFull);
+}
+
+/** The backup path of the VM's hypervisor kind. */
+function backupFor(
+  connector: HypervisorConnector,
+): (request: Omit<BackupVmRequest, 'connector'>) => Promise<BackupVmResult> {
+  if (connector instanceof LibvirtConnector) return (r) => backupVm({ ...r, connector });
+  if (connector instanceof VsphereConnector) return (r) => backupVsphereVm({ ...r, connector });
+  throw new HyperkeepError('INVALID_INPUT', `Backups of ${connector.type} VMs are not supported.`);
 }

@@ -88,13 +88,26 @@ export class RepositoryRegistry {
     location: string;
     passphrase?: string;
   }): Promise<RepositoryInfo> {
-    this.assertNameFree(options.name);
     const location = resolve(options.location);
+    const known = this.db.prepare('SELECT * FROM repositories WHERE name = ?').get(options.name) as
+      Row | undefined;
+    // Attaching the same repository again under its name replaces the stored passphrase (it was
+    // changed from another console); any other name clash is refused.
+    if (known && known.location !== location) this.assertNameFree(options.name);
     const repository = await Repository.open(
       new LocalDirectoryBackend(location),
       options.passphrase ? { passphrase: options.passphrase } : {},
     );
-    this.remember(options.name, location, repository, options.passphrase);
+    if (known && known.repository_id !== repository.id) {
+      await repository.close();
+      this.assertNameFree(options.name);
+    }
+    if (known) {
+      const secret = options.passphrase ? this.secrets.encrypt(options.passphrase) : null;
+      this.db
+        .prepare('UPDATE repositories SET passphrase_secret = ? WHERE name = ?')
+        .run(secret, known.name);
+    } else this.remember(options.name, location, repository, options.passphrase);
     this.open.set(options.name.toLowerCase(), Promise.resolve(repository));
     await this.refreshPoints(options.name);
     return this.info(options.name);
@@ -118,7 +131,17 @@ export class RepositoryRegistry {
       repository = Repository.open(
         new LocalDirectoryBackend(row.location),
         passphrase ? { passphrase } : {},
-      );
+      ).catch((err: unknown) => {
+        // The passphrase stored at init/attach no longer opens it: changed from another console.
+        if (err instanceof HyperkeepError && err.code === 'AUTH_FAILED') {
+          throw new HyperkeepError(
+            'AUTH_FAILED',
+            `${err.message}: the passphrase this console stored for repository "${row.name}" no longer opens it (was it changed from another console?). Attach it again with the current passphrase: hyperkeep repo attach --path ${row.location} --name ${row.name}`,
+            { repository: row.name },
+          );
+        }
+        throw err;
+      });
       repository.catch(() => this.open.delete(key));
       this.open.set(key, repository);
     }
