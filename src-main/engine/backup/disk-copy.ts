@@ -1,4 +1,5 @@
 import { HyperkeepError } from '../../../shared/errors';
+import { dataPathTimings } from '../repository/data-path-timings';
 import type { DiskWriter } from '../repository/disk-writer';
 
 /**
@@ -89,7 +90,9 @@ export async function copyDisk(options: CopyDiskOptions): Promise<{ readBytes: n
         issueAhead();
         const pending = inFlight.get(step)!;
         inFlight.delete(step);
+        const waitStart = performance.now();
         const data = await pending;
+        dataPathTimings.readWaitMs += performance.now() - waitStart;
         consumed++;
         issueAhead();
         if (data.length !== step.length) {

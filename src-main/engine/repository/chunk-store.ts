@@ -1,5 +1,6 @@
 import { RepoKeys } from './backend';
 import { toHex } from './binary';
+import { dataPathTimings } from './data-path-timings';
 import { encodeIndexFile, type ChunkIndex, type PackRecord } from './chunk-index';
 import { chunkId } from './keys';
 import { PackBuilder, packIdOf, type BlobType } from './pack-format';
@@ -59,15 +60,20 @@ export class ChunkStore {
   /** Like add; also says whether the blob was new (neither in the repository nor this session). */
   async addReporting(data: Uint8Array, type: BlobType): Promise<{ id: string; isNew: boolean }> {
     this.throwIfFailed();
+    const hashStart = performance.now();
     const idBytes = chunkId(this.core.keys.idKey, data);
     const id = toHex(idBytes);
+    dataPathTimings.hashMs += performance.now() - hashStart;
+    dataPathTimings.chunks++;
     if (this.has(id)) {
       this.stats.dedupHits++;
       return { id, isNew: false };
     }
     this.pending.add(id);
     // Bounded: each wake-up follows the completion of one in-flight task.
+    const waitStart = performance.now();
     while (this.inflight.size >= this.maxInflight) await Promise.race(this.inflight);
+    dataPathTimings.sealWaitMs += performance.now() - waitStart;
     this.throwIfFailed();
     const rawLength = data.length;
     const task: Promise<void> = this.core.pool
@@ -100,7 +106,9 @@ export class ChunkStore {
     this.pack = new PackBuilder();
     if (builder.blobCount === 0) return;
     const { id, bytes, entries } = builder.finish(this.core.seal);
+    const writeStart = performance.now();
     await this.core.backend.put(RepoKeys.pack(id), bytes);
+    dataPathTimings.writeMs += performance.now() - writeStart;
     this.unindexed.push({ id, size: bytes.length, blobs: entries });
     this.stats.packs++;
     if (this.unindexed.length >= INDEX_EVERY_PACKS) await this.writeIndex();
@@ -111,7 +119,9 @@ export class ChunkStore {
     this.unindexed = [];
     if (packs.length === 0) return;
     const bytes = encodeIndexFile(packs, this.core.seal);
+    const writeStart = performance.now();
     await this.core.backend.put(RepoKeys.index(packIdOf(bytes)), bytes);
+    dataPathTimings.writeMs += performance.now() - writeStart;
   }
 
   /** Waits for every queued blob, then seals the last pack and indexes everything. */

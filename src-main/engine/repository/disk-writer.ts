@@ -8,6 +8,7 @@ import {
   type DiskMap,
   type DiskRun,
 } from './disk-map';
+import { dataPathTimings } from './data-path-timings';
 import { StreamChunker } from './fastcdc';
 import { BlobType } from './pack-format';
 import type { RepositoryCore } from './repository-core';
@@ -74,7 +75,10 @@ export class DiskWriter {
       this.cover({ offset, length: data.length, how: 'data' });
       this.allocated.push({ offset, length: data.length });
       this.streamEnd = offset + data.length;
-      for (const chunk of this.chunker.push(data)) await this.emit(chunk);
+      const chunkStart = performance.now();
+      const chunks = this.chunker.push(data);
+      dataPathTimings.chunkMs += performance.now() - chunkStart;
+      for (const chunk of chunks) await this.emit(chunk);
     });
   }
 

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { HyperkeepError } from '../../../shared/errors';
+import { dataPathTimings } from './data-path-timings';
 import { MAIN_THREAD_MODULES, compressAndSeal, type SealParams } from './sealing';
 
 /**
@@ -15,9 +16,10 @@ const params = { encrypt: workerData.encrypt, key: new Uint8Array(workerData.key
 const compressAndSeal = (${compressAndSeal.toString()});
 parentPort.on('message', (m) => {
   try {
-    const out = compressAndSeal(mods, params, new Uint8Array(m.aad), new Uint8Array(m.data));
+    const t = { compressMs: 0, encryptMs: 0 };
+    const out = compressAndSeal(mods, params, new Uint8Array(m.aad), new Uint8Array(m.data), t);
     const buf = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out.buffer : new Uint8Array(out).buffer;
-    parentPort.postMessage({ seq: m.seq, blob: buf }, [buf]);
+    parentPort.postMessage({ seq: m.seq, blob: buf, c: t.compressMs, e: t.encryptMs }, [buf]);
   } catch (err) {
     parentPort.postMessage({ seq: m.seq, error: String(err && err.message || err) });
   }
@@ -58,10 +60,13 @@ export class SealWorkerPool {
       name: 'hyperkeep-seal',
     });
     const entry: PoolWorker = { worker, pending: new Map() };
-    worker.on('message', (m: { seq: number; blob?: ArrayBuffer; error?: string }) => {
+    type Reply = { seq: number; blob?: ArrayBuffer; error?: string; c?: number; e?: number };
+    worker.on('message', (m: Reply) => {
       const p = entry.pending.get(m.seq);
       if (!p) return;
       entry.pending.delete(m.seq);
+      dataPathTimings.compressMs += m.c ?? 0;
+      dataPathTimings.encryptMs += m.e ?? 0;
       if (m.blob) p.resolve(new Uint8Array(m.blob));
       else
         p.reject(
@@ -96,7 +101,7 @@ export class SealWorkerPool {
       return Promise.reject(new HyperkeepError('INTERNAL', 'The chunk worker pool is closed'));
     if (this.workers.length === 0) {
       return Promise.resolve().then(() =>
-        compressAndSeal(MAIN_THREAD_MODULES, this.params, aad, data),
+        compressAndSeal(MAIN_THREAD_MODULES, this.params, aad, data, dataPathTimings),
       );
     }
     let target = this.workers[0]!;

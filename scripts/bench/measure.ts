@@ -1,0 +1,70 @@
+/**
+ * Wall time, event-loop lag and peak memory of one step of the benchmark. Hyperkeep runs inside
+ * this process (what the console's main process would do), so its lag and RSS are measured here;
+ * the peers are child processes measured by GNU time.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { run } from '../../test/harness/exec';
+
+export interface InProcessMeasure<T> {
+  value: T;
+  wallMs: number;
+  /** Event-loop delay percentiles while the step ran (10 ms resolution histogram). */
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  /** Highest RSS sampled every 50 ms while the step ran (worker threads included). */
+  peakRssBytes: number;
+}
+
+export async function measureInProcess<T>(fn: () => Promise<T>): Promise<InProcessMeasure<T>> {
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  let peakRssBytes = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
+  }, 50);
+  lag.enable();
+  const began = performance.now();
+  try {
+    const value = await fn();
+    const wallMs = performance.now() - began;
+    peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
+    return {
+      value,
+      wallMs,
+      lagP50Ms: lag.percentile(50) / 1e6,
+      lagP99Ms: lag.percentile(99) / 1e6,
+      lagMaxMs: lag.max / 1e6,
+      peakRssBytes,
+    };
+  } finally {
+    lag.disable();
+    clearInterval(sampler);
+  }
+}
+
+export interface CommandMeasure {
+  wallMs: number;
+  peakRssBytes: number;
+  stdout: string;
+}
+
+/** Runs a tool under GNU time: wall time as seen from here, peak RSS as the kernel counted it. */
+export async function measureCommand(
+  cmd: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CommandMeasure> {
+  const began = performance.now();
+  const { stdout, stderr } = await run(
+    '/usr/bin/time',
+    ['-f', 'hk-bench-maxrss=%M', cmd, ...args],
+    {
+      ...options,
+      timeoutMs: 600_000,
+    },
+  );
+  const wallMs = performance.now() - began;
+  const kib = /hk-bench-maxrss=(\d+)/.exec(stderr)?.[1];
+  return { wallMs, peakRssBytes: Number(kib ?? 0) * 1024, stdout };
+}

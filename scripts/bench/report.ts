@@ -1,0 +1,192 @@
+/**
+ * The benchmark's numbers as one readable table: ratios (Hyperkeep ÷ peer, lower is better)
+ * next to the goals of issue 4, then where Hyperkeep's time went.
+ */
+import type { DataPathTimings } from '../../src-main/engine/repository/data-path-timings';
+
+interface Peer {
+  wallMs: number;
+  peakRssBytes: number;
+}
+
+interface HyperkeepRun {
+  wallMs: number;
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  peakRssBytes: number;
+  readBytes: number;
+  timings: DataPathTimings;
+}
+
+export interface BenchResults {
+  when: string;
+  cores: number;
+  accel: string;
+  disk: { sizeBytes: number; realDataBytes: number; imageBytes: number; changedBytes: number };
+  full: {
+    hyperkeep: HyperkeepRun & { repositoryBytes: number };
+    virtnbdbackup: Peer & { outputBytes: number };
+    restic: Peer & { repositoryBytes: number };
+    borg: Peer & { repositoryBytes: number };
+  };
+  incremental: {
+    hyperkeep: HyperkeepRun & { changeTracking: string };
+    virtnbdbackup: Peer;
+  };
+  singleFile: {
+    path: string;
+    sizeBytes: number;
+    matchesOriginal: boolean;
+    wallMs: number;
+    diskBytesRead: number;
+    repositoryBytesRead: number;
+  };
+  restore: {
+    hyperkeep: Peer & { writtenBytes: number; repositoryBytesRead: number };
+    restic: Peer;
+    borg: Peer;
+  };
+  totalMs: number;
+}
+
+const MiB = 1024 * 1024;
+const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function breakdown(label: string, run: HyperkeepRun): string[][] {
+  const t = run.timings;
+  const pct = (ms: number): string => `${((100 * ms) / run.wallMs).toFixed(0)}%`;
+  const row = (what: string, ms: number, where: string): string[] => [
+    `  ${label} ${what}`,
+    `${s(ms)}`,
+    pct(ms),
+    where,
+  ];
+  return [
+    row('read (waiting for NBD)', t.readWaitMs, 'main thread'),
+    row('chunk (FastCDC)', t.chunkMs, 'main thread'),
+    row('hash (keyed BLAKE3)', t.hashMs, 'main thread'),
+    row('waiting for seal workers', t.sealWaitMs, 'main thread'),
+    row('compress (zstd)', t.compressMs, 'worker threads, summed'),
+    row('encrypt (ChaCha20-Poly1305)', t.encryptMs, 'worker threads, summed'),
+    row('write (packs + index, fsync)', t.writeMs, 'I/O, overlaps the rest'),
+  ];
+}
+
+export function printReport(r: BenchResults): string {
+  const { full, incremental: inc } = r;
+  const hk = full.hyperkeep;
+  const worstLag = Math.max(hk.lagP99Ms, inc.hyperkeep.lagP99Ms);
+  const peakRss = Math.max(hk.peakRssBytes, inc.hyperkeep.peakRssBytes);
+  const fullRate = (hk.readBytes / MiB / (hk.wallMs / 1000)).toFixed(0);
+  const header =
+    `Hyperkeep benchmark, ${r.when} — ${r.cores} cores, ${r.accel}; disk 2 GiB ext4 holding ` +
+    `${mib(r.disk.realDataBytes)} of real files (image ${mib(r.disk.imageBytes)}); ` +
+    `${mib(r.disk.changedBytes)} changed before the incremental`;
+  const comparisons = table([
+    ['STEP', 'HYPERKEEP', 'PEER', 'RATIO', 'GOAL'],
+    [
+      'Full vs virtnbdbackup -l full -z',
+      s(hk.wallMs),
+      s(full.virtnbdbackup.wallMs),
+      ratio(hk.wallMs, full.virtnbdbackup.wallMs),
+      '',
+    ],
+    [
+      'Full vs restic backup (image file)',
+      s(hk.wallMs),
+      s(full.restic.wallMs),
+      ratio(hk.wallMs, full.restic.wallMs),
+      '',
+    ],
+    [
+      'Full vs borg create (image file)',
+      s(hk.wallMs),
+      s(full.borg.wallMs),
+      ratio(hk.wallMs, full.borg.wallMs),
+      `≤ 0.50× ${verdict(hk.wallMs <= 0.5 * full.borg.wallMs)}`,
+    ],
+    [
+      'Incremental vs virtnbdbackup -l inc',
+      s(inc.hyperkeep.wallMs),
+      s(inc.virtnbdbackup.wallMs),
+      ratio(inc.hyperkeep.wallMs, inc.virtnbdbackup.wallMs),
+      `≤ 0.50× ${verdict(inc.hyperkeep.wallMs <= 0.5 * inc.virtnbdbackup.wallMs)}`,
+    ],
+    [
+      'Disk restore vs restic restore',
+      s(r.restore.hyperkeep.wallMs),
+      s(r.restore.restic.wallMs),
+      ratio(r.restore.hyperkeep.wallMs, r.restore.restic.wallMs),
+      '',
+    ],
+    [
+      'Disk restore vs borg extract',
+      s(r.restore.hyperkeep.wallMs),
+      s(r.restore.borg.wallMs),
+      ratio(r.restore.hyperkeep.wallMs, r.restore.borg.wallMs),
+      '',
+    ],
+  ]);
+  const health = table([
+    ['MEASURE', 'VALUE', 'GOAL'],
+    [
+      'Event-loop lag p99, full / incremental',
+      `${hk.lagP99Ms.toFixed(1)} / ${inc.hyperkeep.lagP99Ms.toFixed(1)} ms (max ${Math.max(hk.lagMaxMs, inc.hyperkeep.lagMaxMs).toFixed(0)} ms)`,
+      `< 50 ms ${verdict(worstLag < 50)}`,
+    ],
+    ['Peak RSS during backups', mib(peakRss), `< 500 MB ${verdict(peakRss < 500e6)}`],
+    ['Full backup read rate', `${fullRate} MiB/s (${mib(hk.readBytes)} read)`, ''],
+    [
+      'Incremental',
+      `${mib(inc.hyperkeep.readBytes)} read, change tracking: ${inc.hyperkeep.changeTracking}`,
+      '',
+    ],
+    [
+      'Stored after full: hyperkeep / restic / borg / virtnbdbackup',
+      `${mib(hk.repositoryBytes)} / ${mib(full.restic.repositoryBytes)} / ${mib(full.borg.repositoryBytes)} / ${mib(full.virtnbdbackup.outputBytes)}`,
+      '',
+    ],
+    [
+      'Peer peak RSS: virtnbdbackup / restic / borg',
+      `${mib(full.virtnbdbackup.peakRssBytes)} / ${mib(full.restic.peakRssBytes)} / ${mib(full.borg.peakRssBytes)}`,
+      '',
+    ],
+    [
+      'Single-file restore',
+      `${s(r.singleFile.wallMs)} for ${mib(r.singleFile.sizeBytes)} (${r.singleFile.path}), content ${r.singleFile.matchesOriginal ? 'matches' : 'DIFFERS'}`,
+      '',
+    ],
+    [
+      '  bytes read for it',
+      `${mib(r.singleFile.diskBytesRead)} of the disk, ${mib(r.singleFile.repositoryBytesRead)} from the repository`,
+      '',
+    ],
+    [
+      'Disk restore',
+      `${(r.disk.sizeBytes / MiB / (r.restore.hyperkeep.wallMs / 1000)).toFixed(0)} MiB/s of disk, ${mib(r.restore.hyperkeep.writtenBytes)} written, ${mib(r.restore.hyperkeep.repositoryBytesRead)} read from the repository`,
+      '',
+    ],
+  ]);
+  const where = table([
+    ['WHERE THE TIME WENT', 'TIME', '% WALL', 'ON'],
+    ...breakdown('full', hk),
+    ...breakdown('incremental', inc.hyperkeep),
+  ]);
+  return `${header}\n\n${comparisons}\n\n${health}\n\n${where}\n\nTotal benchmark time ${s(r.totalMs)}\n`;
+}
