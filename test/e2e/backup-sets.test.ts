@@ -125,6 +125,14 @@ describe('Backup sets', () => {
       web.getByRole('region', { name: 'Next runs: Full backup schedule' }).locator('li').count(),
     ).toBe(5);
     await shot('04-subclient-schedule');
+    // The per-host limit sits next to the data readers and refuses what the engine would not run.
+    await web.getByRole('tab', { name: 'General' }).click();
+    const perHost = web.getByRole('textbox', { name: 'Backups at once per host' });
+    expect(await perHost.inputValue()).toBe('2');
+    await perHost.fill('40');
+    await web.getByRole('button', { name: 'Save' }).click();
+    await web.getByText('At most 32 backups per host').waitFor();
+    await perHost.fill('3');
     await web.getByRole('button', { name: 'Save' }).click();
     await web.waitFor({ state: 'detached' });
 
@@ -248,6 +256,15 @@ describe('Backup sets', () => {
       await eventually(() => vmRow(name).innerText()).toMatch(/\bweb\b[\s\S]*assigned manually/);
     }
     expect(await vmRow('lab-win-01').innerText()).toMatch(/\bhost2\b/);
+
+    await props.getByRole('tab', { name: 'Subclients' }).click();
+    await props.getByRole('button', { name: 'Properties of web' }).click();
+    const web = page.getByRole('dialog', { name: 'Subclient properties of web' });
+    await eventually(() =>
+      web.getByRole('textbox', { name: 'Backups at once per host' }).inputValue(),
+    ).toBe('3');
+    await web.getByRole('button', { name: 'Cancel' }).click();
+    await web.waitFor({ state: 'detached' });
     expect(pageErrors).toEqual([]);
   });
 

@@ -316,6 +316,17 @@ describe('Storage, jobs and restore points', () => {
       .getByRole('table', { name: 'Repositories' })
       .getByRole('row', { name: /default/ });
     expect(await row.getByRole('cell').nth(3).textContent()).toBe(String(pointCount));
+    // …and draws how it grew, one step per restore point, summarized for screen readers.
+    const growth = page
+      .getByRole('figure', { name: 'Repository usage over time' })
+      .getByRole('img', { name: /^Usage of default over time: / });
+    await growth.waitFor();
+    expect(await growth.getAttribute('aria-label')).toMatch(
+      new RegExp(
+        `^Usage of default over time: ${pointCount} restore points? from .+ to .+; ` +
+          'now protects \\d[\\d.]* [KMGT]?i?B, stores \\d[\\d.]* [KMGT]?i?B$',
+      ),
+    );
     await shot('10-storage-with-data');
   });
 

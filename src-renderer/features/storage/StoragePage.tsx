@@ -28,6 +28,7 @@ import { PruneDialog } from './PruneDialog';
 import { RepositoryDialog } from './RepositoryDialog';
 import type { RepositoryDialogMode } from './repository-form';
 import { RepositoryUsageChart } from './RepositoryUsageChart';
+import { RepositoryUsageHistoryChart } from './RepositoryUsageHistoryChart';
 
 const NUMBER = { whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' } as const;
 
@@ -99,6 +100,7 @@ export function StoragePage() {
         </Stack>
       )}
       {repositories.length > 0 && <RepositoryUsageChart repositories={repositories} />}
+      {repositories.length > 0 && <RepositoryUsageHistoryChart repositories={repositories} />}
       <Paper variant="outlined">
         {status === 'loading' && <LinearProgress aria-label="Loading repositories" />}
         <TableContainer>

@@ -22,7 +22,7 @@ const COPY_LEVELS: { value: SubclientSettings['copyLevel']; label: string; help:
   { value: 'disk', label: 'Disk level', help: 'the virtual disks and the VM configuration' },
 ];
 
-/** FIG. 15 General: name, copy type, data readers, restartability, proxy. */
+/** FIG. 15 General: name, copy type, data readers, per-host limit, restartability, proxy. */
 export function SubclientGeneralTab({
   form,
   isDefault,
@@ -95,6 +95,19 @@ export function SubclientGeneralTab({
           max={32}
           error={f['settings.dataReaders'] !== undefined}
           helperText={f['settings.dataReaders'] ?? 'Disks read in parallel (1–32)'}
+          sx={{ flex: 1 }}
+        />
+        <NumberField
+          label="Backups at once per host"
+          value={settings.maxBackupsPerHost}
+          onChange={(value) => patchSettings('maxBackupsPerHost', value)}
+          min={1}
+          max={32}
+          error={f['settings.maxBackupsPerHost'] !== undefined}
+          helperText={
+            f['settings.maxBackupsPerHost'] ??
+            'VMs backed up at once on one hypervisor host, over all jobs (1–32)'
+          }
           sx={{ flex: 1 }}
         />
         <TextField

@@ -31,6 +31,7 @@ export const TAB_FIELDS: Record<SubclientTab, readonly string[]> = {
     'settings.description',
     'settings.copyLevel',
     'settings.dataReaders',
+    'settings.maxBackupsPerHost',
     'settings.keepSnapshotsOnFailure',
     'settings.proxy',
   ],
