@@ -139,6 +139,15 @@ describe('file catalog of real restore points', () => {
     expect(volumes[1]!.error).toMatch(/block size out of range/);
     // engine/guest read the guest's /etc/fstab: the root volume is mounted at /.
     expect(volumes[0]).toMatchObject({ mountPoint: '/' });
+    // … and its os-release and hostname: the point says which OS it holds.
+    const [point] = (await call(handlers, 'points.list', { vm: WEB.name })) as {
+      id: string;
+      guestOs?: { family: string; name?: string; hostname?: string };
+    }[];
+    expect(point).toMatchObject({
+      id: result.pointId,
+      guestOs: { family: 'linux', name: expect.stringMatching(/^Debian GNU\/Linux/) },
+    });
 
     for (const folder of ['/home/alice', '/home/alice/docs', '/etc', '/var/www/html']) {
       const names = (await list(handlers, WEB.name, `/vda1${folder}`)).map((e) => e.name);
