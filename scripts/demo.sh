@@ -37,7 +37,11 @@ What to click:
   4. Backup sets: New backup set over both lab hosts → Subclients → Add subclient with a rule
      (e.g. name ^lab-web) → Virtual Machine Configuration → Discover → Back up now.
   5. Jobs: the backup live, per VM, with rate and ETA; a VM's details list its restore points.
-  6. The CLI sees the same engine:  npx hyperkeep vm list --json · discover --backupset NAME --json
+  6. Restore: pick lab-web-01 → Browse options (latest, or a time in your time zone) → open
+     vda1/home/alice, tick files → Restore (remove 1 level, to a folder) — or restore the whole
+     VM to lab-host-2 under a new name, a volume as VHDX, a disk as qcow2.
+  7. The CLI sees the same engine:  npx hyperkeep ls --vm lab-web-01 /vda1/home/alice --json ·
+     find --vm lab-web-01 '*.txt' --all-points · discover --backupset NAME --json
 Press Ctrl+C to stop the console.
 TXT
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null; then
