@@ -45,15 +45,9 @@ export function hypervisorHandlers(engine: Engine): HandlerGroup<HypervisorChann
  * the file systems of its newest cataloged point fills in (issue 5: shown in the inventory).
  */
 function withDetectedGuestOs(engine: Engine, result: VmListResult): VmListResult {
-  const newest = new Map<string, string>();
-  for (const point of engine.repositories.points()) {
-    if (!newest.has(point.vmUuid)) newest.set(point.vmUuid, point.id); // points are newest first
-  }
-  const guests = engine.fileCatalog.guestOsByPoint([...newest.values()]);
+  const detected = engine.fileCatalog.latestGuestOsByVm();
   const vms = result.vms.map((vm) => {
-    if (vm.guestOs) return vm;
-    const pointId = newest.get(vm.uuid);
-    const os = pointId ? guests.get(pointId) : undefined;
+    const os = vm.guestOs ? undefined : detected.get(vm.uuid);
     return os ? { ...vm, guestOs: os.name ?? os.family } : vm;
   });
   return { ...result, vms };

@@ -54,6 +54,28 @@ export class FileCatalog {
   }
 
   /**
+   * Per VM UUID, the guest OS detected in its newest cataloged point that has one: one indexed
+   * query, because the VM list asks on every inventory refresh.
+   */
+  latestGuestOsByVm(): Map<string, GuestOs> {
+    const rows = this.db
+      .prepare(
+        `SELECT v.vm_uuid AS vmUuid, p.guest_json AS guestJson FROM fc_points p
+           JOIN fc_vms v ON v.id = p.vm_id
+          WHERE p.state = 'done' AND p.guest_json IS NOT NULL
+            AND p.seq = (SELECT MAX(q.seq) FROM fc_points q
+                          WHERE q.vm_id = p.vm_id AND q.state = 'done' AND q.guest_json IS NOT NULL)`,
+      )
+      .all() as { vmUuid: string; guestJson: string }[];
+    const found = new Map<string, GuestOs>();
+    for (const row of rows) {
+      const parsed = GuestOs.safeParse(JSON.parse(row.guestJson));
+      if (parsed.success) found.set(row.vmUuid, parsed.data);
+    }
+    return found;
+  }
+
+  /**
    * Starts the file index of a point. A leftover of an interrupted run for the same point is
    * dropped first. Returns null when the point is already cataloged.
    */

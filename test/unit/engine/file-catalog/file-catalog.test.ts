@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { PointVolume } from '../../../../shared/domain/files';
+import type { GuestOs, PointVolume } from '../../../../shared/domain/files';
 import { HyperkeepError } from '../../../../shared/errors';
 import { openCatalog, type CatalogDb } from '../../../../src-main/engine/catalog/catalog';
 import type { CatalogRecord } from '../../../../src-main/engine/file-catalog/catalog-record';
@@ -75,7 +75,11 @@ let db: CatalogDb;
 let catalog: FileCatalog;
 let clock = 0;
 
-function backup(pointId: string, trees: Record<string, Tree | string>): void {
+function backup(
+  pointId: string,
+  trees: Record<string, Tree | string>,
+  guest: GuestOs | null = null,
+): void {
   const ingest = catalog.beginPoint({
     repository: 'default',
     pointId,
@@ -91,7 +95,7 @@ function backup(pointId: string, trees: Record<string, Tree | string>): void {
     ingest.beginVolume(name).add(records(tree));
     ingest.addVolume(volume(name));
   }
-  ingest.finish({ users: { '1000': 'alice' }, groups: { '1000': 'staff' } }, null);
+  ingest.finish({ users: { '1000': 'alice' }, groups: { '1000': 'staff' } }, guest);
 }
 
 const names = (pointId: string, path: string) =>
@@ -245,6 +249,17 @@ describe('file catalog version ranges', () => {
     expect(catalog.entryCount()).toBe(rows);
     expect(names('p3', '/vda1/home/alice')).toEqual(['notes.txt', 'old.log', 'report.txt']);
     expect(() => names('p2', '/vda1')).toThrow(/not indexed: damaged/);
+  });
+
+  it('gives each VM the guest OS of its newest point that detected one', () => {
+    backup('p1', { vda1: BASE }, { family: 'linux', name: 'Debian GNU/Linux 11 (bullseye)' });
+    backup('p2', { vda1: BASE }, { family: 'linux', name: 'Debian GNU/Linux 12 (bookworm)' });
+    backup('p3', { vda1: BASE }, null);
+    expect(catalog.latestGuestOsByVm().get(VM.uuid)).toEqual({
+      family: 'linux',
+      name: 'Debian GNU/Linux 12 (bookworm)',
+    });
+    expect([...catalog.guestOsByPoint(['p1', 'p3']).keys()]).toEqual(['p1']);
   });
 
   it('answers a missing path or point with a message naming it', () => {
