@@ -6,6 +6,7 @@
 import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAB_VMS, domainXml, type LabVmSpec } from '../../test/harness/domains';
+import { writeHaltBootSector } from '../../test/harness/halt-boot-sector';
 import { pathExists, run, virsh } from '../../test/harness/exec';
 import { ensureLabAccount, giveToAccount } from '../../test/harness/lab-account';
 import type { LabInfo } from '../../test/harness/lab-info';
@@ -103,6 +104,8 @@ export async function startBenchVm(lab: LabInfo, pristine: string, dir: string):
   await virsh(host.uri, 'destroy', BENCH_VM).catch(() => undefined);
   await virsh(host.uri, 'undefine', BENCH_VM, '--checkpoints-metadata').catch(() => undefined);
   await copyFile(pristine, disk);
+  // An OS-less VM that halts instead of looping in the firmware leaves the CPU to the tools.
+  await writeHaltBootSector(disk, 'qcow2', dir);
   const account = await ensureLabAccount();
   await giveToAccount(account, dir);
   // The lab's web VM as the template: only the name and the disk change.

@@ -14,6 +14,7 @@ import {
 import { dirname, join } from 'node:path';
 import { HyperkeepError } from '../../shared/errors';
 import { pathExists, run } from './exec';
+import { writeHaltIntoMbr } from './halt-boot-sector';
 import {
   LAB_DISKS,
   LAB_FILE_MTIME,
@@ -32,7 +33,7 @@ import type { LabPartition } from './lab-info';
  */
 
 /** Bump when the way images are built changes without the recipes changing. */
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 2;
 const MiB = 1024 * 1024;
 const SECTOR = 512;
 const LINUX_FS_GUID = '0FC63DAF-8483-4772-8E79-3D69D8477DE4';
@@ -176,6 +177,7 @@ async function buildImage(name: LabImageName, out: string, work: string): Promis
   await truncate(raw, recipe.sizeMiB * MiB);
   if (recipe.partitionTable !== 'none') {
     await run('sfdisk', ['-q', raw], { input: sfdiskScript(recipe, parts) });
+    await writeHaltIntoMbr(raw);
   }
   for (const [i, v] of recipe.volumes.entries()) {
     const part = parts[i]!;

@@ -60,34 +60,58 @@ export class ChunkStore {
   /** Like add; also says whether the blob was new (neither in the repository nor this session). */
   async addReporting(data: Uint8Array, type: BlobType): Promise<{ id: string; isNew: boolean }> {
     this.throwIfFailed();
-    const hashStart = performance.now();
     const idBytes = chunkId(this.core.keys.idKey, data);
     const id = toHex(idBytes);
-    dataPathTimings.hashMs += performance.now() - hashStart;
-    dataPathTimings.chunks++;
-    if (this.has(id)) {
-      this.stats.dedupHits++;
-      return { id, isNew: false };
-    }
-    this.pending.add(id);
-    // Bounded: each wake-up follows the completion of one in-flight task.
-    const waitStart = performance.now();
-    while (this.inflight.size >= this.maxInflight) await Promise.race(this.inflight);
-    dataPathTimings.sealWaitMs += performance.now() - waitStart;
-    this.throwIfFailed();
+    if (!this.claim(id)) return { id, isNew: false };
     const rawLength = data.length;
-    const task: Promise<void> = this.core.pool
-      .seal(idBytes, data)
-      .then((sealed) => this.append(id, type, sealed, rawLength))
-      .catch((err: unknown) => {
-        this.failure ??= err;
-      })
-      .finally(() => this.inflight.delete(task));
-    this.inflight.add(task);
+    await this.enqueue(async () => {
+      const sealed = await this.core.pool.seal(idBytes, data);
+      await this.appendSealed(id, type, sealed, rawLength);
+    });
     return { id, isNew: true };
   }
 
-  private async append(
+  /**
+   * Deduplication: true when `id` is neither in the repository nor claimed earlier in this
+   * session, and is now claimed (the caller must then store it with appendSealed).
+   */
+  claim(id: string): boolean {
+    dataPathTimings.chunks++;
+    if (this.has(id)) {
+      this.stats.dedupHits++;
+      return false;
+    }
+    this.pending.add(id);
+    return true;
+  }
+
+  /**
+   * Runs `work` (sealing and packing blobs) once fewer than maxInflight tasks run: this bounds
+   * the memory held by segments and blobs in flight (backpressure on the reader). Resolves when
+   * the work has started, with a promise of its end (wrapped: a promise cannot resolve to a
+   * promise); a failure also fails the session.
+   */
+  async enqueue(work: () => Promise<void>): Promise<{ done: Promise<void> }> {
+    this.throwIfFailed();
+    const waitStart = performance.now();
+    // Bounded: each wake-up follows the completion of one in-flight task.
+    while (this.inflight.size >= this.maxInflight) await Promise.race(this.inflight);
+    dataPathTimings.sealWaitMs += performance.now() - waitStart;
+    this.throwIfFailed();
+    const task: Promise<void> = work()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+        throw err;
+      })
+      .finally(() => this.inflight.delete(task));
+    // The failure is also reported through throwIfFailed: never an unhandled rejection.
+    task.catch(() => undefined);
+    this.inflight.add(task);
+    return { done: task };
+  }
+
+  /** Adds a sealed blob to the current pack; seals and uploads the pack when it is full. */
+  async appendSealed(
     id: string,
     type: BlobType,
     sealed: Uint8Array,

@@ -8,8 +8,8 @@ import {
   type DiskMap,
   type DiskRun,
 } from './disk-map';
-import { dataPathTimings } from './data-path-timings';
-import { StreamChunker } from './fastcdc';
+import { toHex } from './binary';
+import { SEGMENT_BYTES, type HeldSegment } from './data-worker-pool';
 import { BlobType } from './pack-format';
 import type { RepositoryCore } from './repository-core';
 
@@ -22,16 +22,10 @@ export interface DiskTotals {
   chunkCount: number;
 }
 
-let zeros = new Uint8Array(0);
-function isAllZero(chunk: Uint8Array): boolean {
-  if (zeros.length < chunk.length) zeros = new Uint8Array(chunk.length);
-  // memcmp against a zero buffer: ~10x faster than a JS loop.
-  return Buffer.compare(chunk, zeros.subarray(0, chunk.length)) === 0;
-}
-
 /**
  * Receives one disk of a restore point. Calls for one disk are sequential (await each); disks of
- * one point may be written concurrently. Every byte of the disk must end up written, marked as a
+ * one point may be written concurrently. Data is gathered into segments (contiguous bytes within
+ * one SEGMENT_BYTES-aligned window) that the worker pool chunks, hashes and seals in parallel. Every byte of the disk must end up written, marked as a
  * hole, or copied from a parent point: commit refuses a disk with gaps, because a gap would
  * silently restore as zeros.
  */
@@ -39,10 +33,11 @@ export class DiskWriter {
   private readonly runs: DiskRun[] = [];
   private readonly coverage: Coverage[] = [];
   private readonly allocated: ByteRange[] = [];
-  private readonly chunker: StreamChunker;
-  /** Where the bytes buffered in the chunker continue on disk, and where its next chunk starts. */
-  private streamEnd = -1;
-  private cursor = 0;
+  /** The segment being filled: its disk offset, buffer, how much of it this segment may use. */
+  private segment: { offset: number; data: Uint8Array; capacity: number; fill: number } | null =
+    null;
+  /** Segments being chunked and sealed; finish waits for them. */
+  private readonly working = new Set<Promise<void>>();
   private busy = false;
   private dataBytes = 0;
   private storedBytes = 0;
@@ -55,30 +50,38 @@ export class DiskWriter {
     private readonly core: RepositoryCore,
     private readonly store: ChunkStore,
     private readonly assertOpen: () => void,
-  ) {
-    this.chunker = new StreamChunker(core.cdc);
-  }
+  ) {}
 
   /**
    * Stores allocated data at `offset`. Consecutive calls that continue each other form one stream
-   * for content-defined chunking, so read sizes do not change chunk boundaries. All-zero chunks
-   * are recorded as holes. `data` may be reused by the caller once the promise resolves.
+   * for content-defined chunking (up to the next segment boundary), so read sizes do not change
+   * chunk boundaries. All-zero chunks are recorded as holes. `data` may be reused by the caller
+   * once the promise resolves: it is copied into the segment.
    */
   async writeExtent(offset: number, data: Uint8Array): Promise<void> {
     await this.exclusive(async () => {
       this.checkRange(offset, data.length, 'write');
       if (data.length === 0) return;
-      if (offset !== this.streamEnd) {
-        await this.endStream();
-        this.cursor = offset;
-      }
       this.cover({ offset, length: data.length, how: 'data' });
       this.allocated.push({ offset, length: data.length });
-      this.streamEnd = offset + data.length;
-      const chunkStart = performance.now();
-      const chunks = this.chunker.push(data);
-      dataPathTimings.chunkMs += performance.now() - chunkStart;
-      for (const chunk of chunks) await this.emit(chunk);
+      let pos = 0;
+      // Bounded: each pass copies at least one byte (a segment never ends before its window).
+      while (pos < data.length) {
+        const at = offset + pos;
+        let seg = this.segment;
+        if (!seg || seg.offset + seg.fill !== at) {
+          await this.dispatchSegment();
+          const windowEnd = (Math.floor(at / SEGMENT_BYTES) + 1) * SEGMENT_BYTES;
+          const capacity = Math.min(windowEnd, this.sizeBytes) - at;
+          seg = { offset: at, data: this.core.pool.segmentBuffer(), capacity, fill: 0 };
+          this.segment = seg;
+        }
+        const n = Math.min(seg.capacity - seg.fill, data.length - pos);
+        seg.data.set(data.subarray(pos, pos + n), seg.fill);
+        seg.fill += n;
+        pos += n;
+        if (seg.fill === seg.capacity) await this.dispatchSegment();
+      }
     });
   }
 
@@ -153,7 +156,9 @@ export class DiskWriter {
 
   /** Ends the chunking stream and checks coverage; returns the disk map to store. */
   async finish(): Promise<{ map: DiskMap; totals: DiskTotals }> {
-    await this.exclusive(() => this.endStream(), false);
+    await this.exclusive(() => this.dispatchSegment(), false);
+    // Bounded: no segment is dispatched any more, so the set only shrinks.
+    while (this.working.size > 0) await Promise.all([...this.working]);
     const sorted = [...this.coverage].sort((a, b) => a.offset - b.offset);
     let pos = 0;
     for (const c of sorted) {
@@ -184,20 +189,51 @@ export class DiskWriter {
     );
   }
 
-  private async endStream(): Promise<void> {
-    for (const chunk of this.chunker.finish()) await this.emit(chunk);
-    this.streamEnd = -1;
+  /** Hands the current segment to the workers (waiting for a free slot), without waiting for it. */
+  private async dispatchSegment(): Promise<void> {
+    const seg = this.segment;
+    this.segment = null;
+    if (!seg || seg.fill === 0) return;
+    const data = seg.data.subarray(0, seg.fill);
+    const { done: task } = await this.store.enqueue(() => this.storeSegment(seg.offset, data));
+    this.working.add(task);
+    task.then(
+      () => this.working.delete(task),
+      () => undefined, // kept: finish() reports the failure
+    );
   }
 
-  private async emit(chunk: Uint8Array): Promise<void> {
-    const at = this.cursor;
-    this.cursor += chunk.length;
-    if (isAllZero(chunk)) return;
-    const length = chunk.length;
-    const { id, isNew } = await this.store.addReporting(chunk, BlobType.Data);
-    if (isNew) this.storedBytes += length;
-    this.runs.push({ offset: at, length, chunk: id, chunkOffset: 0 });
-    this.dataBytes += length;
+  /** Chunks and hashes a segment on a worker, deduplicates in order, seals the new chunks. */
+  private async storeSegment(offset: number, data: Uint8Array): Promise<void> {
+    const pool = this.core.pool;
+    const segment: HeldSegment = await pool.chunkSegment(data);
+    const picks: number[] = [];
+    const pickedIds: string[] = [];
+    let at = offset;
+    for (let i = 0; i < segment.lengths.length; i++) {
+      const length = segment.lengths[i]!;
+      const idBytes = segment.ids[i];
+      if (idBytes) {
+        const id = toHex(idBytes);
+        this.runs.push({ offset: at, length, chunk: id, chunkOffset: 0 });
+        this.dataBytes += length;
+        if (this.store.claim(id)) {
+          picks.push(i);
+          pickedIds.push(id);
+          this.storedBytes += length;
+        }
+      }
+      at += length;
+    }
+    const sealed = await pool.sealHeld(segment, picks);
+    for (let k = 0; k < picks.length; k++) {
+      await this.store.appendSealed(
+        pickedIds[k]!,
+        BlobType.Data,
+        sealed[k]!,
+        segment.lengths[picks[k]!]!,
+      );
+    }
   }
 
   private cover(c: Coverage): void {

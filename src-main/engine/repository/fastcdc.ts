@@ -58,25 +58,47 @@ function topBits(bits: number): number {
   return bits >= 32 ? -1 : (~0 << (32 - bits)) | 0;
 }
 
-const ZERO_BLOCK = new Uint8Array(4096);
+/** What cdcCut needs, precomputed once per repository (a plain object: it is sent to workers). */
+export interface CdcCutParams {
+  gear: Uint32Array;
+  minSize: number;
+  avgSize: number;
+  maxSize: number;
+  /** Cut masks before and after avgSize (normalized chunking). */
+  maskS: number;
+  maskL: number;
+  /** The gear hash of any 32 zero bytes in a row: h ← 2h + g[0] converges to −g[0] mod 2³². */
+  zeroHash: number;
+  /** Zero runs at least this long become chunks of their own. */
+  zeroRun: number;
+  /** 4 KiB of zeros, compared against with memcmp. */
+  zeroBlock: Uint8Array;
+}
 
-/** First index in [from, to) holding a non-zero byte, or `to`. */
-export function zeroRunEnd(buf: Uint8Array, from: number, to: number): number {
-  let i = from;
-  // Whole 4 KiB blocks by memcmp, then bytes: disks hold long zero runs.
-  while (
-    i + ZERO_BLOCK.length <= to &&
-    Buffer.compare(buf.subarray(i, i + ZERO_BLOCK.length), ZERO_BLOCK) === 0
-  ) {
-    i += ZERO_BLOCK.length;
+export function cdcCutParams(gear: Uint32Array, params: ChunkerParams): CdcCutParams {
+  validateChunkerParams(params);
+  if (gear.length !== 256) {
+    throw new HyperkeepError('INVALID_INPUT', 'Gear table must have 256 entries');
   }
-  while (i < to && buf[i] === 0) i++;
-  return i;
+  const bits = Math.log2(params.avgSize);
+  return {
+    gear,
+    minSize: params.minSize,
+    avgSize: params.avgSize,
+    maxSize: params.maxSize,
+    maskS: topBits(bits + 2),
+    maskL: topBits(bits - 2),
+    zeroHash: -gear[0]! | 0,
+    zeroRun: Math.max(64, Math.floor(params.minSize / 4)),
+    zeroBlock: new Uint8Array(4096),
+  };
 }
 
 /**
  * FastCDC with normalized chunking (level 2): before the average size a cut needs two more zero
  * bits (rarer), after it two fewer (likelier), which narrows the size distribution around avg.
+ * Returns the length of the chunk starting at `start` in buf[start, end). With `final` false,
+ * returns 0 when the cut depends on bytes not seen yet (fewer than maxSize bytes, no boundary).
  *
  * Zero runs of at least minSize/4 bytes are cut out as chunks of their own (which the writer
  * stores as holes). Why: on zeros the gear hash is constant, so plain CDC cuts them at maxSize
@@ -84,159 +106,91 @@ export function zeroRunEnd(buf: Uint8Array, from: number, to: number): number {
  * change would then shift boundaries across every island that follows. Cutting at both edges of
  * a zero run puts the boundaries back in step after it. The rule looks only at bytes inside
  * [start, start + maxSize), so piece sizes still do not matter.
+ *
+ * This function is shipped to worker threads as source text (data-worker-pool.ts): it must stay
+ * self-contained — its parameters and JS/Node globals only, no imports, no nested functions.
  */
-export class FastCdc {
-  private readonly maskS: number;
-  private readonly maskL: number;
-  /** The gear hash of any 32 zero bytes in a row: h ← 2h + g[0] converges to −g[0] mod 2³². */
-  private readonly zeroHash: number;
-  readonly zeroRun: number;
-
-  constructor(
-    private readonly gear: Uint32Array,
-    readonly params: ChunkerParams,
-  ) {
-    validateChunkerParams(params);
-    if (gear.length !== 256) {
-      throw new HyperkeepError('INVALID_INPUT', 'Gear table must have 256 entries');
+export function cdcCut(
+  p: CdcCutParams,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  final: boolean,
+): number {
+  const available = end - start;
+  if (available <= 0) return 0;
+  const maxSize = p.maxSize;
+  const limit = available < maxSize ? available : maxSize;
+  const limitEnd = start + limit;
+  const zb = p.zeroBlock;
+  const zbLen = zb.length;
+  if (buf[start] === 0) {
+    // A chunk that starts with a long zero run is that run (up to maxSize). Whole 4 KiB blocks
+    // by memcmp, then bytes: disks hold long zero runs.
+    let z = start;
+    while (z + zbLen <= limitEnd && Buffer.compare(buf.subarray(z, z + zbLen), zb) === 0) {
+      z += zbLen;
     }
-    const bits = Math.log2(params.avgSize);
-    this.maskS = topBits(bits + 2);
-    this.maskL = topBits(bits - 2);
-    this.zeroHash = -gear[0]! | 0;
-    this.zeroRun = Math.max(64, Math.floor(params.minSize / 4));
+    while (z < limitEnd && buf[z] === 0) z++;
+    const run = z - start;
+    if (run >= p.zeroRun) return run === limit && limit < maxSize && !final ? 0 : run;
   }
-
-  /**
-   * Length of the chunk starting at `start` in buf[start, end). With `final` false, returns 0 when
-   * the cut depends on bytes not seen yet (fewer than maxSize bytes and no boundary found).
-   */
-  cut(buf: Uint8Array, start: number, end: number, final: boolean): number {
-    const { minSize, avgSize, maxSize } = this.params;
-    const available = end - start;
-    if (available <= 0) return 0;
-    const limit = available < maxSize ? available : maxSize;
-    const limitEnd = start + limit;
-    if (buf[start] === 0) {
-      // A chunk that starts with a long zero run is that run (up to maxSize).
-      const z = zeroRunEnd(buf, start, limitEnd) - start;
-      if (z >= this.zeroRun) return z === limit && limit < maxSize && !final ? 0 : z;
-    }
-    if (available <= minSize) return final ? available : 0;
-    // Hot loop: everything it touches is a local (closure and property lookups cost ~2x here).
-    const gear = this.gear;
-    const maskS = this.maskS;
-    const maskL = this.maskL;
-    const zeroHash = this.zeroHash;
-    const normalEnd = start + (avgSize < limit ? avgSize : limit);
-    let h = 0;
-    let i = start + minSize;
-    for (; i < normalEnd; i++) {
+  if (available <= p.minSize) return final ? available : 0;
+  // Hot loop: everything it touches is a local (property lookups cost ~2x here).
+  const gear = p.gear;
+  const zeroHash = p.zeroHash;
+  let mask = p.maskS;
+  let stop = start + (p.avgSize < limit ? p.avgSize : limit);
+  let h = 0;
+  let i = start + p.minSize;
+  // Pass 0 runs to avgSize with the strict mask, pass 1 to the limit with the loose one.
+  for (let pass = 0; pass < 2; pass++) {
+    for (; i < stop; i++) {
       h = ((h << 1) + gear[buf[i]!]!) | 0;
       if (h === zeroHash) {
-        const r = this.atZeros(buf, start, i, limitEnd);
-        if (r > 0) return r;
-        if (r < 0) i = -r - 1;
+        // The hash says "32 zeros" (or matched by chance: then no cut here).
+        if (i - 31 < start) continue;
+        let zeros = true;
+        for (let k = i - 31; k <= i; k++) {
+          if (buf[k] !== 0) {
+            zeros = false;
+            break;
+          }
+        }
+        if (!zeros) continue;
+        let runStart = i - 31;
+        while (runStart > start && buf[runStart - 1] === 0) runStart--;
+        let runEnd = i + 1;
+        while (
+          runEnd + zbLen <= limitEnd &&
+          Buffer.compare(buf.subarray(runEnd, runEnd + zbLen), zb) === 0
+        ) {
+          runEnd += zbLen;
+        }
+        while (runEnd < limitEnd && buf[runEnd] === 0) runEnd++;
+        // A long run ends the chunk where it starts; a short one is skipped (the hash stays the
+        // zero hash across it, so hashing resumes correctly after it).
+        if (runEnd - runStart >= p.zeroRun && runStart > start) return runStart - start;
+        i = runEnd - 1;
         continue;
       }
-      if ((h & maskS) === 0) return i - start + 1;
+      if ((h & mask) === 0) return i - start + 1;
     }
-    for (; i < limitEnd; i++) {
-      h = ((h << 1) + gear[buf[i]!]!) | 0;
-      if (h === zeroHash) {
-        const r = this.atZeros(buf, start, i, limitEnd);
-        if (r > 0) return r;
-        if (r < 0) i = -r - 1;
-        continue;
-      }
-      if ((h & maskL) === 0) return i - start + 1;
-    }
-    if (limit === maxSize) return maxSize;
-    return final ? available : 0;
+    mask = p.maskL;
+    stop = limitEnd;
   }
-
-  /**
-   * The hash at `i` says "32 zeros". Returns a chunk length > 0 to cut where a long zero run
-   * starts; −(index after the run) to skip a short run (the hash stays the zero hash across it,
-   * so hashing resumes correctly there); 0 when the hash matched by chance.
-   */
-  private atZeros(buf: Uint8Array, start: number, i: number, limitEnd: number): number {
-    if (i - 31 < start) return 0;
-    for (let k = i - 31; k <= i; k++) if (buf[k] !== 0) return 0;
-    let runStart = i - 31;
-    while (runStart > start && buf[runStart - 1] === 0) runStart--;
-    const runEnd = zeroRunEnd(buf, i + 1, limitEnd);
-    if (runEnd - runStart >= this.zeroRun && runStart > start) return runStart - start;
-    return -runEnd;
-  }
+  if (limit === maxSize) return maxSize;
+  return final ? available : 0;
 }
 
-/**
- * Cuts a byte stream that arrives in pieces of any size into content-defined chunks: the same
- * bytes give the same chunks whatever the piece sizes. Each chunk is a fresh copy with its own
- * ArrayBuffer, so it can be transferred to a worker and the caller may reuse its input buffers.
- *
- * Chunks are cut straight from the input; only the bytes around a piece boundary go through the
- * carry buffer, so each byte is copied about once.
- */
-export class StreamChunker {
-  /** Undecided bytes from earlier pieces (fewer than maxSize), plus what a cut needs after them. */
-  private readonly carry: Uint8Array;
-  private carryLen = 0;
-
-  constructor(private readonly cdc: FastCdc) {
-    this.carry = new Uint8Array(cdc.params.maxSize);
+/** Cuts a whole buffer (a complete stream) into chunk lengths. */
+export function cutAll(p: CdcCutParams, buf: Uint8Array): number[] {
+  const lengths: number[] = [];
+  // Bounded: each cut of a final stream consumes at least one byte.
+  for (let at = 0; at < buf.length;) {
+    const len = cdcCut(p, buf, at, buf.length, true);
+    lengths.push(len);
+    at += len;
   }
-
-  /** Chunks completed by `data`; the undecided tail is kept for the next push or finish. */
-  push(data: Uint8Array): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    const max = this.cdc.params.maxSize;
-    let off = 0;
-    // Bounded: every pass consumes input or emits a chunk; it stops when input is exhausted.
-    while (off < data.length) {
-      if (this.carryLen === 0) {
-        while (data.length - off >= max) {
-          const len = this.cdc.cut(data, off, data.length, false);
-          out.push(new Uint8Array(data.subarray(off, off + len))); // a copy; Buffer#slice would be a view
-          off += len;
-        }
-        this.carry.set(data.subarray(off));
-        this.carryLen = data.length - off;
-        return out;
-      }
-      // Top the carry up to maxSize bytes: then a cut is decided without more input.
-      const n = Math.min(max - this.carryLen, data.length - off);
-      this.carry.set(data.subarray(off, off + n), this.carryLen);
-      this.carryLen += n;
-      off += n;
-      if (this.carryLen < max) return out;
-      const len = this.cdc.cut(this.carry, 0, this.carryLen, false);
-      out.push(this.carry.slice(0, len));
-      const rest = this.carryLen - len;
-      if (rest <= n) {
-        // The undecided bytes all came from `data`: continue from there, without the carry.
-        off -= rest;
-        this.carryLen = 0;
-      } else {
-        this.carry.copyWithin(0, len, this.carryLen);
-        this.carryLen = rest;
-      }
-    }
-    return out;
-  }
-
-  /** The remaining chunks at the end of a stream (the last one may be shorter than minSize). */
-  finish(): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    let start = 0;
-    // Bounded: each cut consumes at least one byte.
-    while (start < this.carryLen) {
-      const len = this.cdc.cut(this.carry, start, this.carryLen, true);
-      out.push(this.carry.slice(start, start + len));
-      start += len;
-    }
-    this.carryLen = 0;
-    return out;
-  }
+  return lengths;
 }

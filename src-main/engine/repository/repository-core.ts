@@ -6,14 +6,14 @@ import { BlobLoader } from './blob-loader';
 import { ChunkIndex } from './chunk-index';
 import type { RepositoryConfig } from './config';
 import { decodeDiskMap, type DiskMap } from './disk-map';
-import { FastCdc, gearTableFromSeed } from './fastcdc';
+import { DataWorkerPool } from './data-worker-pool';
+import { cdcCutParams, gearTableFromSeed, type CdcCutParams } from './fastcdc';
 import { sealParamsOf, type RepositoryKeys } from './keys';
 import { decodeManifest, isPointId, type PointManifest } from './manifest';
-import { SealWorkerPool } from './seal-worker-pool';
 import type { SealParams } from './sealing';
 
 export interface CoreTuning {
-  /** Worker threads for compression + encryption; 0 = on the calling thread. */
+  /** Worker threads for chunking, hashing, compression and encryption; 0 = on the calling thread. */
   workers: number;
   /** Bytes of decoded chunks kept for readers. */
   cacheBytes: number;
@@ -25,8 +25,8 @@ export interface CoreTuning {
  */
 export class RepositoryCore {
   readonly seal: SealParams;
-  readonly cdc: FastCdc;
-  readonly pool: SealWorkerPool;
+  readonly cdc: CdcCutParams;
+  readonly pool: DataWorkerPool;
   readonly blobs: BlobLoader;
   private index = new ChunkIndex();
   private indexRefresh: Promise<ChunkIndex> | null = null;
@@ -41,8 +41,11 @@ export class RepositoryCore {
   ) {
     this.seal = sealParamsOf(keys, config.compression.level);
     const gearSeed = createHmac('sha256', keys.idKey).update('hyperkeep-gear-table').digest();
-    this.cdc = new FastCdc(gearTableFromSeed(gearSeed), config.chunker);
-    this.pool = new SealWorkerPool(this.seal, tuning.workers);
+    this.cdc = cdcCutParams(gearTableFromSeed(gearSeed), config.chunker);
+    this.pool = new DataWorkerPool(
+      { seal: this.seal, idKey: keys.idKey, cdc: this.cdc },
+      tuning.workers,
+    );
     this.blobs = new BlobLoader(
       {
         backend,

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { HyperkeepError } from '../../../shared/errors';
-import type { RandomAccessReader } from '../io/random-access';
 import { RepoKeys, type RepositoryBackend } from './backend';
 import { ChunkStore } from './chunk-store';
 import { parseConfig, serializeConfig, type RepositoryConfig } from './config';
-import { PointDiskReader } from './disk-reader';
+import { PointDiskReader, type PointDiskReaderOptions } from './disk-reader';
 import { getFileIndex, putFileIndex } from './file-index';
 import { DEFAULT_CHUNKER_PARAMS, validateChunkerParams, type ChunkerParams } from './fastcdc';
 import {
@@ -63,7 +62,8 @@ export interface StartPointOptions {
 
 function tuning(options: OpenOptions): CoreTuning {
   return {
-    workers: options.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1)),
+    // Every core: the main thread only moves data, the workers do the CPU work.
+    workers: options.workers ?? Math.max(1, Math.min(8, availableParallelism())),
     cacheBytes: options.cacheBytes ?? 64 * 1024 * 1024,
   };
 }
@@ -223,7 +223,8 @@ export class Repository {
       // Lock first, then index: gc cannot start between the two and delete what we dedup against.
       const index = await this.core.refreshIndex();
       if (options.parent !== undefined) await this.core.loadManifest(options.parent);
-      const store = new ChunkStore(this.core, index, Math.max(4, this.core.pool.size * 4));
+      // Two segments per worker: one being processed, one queued (16 MiB each).
+      const store = new ChunkStore(this.core, index, Math.max(2, this.core.pool.size * 2));
       return new PointWriter(this.core, lock, store, {
         vm: vm.data,
         meta: options.meta ?? {},
@@ -257,12 +258,17 @@ export class Repository {
   }
 
   /** Random access to one disk of a point: holes read as zeros. */
-  async openDisk(pointId: string, diskName: string): Promise<RandomAccessReader> {
+  async openDisk(
+    pointId: string,
+    diskName: string,
+    options: PointDiskReaderOptions = {},
+  ): Promise<PointDiskReader> {
     const map = await this.core.loadDiskMap(pointId, diskName);
     return new PointDiskReader(
       map,
       this.core.blobs,
       `disk ${diskName} of restore point ${pointId}`,
+      options,
     );
   }
 

@@ -37,7 +37,7 @@ export const MAIN_THREAD_MODULES: SealModules = { zlib: nodeZlib, crypto: nodeCr
 
 /**
  * Compresses (when that saves at least 1/32) and seals one chunk. This function is also shipped
- * to worker threads as source text (see seal-worker-pool.ts), so it must stay self-contained:
+ * to worker threads as source text (see data-worker-pool.ts), so it must stay self-contained:
  * only its parameters and JS globals, no imports, no nested named functions.
  */
 export function compressAndSeal(

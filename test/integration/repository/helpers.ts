@@ -67,18 +67,27 @@ export async function makeExt4Image(
  * Backs up a raw image the way the pipeline will: 4 MiB reads, all-zero reads reported as holes
  * (a stand-in for NBD block status), everything else streamed through writeExtent.
  */
-export async function writeImage(writer: PointWriter, name: string, image: string): Promise<void> {
+/**
+ * Writes an image as one disk, in pieces of `pieceBytes` (one reused buffer, as readers do);
+ * all-zero pieces become holes unless `holes` is false.
+ */
+export async function writeImage(
+  writer: PointWriter,
+  name: string,
+  image: string,
+  { pieceBytes = 4 * 1024 * 1024, holes = true } = {},
+): Promise<void> {
   const size = (await stat(image)).size;
   const disk = writer.addDisk({ name, sizeBytes: size });
   const fh = await open(image, 'r');
   try {
-    const buf = new Uint8Array(4 * 1024 * 1024);
+    const buf = new Uint8Array(pieceBytes);
     const zero = new Uint8Array(buf.length);
     for (let off = 0; off < size; off += buf.length) {
       const len = Math.min(buf.length, size - off);
       await fh.read(buf, 0, len, off);
       const piece = buf.subarray(0, len);
-      if (Buffer.compare(piece, zero.subarray(0, len)) === 0) disk.markHole(off, len);
+      if (holes && Buffer.compare(piece, zero.subarray(0, len)) === 0) disk.markHole(off, len);
       else await disk.writeExtent(off, piece);
     }
   } finally {

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  FastCdc,
-  StreamChunker,
+  cdcCut,
+  cdcCutParams,
+  cutAll,
   gearTableFromSeed,
   type ChunkerParams,
 } from '../../../../src-main/engine/repository/fastcdc';
@@ -10,12 +11,13 @@ import {
 const SMALL: ChunkerParams = { minSize: 2 * 1024, avgSize: 8 * 1024, maxSize: 32 * 1024 };
 const gear = gearTableFromSeed(Buffer.from('test-seed'));
 
-function chunkAll(data: Uint8Array, params = SMALL, pieceSize = data.length): Uint8Array[] {
-  const chunker = new StreamChunker(new FastCdc(gear, params));
+function chunkAll(data: Uint8Array, params = SMALL, seed = gear): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let off = 0; off < data.length; off += pieceSize)
-    out.push(...chunker.push(data.subarray(off, off + pieceSize)));
-  out.push(...chunker.finish());
+  let at = 0;
+  for (const len of cutAll(cdcCutParams(seed, params), data)) {
+    out.push(data.subarray(at, at + len));
+    at += len;
+  }
   return out;
 }
 
@@ -37,11 +39,19 @@ describe('FastCDC', () => {
     expect(mean).toBeLessThan(SMALL.avgSize * 1.6);
   });
 
-  it('gives the same chunks whatever the sizes of the pieces the stream arrives in', () => {
-    const whole = chunkAll(data).map(digest);
-    expect(chunkAll(data, SMALL, 4096).map(digest)).toEqual(whole);
-    expect(chunkAll(data, SMALL, 100_003).map(digest)).toEqual(whole);
-    expect(chunkAll(data, SMALL, 1).slice(0, 5).map(digest)).toEqual(whole.slice(0, 5));
+  it('decides a cut from the first maxSize bytes only, so more data never moves a boundary', () => {
+    const p = cdcCutParams(gear, SMALL);
+    const whole = chunkAll(data).map((c) => c.length);
+    // Fed with exactly maxSize bytes after the start, a non-final cut is already decided.
+    let at = 0;
+    for (const len of whole.slice(0, 20)) {
+      expect(cdcCut(p, data, at, at + SMALL.maxSize, false)).toBe(len);
+      at += len;
+    }
+    // With fewer bytes and no boundary in them, it waits for more instead of guessing.
+    expect(
+      cdcCut(p, new Uint8Array(SMALL.minSize + 10).fill(7), 0, SMALL.minSize + 10, false),
+    ).toBe(0);
   });
 
   it('keeps boundaries stable under insertions, so shifted data still deduplicates', () => {
@@ -72,7 +82,7 @@ describe('FastCDC', () => {
     ]);
     const ends: number[] = [];
     let pos = 0;
-    for (const c of chunkAll(data, SMALL, 7777)) ends.push((pos += c.length));
+    for (const c of chunkAll(data)) ends.push((pos += c.length));
     expect(ends).toContain(5000);
     expect(ends).toContain(15_000);
     expect(ends).toContain(20_000);
@@ -104,22 +114,21 @@ describe('FastCDC', () => {
   });
 
   it('depends on the gear table: another repository seed gives other boundaries', () => {
-    const other = new StreamChunker(new FastCdc(gearTableFromSeed(Buffer.from('other')), SMALL));
     const a = chunkAll(data).map((c) => c.length);
-    const b = [...other.push(data), ...other.finish()].map((c) => c.length);
+    const b = chunkAll(data, SMALL, gearTableFromSeed(Buffer.from('other'))).map((c) => c.length);
     expect(b).not.toEqual(a);
   });
 
   it('rejects nonsensical size bounds', () => {
-    expect(() => new FastCdc(gear, { minSize: 4096, avgSize: 3000, maxSize: 8192 })).toThrow(
+    expect(() => cdcCutParams(gear, { minSize: 4096, avgSize: 3000, maxSize: 8192 })).toThrow(
       /power of two/,
     );
-    expect(() => new FastCdc(gear, { minSize: 8192, avgSize: 4096, maxSize: 16384 })).toThrow();
+    expect(() => cdcCutParams(gear, { minSize: 8192, avgSize: 4096, maxSize: 16384 })).toThrow();
   });
 
   it('chunks fast enough for a backup stream (figure printed, not asserted)', () => {
     const big = randomBytes(64 * 1024 * 1024);
-    const cdc = new FastCdc(gear, {
+    const cdc = cdcCutParams(gear, {
       minSize: 256 * 1024,
       avgSize: 1024 * 1024,
       maxSize: 4 * 1024 * 1024,
@@ -128,7 +137,7 @@ describe('FastCDC', () => {
     let pos = 0;
     let n = 0;
     while (pos < big.length) {
-      pos += cdc.cut(big, pos, big.length, true);
+      pos += cdcCut(cdc, big, pos, big.length, true);
       n++;
     }
     const ms = performance.now() - t0;

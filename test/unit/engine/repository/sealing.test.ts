@@ -8,7 +8,12 @@ import {
   sealParamsOf,
   unwrapKeyFile,
 } from '../../../../src-main/engine/repository/keys';
-import { SealWorkerPool } from '../../../../src-main/engine/repository/seal-worker-pool';
+import { DataWorkerPool } from '../../../../src-main/engine/repository/data-worker-pool';
+import {
+  DEFAULT_CHUNKER_PARAMS,
+  cdcCutParams,
+  gearTableFromSeed,
+} from '../../../../src-main/engine/repository/fastcdc';
 import {
   MAIN_THREAD_MODULES,
   SealError,
@@ -60,7 +65,8 @@ describe.each([true, false])('sealing (encrypted: %s)', (encrypt) => {
   });
 
   it('produces the same format on a worker thread as on the calling thread', async () => {
-    const pool = new SealWorkerPool(params, 2);
+    const cdc = cdcCutParams(gearTableFromSeed(randomBytes(32)), DEFAULT_CHUNKER_PARAMS);
+    const pool = new DataWorkerPool({ seal: params, idKey: randomBytes(32), cdc }, 2);
     try {
       const inputs = [text, randomBytes(300_000), Buffer.alloc(70_000, 7)];
       const sealed = await Promise.all(inputs.map((d) => pool.seal(aad, Uint8Array.from(d))));

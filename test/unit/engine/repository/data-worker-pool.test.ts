@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { DataWorkerPool } from '../../../../src-main/engine/repository/data-worker-pool';
+import {
+  cdcCutParams,
+  cutAll,
+  gearTableFromSeed,
+} from '../../../../src-main/engine/repository/fastcdc';
+import { chunkId } from '../../../../src-main/engine/repository/keys';
+import {
+  openSealed,
+  unpackPayload,
+  type SealParams,
+} from '../../../../src-main/engine/repository/sealing';
+
+const SMALL = { minSize: 2 * 1024, avgSize: 8 * 1024, maxSize: 32 * 1024 };
+
+/** 256 KiB of random data, 64 KiB of zeros, then text: chunks of every kind. */
+function segmentData(): Uint8Array {
+  return Buffer.concat([
+    randomBytes(256 * 1024),
+    Buffer.alloc(64 * 1024),
+    Buffer.from('All work and no play makes Jack a dull boy. '.repeat(3000)),
+  ]);
+}
+
+describe.each([0, 2])('DataWorkerPool with %i workers', (workers) => {
+  const seal: SealParams = { encrypt: true, key: randomBytes(32), level: 3 };
+  const idKey = randomBytes(32);
+  const cdc = cdcCutParams(gearTableFromSeed(randomBytes(32)), SMALL);
+
+  it('cuts, hashes and seals a segment exactly as the calling thread would', async () => {
+    const pool = new DataWorkerPool({ seal, idKey, cdc }, workers);
+    try {
+      const data = segmentData();
+      const expected = cutAll(cdc, data);
+      const segment = await pool.chunkSegment(Uint8Array.from(data));
+      expect(segment.lengths).toEqual(expected);
+      let at = 0;
+      const picks: number[] = [];
+      for (const [i, len] of expected.entries()) {
+        const chunk = data.subarray(at, at + len);
+        const id = segment.ids[i];
+        if (chunk.every((b) => b === 0)) expect(id).toBeNull();
+        else {
+          expect(Buffer.from(id!).equals(chunkId(Buffer.from(idKey), chunk))).toBe(true);
+          picks.push(i);
+        }
+        at += len;
+      }
+      // Seal every other data chunk: each opens under its id and gives the chunk back.
+      const chosen = picks.filter((_, k) => k % 2 === 0);
+      const sealed = await pool.sealHeld(segment, chosen);
+      expect(sealed).toHaveLength(chosen.length);
+      for (const [k, i] of chosen.entries()) {
+        const start = expected.slice(0, i).reduce((a, b) => a + b, 0);
+        const back = await unpackPayload(
+          openSealed(seal, segment.ids[i]!, sealed[k]!),
+          SMALL.maxSize,
+        );
+        expect(Buffer.from(back).equals(data.subarray(start, start + expected[i]!))).toBe(true);
+      }
+      // The segment was released: sealing it again is an error, not a silent result.
+      await expect(pool.sealHeld(segment, chosen)).rejects.toThrow(/not held/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
