@@ -216,6 +216,9 @@ export const contract = {
         pointId: z.string().min(1).optional(),
         at: z.string().min(1).optional(),
         path: z.string().max(4096).default('/'),
+        /** A page of a big folder: entries [offset, offset + limit) in name order, with `total`. */
+        offset: z.number().int().nonnegative().optional(),
+        limit: z.number().int().positive().max(100_000).optional(),
       })
       .strict(),
     response: FileListing,

@@ -15,6 +15,8 @@ export interface InProcessMeasure<T> {
   lagMaxMs: number;
   /** Highest RSS sampled every 50 ms while the step ran (worker threads included). */
   peakRssBytes: number;
+  /** User + system CPU time of this process (all its threads) while the step ran. */
+  cpuMs: number;
 }
 
 export async function measureInProcess<T>(fn: () => Promise<T>): Promise<InProcessMeasure<T>> {
@@ -24,14 +26,17 @@ export async function measureInProcess<T>(fn: () => Promise<T>): Promise<InProce
     peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
   }, 50);
   lag.enable();
+  const cpuBefore = process.cpuUsage();
   const began = performance.now();
   try {
     const value = await fn();
     const wallMs = performance.now() - began;
     peakRssBytes = Math.max(peakRssBytes, process.memoryUsage.rss());
+    const cpu = process.cpuUsage(cpuBefore);
     return {
       value,
       wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
       lagP50Ms: lag.percentile(50) / 1e6,
       lagP99Ms: lag.percentile(99) / 1e6,
       lagMaxMs: lag.max / 1e6,
@@ -46,6 +51,8 @@ export async function measureInProcess<T>(fn: () => Promise<T>): Promise<InProce
 export interface CommandMeasure {
   wallMs: number;
   peakRssBytes: number;
+  /** User + system CPU time of the tool and its children (comparable on a busy machine). */
+  cpuMs: number;
   stdout: string;
 }
 
@@ -58,7 +65,7 @@ export async function measureCommand(
   const began = performance.now();
   const { stdout, stderr } = await run(
     '/usr/bin/time',
-    ['-f', 'hk-bench-maxrss=%M', cmd, ...args],
+    ['-f', 'hk-bench-maxrss=%M hk-bench-cpu=%U+%S', cmd, ...args],
     {
       ...options,
       timeoutMs: 600_000,
@@ -66,5 +73,7 @@ export async function measureCommand(
   );
   const wallMs = performance.now() - began;
   const kib = /hk-bench-maxrss=(\d+)/.exec(stderr)?.[1];
-  return { wallMs, peakRssBytes: Number(kib ?? 0) * 1024, stdout };
+  const cpu = /hk-bench-cpu=([\d.]+)\+([\d.]+)/.exec(stderr);
+  const cpuMs = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : 0;
+  return { wallMs, peakRssBytes: Number(kib ?? 0) * 1024, cpuMs, stdout };
 }

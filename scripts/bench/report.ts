@@ -3,6 +3,8 @@
  * next to the goals of issue 4, then where Hyperkeep's time went.
  */
 import type { DataPathTimings } from '../../src-main/engine/repository/data-path-timings';
+import { formatCatalogBench, type CatalogBenchResults } from './catalog-bench';
+import type { CatalogingMeasure } from './catalog-overhead';
 
 interface Peer {
   wallMs: number;
@@ -47,6 +49,9 @@ export interface BenchResults {
     restic: Peer;
     borg: Peer;
   };
+  /** The cataloging phase run on the full backup's point, next to the backup's wall time. */
+  cataloging: CatalogingMeasure & { fullBackupMs: number };
+  catalog: CatalogBenchResults;
   totalMs: number;
 }
 
@@ -188,5 +193,20 @@ export function printReport(r: BenchResults): string {
     ...breakdown('full', hk),
     ...breakdown('incremental', inc.hyperkeep),
   ]);
-  return `${header}\n\n${comparisons}\n\n${health}\n\n${where}\n\nTotal benchmark time ${s(r.totalMs)}\n`;
+  const c = r.cataloging;
+  const share = c.wallMs / c.fullBackupMs;
+  const cataloging = table([
+    ['FILE CATALOG (issue 5)', 'VALUE', 'GOAL'],
+    [
+      'Cataloging the full point',
+      `${s(c.wallMs)} for ${c.files} files (${Math.round(c.filesPerSecond)} files/s) = ${(100 * share).toFixed(1)}% of the full backup`,
+      `≤ 10% ${verdict(share <= 0.1)}`,
+    ],
+    [
+      '  event-loop lag while cataloging',
+      `p99 ${c.lagP99Ms.toFixed(1)} ms, max ${c.lagMaxMs.toFixed(0)} ms`,
+      `< 50 ms ${verdict(c.lagP99Ms < 50)}`,
+    ],
+  ]);
+  return `${header}\n\n${comparisons}\n\n${health}\n\n${cataloging}\n${formatCatalogBench(r.catalog)}\n\n${where}\n\nTotal benchmark time ${s(r.totalMs)}\n`;
 }

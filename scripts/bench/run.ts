@@ -26,6 +26,8 @@ import { measureInProcess, type CommandMeasure, type InProcessMeasure } from './
 import type { DataPathTimings } from '../../src-main/engine/repository/data-path-timings';
 import { Peers, sessionUri } from './peers';
 import { printReport, type BenchResults } from './report';
+import { runCatalogBench } from './catalog-bench';
+import { catalogOnce } from './catalog-overhead';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH_DIR = join(ROOT, '.bench');
@@ -109,6 +111,12 @@ async function main(): Promise<void> {
     const full = await measureInProcess(() => backupOnce(connector, repository, vm.uuid));
     const hkFullBytes = await duBytes(repoDir);
     log(`  ${describe(full)}`);
+    log('Cataloging the full backup (the backup job\'s "cataloging" phase)');
+    const cataloging = await catalogOnce(
+      repository,
+      await repository.getPoint(full.value.result.pointId),
+    );
+    log(`  ${cataloging.files} files in ${(cataloging.wallMs / 1000).toFixed(1)} s`);
     log('Changing 1% of the disk through the QEMU monitor');
     const changedBytes = await changeDisk(vm, join(labDir, 'bench-vm'), 0.01);
     log('Hyperkeep incremental backup');
@@ -155,6 +163,9 @@ async function main(): Promise<void> {
     await rm(join(scratch, 'restic-restore'), { recursive: true, force: true });
     const borgExtract = await peers.borgExtract(join(scratch, 'borg-extract'));
     await rm(join(scratch, 'borg-extract'), { recursive: true, force: true });
+
+    log('File catalog with 1M files × 5 points (listing and search)');
+    const catalogBench = runCatalogBench({ log: (line) => log(`  ${line}`) });
 
     const results: BenchResults = {
       when: new Date().toISOString(),
@@ -210,6 +221,8 @@ async function main(): Promise<void> {
         restic: { wallMs: resticRestore.wallMs, peakRssBytes: resticRestore.peakRssBytes },
         borg: { wallMs: borgExtract.wallMs, peakRssBytes: borgExtract.peakRssBytes },
       },
+      cataloging: { ...cataloging, fullBackupMs: full.wallMs },
+      catalog: catalogBench,
       totalMs: performance.now() - began,
     };
     process.stdout.write(`\n${printReport(results)}\n`);

@@ -65,6 +65,8 @@ export const FileListing = z.object({
   pointTime: z.string(),
   path: z.string(),
   entries: z.array(FileEntry),
+  /** Entries in the whole folder, when the request asked for a page of it. */
+  total: z.number().int().nonnegative().optional(),
 });
 export type FileListing = z.infer<typeof FileListing>;
 

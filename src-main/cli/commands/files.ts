@@ -37,29 +37,41 @@ export function registerFileCommands(program: Command, run: Run): void {
     .requiredOption('--vm <name>', 'VM name or UUID')
     .option('--point <id>', 'restore point id (default: the latest)')
     .option('--at <iso-time>', 'the newest point at or before this time, e.g. 2025-03-14T02:00:00Z')
+    .option('--offset <n>', 'skip this many entries of a big folder (name order)')
+    .option('--limit <n>', 'list at most this many entries; the total is then printed')
     .argument('[path]', 'browse path', '/')
-    .action((path: string, o: { vm: string; point?: string; at?: string }) =>
-      run(async ({ client, json }) => {
-        const listing = await client.call('files.list', {
-          vm: o.vm,
-          path,
-          ...(o.point ? { pointId: o.point } : {}),
-          ...(o.at ? { at: o.at } : {}),
-        });
-        if (json) return printJson(listing);
-        console.log(`${listing.path} in restore point ${listing.pointId} (${listing.pointTime})`);
-        printTable(
-          ['MODE', 'OWNER', 'GROUP', 'SIZE', 'MODIFIED', 'NAME'],
-          listing.entries.map((e) => [
-            modeString(e),
-            e.owner ?? '',
-            e.group ?? '',
-            size(e),
-            e.mtime ?? '',
-            nameWithTarget(e, e.name),
-          ]),
-        );
-      }),
+    .action(
+      (
+        path: string,
+        o: { vm: string; point?: string; at?: string; offset?: string; limit?: string },
+      ) =>
+        run(async ({ client, json }) => {
+          const listing = await client.call('files.list', {
+            vm: o.vm,
+            path,
+            ...(o.point ? { pointId: o.point } : {}),
+            ...(o.at ? { at: o.at } : {}),
+            ...(o.offset !== undefined ? { offset: Number(o.offset) } : {}),
+            ...(o.limit !== undefined ? { limit: Number(o.limit) } : {}),
+          });
+          if (json) return printJson(listing);
+          console.log(`${listing.path} in restore point ${listing.pointId} (${listing.pointTime})`);
+          printTable(
+            ['MODE', 'OWNER', 'GROUP', 'SIZE', 'MODIFIED', 'NAME'],
+            listing.entries.map((e) => [
+              modeString(e),
+              e.owner ?? '',
+              e.group ?? '',
+              size(e),
+              e.mtime ?? '',
+              nameWithTarget(e, e.name),
+            ]),
+          );
+          if (listing.total !== undefined && listing.total > listing.entries.length)
+            console.log(
+              `Entries ${(Number(o.offset) || 0) + 1}–${(Number(o.offset) || 0) + listing.entries.length} of ${listing.total}: use --offset for the others.`,
+            );
+        }),
     );
 
   program

@@ -12,8 +12,8 @@ export function catalogHandlers(engine: Engine): HandlerGroup<CatalogChannel> {
   return {
     'points.volumes': ({ vm, pointId }) =>
       queries.volumes(queries.point(vm, { pointId })).map(({ volumeId: _id, ...volume }) => volume),
-    'files.list': ({ vm, pointId, at, path }) =>
-      queries.list(queries.point(vm, { pointId, at }), path),
+    'files.list': ({ vm, pointId, at, path, offset, limit }) =>
+      queries.list(queries.point(vm, { pointId, at }), path, { offset, limit }),
     'files.search': (request) => searchFiles(engine.db, queries, request),
     'files.versions': ({ vm, path }) => queries.versions(vm, path),
     'files.diff': (request) => diffPoints(engine.db, queries, request),

@@ -50,7 +50,13 @@ export interface CatalogPointResult {
   warnings: string[];
 }
 
-const BATCH = 2000;
+/**
+ * Records written per transaction. The writes run on the engine's main thread: a batch this size
+ * takes a few milliseconds, and the walk yields to the event loop after each one.
+ */
+const BATCH = 500;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function messageOf(err: unknown): string {
   return toErrorData(err).message;
@@ -260,6 +266,8 @@ async function walkVolume(
       if (options.signal?.aborted)
         throw new HyperkeepError('CANCELLED', 'Cataloging was cancelled');
       flush();
+      // Metadata often comes from cached chunks, so the walk itself may never wait on I/O.
+      await yieldToEventLoop();
     }
   }
   flush();

@@ -28,6 +28,15 @@ export interface PointSelector {
   at?: string | undefined;
 }
 
+/** Folders whose name order is kept for paging (a 100k-entry folder costs 800 KB). */
+const FOLDER_ORDER_CACHE = 16;
+
+/** A window of a folder listing: entries [offset, offset + limit) in name order. */
+export interface ListPage {
+  offset?: number | undefined;
+  limit?: number | undefined;
+}
+
 /** A resolved path inside a point: its volume and its path node. */
 export interface ResolvedPath {
   point: PointRow;
@@ -40,6 +49,7 @@ export interface ResolvedPath {
 /** Reads of the file catalog: points, folders, versions. Search and diff live in their own files. */
 export class CatalogQueries {
   private readonly statements = new Map<string, Statement>();
+  private readonly folderOrders = new Map<string, Float64Array>();
 
   constructor(private readonly db: CatalogDb) {}
 
@@ -167,7 +177,11 @@ export class CatalogQueries {
     ).get(pathId, seq, seq) as EntryRow | undefined;
   }
 
-  list(point: PointRow, path: string): FileListing {
+  /**
+   * A folder of a point, sorted by name. `page` returns only entries [offset, offset + limit) and
+   * the folder's `total`, so a folder of 100k files is browsed without sending it all.
+   */
+  list(point: PointRow, path: string, page: ListPage = {}): FileListing {
     const base = { pointId: point.point_id, pointTime: point.time };
     const resolved = this.resolve(point, path);
     if (resolved.pathId === null) {
@@ -197,17 +211,63 @@ export class CatalogQueries {
         entries: [toFileEntry(self, name, browsePath, accounts)],
       };
     }
-    const rows = this.sql(
-      `SELECT n.name AS name, e.* FROM fc_paths p
+    const prefix = browsePath === '/' ? '' : browsePath;
+    const toEntry = (r: EntryRow & { name: string }) =>
+      toFileEntry(r, r.name, `${prefix}/${r.name}`, accounts);
+    if (page.limit === undefined && page.offset === undefined) {
+      const rows = this.sql(
+        `SELECT n.name AS name, e.* FROM fc_paths p
            JOIN fc_names n ON n.id = p.name_id
            JOIN fc_entries e ON e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?
-         WHERE p.parent_id = ?`,
-    ).all(point.seq, point.seq, resolved.pathId) as (EntryRow & { name: string })[];
-    const prefix = browsePath === '/' ? '' : browsePath;
-    const entries = rows
-      .map((r) => toFileEntry(r, r.name, `${prefix}/${r.name}`, accounts))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return { ...base, path: browsePath, entries };
+         WHERE p.parent_id = ? ORDER BY n.name`,
+      ).all(point.seq, point.seq, resolved.pathId) as (EntryRow & { name: string })[];
+      return { ...base, path: browsePath, entries: rows.map(toEntry) };
+    }
+    const order = this.folderOrder(point, resolved.pathId);
+    const offset = Math.max(0, page.offset ?? 0);
+    const ids = order.subarray(offset, offset + Math.max(0, page.limit ?? order.length));
+    const rows = this.sql(
+      `SELECT n.name AS name, e.* FROM fc_paths p
+         JOIN fc_names n ON n.id = p.name_id
+         JOIN fc_entries e ON e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?
+       WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY n.name`,
+    ).all(point.seq, point.seq, JSON.stringify(Array.from(ids))) as (EntryRow & {
+      name: string;
+    })[];
+    return { ...base, path: browsePath, entries: rows.map(toEntry), total: order.length };
+  }
+
+  /** Drops cached folder orders: points were forgotten or garbage collected. */
+  clearCaches(): void {
+    this.folderOrders.clear();
+  }
+
+  /**
+   * The path ids of a folder's entries in a point, in name order. A folder of a finished point
+   * never changes, so the order is kept for the next pages: paging through 100k files sorts once.
+   */
+  private folderOrder(point: PointRow, pathId: number): Float64Array {
+    const key = `${point.point_id}:${point.pk}:${point.seq}:${pathId}`;
+    let order = this.folderOrders.get(key);
+    if (order !== undefined) {
+      this.folderOrders.delete(key);
+      this.folderOrders.set(key, order);
+      return order;
+    }
+    const ids = this.sql(
+      `SELECT p.id FROM fc_paths p JOIN fc_names n ON n.id = p.name_id
+        WHERE p.parent_id = ? AND EXISTS (SELECT 1 FROM fc_entries e
+          WHERE e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?)
+        ORDER BY n.name`,
+    )
+      .pluck()
+      .all(pathId, point.seq, point.seq) as number[];
+    order = Float64Array.from(ids);
+    this.folderOrders.set(key, order);
+    if (this.folderOrders.size > FOLDER_ORDER_CACHE) {
+      this.folderOrders.delete(this.folderOrders.keys().next().value as string);
+    }
+    return order;
   }
 
   /** One version per point that has the path, newest first; `changed` where it differs from the older one. */

@@ -162,6 +162,40 @@ describe('file catalog version ranges', () => {
     expect(diff.changed.map((e) => e.path)).toEqual(['/vda1/home/alice/notes.txt']);
   });
 
+  it('pages through a big folder in name order, each point as it was', () => {
+    const big: Tree = { '/big/': '' };
+    for (let i = 0; i < 1200; i++) big[`/big/f-${String(i).padStart(4, '0')}`] = `v${i}`;
+    backup('p1', { vda1: big });
+    const next = { ...big, '/big/f-0000a': 'new' };
+    delete (next as Tree)['/big/f-0003'];
+    backup('p2', { vda1: next });
+    const page = (pointId: string, offset: number, limit: number) =>
+      catalog.queries.list(catalog.queries.point(VM.name, { pointId }), '/vda1/big', {
+        offset,
+        limit,
+      });
+    const first = page('p2', 0, 5);
+    expect(first.entries.map((e) => e.name)).toEqual([
+      'f-0000',
+      'f-0000a',
+      'f-0001',
+      'f-0002',
+      'f-0004',
+    ]);
+    expect(first.total).toBe(1200);
+    expect(page('p2', 1195, 500).entries.map((e) => e.name)).toEqual([
+      'f-1195',
+      'f-1196',
+      'f-1197',
+      'f-1198',
+      'f-1199',
+    ]);
+    expect(page('p1', 3, 1).entries.map((e) => e.name)).toEqual(['f-0003']);
+    // Without a page the whole folder comes back, as before.
+    expect(names('p1', '/vda1/big')).toHaveLength(1200);
+    expect(page('p1', 5000, 10)).toMatchObject({ entries: [], total: 1200 });
+  });
+
   it('searches names by glob, case-insensitively, in the latest point or all points', () => {
     backup('p1', { vda1: BASE });
     backup('p2', { vda1: { ...BASE, '/home/alice/notes.txt': 'v2 longer' } });
