@@ -6,6 +6,7 @@ packages=(
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   chromium e2fsprogs dosfstools mtools ntfs-3g fdisk attr fuse3 lvm2 procps
   golang-go golang-github-vmware-govmomi-dev libhivex-bin unzip
+  linux-image-cloud-amd64 busybox-static qemu-guest-agent lz4
   "$@"
 )
 missing=()

@@ -24,6 +24,7 @@ import {
   DiskRestoreRequest,
   DiskToPoolRequest,
   FileRestoreRequest,
+  GuestAgentStatus,
   StoragePool,
   VmRestoreRequest,
   VolumeRestoreRequest,
@@ -258,6 +259,11 @@ export const contract = {
   'restore.disk': { request: DiskRestoreRequest, response: Job },
   'restore.diskToPool': { request: DiskToPoolRequest, response: Job },
   'restore.files': { request: FileRestoreRequest, response: Job },
+  /** FIG. 12 destination computer "the VM itself": is its QEMU guest agent answering? */
+  'vm.guestAgentStatus': {
+    request: z.object({ vm: z.string().min(1).max(200) }).strict(),
+    response: GuestAgentStatus,
+  },
   'restore.volume': { request: VolumeRestoreRequest, response: Job },
   'restore.volumeToDevice': { request: VolumeToDeviceRequest, response: Job },
   'restore.vm': { request: VmRestoreRequest, response: Job },

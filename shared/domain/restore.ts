@@ -28,6 +28,11 @@ export const FileRestoreRequest = z
     destination: z.enum(['local', 'guest']).default('local'),
     /** folder (on the console's host, or inside the guest) */
     dest: destPath,
+    /**
+     * destination "guest": the running libvirt VM (name or UUID) to write into; by default the
+     * VM the restore point was taken of
+     */
+    guestVm: z.string().min(1).max(200).optional(),
     conflict: ConflictPolicy.default('skip'),
     pathMode: PathMode.default({ kind: 'preserve' }),
     restoreTimestamps: z.boolean().default(true),
@@ -37,6 +42,20 @@ export const FileRestoreRequest = z
   })
   .strict();
 export type FileRestoreRequest = z.infer<typeof FileRestoreRequest>;
+
+/** Whether files can be restored into a VM through its QEMU guest agent right now. */
+export const GuestAgentStatus = z.object({
+  vm: z.string(),
+  vmUuid: z.string(),
+  available: z.boolean(),
+  /** why not, in words an administrator can act on */
+  message: z.string().optional(),
+  agentVersion: z.string().optional(),
+  /** the guest's OS as the agent names it */
+  guestOs: z.string().optional(),
+  windows: z.boolean().optional(),
+});
+export type GuestAgentStatus = z.infer<typeof GuestAgentStatus>;
 
 export const VolumeRestoreRequest = z
   .object({

@@ -47,7 +47,10 @@ async function follow(client: EngineClient, job: Job, wait: boolean | undefined,
 interface FilesOptions {
   vm: string;
   point: string;
-  dest: string;
+  dest?: string;
+  toGuest?: boolean;
+  guestVm?: string;
+  guestDest?: string;
   strip?: number;
   keepLast?: number;
   overwrite?: boolean;
@@ -74,6 +77,40 @@ function pathModeOf(o: FilesOptions): PathMode {
   return { kind: 'preserve' };
 }
 
+/** --dest on this host, or --to-guest with --guest-dest (and --guest-vm) inside a VM. */
+function destinationOf(
+  o: FilesOptions,
+):
+  | { destination: 'local'; dest: string }
+  | { destination: 'guest'; dest: string; guestVm?: string } {
+  if (!o.toGuest) {
+    if (o.guestVm !== undefined || o.guestDest !== undefined)
+      throw new HyperkeepError('INVALID_INPUT', '--guest-vm and --guest-dest go with --to-guest.');
+    if (o.dest === undefined)
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        'Give the destination folder with --dest, or --to-guest --guest-dest DIR to write into the VM.',
+      );
+    return { destination: 'local', dest: resolve(o.dest) };
+  }
+  if (o.dest !== undefined)
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      '--dest is a folder of this host; with --to-guest give the folder inside the guest with --guest-dest.',
+    );
+  if (o.guestDest === undefined)
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      'Give the folder inside the guest with --guest-dest, e.g. --guest-dest /srv/restore.',
+    );
+  // The path is the guest's, not this host's: passed as typed (the engine checks it).
+  return {
+    destination: 'guest',
+    dest: o.guestDest,
+    ...(o.guestVm !== undefined ? { guestVm: o.guestVm } : {}),
+  };
+}
+
 /** Returns the `restore` command so other restore kinds (vm, pool) can add their subcommands. */
 export function registerRestoreCommands(program: Command, run: Run): Command {
   const restore = program.command('restore').description('restore from a restore point');
@@ -86,7 +123,13 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
     .argument('<paths...>', 'browse paths, e.g. /vda1/home/alice /vdb/exports/orders.csv')
     .requiredOption('--vm <name>', 'VM name or UUID')
     .requiredOption('--point <id>', 'restore point id (see: hyperkeep points --vm VM)')
-    .requiredOption('--dest <dir>', 'destination folder (created if missing)')
+    .option('--dest <dir>', 'destination folder on this host (created if missing)')
+    .option(
+      '--to-guest',
+      'write into a running libvirt VM through its QEMU guest agent instead of this host',
+    )
+    .option('--guest-vm <name>', 'with --to-guest: the VM to write into (default: the --vm)')
+    .option('--guest-dest <dir>', 'with --to-guest: the folder inside the guest, e.g. /srv/restore')
     .option(
       '--strip <n>',
       'remove N levels from the beginning (1 drops the volume name)',
@@ -107,8 +150,7 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
           vm: o.vm,
           pointId: o.point,
           paths,
-          destination: 'local',
-          dest: resolve(o.dest),
+          ...destinationOf(o),
           conflict: conflictOf(o),
           pathMode: pathModeOf(o),
           restoreTimestamps: o.timestamps,

@@ -3,7 +3,8 @@ import type { Job } from '../../../shared/domain/jobs';
 import type { FileRestoreRequest } from '../../../shared/domain/restore';
 import { HyperkeepError } from '../../../shared/errors';
 import type { Engine } from '../engine';
-import { restoreFilesToFolder } from '../restore/file-restore';
+import type { JobContext, TaskHandle } from './job-controller';
+import { restoreFilesToFolder, type FileRestoreResult } from '../restore/file-restore';
 import { FileSystemPointSource } from '../restore/point-file-source';
 import { findRestorePoint } from '../restore/point-lookup';
 
@@ -19,9 +20,8 @@ const MAX_SKIPPED_IN_RESULT = 1000;
 export function startRestoreFilesJob(engine: Engine, request: FileRestoreRequest): Job {
   if (request.destination === 'guest')
     throw new HyperkeepError(
-      'INVALID_INPUT',
-      'Restoring into the VM through the QEMU guest agent is not available yet: restore to a folder of this host (destination "local") and copy the files into the guest.',
-      { field: 'destination' },
+      'INTERNAL',
+      'A restore into the guest starts with startRestoreFilesToGuestJob',
     );
   if (!isAbsolute(request.dest))
     throw new HyperkeepError(
@@ -51,20 +51,7 @@ export function startRestoreFilesJob(engine: Engine, request: FileRestoreRequest
           { ...request, dest },
           { signal: ctx.signal, progress: (u) => task.progress(u), log: (l) => ctx.log(l) },
         );
-        for (const s of result.skipped.slice(0, MAX_SKIPPED_WARNINGS))
-          ctx.warn(`Not restored: ${s.path} — ${s.reason}`);
-        if (result.skipped.length > MAX_SKIPPED_WARNINGS)
-          ctx.warn(
-            `… and ${result.skipped.length - MAX_SKIPPED_WARNINGS} more items not restored (see the job's log).`,
-          );
-        for (const note of result.notes) ctx.warn(note);
-        const summary = `${result.files} files, ${result.folders} folders, ${result.symlinks} links restored${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}`;
-        task.finish(result.failed > 0 ? 'failed' : 'succeeded', summary);
-        return {
-          ...result,
-          skipped: result.skipped.slice(0, MAX_SKIPPED_IN_RESULT),
-          skippedCount: result.skipped.length,
-        };
+        return reportFileRestore(ctx, task, result);
       } catch (err) {
         task.finish(ctx.signal.aborted ? 'cancelled' : 'failed', (err as Error).message);
         throw err;
@@ -73,4 +60,29 @@ export function startRestoreFilesJob(engine: Engine, request: FileRestoreRequest
       }
     },
   );
+}
+
+/**
+ * The end of a file restore job (to a folder or into a guest): skipped items and notes as
+ * warnings, the task's summary, and the result as stored in the catalog.
+ */
+export function reportFileRestore(
+  ctx: JobContext,
+  task: TaskHandle,
+  result: FileRestoreResult,
+): FileRestoreResult & { skippedCount: number } {
+  for (const s of result.skipped.slice(0, MAX_SKIPPED_WARNINGS))
+    ctx.warn(`Not restored: ${s.path} — ${s.reason}`);
+  if (result.skipped.length > MAX_SKIPPED_WARNINGS)
+    ctx.warn(
+      `… and ${result.skipped.length - MAX_SKIPPED_WARNINGS} more items not restored (see the job's log).`,
+    );
+  for (const note of result.notes) ctx.warn(note);
+  const summary = `${result.files} files, ${result.folders} folders, ${result.symlinks} links restored${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}`;
+  task.finish(result.failed > 0 ? 'failed' : 'succeeded', summary);
+  return {
+    ...result,
+    skipped: result.skipped.slice(0, MAX_SKIPPED_IN_RESULT),
+    skippedCount: result.skipped.length,
+  };
 }

@@ -25,6 +25,7 @@ import { formatCount } from '../../lib/format';
 import { useStore } from '../../store';
 import { formatPointTime } from './browse-time';
 import { isAbsoluteFolder, joinDestination, restoredRelativePath } from './restore-paths';
+import { useEngineQuery } from './use-engine-query';
 
 type PathKind = PathMode['kind'];
 
@@ -63,6 +64,14 @@ export function FileRestoreDialog(props: {
   const [levelsServerError, setLevelsServerError] = useState<string | null>(null);
   const [general, setGeneral] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // FIG. 12 destination computer "the VM itself": offered once its QEMU guest agent answered.
+  const agent = useEngineQuery('vm.guestAgentStatus', { vm: vmUuid });
+  const agentReady = agent.data?.available === true;
+  const agentLabel = agent.loading
+    ? 'checking the QEMU guest agent…'
+    : agentReady
+      ? `through the QEMU guest agent${agent.data?.guestOs ? `, ${agent.data.guestOs}` : ''}`
+      : 'QEMU guest agent not responding';
 
   const levels = pathKind === 'preserve' ? null : parseLevels(levelsText);
   const levelsError = levels !== null && 'error' in levels ? levels.error : levelsServerError;
@@ -164,14 +173,20 @@ export function FileRestoreDialog(props: {
               disabled={busy}
               helperText={
                 destination === 'guest'
-                  ? `Written inside ${vmName} through the QEMU guest agent; the VM must run with the agent started`
+                  ? `Written inside ${vmName} through the QEMU guest agent, while the VM runs`
                   : 'The machine where the Hyperkeep engine runs'
               }
             >
               <MenuItem value="local">This console&apos;s host</MenuItem>
-              {/* The engine refuses 'guest' until the guest-agent writer exists: shown, not offered. */}
-              <MenuItem value="guest" disabled>
-                {vmName} (through the QEMU guest agent, not available yet)
+              <MenuItem value="guest" disabled={!agentReady}>
+                <Box>
+                  {vmName} ({agentLabel})
+                  {!agentReady && !agent.loading && (
+                    <Typography variant="caption" component="div" sx={{ whiteSpace: 'normal' }}>
+                      {agent.data?.message ?? agent.error?.message ?? ''}
+                    </Typography>
+                  )}
+                </Box>
               </MenuItem>
             </TextField>
             <TextField
@@ -181,7 +196,13 @@ export function FileRestoreDialog(props: {
                 setDest(e.target.value);
                 setDestError(null);
               }}
-              placeholder={destination === 'guest' ? '/tmp/restored' : '/var/tmp/restore'}
+              placeholder={
+                destination === 'guest'
+                  ? agent.data?.windows
+                    ? 'C:\\Restore'
+                    : '/srv/restore'
+                  : '/var/tmp/restore'
+              }
               error={destError !== null}
               helperText={destError ?? 'Full path of the folder to restore into'}
               required

@@ -248,8 +248,9 @@ describe('restores through the engine handlers', () => {
           dest: '/tmp',
         }),
       ).rejects.toMatchObject({
-        code: 'INVALID_INPUT',
-        message: expect.stringMatching(/guest agent/),
+        // No hypervisor is registered in this engine: the VM to write into cannot be found.
+        code: 'NOT_FOUND',
+        message: expect.stringMatching(/registered libvirt hypervisors/),
       });
       await expect(
         call('restore.volumeToDevice', {

@@ -31,7 +31,11 @@ import { XdrError, XdrReader } from './xdr';
 export interface ProcedureRef {
   readonly number: number;
   readonly name: string;
+  /** The RPC program when not libvirt's main one (libvirt-qemu's guest agent commands). */
+  readonly program?: number;
 }
+
+const programOf = (procedure: ProcedureRef): number => procedure.program ?? REMOTE_PROGRAM;
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -252,7 +256,8 @@ export class RpcConnection {
       this.socket.write(
         encodePacket(
           {
-            program: REMOTE_PROGRAM,
+            program: programOf(procedure),
+            // Every libvirt program (remote, qemu, lxc) is at version 1.
             version: REMOTE_PROTOCOL_VERSION,
             procedure: procedure.number,
             type,
@@ -308,8 +313,8 @@ export class RpcConnection {
       }
       return;
     }
-    if (header.program !== REMOTE_PROGRAM) return;
     if (header.type === MessageType.STREAM || header.type === MessageType.STREAM_HOLE) {
+      if (header.program !== REMOTE_PROGRAM) return;
       // Packets of a stream we already gave up are dropped: its abort is on the way.
       this.streams.get(header.serial)?.onPacket(packet);
       return;
@@ -319,12 +324,15 @@ export class RpcConnection {
     if (header.type !== MessageType.REPLY) return;
     const call = this.pending.get(header.serial);
     if (!call) return;
-    if (call.procedure.number !== header.procedure) {
+    if (
+      call.procedure.number !== header.procedure ||
+      programOf(call.procedure) !== header.program
+    ) {
       this.fail(
         this.protocolError(
           new XdrError(
-            `reply for serial ${header.serial} names procedure ${header.procedure}, ` +
-              `expected ${call.procedure.number}`,
+            `reply for serial ${header.serial} names procedure ${header.program}:${header.procedure}, ` +
+              `expected ${programOf(call.procedure)}:${call.procedure.number}`,
           ),
         ),
       );
