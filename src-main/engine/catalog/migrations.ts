@@ -201,6 +201,42 @@ export const migrations: readonly { version: number; description: string; sql: s
       ALTER TABLE hypervisors ADD COLUMN certificate_fingerprint TEXT;
     `,
   },
+  {
+    version: 6,
+    description:
+      'file catalog: folders in name order, name prefix and ending indexes, folder sizes',
+    sql: `
+      -- A path node carries its name, so (parent_id, name) returns a folder's children in name
+      -- order: a page of a 100k-entry folder is a range of this index, not a sort of 100k names.
+      CREATE TABLE fc_paths_v6 (
+        id INTEGER PRIMARY KEY,
+        volume_id INTEGER NOT NULL,
+        parent_id INTEGER NOT NULL,
+        name_id INTEGER NOT NULL,
+        name TEXT NOT NULL
+      );
+      INSERT INTO fc_paths_v6 (id, volume_id, parent_id, name_id, name)
+        SELECT p.id, p.volume_id, p.parent_id, p.name_id, n.name
+          FROM fc_paths p JOIN fc_names n ON n.id = p.name_id;
+      DROP TABLE fc_paths;
+      ALTER TABLE fc_paths_v6 RENAME TO fc_paths;
+      CREATE UNIQUE INDEX fc_paths_by_parent ON fc_paths (parent_id, name);
+      CREATE INDEX fc_paths_by_name ON fc_paths (name_id);
+      CREATE INDEX fc_paths_by_volume ON fc_paths (volume_id);
+      -- Searches the trigram index cannot serve: a literal prefix is a range of name_lc, a short
+      -- literal ending a range of the last two characters reversed ('*.c' -> 'c.').
+      CREATE INDEX fc_names_by_lc ON fc_names (name_lc);
+      CREATE INDEX fc_names_by_ending ON fc_names (substr(name_lc, -1) || substr(name_lc, -2, 1));
+      -- Entries of a big folder in one point, counted once (by the ingest, or by the first
+      -- listing of a folder cataloged before this version): a page needs the total.
+      CREATE TABLE fc_folder_sizes (
+        point_pk INTEGER NOT NULL REFERENCES fc_points(pk) ON DELETE CASCADE,
+        path_id INTEGER NOT NULL,
+        entries INTEGER NOT NULL,
+        PRIMARY KEY (point_pk, path_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

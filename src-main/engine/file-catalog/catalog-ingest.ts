@@ -17,6 +17,11 @@ export interface PointRef {
 const NAME_CACHE_LIMIT = 200_000;
 /** Folders whose children stay known while their records arrive (a walk lists one at a time). */
 const FOLDER_CACHE_LIMIT = 64;
+/**
+ * Folders with at least this many entries get their size stored per point: a page of such a
+ * folder shows the total, and counting it at listing time would visit every entry.
+ */
+export const BIG_FOLDER_ENTRIES = 1000;
 
 /** Prepared statements of the write path, made once per catalog. */
 export class IngestStatements {
@@ -28,6 +33,7 @@ export class IngestStatements {
   readonly extendEntries;
   readonly insertEntry;
   readonly prevSeq;
+  readonly insertFolderSize;
 
   constructor(db: CatalogDb) {
     this.getName = db.prepare<[string], { id: number }>('SELECT id FROM fc_names WHERE name = ?');
@@ -38,7 +44,7 @@ export class IngestStatements {
       'INSERT INTO fc_names_fts (rowid, name_lc) SELECT id, name_lc FROM fc_names WHERE id IN (SELECT value FROM json_each(?))',
     );
     this.insertPath = db.prepare(
-      'INSERT INTO fc_paths (volume_id, parent_id, name_id) VALUES (?, ?, ?)',
+      'INSERT INTO fc_paths (volume_id, parent_id, name_id, name) VALUES (?, ?, ?, ?)',
     );
     // Every child of a folder with its version in the previous point: one query per folder
     // instead of two per file, and nothing at all per unchanged file.
@@ -46,8 +52,7 @@ export class IngestStatements {
       [number, number, number],
       { name: string; pathId: number; entryId: number | null; sig: Buffer | null }
     >(
-      `SELECT n.name AS name, p.id AS pathId, e.id AS entryId, e.sig AS sig FROM fc_paths p
-         JOIN fc_names n ON n.id = p.name_id
+      `SELECT p.name AS name, p.id AS pathId, e.id AS entryId, e.sig AS sig FROM fc_paths p
          LEFT JOIN fc_entries e ON e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?
        WHERE p.parent_id = ?`,
     );
@@ -62,6 +67,9 @@ export class IngestStatements {
     this.prevSeq = db.prepare<[number, number], { seq: number | null }>(
       `SELECT max(p.seq) AS seq FROM fc_point_volumes v JOIN fc_points p ON p.pk = v.point_pk
        WHERE v.volume_id = ? AND v.indexed = 1 AND p.state = 'done' AND p.seq < ?`,
+    );
+    this.insertFolderSize = db.prepare(
+      'INSERT OR REPLACE INTO fc_folder_sizes (point_pk, path_id, entries) VALUES (?, ?, ?)',
     );
   }
 }
@@ -87,6 +95,8 @@ export class VolumeIngest {
   private readonly freshFolders = new Set<number>();
   private extended: number[] = [];
   private newNames: number[] = [];
+  /** Entries of each folder node in this point, for the sizes of big folders. */
+  readonly folderEntries = new Map<number, number>();
   private position = 0;
   files = 0;
 
@@ -129,11 +139,13 @@ export class VolumeIngest {
       parentNode = node;
     }
     const name = r.parent < 0 ? '' : r.name;
+    if (r.parent >= 0)
+      this.folderEntries.set(parentNode, (this.folderEntries.get(parentNode) ?? 0) + 1);
     const siblings = this.childrenOf(parentNode);
     let child = siblings.get(name);
     if (child === undefined) {
       const pathId = Number(
-        this.st.insertPath.run(this.volumeId, parentNode, this.nameId(name)).lastInsertRowid,
+        this.st.insertPath.run(this.volumeId, parentNode, this.nameId(name), name).lastInsertRowid,
       );
       child = { pathId, prevEntry: null, prevSig: null };
       siblings.set(name, child);
@@ -214,6 +226,7 @@ export class VolumeIngest {
 export class PointIngest {
   private readonly names = new Map<string, number>();
   private readonly volumes: { volumeId: number; info: PointVolume }[] = [];
+  private readonly ingests: VolumeIngest[] = [];
   private closed = false;
 
   constructor(
@@ -240,7 +253,9 @@ export class PointIngest {
   beginVolume(name: string): VolumeIngest {
     const volumeId = this.volumeIdOf(name);
     const prev = this.st.prevSeq.get(volumeId, this.seq)?.seq ?? null;
-    return new VolumeIngest(this.db, this.st, this.names, volumeId, this.seq, prev);
+    const ingest = new VolumeIngest(this.db, this.st, this.names, volumeId, this.seq, prev);
+    this.ingests.push(ingest);
+    return ingest;
   }
 
   /** Records a volume's outcome (indexed or not, and why), in the order volumes are listed. */
@@ -261,6 +276,10 @@ export class PointIngest {
           "UPDATE fc_points SET state = 'done', accounts_json = ?, guest_json = ? WHERE pk = ?",
         )
         .run(JSON.stringify(accounts), guest ? JSON.stringify(guest) : null, this.pointPk);
+      for (const ingest of this.ingests)
+        for (const [pathId, entries] of ingest.folderEntries)
+          if (entries >= BIG_FOLDER_ENTRIES)
+            this.st.insertFolderSize.run(this.pointPk, pathId, entries);
     })();
     this.close();
   }

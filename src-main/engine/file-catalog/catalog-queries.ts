@@ -20,6 +20,7 @@ import {
   type EntryRow,
   type PointRow,
 } from './catalog-rows';
+import { BIG_FOLDER_ENTRIES } from './catalog-ingest';
 import { decodeExtents } from './extent-codec';
 
 export interface PointSelector {
@@ -27,9 +28,6 @@ export interface PointSelector {
   /** ISO 8601: the newest point at or before this moment. */
   at?: string | undefined;
 }
-
-/** Folders whose name order is kept for paging (a 100k-entry folder costs 800 KB). */
-const FOLDER_ORDER_CACHE = 16;
 
 /** A window of a folder listing: entries [offset, offset + limit) in name order. */
 export interface ListPage {
@@ -49,7 +47,6 @@ export interface ResolvedPath {
 /** Reads of the file catalog: points, folders, versions. Search and diff live in their own files. */
 export class CatalogQueries {
   private readonly statements = new Map<string, Statement>();
-  private readonly folderOrders = new Map<string, Float64Array>();
 
   constructor(private readonly db: CatalogDb) {}
 
@@ -151,11 +148,9 @@ export class CatalogQueries {
         `Volume ${volume.name} of restore point ${point.point_id} was not indexed: ${volume.error ?? 'unknown reason'}.`,
         { volume: volume.name },
       );
-    const names = this.sql('SELECT id FROM fc_names WHERE name = ?');
-    const paths = this.sql('SELECT id FROM fc_paths WHERE parent_id = ? AND name_id = ?');
-    const getName = (name: string) => names.get(name) as { id: number } | undefined;
-    const getPath = (parent: number, nameId: number) =>
-      paths.get(parent, nameId) as { id: number } | undefined;
+    const paths = this.sql('SELECT id FROM fc_paths WHERE parent_id = ? AND name = ?');
+    const getPath = (parent: number, name: string) =>
+      paths.get(parent, name) as { id: number } | undefined;
     const missing = (): never => {
       throw new HyperkeepError(
         'NOT_FOUND',
@@ -163,11 +158,8 @@ export class CatalogQueries {
         { path: joinBrowsePath(parts) },
       );
     };
-    let node = getPath(-volume.volumeId, getName('')?.id ?? -1)?.id ?? missing();
-    for (const part of parts.slice(1)) {
-      const nameId = getName(part)?.id ?? missing();
-      node = getPath(node, nameId)?.id ?? missing();
-    }
+    let node = getPath(-volume.volumeId, '')?.id ?? missing();
+    for (const part of parts.slice(1)) node = getPath(node, part)?.id ?? missing();
     return { point, volume, volumeId: volume.volumeId, pathId: node, parts };
   }
 
@@ -214,60 +206,63 @@ export class CatalogQueries {
     const prefix = browsePath === '/' ? '' : browsePath;
     const toEntry = (r: EntryRow & { name: string }) =>
       toFileEntry(r, r.name, `${prefix}/${r.name}`, accounts);
-    if (page.limit === undefined && page.offset === undefined) {
-      const rows = this.sql(
-        `SELECT n.name AS name, e.* FROM fc_paths p
-           JOIN fc_names n ON n.id = p.name_id
+    // fc_paths_by_parent holds (parent_id, name): children come in name order without a sort.
+    const folderRows = (limit: number, offset: number) =>
+      this.sql(
+        `SELECT p.name AS name, e.* FROM fc_paths p
            JOIN fc_entries e ON e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?
-         WHERE p.parent_id = ? ORDER BY n.name`,
-      ).all(point.seq, point.seq, resolved.pathId) as (EntryRow & { name: string })[];
+         WHERE p.parent_id = ? ORDER BY p.name LIMIT ? OFFSET ?`,
+      ).all(point.seq, point.seq, resolved.pathId, limit, offset) as (EntryRow & {
+        name: string;
+      })[];
+    if (page.limit === undefined && page.offset === undefined) {
+      const rows = folderRows(-1, 0);
       return { ...base, path: browsePath, entries: rows.map(toEntry) };
     }
-    const order = this.folderOrder(point, resolved.pathId);
+    const total = this.folderSize(point, resolved.pathId);
     const offset = Math.max(0, page.offset ?? 0);
-    const ids = order.subarray(offset, offset + Math.max(0, page.limit ?? order.length));
-    const rows = this.sql(
-      `SELECT n.name AS name, e.* FROM fc_paths p
-         JOIN fc_names n ON n.id = p.name_id
-         JOIN fc_entries e ON e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?
-       WHERE p.id IN (SELECT value FROM json_each(?)) ORDER BY n.name`,
-    ).all(point.seq, point.seq, JSON.stringify(Array.from(ids))) as (EntryRow & {
-      name: string;
-    })[];
-    return { ...base, path: browsePath, entries: rows.map(toEntry), total: order.length };
-  }
-
-  /** Drops cached folder orders: points were forgotten or garbage collected. */
-  clearCaches(): void {
-    this.folderOrders.clear();
+    const limit = Math.max(0, page.limit ?? total);
+    const nodes = this.sql('SELECT count(*) FROM fc_paths WHERE parent_id = ?')
+      .pluck()
+      .get(resolved.pathId) as number;
+    // When every child node of the folder exists in this point (no file of it was deleted or
+    // added by another point), entry i is node i: the page skips index entries only. Otherwise
+    // the skip checks each child's version, which costs in proportion to the offset.
+    const rows =
+      nodes === total
+        ? (this.sql(
+            `SELECT p.name AS name, e.* FROM (
+               SELECT id, name FROM fc_paths WHERE parent_id = ? ORDER BY name LIMIT ? OFFSET ?
+             ) p JOIN fc_entries e ON e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?
+             ORDER BY p.name`,
+          ).all(resolved.pathId, limit, offset, point.seq, point.seq) as (EntryRow & {
+            name: string;
+          })[])
+        : folderRows(limit, offset);
+    return { ...base, path: browsePath, entries: rows.map(toEntry), total };
   }
 
   /**
-   * The path ids of a folder's entries in a point, in name order. A folder of a finished point
-   * never changes, so the order is kept for the next pages: paging through 100k files sorts once.
+   * Entries of a folder in a point. Big folders have it stored (by the ingest, or here the first
+   * time for points cataloged before sizes were stored): counting visits every child's version.
    */
-  private folderOrder(point: PointRow, pathId: number): Float64Array {
-    const key = `${point.point_id}:${point.pk}:${point.seq}:${pathId}`;
-    let order = this.folderOrders.get(key);
-    if (order !== undefined) {
-      this.folderOrders.delete(key);
-      this.folderOrders.set(key, order);
-      return order;
-    }
-    const ids = this.sql(
-      `SELECT p.id FROM fc_paths p JOIN fc_names n ON n.id = p.name_id
-        WHERE p.parent_id = ? AND EXISTS (SELECT 1 FROM fc_entries e
-          WHERE e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?)
-        ORDER BY n.name`,
+  private folderSize(point: PointRow, pathId: number): number {
+    const stored = this.sql(
+      'SELECT entries FROM fc_folder_sizes WHERE point_pk = ? AND path_id = ?',
+    ).get(point.pk, pathId) as { entries: number } | undefined;
+    if (stored) return stored.entries;
+    const entries = this.sql(
+      `SELECT count(*) FROM fc_paths p
+         JOIN fc_entries e ON e.path_id = p.id AND e.last_seq >= ? AND e.first_seq <= ?
+       WHERE p.parent_id = ?`,
     )
       .pluck()
-      .all(pathId, point.seq, point.seq) as number[];
-    order = Float64Array.from(ids);
-    this.folderOrders.set(key, order);
-    if (this.folderOrders.size > FOLDER_ORDER_CACHE) {
-      this.folderOrders.delete(this.folderOrders.keys().next().value as string);
-    }
-    return order;
+      .get(point.seq, point.seq, pathId) as number;
+    if (entries >= BIG_FOLDER_ENTRIES)
+      this.sql(
+        'INSERT OR IGNORE INTO fc_folder_sizes (point_pk, path_id, entries) VALUES (?, ?, ?)',
+      ).run(point.pk, pathId, entries);
+    return entries;
   }
 
   /** One version per point that has the path, newest first; `changed` where it differs from the older one. */

@@ -106,7 +106,7 @@ export class PathNames {
 
   constructor(db: CatalogDb) {
     this.node = db.prepare<[number], { parent_id: number; name: string }>(
-      'SELECT p.parent_id, n.name FROM fc_paths p JOIN fc_names n ON n.id = p.name_id WHERE p.id = ?',
+      'SELECT parent_id, name FROM fc_paths WHERE id = ?',
     );
     this.volume = db.prepare<[number], { name: string }>(
       'SELECT name FROM fc_volumes WHERE id = ?',

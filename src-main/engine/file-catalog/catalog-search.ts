@@ -3,6 +3,7 @@ import { HyperkeepError } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
 import type { CatalogQueries } from './catalog-queries';
 import type { GuestAccounts } from './guest-accounts';
+import { globToRegExp, planNameLookup } from './name-pattern';
 import {
   PathNames,
   accountsOf,
@@ -14,26 +15,10 @@ import {
   type PointRow,
 } from './catalog-rows';
 
-/** Glob (* and ?) → an anchored, case-insensitive regular expression. */
-export function globToRegExp(glob: string): RegExp {
-  const body = [...glob]
-    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${body}$`, 'iu');
-}
+export { globToLike, globToRegExp } from './name-pattern';
 
-/**
- * Glob → LIKE over lower-cased names. `%` and `_` in the glob also act as wildcards here; the
- * exact glob is checked afterwards, so the LIKE only has to find a superset quickly.
- */
-export function globToLike(glob: string): string {
-  return glob.toLowerCase().replace(/\*/g, '%').replace(/\?/g, '_');
-}
-
-/** The trigram index needs 3 characters in a row without wildcards; shorter patterns scan names. */
-function usesTrigrams(like: string): boolean {
-  return like.split(/[%_]/).some((run) => [...run].length >= 3);
-}
+/** Candidate names are matched to their entries this many at a time: one query per batch. */
+const NAME_BATCH = 200;
 
 export interface SearchRequest {
   vm?: string | undefined;
@@ -87,25 +72,28 @@ export function searchFiles(
   }
   if (byLineage.size === 0) return { hits: [], truncated: false };
 
-  const like = globToLike(request.pattern);
+  const lookup = planNameLookup(request.pattern);
   const exact = globToRegExp(request.pattern);
-  const names = usesTrigrams(like)
-    ? queries.sql(
-        'SELECT n.id, n.name FROM fc_names_fts f JOIN fc_names n ON n.id = f.rowid WHERE f.name_lc LIKE ?',
-      )
-    : queries.sql('SELECT id, name FROM fc_names WHERE name_lc LIKE ?');
-  const entriesOfName = queries.sql(
-    `SELECT v.vm_id AS vm_id, e.* FROM fc_paths p
+  // Entries of a batch of names in path order: neighbouring files share their table pages.
+  const entriesOfNames = queries.sql(
+    `SELECT v.vm_id AS vm_id, p.name AS name, p.parent_id AS parent_id, e.* FROM fc_paths p
        JOIN fc_volumes v ON v.id = p.volume_id
        JOIN fc_entries e ON e.path_id = p.id
-     WHERE p.name_id = ?`,
+     WHERE p.name_id IN (SELECT value FROM json_each(?))
+     ORDER BY e.path_id, e.id`,
   );
   const paths = new PathNames(db);
   const hits: FileSearchHit[] = [];
   let truncated = false;
-  outer: for (const n of names.iterate(like) as Iterable<{ id: number; name: string }>) {
-    if (n.name === '' || !exact.test(n.name)) continue;
-    for (const row of entriesOfName.iterate(n.id) as Iterable<EntryRow & { vm_id: number }>) {
+  /** Adds the hits of a batch of names; false once the limit is passed. */
+  const addHits = (nameIds: number[]): boolean => {
+    const rows = entriesOfNames.all(JSON.stringify(nameIds)) as (EntryRow & {
+      vm_id: number;
+      name: string;
+      parent_id: number;
+    })[];
+    for (const row of rows) {
+      if (row.name === '' || !exact.test(row.name)) continue;
       const candidates = byLineage.get(row.vm_id);
       const match = candidates?.find(
         (c) => c.indexed.has(row.volume_id) && contains(row, c.point.seq),
@@ -113,18 +101,31 @@ export function searchFiles(
       if (!match) continue;
       if (hits.length >= request.limit) {
         truncated = true;
-        break outer;
+        return false;
       }
-      const { path } = paths.of(row.path_id);
+      const path = `${paths.of(row.parent_id).path}/${row.name}`;
       hits.push({
         vmUuid: match.point.vm_uuid,
         vmName: match.point.vm_name,
         pointId: match.point.point_id,
         pointTime: match.point.time,
-        entry: toFileEntry(row, n.name, path, match.accounts),
+        entry: toFileEntry(row, row.name, path, match.accounts),
       });
     }
+    return true;
+  };
+  let batch: number[] = [];
+  for (const id of queries
+    .sql(lookup.sql)
+    .pluck()
+    .iterate(...lookup.params) as Iterable<number>) {
+    batch.push(id);
+    if (batch.length < NAME_BATCH) continue;
+    const more = addHits(batch);
+    batch = [];
+    if (!more) break;
   }
+  if (batch.length > 0 && !truncated) addHits(batch);
   hits.sort((a, b) =>
     a.entry.path < b.entry.path
       ? -1

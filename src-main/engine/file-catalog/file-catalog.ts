@@ -116,7 +116,6 @@ export class FileCatalog {
     this.db.transaction(() => {
       for (const id of pointIds) del.run(id, repository);
     })();
-    this.queries.clearCaches();
     this.collectGarbage();
   }
 
@@ -130,7 +129,6 @@ export class FileCatalog {
       return null;
     }
     this.gcWanted = false;
-    this.queries.clearCaches();
     return this.db.transaction((): GcResult => {
       // Nothing is being indexed now: an 'indexing' point is a leftover of a stopped engine.
       this.db.prepare("DELETE FROM fc_points WHERE state = 'indexing'").run();
