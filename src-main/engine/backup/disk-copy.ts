@@ -25,6 +25,8 @@ export interface CopyDiskOptions {
   parentPointId?: string;
   signal: AbortSignal;
   onRead(bytes: number): void;
+  /** The writer is done with a read's buffer: the reader may fill it again. */
+  release?(data: Uint8Array): void;
 }
 
 /** Sum of the lengths of the steps of one kind. */
@@ -104,6 +106,7 @@ export async function copyDisk(options: CopyDiskOptions): Promise<{ readBytes: n
         await writer.writeExtent(step.offset, data);
         readBytes += data.length;
         options.onRead(data.length);
+        options.release?.(data);
       }
     }
   } finally {

@@ -10,7 +10,7 @@ import { mapLimit, type DiskOutcome, type PlannedDisk, type VmBackupContext } fr
 
 const PIECE_BYTES = 4 * 1024 * 1024;
 /** READs in flight per disk: enough to keep QEMU's NBD server busy, bounded in memory. */
-const READS_IN_FLIGHT = 8;
+const READS_IN_FLIGHT = 4;
 
 export interface OpenExport {
   disk: PlannedDisk;
@@ -102,11 +102,21 @@ export async function readExports(
       const diskWriter = writer.addDisk({ name: e.disk.target, sizeBytes: e.client.size });
       const what = e.bitmap ? 'changed' : 'allocated';
       ctx.log(`Reading ${stepBytes(e.steps, 'read')} ${what} bytes of disk ${e.disk.target}`);
+      const pieceBytes = Math.min(PIECE_BYTES, e.client.maxRequestBytes);
+      // Read buffers go round: the writer copies each piece into its segment, then it is free.
+      const free: Uint8Array[] = [];
       const { readBytes } = await copyDisk({
         writer: diskWriter,
         steps: e.steps,
-        read: (offset, length, s) => e.client.read(offset, length, { signal: s }),
-        pieceBytes: Math.min(PIECE_BYTES, e.client.maxRequestBytes),
+        read: (offset, length, s) => {
+          const into = free.pop() ?? new Uint8Array(pieceBytes);
+          return e.client.read(offset, length, { signal: s, into });
+        },
+        release: (data) => {
+          if (data.byteOffset === 0 && data.buffer.byteLength === pieceBytes)
+            free.push(new Uint8Array(data.buffer, 0, pieceBytes));
+        },
+        pieceBytes,
         concurrency: READS_IN_FLIGHT,
         ...(e.bitmap && ctx.parent ? { parentPointId: ctx.parent.id } : {}),
         signal,

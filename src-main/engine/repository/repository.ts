@@ -224,8 +224,9 @@ export class Repository {
       // Lock first, then index: gc cannot start between the two and delete what we dedup against.
       const index = await this.core.refreshIndex();
       if (options.parent !== undefined) await this.core.loadManifest(options.parent);
-      // Two segments per worker: one being processed, one queued (16 MiB each).
-      const store = new ChunkStore(this.core, index, Math.max(2, this.core.pool.size * 2));
+      // One segment per worker plus one queued (16 MiB each): the workers never wait, and
+      // memory stays bounded (each worker also holds its garbage until its next GC).
+      const store = new ChunkStore(this.core, index, this.core.pool.size + 1);
       return new PointWriter(this.core, lock, store, {
         vm: vm.data,
         meta: options.meta ?? {},
