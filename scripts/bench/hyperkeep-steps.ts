@@ -1,11 +1,10 @@
 /**
  * Hyperkeep's side of the benchmark, through the same engine functions the job runner calls:
  * backupVm into a local-directory repository, a whole disk restored the way `restore disk` does
- * (4 MiB reads, zero blocks left as holes, fsync), and one file restored through the file-system
- * reader, counting the bytes it had to read.
+ * (copyToSink into a raw image: holes left sparse, fsync), and one file restored through the
+ * catalog's extents or by parsing the file system, counting the bytes it had to read.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { backupVm, type BackupVmResult } from '../../src-main/engine/backup/backup-vm';
 import type { LibvirtConnector } from '../../src-main/engine/connectors/libvirt/libvirt-connector';
 import { openFileSystem } from '../../src-main/engine/filesystems/detect';
@@ -17,8 +16,14 @@ import {
   type DataPathTimings,
 } from '../../src-main/engine/repository/data-path-timings';
 import { Repository } from '../../src-main/engine/repository/repository';
-
-const BLOCK = 4 * 1024 * 1024;
+import { CatalogPointSource } from '../../src-main/engine/restore/catalog-file-source';
+import { filePieces } from '../../src-main/engine/restore/file-pieces';
+import {
+  copyToSink,
+  createImageSink,
+  type ImageSink,
+} from '../../src-main/engine/restore/image-export';
+import type { FileCatalog } from '../../src-main/engine/file-catalog/file-catalog';
 
 /** A local-directory backend that counts what restores read from the repository. */
 class CountingBackend extends LocalDirectoryBackend {
@@ -55,8 +60,10 @@ export async function backupOnce(
   repository: Repository,
   vmUuid: string,
   parentPointId?: string,
+  log: (line: string) => void = () => undefined,
 ): Promise<{ result: BackupVmResult; timings: DataPathTimings }> {
   resetDataPathTimings();
+  let phase = '';
   const result = await backupVm({
     connector,
     vmUuid,
@@ -72,39 +79,47 @@ export async function backupOnce(
       timeoutSeconds: 30,
     },
     signal: new AbortController().signal,
-    onProgress: () => undefined,
-    log: () => undefined,
+    onProgress: (p) => {
+      if (p.phase !== phase) log(`phase ${(phase = p.phase)}`);
+    },
+    log,
   });
   return { result, timings: { ...dataPathTimings } };
 }
 
-function isZero(block: Uint8Array): boolean {
-  return Buffer.compare(block, Buffer.alloc(block.length)) === 0;
-}
-
-/** The restore-disk job's loop: sequential 4 MiB reads into a sparse raw file, then fsync. */
+/**
+ * The restore-disk job's path: copyToSink into a raw image sink (stored blocks only, chunks
+ * fetched ahead and decoded on worker threads, holes left sparse), then fsync and rename.
+ */
 export async function restoreDiskFile(
   repository: Repository,
   pointId: string,
   disk: string,
   dest: string,
-): Promise<{ sizeBytes: number; writtenBytes: number }> {
+): Promise<{ sizeBytes: number; writtenBytes: number; finishMs: number }> {
   const reader = await repository.openDisk(pointId, disk);
-  const file = await open(dest, 'w', 0o600);
+  const sink = await createImageSink('raw', dest, reader.size, { overwrite: true });
   let writtenBytes = 0;
+  let finishMs = 0;
+  const counting: ImageSink = {
+    write: (offset, data) => {
+      writtenBytes += data.length;
+      return sink.write(offset, data);
+    },
+    finish: async () => {
+      const began = performance.now();
+      await sink.finish();
+      finishMs = performance.now() - began;
+    },
+    abort: () => sink.abort(),
+  };
   try {
-    for (let offset = 0; offset < reader.size; offset += BLOCK) {
-      const block = await reader.read(offset, Math.min(BLOCK, reader.size - offset));
-      if (!isZero(block)) {
-        await file.write(block, 0, block.length, offset);
-        writtenBytes += block.length;
-      }
-    }
-    await file.truncate(reader.size);
-    await file.sync();
-    return { sizeBytes: reader.size, writtenBytes };
+    const sizeBytes = await copyToSink(reader, counting, {
+      signal: new AbortController().signal,
+      progress: () => undefined,
+    });
+    return { sizeBytes, writtenBytes, finishMs };
   } finally {
-    await file.close();
     await reader.close();
   }
 }
@@ -152,5 +167,34 @@ export async function restoreOneFile(
   } finally {
     await fs.close();
     await reader.close();
+  }
+}
+
+/**
+ * One file of a cataloged point the way a file restore reads it: its extents from the catalog,
+ * then only the chunks under them (the file system is not parsed).
+ */
+export async function restoreOneFileFromCatalog(
+  repository: Repository,
+  catalog: FileCatalog,
+  pointId: string,
+  browsePath: string,
+): Promise<FileRestore> {
+  const source = await CatalogPointSource.open(repository, catalog, pointId, ['vda']);
+  try {
+    const entry = await source.entry(browsePath);
+    const hash = createHash('sha256');
+    let at = 0;
+    let diskBytesRead = 0;
+    for await (const piece of filePieces(source, entry)) {
+      if (piece.offset > at) hash.update(Buffer.alloc(piece.offset - at));
+      hash.update(piece.data);
+      at = piece.offset + piece.data.length;
+      diskBytesRead += piece.data.length;
+    }
+    if (entry.size > at) hash.update(Buffer.alloc(entry.size - at));
+    return { path: browsePath, sizeBytes: entry.size, sha256: hash.digest('hex'), diskBytesRead };
+  } finally {
+    await source.close();
   }
 }

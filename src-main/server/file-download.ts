@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PathMode } from '../../shared/domain/restore';
 import { HyperkeepError, toErrorData } from '../../shared/errors';
 import type { Engine } from '../engine/engine';
-import { FileSystemPointSource } from '../engine/restore/point-file-source';
+import { CatalogPointSource } from '../engine/restore/catalog-file-source';
+import type { PointFileSource } from '../engine/restore/point-file-source';
 import { findRestorePoint } from '../engine/restore/point-lookup';
 import { planRestore } from '../engine/restore/restore-plan';
 import { tarStream } from '../engine/restore/tar-stream';
@@ -70,14 +71,15 @@ export async function handleFileDownload(
   res.on('close', () =>
     abort.abort(new HyperkeepError('CANCELLED', 'The download was interrupted.')),
   );
-  let source: FileSystemPointSource | undefined;
+  let source: PointFileSource | undefined;
   try {
     if (req.method !== 'GET') throw new HyperkeepError('INVALID_INPUT', 'Use GET.');
     const request = parseRequest(url);
     const point = findRestorePoint(engine, request.vm, request.pointId);
     const repository = await engine.repositories.get(point.repository);
-    source = await FileSystemPointSource.open(
+    source = await CatalogPointSource.open(
       repository,
+      engine.fileCatalog,
       point.id,
       point.disks.map((d) => d.name),
     );

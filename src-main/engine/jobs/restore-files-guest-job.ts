@@ -5,7 +5,7 @@ import type { Engine } from '../engine';
 import { restoreFilesToGuest } from '../restore/guest/guest-file-restore';
 import { normalizeGuestDest } from '../restore/guest/guest-paths';
 import { openGuestTarget } from '../restore/guest/guest-target';
-import { FileSystemPointSource } from '../restore/point-file-source';
+import { CatalogPointSource } from '../restore/catalog-file-source';
 import { findRestorePoint } from '../restore/point-lookup';
 import { reportFileRestore } from './restore-files-job';
 
@@ -51,8 +51,9 @@ export async function startRestoreFilesToGuestJob(
       ctx.log(
         `Guest agent of ${target.vmName}: ${target.os.name || 'unknown OS'}${target.os.windows ? ' (Windows paths)' : ''}`,
       );
-      const source = await FileSystemPointSource.open(
+      const source = await CatalogPointSource.open(
         repository,
+        engine.fileCatalog,
         point.id,
         point.disks.map((d) => d.name),
       );

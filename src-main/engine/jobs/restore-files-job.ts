@@ -5,7 +5,7 @@ import { HyperkeepError } from '../../../shared/errors';
 import type { Engine } from '../engine';
 import type { JobContext, TaskHandle } from './job-controller';
 import { restoreFilesToFolder, type FileRestoreResult } from '../restore/file-restore';
-import { FileSystemPointSource } from '../restore/point-file-source';
+import { CatalogPointSource } from '../restore/catalog-file-source';
 import { findRestorePoint } from '../restore/point-lookup';
 
 /** Skipped items listed one per line in the job's warnings; more are in the result and the log. */
@@ -40,8 +40,9 @@ export function startRestoreFilesJob(engine: Engine, request: FileRestoreRequest
     async (ctx) => {
       const repository = await engine.repositories.get(point.repository);
       const task = ctx.task('files', `${point.vmName} files`);
-      const source = await FileSystemPointSource.open(
+      const source = await CatalogPointSource.open(
         repository,
+        engine.fileCatalog,
         point.id,
         point.disks.map((d) => d.name),
       );

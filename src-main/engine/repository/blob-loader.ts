@@ -3,6 +3,8 @@ import { RepoKeys, type RepositoryBackend } from './backend';
 import { fromHex } from './binary';
 import type { BlobLocation, ChunkIndex } from './chunk-index';
 import { chunkId } from './keys';
+import type { AssembleJob } from './open-sealed-chunk';
+import { ChunkOpenError, OpenWorkerPool } from './open-worker-pool';
 import { SealError, openSealed, unpackPayload, type SealParams } from './sealing';
 
 /** Why a stored blob is unusable; verify turns these into a report, readers into errors. */
@@ -51,11 +53,16 @@ export interface BlobSource {
   refreshIndex(): Promise<ChunkIndex>;
 }
 
-/** Loads blobs by id, with an LRU cache (bytes-bounded) and one fetch per id at a time. */
+/**
+ * Loads blobs by id, with an LRU cache (bytes-bounded) and one fetch per id at a time. Blobs are
+ * opened (decrypted, decompressed, hashed) on worker threads: a restore reads packs on the event
+ * loop while every core decodes.
+ */
 export class BlobLoader {
   private readonly cache = new Map<string, Uint8Array>();
   private cacheBytes = 0;
   private readonly inflight = new Map<string, Promise<Uint8Array>>();
+  private pool: OpenWorkerPool | null = null;
 
   constructor(
     private readonly src: BlobSource,
@@ -91,29 +98,99 @@ export class BlobLoader {
   }
 
   private async fetch(id: string): Promise<Uint8Array> {
-    const { backend } = this.src;
+    const loc = await this.locate(id);
+    return this.open(await this.readSealed(loc.pack, loc.offset, loc.length, id), loc);
+  }
+
+  /** Where blob `id` is stored; NOT_FOUND (naming the chunk) when no index lists it. */
+  async locate(id: string): Promise<BlobLocation> {
     // Another writer (process) may have committed since we loaded the index.
     const loc = this.src.currentIndex().get(id) ?? (await this.src.refreshIndex()).get(id);
     if (!loc) {
       throw new HyperkeepError(
         'NOT_FOUND',
-        `Chunk ${id.slice(0, 16)}… is missing from the index of the repository at ${backend.location}; run verify to list the affected restore points`,
+        `Chunk ${id.slice(0, 16)}… is missing from the index of the repository at ${this.src.backend.location}; run verify to list the affected restore points`,
         { reason: 'CORRUPT', chunk: id },
       );
     }
-    let sealed: Uint8Array;
+    return loc;
+  }
+
+  /** Bytes [offset, offset+length) of a pack; a missing pack is NOT_FOUND naming `chunk`. */
+  async readSealed(
+    pack: string,
+    offset: number,
+    length: number,
+    chunk: string,
+  ): Promise<Uint8Array> {
+    const { backend } = this.src;
     try {
-      sealed = await backend.getRange(RepoKeys.pack(loc.pack), loc.offset, loc.length);
+      return await backend.getRange(RepoKeys.pack(pack), offset, length);
     } catch (err) {
       if (err instanceof HyperkeepError && err.code === 'NOT_FOUND') {
         throw new HyperkeepError(
           'NOT_FOUND',
-          `Pack ${loc.pack.slice(0, 16)}… (holding chunk ${id.slice(0, 16)}…) is missing from the repository at ${backend.location}; run verify to list the affected restore points`,
-          { reason: 'CORRUPT', pack: loc.pack, chunk: id },
+          `Pack ${pack.slice(0, 16)}… (holding chunk ${chunk.slice(0, 16)}…) is missing from the repository at ${backend.location}; run verify to list the affected restore points`,
+          { reason: 'CORRUPT', pack, chunk },
         );
       }
       throw err;
     }
-    return decodeBlob(sealed, loc, this.src.seal, this.src.idKey, backend.location);
+  }
+
+  /**
+   * Builds one block of a disk on a worker thread from the sealed chunks under it (see
+   * OpenWorkerPool.assemble): chunk bytes never cross threads, only the finished block does.
+   */
+  async assemble(
+    job: AssembleJob,
+    locs: readonly BlobLocation[],
+  ): Promise<{ data: Uint8Array; overflow: Uint8Array }> {
+    try {
+      return await this.workers().assemble(job);
+    } catch (err) {
+      if (err instanceof ChunkOpenError && err.chunk !== undefined) {
+        const loc = locs[err.chunk];
+        if (loc) throw new BlobDamagedError(this.src.backend.location, loc, err.message);
+      }
+      throw err;
+    }
+  }
+
+  private workers(): OpenWorkerPool {
+    const { seal, idKey } = this.src;
+    this.pool ??= new OpenWorkerPool({ encrypt: seal.encrypt, key: seal.key }, idKey);
+    return this.pool;
+  }
+
+  /** decodeBlob on a worker thread: the same checks, the same errors. */
+  private async open(sealed: Uint8Array, loc: BlobLocation): Promise<Uint8Array> {
+    const { idKey, backend } = this.src;
+    const expected = fromHex(loc.id);
+    let opened;
+    try {
+      opened = await this.workers().open(expected, sealed, loc.rawLength);
+    } catch (err) {
+      if (err instanceof ChunkOpenError)
+        throw new BlobDamagedError(backend.location, loc, err.message);
+      throw err;
+    }
+    const { data } = opened;
+    if (data.length !== loc.rawLength) {
+      throw new BlobDamagedError(
+        backend.location,
+        loc,
+        `${data.length} bytes instead of ${loc.rawLength}`,
+      );
+    }
+    const id = opened.id ?? chunkId(idKey, data);
+    if (!expected.equals(id))
+      throw new BlobDamagedError(backend.location, loc, 'content hash mismatch');
+    return data;
+  }
+
+  /** Stops the decoding threads (they also stop by themselves when idle). */
+  async close(): Promise<void> {
+    await this.pool?.close();
   }
 }

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import { HyperkeepError } from '../../../shared/errors';
-import type { RandomAccessReader } from '../io/random-access';
 import { RepoKeys, type RepositoryBackend } from './backend';
 import { ChunkStore } from './chunk-store';
 import { parseConfig, serializeConfig, type RepositoryConfig } from './config';
-import { PointDiskReader } from './disk-reader';
+import { PointDiskReader, type PointDiskReaderOptions } from './disk-reader';
 import { getFileIndex, putFileIndex } from './file-index';
 import { DEFAULT_CHUNKER_PARAMS, validateChunkerParams, type ChunkerParams } from './fastcdc';
 import {
@@ -260,12 +259,17 @@ export class Repository {
   }
 
   /** Random access to one disk of a point: holes read as zeros. */
-  async openDisk(pointId: string, diskName: string): Promise<RandomAccessReader> {
+  async openDisk(
+    pointId: string,
+    diskName: string,
+    options: PointDiskReaderOptions = {},
+  ): Promise<PointDiskReader> {
     const map = await this.core.loadDiskMap(pointId, diskName);
     return new PointDiskReader(
       map,
       this.core.blobs,
       `disk ${diskName} of restore point ${pointId}`,
+      options,
     );
   }
 

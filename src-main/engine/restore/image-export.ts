@@ -1,6 +1,7 @@
 import type { ImageFormat } from '../../../shared/domain/restore';
 import { createImageWriter } from '../formats/writers';
 import type { RandomAccessReader } from '../io/random-access';
+import { PointDiskReader } from '../repository/disk-reader';
 import { isAllZero } from './file-pieces';
 
 /**
@@ -17,6 +18,8 @@ export interface ImageSink {
 const BLOCK = 4 * 1024 * 1024;
 /** Blocks read ahead of the writer: their chunks are fetched from the repository in parallel. */
 const BLOCKS_AHEAD = 4;
+/** Blocks of a restore point's disk: each is one job for a decoding thread. */
+const STREAM_BLOCK = 8 * 1024 * 1024;
 
 export interface CopyHooks {
   signal: AbortSignal;
@@ -25,12 +28,32 @@ export interface CopyHooks {
   writeZeros?: boolean;
 }
 
-/** Copies every byte of `reader` into `sink`, reading ahead in parallel; aborts the sink on error. */
+/**
+ * Copies every byte of `reader` into `sink`; aborts the sink on error. A disk of a restore point
+ * streams its stored blocks only (holes are never read, decoded or written); any other reader is
+ * read block by block, ahead in parallel.
+ */
 export async function copyToSink(
   reader: RandomAccessReader,
   sink: ImageSink,
   hooks: CopyHooks,
 ): Promise<number> {
+  try {
+    if (reader instanceof PointDiskReader) await copyStoredBlocks(reader, sink, hooks);
+    else await copyAllBlocks(reader, sink, hooks);
+    await sink.finish();
+    return reader.size;
+  } catch (err) {
+    await sink.abort().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function copyAllBlocks(
+  reader: RandomAccessReader,
+  sink: ImageSink,
+  hooks: CopyHooks,
+): Promise<void> {
   const inFlight: { offset: number; data: Promise<Uint8Array> }[] = [];
   let issued = 0;
   const issue = () => {
@@ -42,23 +65,60 @@ export async function copyToSink(
       issued += length;
     }
   };
-  try {
+  issue();
+  // Bounded: each iteration consumes one block.
+  while (inFlight.length > 0) {
+    if (hooks.signal.aborted) throw hooks.signal.reason;
+    const { offset, data: pending } = inFlight.shift()!;
+    const data = await pending;
     issue();
-    // Bounded: each iteration consumes one block.
-    while (inFlight.length > 0) {
-      if (hooks.signal.aborted) throw hooks.signal.reason;
-      const { offset, data: pending } = inFlight.shift()!;
-      const data = await pending;
-      issue();
-      if (hooks.writeZeros || !isAllZero(data)) await sink.write(offset, data);
-      hooks.progress(offset + data.length);
-    }
-    await sink.finish();
-    return reader.size;
-  } catch (err) {
-    await sink.abort().catch(() => undefined);
-    throw err;
+    if (hooks.writeZeros || !isAllZero(data)) await sink.write(offset, data);
+    hooks.progress(offset + data.length);
   }
+}
+
+const ZERO_BLOCK = new Uint8Array(BLOCK);
+
+/**
+ * The disk's stored blocks in order, each written while the next is assembled (one write in
+ * flight keeps the sink's order). Gaps are holes, or zeros written for a block device.
+ */
+async function copyStoredBlocks(
+  reader: PointDiskReader,
+  sink: ImageSink,
+  hooks: CopyHooks,
+): Promise<void> {
+  let written = 0;
+  let writing: Promise<void> = Promise.resolve();
+  const zerosUpTo = async (end: number) => {
+    // Bounded: each iteration writes one aligned block of zeros.
+    while (written < end) {
+      const length = Math.min(BLOCK - (written % BLOCK), end - written);
+      await sink.write(written, ZERO_BLOCK.subarray(0, length));
+      written += length;
+      hooks.progress(written);
+    }
+  };
+  try {
+    for await (const block of reader.dataBlocks(STREAM_BLOCK, hooks.signal)) {
+      await writing;
+      if (hooks.signal.aborted) throw hooks.signal.reason;
+      writing = (async () => {
+        if (hooks.writeZeros) await zerosUpTo(block.offset);
+        if (hooks.writeZeros || !isAllZero(block.data)) await sink.write(block.offset, block.data);
+        // The sink has copied or written the bytes once its write resolves.
+        block.release();
+        written = block.offset + block.data.length;
+        hooks.progress(written);
+      })();
+      // Settled by the next iteration or below; an error must not go unhandled meanwhile.
+      writing.catch(() => undefined);
+    }
+  } finally {
+    await writing;
+  }
+  if (hooks.writeZeros) await zerosUpTo(reader.size);
+  hooks.progress(reader.size);
 }
 
 /**

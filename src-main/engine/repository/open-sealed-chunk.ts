@@ -1,0 +1,199 @@
+import type * as nodeCrypto from 'node:crypto';
+import type * as nodeZlib from 'node:zlib';
+
+/*
+ * Opening sealed chunks, as functions shipped to the read side's worker threads
+ * (open-worker-pool.ts) as source text and also run on the calling thread.
+ */
+
+/** What opening a sealed chunk needs: its repository's key and whether it is encrypted. */
+export interface OpenParams {
+  encrypt: boolean;
+  /** A KeyObject (what the workers use) saves re-importing the raw key for every chunk. */
+  key: Uint8Array | nodeCrypto.KeyObject;
+}
+
+export interface OpenModules {
+  zlib: typeof nodeZlib;
+  crypto: typeof nodeCrypto;
+}
+
+/**
+ * Checks, decrypts and decompresses one sealed chunk (the inverse of sealing.ts compressAndSeal,
+ * same format): returns the chunk's bytes, at most `maxBytes` of them. A damaged, altered or
+ * misplaced chunk throws an Error named 'SealError'. This function is shipped to worker threads
+ * as source text, so it stays self-contained: only its parameters and JS globals, no imports, no
+ * nested functions (a bundler may wrap those in helpers the worker does not have).
+ */
+export function openSealedChunk(
+  mods: OpenModules,
+  p: OpenParams,
+  aad: Uint8Array,
+  sealed: Uint8Array,
+  maxBytes: number,
+): Uint8Array {
+  let plain: Uint8Array;
+  if (p.encrypt) {
+    // 01 | nonce(12) | ciphertext | tag(16)
+    if (sealed[0] !== 0x01 || sealed.length < 1 + 12 + 1 + 16)
+      throw Object.assign(new Error('not an encrypted object of this repository'), {
+        name: 'SealError',
+      });
+    const body = sealed.subarray(13, sealed.length - 16);
+    const decipher = mods.crypto.createDecipheriv(
+      'chacha20-poly1305',
+      p.key,
+      sealed.subarray(1, 13),
+      { authTagLength: 16 },
+    );
+    decipher.setAAD(aad, { plaintextLength: body.length });
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    try {
+      const head = decipher.update(body);
+      const tail = decipher.final();
+      plain = tail.length === 0 ? head : Buffer.concat([head, tail]);
+    } catch {
+      throw Object.assign(new Error('authentication failed (data altered or damaged)'), {
+        name: 'SealError',
+      });
+    }
+  } else {
+    // 00 | plaintext | HMAC-SHA-256(len(aad) | aad | plaintext)
+    if (sealed[0] !== 0x00 || sealed.length < 1 + 1 + 32)
+      throw Object.assign(new Error('not an object of this unencrypted repository'), {
+        name: 'SealError',
+      });
+    plain = sealed.subarray(1, sealed.length - 32);
+    const mac = mods.crypto
+      .createHmac('sha256', p.key)
+      .update(Uint8Array.of(aad.length >> 8, aad.length & 255))
+      .update(aad)
+      .update(plain)
+      .digest();
+    if (!mods.crypto.timingSafeEqual(mac, sealed.subarray(sealed.length - 32)))
+      throw Object.assign(new Error('checksum mismatch (data altered or damaged)'), {
+        name: 'SealError',
+      });
+  }
+  const format = plain[0];
+  if (format === 0x00) return plain.subarray(1);
+  if (format !== 0x01)
+    throw Object.assign(new Error(`unknown payload format ${String(format)}`), {
+      name: 'SealError',
+    });
+  try {
+    // One output buffer of the chunk's size instead of 16 KiB pieces joined at the end.
+    return mods.zlib.zstdDecompressSync(plain.subarray(1), {
+      maxOutputLength: Math.max(1, maxBytes),
+      chunkSize: Math.max(64, Math.min(maxBytes, 8 * 1024 * 1024)),
+    });
+  } catch (err) {
+    throw Object.assign(new Error(`zstd data is damaged (${(err as Error).message})`), {
+      name: 'SealError',
+    });
+  }
+}
+
+/** A sealed chunk inside one of a job's spans (bytes read from a pack in one go). */
+export interface AssembleChunk {
+  /** Hex id: the AAD, and the keyed BLAKE3 hash the opened bytes must have. */
+  id: string;
+  span: number;
+  offset: number;
+  length: number;
+  rawLength: number;
+}
+
+/**
+ * Bytes [from, from+length) of chunk #chunk go to [at, at+length) of the block; what passes the
+ * block's end goes to the job's overflow (the start of the next block).
+ */
+export interface AssemblePiece {
+  chunk: number;
+  from: number;
+  length: number;
+  at: number;
+}
+
+/** One block of a disk to build from sealed chunks. */
+export interface AssembleJob {
+  length: number;
+  /** Bytes of the last piece past `length`: returned apart, for the next block. */
+  overflow: number;
+  spans: Uint8Array[];
+  chunks: AssembleChunk[];
+  pieces: AssemblePiece[];
+  /** A spare buffer of `length` bytes to fill (transferred); a new one is made otherwise. */
+  reuse?: ArrayBuffer;
+}
+
+/**
+ * Fills `out` (zeros where no piece goes; pieces come in block order) and `overflow` from the
+ * job's sealed chunks: each is
+ * opened once with `open` (openSealedChunk), checked for its length and keyed BLAKE3 hash
+ * (`hash`), then copied where its pieces say. A bad chunk throws an Error named 'SealError' with
+ * the chunk's index as `chunk`. Shipped to worker threads as source text like openSealedChunk:
+ * self-contained, no nested functions.
+ */
+export function assembleBlock(
+  open: typeof openSealedChunk,
+  mods: OpenModules,
+  p: OpenParams,
+  hash: (data: Uint8Array) => Uint8Array,
+  job: AssembleJob,
+  out: Uint8Array,
+  overflow: Uint8Array,
+  /** `out` holds an earlier block: the ranges no piece covers are zeroed. */
+  dirty: boolean,
+): void {
+  const opened: (Uint8Array | undefined)[] = [];
+  let zeroedTo = 0;
+  for (const piece of job.pieces) {
+    const c = job.chunks[piece.chunk];
+    if (!c) throw new Error(`piece names chunk #${piece.chunk} of ${job.chunks.length}`);
+    let data = opened[piece.chunk];
+    if (!data) {
+      const span = job.spans[c.span];
+      if (!span || c.offset + c.length > span.length)
+        throw new Error(`chunk #${piece.chunk} lies outside the bytes read for it`);
+      const id = Buffer.from(c.id, 'hex');
+      try {
+        data = open(mods, p, id, span.subarray(c.offset, c.offset + c.length), c.rawLength);
+      } catch (err) {
+        throw Object.assign(err as Error, { chunk: piece.chunk });
+      }
+      if (data.length !== c.rawLength)
+        throw Object.assign(new Error(`${data.length} bytes instead of ${c.rawLength}`), {
+          name: 'SealError',
+          chunk: piece.chunk,
+        });
+      if (!id.equals(hash(data)))
+        throw Object.assign(new Error('content hash mismatch'), {
+          name: 'SealError',
+          chunk: piece.chunk,
+        });
+      opened[piece.chunk] = data;
+    }
+    const inside = Math.max(0, Math.min(piece.length, out.length - piece.at));
+    if (
+      piece.from + piece.length > data.length ||
+      piece.at < 0 ||
+      piece.at + piece.length > out.length + overflow.length
+    )
+      throw Object.assign(
+        new Error(
+          `a run refers to bytes ${piece.from}–${piece.from + piece.length} of a chunk of ${data.length}`,
+        ),
+        { name: 'SealError', chunk: piece.chunk },
+      );
+    if (dirty && piece.at > zeroedTo) out.fill(0, zeroedTo, piece.at);
+    zeroedTo = Math.max(zeroedTo, piece.at + inside);
+    out.set(data.subarray(piece.from, piece.from + inside), piece.at);
+    if (inside < piece.length)
+      overflow.set(
+        data.subarray(piece.from + inside, piece.from + piece.length),
+        piece.at + inside - out.length,
+      );
+  }
+  if (dirty && zeroedTo < out.length) out.fill(0, zeroedTo);
+}
