@@ -114,11 +114,15 @@ export class DataWorkerPool {
    */
   private readonly free: ArrayBuffer[] = [];
 
+  /** Threads start on first use: a process that only restores or browses never pays for them. */
   constructor(
     private readonly params: DataWorkerParams,
     readonly size: number,
-  ) {
-    for (let i = 0; i < size; i++) this.workers.push(this.spawn());
+  ) {}
+
+  private started(): PoolWorker[] {
+    while (this.workers.length < this.size) this.workers.push(this.spawn());
+    return this.workers;
   }
 
   private spawn(): PoolWorker {
@@ -162,7 +166,7 @@ export class DataWorkerPool {
   private call(index: number, message: object, transfer: ArrayBuffer[]): Promise<Reply> {
     if (this.closed)
       return Promise.reject(new HyperkeepError('INTERNAL', 'The backup worker pool is closed'));
-    const target = this.workers[index]!;
+    const target = this.started()[index]!;
     const seq = this.seq++;
     return new Promise<Reply>((resolve, reject) => {
       target.pending.set(seq, { resolve, reject });
@@ -191,7 +195,7 @@ export class DataWorkerPool {
    * caller must not use it again.
    */
   async chunkSegment(data: Uint8Array): Promise<HeldSegment> {
-    if (this.workers.length === 0) {
+    if (this.size === 0) {
       const ref = this.seq++;
       const mods = { ...MAIN_THREAD_MODULES, blake3: await import('@napi-rs/blake-hash') };
       const result = chunkIdsOfSegment(mods, cdcCut, this.params.cdc, this.params.idKey, data);
@@ -201,7 +205,7 @@ export class DataWorkerPool {
       return { worker: -1, ref, lengths: result.lengths, ids: result.ids };
     }
     // Round robin: segments are equal-sized, so this spreads the work evenly.
-    const index = this.next++ % this.workers.length;
+    const index = this.next++ % this.size;
     const own = data.byteOffset === 0 ? data : new Uint8Array(data);
     const buffer = own.buffer as ArrayBuffer;
     const reply = await this.call(index, { op: 'chunk', data: buffer, length: own.length }, [
@@ -242,10 +246,10 @@ export class DataWorkerPool {
 
   /** Seals one blob (metadata such as disk maps): compress if worthwhile, encrypt or MAC. */
   async seal(aad: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
-    if (this.workers.length === 0) {
+    if (this.size === 0) {
       return compressAndSeal(MAIN_THREAD_MODULES, this.params.seal, aad, data, dataPathTimings);
     }
-    const index = this.next++ % this.workers.length;
+    const index = this.next++ % this.size;
     const copy = Uint8Array.from(data).buffer;
     const aadCopy = Uint8Array.from(aad).buffer;
     const reply = await this.call(index, { op: 'seal', aad: aadCopy, data: copy }, [copy, aadCopy]);

@@ -1,0 +1,80 @@
+/**
+ * `npx tsx scripts/bench/backup-only.ts`: only Hyperkeep's full and incremental backup of the
+ * benchmark VM, with the same breakdown as `npm run bench` — for working on the backup path
+ * without waiting for the peers. Uses the same lab (HYPERKEEP_LAB_DIR) and cached image.
+ */
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLibvirtConnector } from '../../src-main/engine/connectors/libvirt/libvirt-connector';
+import { startLab } from '../../test/harness/lab';
+import { changeDisk, ensurePristineImage, startBenchVm } from './bench-disk';
+import { backupOnce, initRepository } from './hyperkeep-steps';
+import { measureInProcess } from './measure';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BENCH_DIR = join(ROOT, '.bench');
+
+/** CPU seconds per thread name of this process, from /proc (workers, libuv pool, V8 helpers). */
+async function threadCpu(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const tid of await readdir('/proc/self/task')) {
+    try {
+      const comm = (await readFile(`/proc/self/task/${tid}/comm`, 'utf8')).trim();
+      const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      out[comm] = (out[comm] ?? 0) + ticks / 100;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const labDir = resolve(process.env.HYPERKEEP_LAB_DIR ?? '/var/tmp/hk-lab-bench');
+  const scratch = join(BENCH_DIR, 'backup-only');
+  await rm(scratch, { recursive: true, force: true });
+  await mkdir(scratch, { recursive: true });
+  const image = await ensurePristineImage(join(BENCH_DIR, 'cache'), console.log);
+  const lab = await startLab({ dir: labDir });
+  const host = lab.hosts.find((h) => h.name === 'lab-host-1')!;
+  const vm = await startBenchVm(lab, image.path, join(labDir, 'bench-vm'));
+  const connector = createLibvirtConnector({ type: 'libvirt', uri: host.uri });
+  try {
+    const repository = await initRepository(join(scratch, 'repo'), 'bench');
+    let peak = process.memoryUsage();
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      if (m.rss > peak.rss) peak = m;
+    }, 50);
+    const before = await threadCpu();
+    const full = await measureInProcess(() => backupOnce(connector, repository, vm.uuid));
+    const after = await threadCpu();
+    clearInterval(sampler);
+    const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
+    console.log(
+      `cpu memory at peak: rss ${mib(peak.rss)}, main heap ${mib(peak.heapUsed)}/${mib(peak.heapTotal)}, external ${mib(peak.external)}, arrayBuffers ${mib(peak.arrayBuffers)}`,
+    );
+    for (const [name, sec] of Object.entries(after)) {
+      const d = sec - (before[name] ?? 0);
+      if (d > 0.05) console.log(`cpu ${name}: ${d.toFixed(2)} s`);
+    }
+    console.log('full', (full.wallMs / 1000).toFixed(1), 's', JSON.stringify(full, null, 1));
+    await changeDisk(vm, join(labDir, 'bench-vm'), 0.01);
+    const t0 = performance.now();
+    const stamp = (line: string): void =>
+      console.log(`  +${(performance.now() - t0).toFixed(0)} ms ${line}`);
+    const inc = await measureInProcess(() =>
+      backupOnce(connector, repository, vm.uuid, full.value.result.pointId, stamp),
+    );
+    console.log('incremental', (inc.wallMs / 1000).toFixed(1), 's', JSON.stringify(inc, null, 1));
+    await repository.close();
+  } finally {
+    await vm.remove();
+    connector.close?.();
+  }
+}
+
+await main();
