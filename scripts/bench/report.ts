@@ -84,9 +84,9 @@ function breakdown(label: string, run: HyperkeepRun): string[][] {
   ];
   return [
     row('read (waiting for NBD)', t.readWaitMs, 'main thread'),
-    row('chunk (FastCDC)', t.chunkMs, 'main thread'),
-    row('hash (keyed BLAKE3)', t.hashMs, 'main thread'),
-    row('waiting for seal workers', t.sealWaitMs, 'main thread'),
+    row('chunk (FastCDC)', t.chunkMs, 'worker threads, summed'),
+    row('hash (keyed BLAKE3)', t.hashMs, 'worker threads, summed'),
+    row('waiting for a free worker', t.sealWaitMs, 'main thread'),
     row('compress (zstd)', t.compressMs, 'worker threads, summed'),
     row('encrypt (ChaCha20-Poly1305)', t.encryptMs, 'worker threads, summed'),
     row('write (packs + index, fsync)', t.writeMs, 'I/O, overlaps the rest'),

@@ -4,22 +4,22 @@
  * piece or chunk (~100 ns), so they stay on in production: a slow backup can be explained from
  * the same numbers.
  *
- * Main-thread counters (readWait, chunk, hash, sealWait, write) are wall time on the event loop;
- * compress and encrypt are thread time summed over the seal workers, which run in parallel, so
- * their sum may exceed the backup's wall time.
+ * readWait, sealWait and write are wall time on the event loop; chunk, hash, compress and
+ * encrypt are time spent in the data worker threads, summed over them (they run in parallel, so
+ * the sum may exceed the backup's wall time).
  */
 export interface DataPathTimings {
   /** Main thread waiting for the hypervisor's data (NBD reads or volume download). */
   readWaitMs: number;
-  /** FastCDC boundary search, plus copying chunks out of the read buffers. */
+  /** FastCDC boundary search and the all-zero check, in the workers. */
   chunkMs: number;
-  /** Keyed BLAKE3 chunk ids. */
+  /** Keyed BLAKE3 chunk ids, in the workers. */
   hashMs: number;
-  /** Main thread waiting for a free sealing slot (the workers are the bottleneck). */
+  /** Main thread waiting for a free segment slot (then the workers are the bottleneck). */
   sealWaitMs: number;
-  /** zstd, in the seal workers. */
+  /** zstd, in the workers. */
   compressMs: number;
-  /** ChaCha20-Poly1305 or HMAC-SHA-256, in the seal workers. */
+  /** ChaCha20-Poly1305 or HMAC-SHA-256, in the workers. */
   encryptMs: number;
   /** Pack and index files written to the repository backend (durable puts). */
   writeMs: number;
