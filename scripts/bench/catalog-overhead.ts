@@ -8,9 +8,14 @@
  * private repository once (under .tmp/catalog-overhead/), then catalogs it afresh each run:
  *
  *   npx tsx scripts/bench/catalog-overhead.ts [--runs 3]
+ *
+ * Each run prints wall time, files/s, event-loop lag, process CPU and CPU per thread (from
+ * /proc/self/task), peak RSS (sampled every 50 ms, with heap/external/arrayBuffers at the peak)
+ * and RSS before and after the phase. `npx node --expose-gc --import tsx …` makes "after" follow a
+ * full GC, so it shows what the phase leaves resident rather than garbage not yet collected.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +36,51 @@ export interface CatalogingMeasure {
   filesPerSecond: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** Process CPU (user + system) spent while cataloging, all threads. */
+  cpuMs: number;
+  /** CPU seconds per thread name (main, workers, libuv pool) while cataloging. */
+  threadCpuS: Record<string, number>;
+  /** process.memoryUsage() at the highest RSS sampled (every 50 ms) while cataloging. */
+  peak: NodeJS.MemoryUsage;
+  /** RSS just before, and once the phase returned (after a GC when run with --expose-gc). */
+  rssBefore: number;
+  rssAfter: number;
   warnings: string[];
+}
+
+/** CPU seconds per thread of this process, summed by thread name, from /proc/self/task. */
+async function threadCpu(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = await readdir('/proc/self/task');
+  } catch {
+    return out; // not Linux: per-thread figures are simply left out
+  }
+  for (const tid of tids) {
+    try {
+      const comm = (await readFile(`/proc/self/task/${tid}/comm`, 'utf8')).trim();
+      const st = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      out[comm] = (out[comm] ?? 0) + ticks / 100;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+function threadCpuDelta(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, sec] of Object.entries(after)) {
+    const d = sec - (before[name] ?? 0);
+    if (d > 0.005) out[name] = Math.round(d * 100) / 100;
+  }
+  return out;
 }
 
 /** Catalogs one committed point into a fresh, throw-away catalog, as the backup job's phase does. */
@@ -42,8 +91,16 @@ export async function catalogOnce(
   const dir = await mkdtemp(join(tmpdir(), 'hk-catalog-overhead-'));
   const db = openCatalog(join(dir, 'catalog.sqlite'));
   const lag = monitorEventLoopDelay({ resolution: 10 });
+  const rssBefore = process.memoryUsage().rss;
+  let peak = process.memoryUsage();
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > peak.rss) peak = m;
+  }, 50);
   try {
     const catalog = new FileCatalog(db);
+    const threadsBefore = await threadCpu();
+    const cpuBefore = process.cpuUsage();
     lag.enable();
     const began = performance.now();
     const result = await catalogPoint({
@@ -55,6 +112,12 @@ export async function catalogOnce(
     });
     const wallMs = performance.now() - began;
     lag.disable();
+    const cpu = process.cpuUsage(cpuBefore);
+    const threadCpuS = threadCpuDelta(threadsBefore, await threadCpu());
+    clearInterval(sampler);
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) gc();
+    const rssAfter = process.memoryUsage().rss;
     return {
       files: result.files,
       volumes: result.volumes.filter((v) => v.indexed).length,
@@ -62,9 +125,15 @@ export async function catalogOnce(
       filesPerSecond: result.files / (wallMs / 1000),
       lagP99Ms: lag.percentile(99) / 1e6,
       lagMaxMs: lag.max / 1e6,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      threadCpuS,
+      peak,
+      rssBefore,
+      rssAfter,
       warnings: result.warnings,
     };
   } finally {
+    clearInterval(sampler);
     lag.disable();
     db.close();
     await rm(dir, { recursive: true, force: true });
@@ -141,6 +210,20 @@ async function main(): Promise<void> {
         `run ${r + 1}: ${m.files} files in ${m.volumes} volume(s) in ${(m.wallMs / 1000).toFixed(2)} s ` +
           `(${Math.round(m.filesPerSecond)} files/s), event-loop lag p99 ${m.lagP99Ms.toFixed(1)} ms, ` +
           `max ${m.lagMaxMs.toFixed(0)} ms${m.warnings.length ? `; warnings: ${m.warnings.join(' | ')}` : ''}`,
+      );
+      const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
+      console.log(
+        `  cpu ${(m.cpuMs / 1000).toFixed(2)} s; peak rss ${mib(m.peak.rss)} (heapUsed ${mib(m.peak.heapUsed)}, ` +
+          `external ${mib(m.peak.external)}, arrayBuffers ${mib(m.peak.arrayBuffers)}); rss before ${mib(m.rssBefore)}, after ${mib(m.rssAfter)}`,
+      );
+      // Threads that ended during the phase (decoding workers stopped at its end) are not in
+      // /proc any more: their CPU is what the process total has beyond the listed threads.
+      const listed = Object.values(m.threadCpuS).reduce((a, b) => a + b, 0);
+      const ended = m.cpuMs / 1000 - listed;
+      console.log(
+        `  threads: ${Object.entries(m.threadCpuS)
+          .map(([name, s]) => `${name} ${s.toFixed(2)} s`)
+          .join(', ')}${ended > 0.05 ? `, ended threads ${ended.toFixed(2)} s` : ''}`,
       );
     }
   } finally {

@@ -26,6 +26,7 @@ export const BIG_FOLDER_ENTRIES = 1000;
 /** Prepared statements of the write path, made once per catalog. */
 export class IngestStatements {
   readonly getName;
+  readonly getNames;
   readonly insertName;
   readonly insertNamesFts;
   readonly insertPath;
@@ -37,6 +38,9 @@ export class IngestStatements {
 
   constructor(db: CatalogDb) {
     this.getName = db.prepare<[string], { id: number }>('SELECT id FROM fc_names WHERE name = ?');
+    this.getNames = db.prepare<[string], { id: number; name: string }>(
+      'SELECT id, name FROM fc_names WHERE name IN (SELECT value FROM json_each(?))',
+    );
     this.insertName = db.prepare<[string, string], { id: number }>(
       'INSERT INTO fc_names (name, name_lc) VALUES (?, ?) ON CONFLICT (name) DO NOTHING RETURNING id',
     );
@@ -112,6 +116,7 @@ export class VolumeIngest {
   /** Adds records in stream order, in one transaction. */
   add(records: readonly CatalogRecord[]): void {
     this.db.transaction(() => {
+      this.resolveNames(records);
       for (const r of records) this.addOne(r);
       if (this.extended.length > 0) {
         this.st.extendEntries.run(this.seq, JSON.stringify(this.extended));
@@ -203,6 +208,31 @@ export class VolumeIngest {
       this.freshFolders.delete(oldest);
     }
     return children;
+  }
+
+  /**
+   * Puts the name ids of a batch in the cache: the known ones in one query, then the new ones
+   * inserted. One statement per batch instead of one per name (two per new name).
+   */
+  private resolveNames(records: readonly CatalogRecord[]): void {
+    const wanted = new Set<string>();
+    for (const r of records) {
+      const name = r.parent < 0 ? '' : r.name;
+      if (!this.names.has(name)) wanted.add(name);
+    }
+    if (wanted.size === 0) return;
+    if (this.names.size + wanted.size > NAME_CACHE_LIMIT) this.names.clear();
+    for (const row of this.st.getNames.iterate(JSON.stringify([...wanted]))) {
+      if (!wanted.delete(row.name)) continue;
+      this.names.set(row.name, row.id);
+    }
+    // Whatever JSON could not carry exactly (lone surrogates) is found by nameId one by one.
+    for (const name of wanted) {
+      const inserted = this.st.insertName.get(name, name.toLowerCase());
+      if (inserted === undefined) continue;
+      this.newNames.push(inserted.id);
+      this.names.set(name, inserted.id);
+    }
   }
 
   private nameId(name: string): number {

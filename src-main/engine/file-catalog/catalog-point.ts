@@ -51,10 +51,23 @@ export interface CatalogPointResult {
 }
 
 /**
- * Records written per transaction. The writes run on the engine's main thread: a batch this size
- * takes a few milliseconds, and the walk yields to the event loop after each one.
+ * The catalog writes run on the engine's main thread, between the walk's reads: each batch is one
+ * transaction sized so it takes about FLUSH_BUDGET_MS (measured as it goes: a slow disk or a busy
+ * machine gets smaller batches), and the walk yields to the event loop at least every SLICE_MS,
+ * so other work (API requests, the UI, other jobs) waits at most a few tens of milliseconds.
  */
-const BATCH = 500;
+const FLUSH_BUDGET_MS = 10;
+const SLICE_MS = 10;
+const FIRST_BATCH = 250;
+const MIN_BATCH = 100;
+const MAX_BATCH = 5000;
+
+/**
+ * Decoded chunks a volume walk keeps: the one under the inode tables it is reading plus the few
+ * its folder prefetches fetched (chunks are ~1 MiB on average, 4 MiB at most). The file systems'
+ * own block caches hold the metadata that gets reused.
+ */
+const CHUNK_CACHE_BYTES = 32 * 1024 * 1024;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -119,7 +132,14 @@ export async function catalogPoint(options: CatalogPointOptions): Promise<Catalo
   try {
     const disks: DiskInput[] = [];
     for (const d of manifest.disks) {
-      const reader = await repository.openDisk(manifest.id, d.name);
+      // No read-ahead: metadata reads are small and scattered, so the chunks after each one are
+      // mostly file data nobody reads (measured: 70% more chunks decoded with it on); the ext
+      // walk prefetches the folders it lists next instead. A private chunk cache: it goes away
+      // with the phase instead of filling the repository's with chunks nobody browses.
+      const reader = await repository.openDisk(manifest.id, d.name, {
+        readAhead: false,
+        privateCacheBytes: CHUNK_CACHE_BYTES,
+      });
       readers.push(reader);
       disks.push({ name: d.name, reader });
     }
@@ -229,11 +249,21 @@ async function walkVolume(
   const dirs = new Map<string, number>();
   let position = 0;
   let batch: CatalogRecord[] = [];
+  let batchLimit = FIRST_BATCH;
+  /** Per-record write cost, following increases at once and decreases slowly (commits vary). */
+  let costMs = 0;
   let skippedDirs = 0;
   let noExtents = 0;
+  let sliceStart = performance.now();
   const flush = () => {
+    if (batch.length === 0) return;
+    const began = performance.now();
     writer.add(batch);
     encoder.add(slot, batch);
+    costMs = Math.max((performance.now() - began) / batch.length, costMs * 0.8);
+    batchLimit = Math.round(
+      Math.min(MAX_BATCH, Math.max(MIN_BATCH, FLUSH_BUDGET_MS / Math.max(costMs, 1e-3))),
+    );
     batch = [];
     options.onProgress?.({ volume: volume.name, files: writer.files });
   };
@@ -262,12 +292,17 @@ async function walkVolume(
     if (entry.type === 'dir') dirs.set(entry.path, position);
     batch.push(recordOf(fs.kind, entry, parent, extents));
     position++;
-    if (batch.length >= BATCH) {
-      if (options.signal?.aborted)
-        throw new HyperkeepError('CANCELLED', 'Cataloging was cancelled');
-      flush();
-      // Metadata often comes from cached chunks, so the walk itself may never wait on I/O.
-      await yieldToEventLoop();
+    const full = batch.length >= batchLimit;
+    // Checking the clock every 64 records keeps its cost out of the per-file path.
+    if (full || (position & 63) === 0) {
+      if (full || performance.now() - sliceStart >= SLICE_MS) {
+        if (options.signal?.aborted)
+          throw new HyperkeepError('CANCELLED', 'Cataloging was cancelled');
+        if (full) flush();
+        // Metadata often comes from cached chunks, so the walk itself may never wait on I/O.
+        await yieldToEventLoop();
+        sliceStart = performance.now();
+      }
     }
   }
   flush();

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { FileType } from '../../../shared/domain/files';
 import type { FileSystemKind, FsEntry } from '../filesystems/filesystem';
 
@@ -95,22 +95,20 @@ export function recordOf(
  * and change times are left out on purpose: reading a file must not make a new version.
  */
 export function signatureOf(r: CatalogRecord): Buffer {
-  const h = createHash('md5');
-  h.update(
-    JSON.stringify([
-      r.type,
-      r.size,
-      r.mtimeMs,
-      r.mode,
-      r.uid,
-      r.gid,
-      r.owner,
-      r.acl,
-      r.link,
-      r.attrs,
-      r.fsId,
-    ]),
-  );
-  if (r.extents) h.update(r.extents);
-  return h.digest().subarray(0, 12);
+  const text = JSON.stringify([
+    r.type,
+    r.size,
+    r.mtimeMs,
+    r.mode,
+    r.uid,
+    r.gid,
+    r.owner,
+    r.acl,
+    r.link,
+    r.attrs,
+    r.fsId,
+  ]);
+  // One-shot hashing: a Hash object per record was a measurable share of a 100k-file ingest.
+  const input = r.extents ? Buffer.concat([Buffer.from(text), r.extents]) : text;
+  return hash('md5', input, 'buffer').subarray(0, 12);
 }

@@ -3,6 +3,11 @@ import { readFromExtents, streamFromExtents, type VolumeSource } from './extent-
 import type { FileExtent, FileSystem, FileSystemKind, FsEntry, WalkOptions } from './filesystem';
 
 const DEFAULT_MAX_DEPTH = 4096;
+/**
+ * Folders a walk asks the file system to start reading before it lists them: their contents load
+ * (chunks fetched and decoded on other threads) while the caller handles the entries before them.
+ */
+const WALK_PREFETCH_DIRS = 16;
 /** Extents of recently read files: sequential read() calls on one file reuse its mapping. */
 const EXTENT_CACHE_FILES = 16;
 
@@ -36,6 +41,12 @@ export abstract class BaseFileSystem implements FileSystem {
   protected directoryKey(dir: FsEntry): number {
     return dir.id;
   }
+
+  /**
+   * A hint that `dir` will be listed soon: a file system whose listing waits on reads starts them
+   * now, in the background. Never throws; listDir reports any problem when it gets there.
+   */
+  protected prefetchDirectory(_dir: FsEntry): void {}
 
   extents(entry: FsEntry, stream?: string): Promise<FileExtent[]> {
     const key = `${entry.id}:${stream ?? ''}`;
@@ -91,7 +102,9 @@ export abstract class BaseFileSystem implements FileSystem {
     yield root;
     const seen = new Set<number>([this.directoryKey(root)]);
     // Explicit stack instead of recursion: deep trees cannot overflow the JS stack.
-    const stack: { dir: FsEntry; depth: number }[] = [{ dir: root, depth: 0 }];
+    const stack: { dir: FsEntry; depth: number; prefetched?: boolean }[] = [
+      { dir: root, depth: 0 },
+    ];
     while (stack.length > 0) {
       const { dir, depth } = stack.pop()!;
       let children: FsEntry[];
@@ -112,6 +125,13 @@ export abstract class BaseFileSystem implements FileSystem {
       }
       for (let i = subdirs.length - 1; i >= 0; i--)
         stack.push({ dir: subdirs[i]!, depth: depth + 1 });
+      // The top of the stack is exactly what gets listed next, in that order.
+      for (let i = stack.length - 1; i >= Math.max(0, stack.length - WALK_PREFETCH_DIRS); i--) {
+        const next = stack[i]!;
+        if (next.prefetched) continue;
+        next.prefetched = true;
+        this.prefetchDirectory(next.dir);
+      }
     }
   }
 

@@ -189,6 +189,14 @@ export class BlobLoader {
     return data;
   }
 
+  /**
+   * Stops the decoding threads now if no read is using them, rather than after their idle
+   * delay: a one-off pass (cataloging) then leaves no threads and their heaps behind.
+   */
+  async stopIdleWorkers(): Promise<void> {
+    if (this.inflight.size === 0) await this.pool?.stopIfIdle();
+  }
+
   /** Stops the decoding threads (they also stop by themselves when idle). */
   async close(): Promise<void> {
     await this.pool?.close();

@@ -22,6 +22,13 @@ export interface PointDiskReaderOptions {
    * the end of a file would read chunks nobody uses.
    */
   readAhead?: boolean;
+  /**
+   * A one-off pass over the disk (cataloging a new point): chunks are kept in a cache of this
+   * many bytes owned by the reader instead of the repository-wide one, and close() drops it and
+   * stops the decoding threads if nothing else is using them. Nothing of the pass stays resident
+   * once it ends, and it does not evict what browsing and restores keep cached.
+   */
+  privateCacheBytes?: number;
 }
 
 /** A block of a disk that holds stored data; everything outside the blocks reads as zeros. */
@@ -61,6 +68,10 @@ const SPARE_BLOCKS = 4;
  */
 export class PointDiskReader implements RandomAccessReader {
   private readonly readAhead: boolean;
+  /** Chunks by id in least-recently-used order, when the reader owns its cache. */
+  private readonly own: Map<string, Uint8Array> | null;
+  private ownBytes = 0;
+  private readonly ownLimit: number;
 
   constructor(
     private readonly map: DiskMap,
@@ -69,6 +80,32 @@ export class PointDiskReader implements RandomAccessReader {
     options: PointDiskReaderOptions = {},
   ) {
     this.readAhead = options.readAhead ?? true;
+    this.ownLimit = options.privateCacheBytes ?? 0;
+    this.own = this.ownLimit > 0 ? new Map() : null;
+  }
+
+  /** A chunk through the reader's own cache when it has one, else the repository's. */
+  private async chunk(id: string): Promise<Uint8Array> {
+    const own = this.own;
+    if (!own) return this.blobs.load(id);
+    const hit = own.get(id);
+    if (hit) {
+      own.delete(id);
+      own.set(id, hit);
+      return hit;
+    }
+    const data = await this.blobs.load(id, { cache: false });
+    if (!own.has(id) && data.length <= this.ownLimit / 4) {
+      own.set(id, data);
+      this.ownBytes += data.length;
+      // Bounded: each pass evicts one entry.
+      for (const [key, value] of own) {
+        if (this.ownBytes <= this.ownLimit) break;
+        own.delete(key);
+        this.ownBytes -= value.length;
+      }
+    }
+    return data;
   }
 
   get size(): number {
@@ -99,7 +136,7 @@ export class PointDiskReader implements RandomAccessReader {
     if (this.readAhead) {
       // Warm the cache for a sequential reader while we copy this range.
       for (let j = i; j < Math.min(runs.length, i + READ_AHEAD_CHUNKS); j++) {
-        this.blobs.load(runs[j]!.chunk).catch(() => undefined);
+        this.chunk(runs[j]!.chunk).catch(() => undefined);
       }
     }
     let next = 0;
@@ -107,7 +144,7 @@ export class PointDiskReader implements RandomAccessReader {
       // Bounded: each iteration takes one run off the shared list.
       while (next < needed.length) {
         const r = needed[next++]!;
-        const data = await this.blobs.load(r.chunk);
+        const data = await this.chunk(r.chunk);
         this.copyRun(r, data, out, offset, end);
       }
     };
@@ -270,6 +307,10 @@ export class PointDiskReader implements RandomAccessReader {
   }
 
   async close(): Promise<void> {
-    // Chunks stay in the repository-wide cache; nothing is held per reader.
+    // Chunks in the repository-wide cache stay there for the next reader.
+    if (!this.own) return;
+    this.own.clear();
+    this.ownBytes = 0;
+    await this.blobs.stopIdleWorkers();
   }
 }

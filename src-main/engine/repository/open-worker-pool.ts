@@ -196,6 +196,12 @@ export class OpenWorkerPool {
     };
   }
 
+  /** Stops the workers now when none has work (a later call starts them again). */
+  async stopIfIdle(): Promise<void> {
+    if (this.workers.some((w) => w.pending.size > 0)) return;
+    await this.close();
+  }
+
   async close(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;

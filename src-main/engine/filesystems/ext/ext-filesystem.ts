@@ -27,6 +27,8 @@ const ROOT_INODE = 2;
 const MAX_SYMLINK = 4096;
 /** Directory blocks are read in batches of this size: big enough for few reads, bounded memory. */
 const DIR_READ_BATCH = 1024 * 1024;
+/** Longest a folder listing runs before letting the event loop serve others. */
+const LIST_SLICE_MS = 10;
 
 /** ext2, ext3 and ext4, read straight from the volume's blocks. */
 export class ExtFileSystem extends BaseFileSystem {
@@ -83,9 +85,16 @@ export class ExtFileSystem extends BaseFileSystem {
       throw fsError('ext', `inode ${dir.id} (${dir.path})`, 'is not a directory');
     const refs = await this.readDirectory(inode);
     const entries: FsEntry[] = [];
+    let sliceStart = performance.now();
     for (const ref of refs) {
       const name = decodeName(ref.name);
       entries.push(await this.toEntry(await this.inode(ref.inode), name, childPath(dir, name)));
+      // Inodes mostly come from the block cache without a real wait, so a folder of many
+      // thousand files would otherwise hold the event loop for its whole listing.
+      if ((entries.length & 255) === 0 && performance.now() - sliceStart >= LIST_SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
     }
     return entries;
   }
@@ -103,6 +112,23 @@ export class ExtFileSystem extends BaseFileSystem {
 
   async close(): Promise<void> {
     await this.reader.close();
+  }
+
+  /**
+   * Starts reading the first blocks of a folder the walk lists soon, so the chunks under them are
+   * fetched and decoded while the walk's caller works; listDir then finds them cached. Only the
+   * first read's worth: prefetching whole huge folders would evict what the walk needs now.
+   */
+  protected override prefetchDirectory(dir: FsEntry): void {
+    const warm = async () => {
+      const inode = await this.inode(dir.id);
+      if ((inode.mode & S_IFMT) !== S_IFDIR || (inode.flags & INODE_FLAG.inlineData) !== 0) return;
+      const run = (await this.mapRuns(inode)).find((r) => !r.unwritten);
+      if (!run) return;
+      const blocks = Math.min(run.count, Math.max(1, Math.floor(DIR_READ_BATCH / this.blockSize)));
+      await this.reader.read(run.physical * this.blockSize, blocks * this.blockSize);
+    };
+    warm().catch(() => undefined);
   }
 
   /** Reads inode `number` (1-based) from its group's inode table. */
