@@ -128,6 +128,9 @@ beforeAll(async () => {
     await cli('hypervisor', 'add', '--name', host.name, '--uri', host.uri);
   // Two points of lab-web-01: the browse time falls between them and must pick the first.
   await cli('backup', '--vm', 'lab-web-01', '--full', '--wait');
+  // A browse time is typed to the second, and a backup of this small VM now takes well under
+  // one: keep the points 2 s apart so a moment strictly between them exists.
+  await new Promise((r) => setTimeout(r, 2000));
   await cli('backup', '--vm', 'lab-web-01', '--wait');
   await page.goto(`${serve.url}#/restore`);
   await page.getByRole('heading', { level: 1, name: 'Restore' }).waitFor();
