@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { HyperkeepError } from '../../../shared/errors';
 import { dataPathTimings } from './data-path-timings';
+import { EvalWorker, blake3ModulePath } from './eval-worker';
 import { cdcCut, type CdcCutParams } from './fastcdc';
 import { chunkIdsOfSegment, sealPicked, type SegmentChunks } from './segment-work';
 import { MAIN_THREAD_MODULES, compressAndSeal, type SealParams } from './sealing';
@@ -12,10 +11,9 @@ import { MAIN_THREAD_MODULES, compressAndSeal, type SealParams } from './sealing
  * them (keyed BLAKE3), and keeps the bytes; the main thread deduplicates the ids in order and
  * asks the same worker to compress and seal only the new chunks.
  *
- * Workers start from source text (eval) built from the self-contained functions cdcCut,
- * chunkIdsOfSegment, sealPicked and compressAndSeal: no separate worker file to locate, which works
- * the same under vitest (TypeScript sources), tsx, and the bundled CLI and Electron main process.
- * The native BLAKE3 module is loaded in each worker by its resolved path.
+ * Workers (EvalWorker) start from source text built from the self-contained functions cdcCut,
+ * chunkIdsOfSegment, sealPicked and compressAndSeal. The native BLAKE3 module is loaded in each
+ * worker by its resolved path.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -93,16 +91,9 @@ interface Reply {
   e?: number;
 }
 
-interface PoolWorker {
-  worker: Worker;
-  pending: Map<number, { resolve: (r: Reply) => void; reject: (err: Error) => void }>;
-}
-
-const blake3Path = (): string => createRequire(import.meta.url).resolve('@napi-rs/blake-hash');
-
 /** Chunking, hashing, compression and encryption of backup data. `size` 0 runs on the caller. */
 export class DataWorkerPool {
-  private readonly workers: PoolWorker[] = [];
+  private readonly workers: EvalWorker<Reply>[] = [];
   private seq = 0;
   private closed = false;
   private next = 0;
@@ -120,59 +111,41 @@ export class DataWorkerPool {
     readonly size: number,
   ) {}
 
-  private started(): PoolWorker[] {
+  private started(): EvalWorker<Reply>[] {
     while (this.workers.length < this.size) this.workers.push(this.spawn());
     return this.workers;
   }
 
-  private spawn(): PoolWorker {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+  private spawn(): EvalWorker<Reply> {
+    return new EvalWorker<Reply>({
+      source: WORKER_SOURCE,
       workerData: {
         encrypt: this.params.seal.encrypt,
         key: Uint8Array.from(this.params.seal.key),
         level: this.params.seal.level,
         idKey: Uint8Array.from(this.params.idKey),
         cdc: this.params.cdc,
-        blake3Path: blake3Path(),
+        blake3Path: blake3ModulePath() ?? '@napi-rs/blake-hash',
       },
       name: 'hyperkeep-data',
+      replyError: (m) =>
+        m.error === undefined
+          ? null
+          : new HyperkeepError('INTERNAL', `Processing backup data failed: ${m.error}`),
+      gone: (cause) =>
+        new HyperkeepError(
+          'INTERNAL',
+          'error' in cause
+            ? `A backup worker thread failed: ${cause.error.message}`
+            : `A backup worker thread exited with code ${cause.exitCode}`,
+        ),
     });
-    const entry: PoolWorker = { worker, pending: new Map() };
-    worker.on('message', (m: Reply) => {
-      const p = entry.pending.get(m.seq);
-      if (!p) return;
-      entry.pending.delete(m.seq);
-      if (entry.pending.size === 0) worker.unref();
-      if (m.error === undefined) p.resolve(m);
-      else p.reject(new HyperkeepError('INTERNAL', `Processing backup data failed: ${m.error}`));
-    });
-    const failAll = (err: Error) => {
-      for (const p of entry.pending.values()) p.reject(err);
-      entry.pending.clear();
-    };
-    worker.on('error', (err) =>
-      failAll(new HyperkeepError('INTERNAL', `A backup worker thread failed: ${err.message}`)),
-    );
-    worker.on('exit', (code) => {
-      if (!this.closed)
-        failAll(new HyperkeepError('INTERNAL', `A backup worker thread exited with code ${code}`));
-    });
-    // Idle workers must not keep the process alive (a CLI run ends when its work ends).
-    worker.unref();
-    return entry;
   }
 
   private call(index: number, message: object, transfer: ArrayBuffer[]): Promise<Reply> {
     if (this.closed)
       return Promise.reject(new HyperkeepError('INTERNAL', 'The backup worker pool is closed'));
-    const target = this.started()[index]!;
-    const seq = this.seq++;
-    return new Promise<Reply>((resolve, reject) => {
-      target.pending.set(seq, { resolve, reject });
-      target.worker.ref();
-      target.worker.postMessage({ ...message, seq }, transfer);
-    });
+    return this.started()[index]!.call(message, transfer);
   }
 
   /** A buffer of SEGMENT_BYTES to fill with a segment (a recycled one when available). */
@@ -263,6 +236,6 @@ export class DataWorkerPool {
     this.closed = true;
     this.local.clear();
     this.free.length = 0;
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }

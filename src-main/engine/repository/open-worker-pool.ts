@@ -1,9 +1,8 @@
 import * as nodeCrypto from 'node:crypto';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import * as nodeZlib from 'node:zlib';
 import { HyperkeepError } from '../../../shared/errors';
+import { EvalWorker, blake3ModulePath } from './eval-worker';
 import {
   assembleBlock,
   openSealedChunk,
@@ -62,15 +61,6 @@ parentPort.on('message', (m) => {
 });
 `;
 
-/** Where the BLAKE3 module is, for the workers; null when it cannot be located from here. */
-function blake3Path(): string | null {
-  try {
-    return createRequire(import.meta.url).resolve('@napi-rs/blake-hash');
-  } catch {
-    return null;
-  }
-}
-
 /** A chunk that failed to open: damaged, altered or misplaced in its pack. */
 export class ChunkOpenError extends Error {
   constructor(
@@ -103,18 +93,6 @@ interface Reply {
   chunk?: number;
 }
 
-interface Pending {
-  resolve: (reply: Reply & { buf: ArrayBuffer }) => void;
-  reject: (err: Error) => void;
-}
-
-interface PoolWorker {
-  worker: Worker;
-  pending: Map<number, Pending>;
-  /** Started and ready for work; until then single chunks are opened on the calling thread. */
-  online: boolean;
-}
-
 /** Idle workers end after this long; the next read starts them again (~30 ms). */
 const IDLE_MS = 30_000;
 /**
@@ -144,11 +122,10 @@ function ownBuffer(data: Uint8Array): ArrayBuffer {
  * them and stop when idle, so browsing and single files cost no threads.
  */
 export class OpenWorkerPool {
-  private readonly workers: PoolWorker[] = [];
-  private seq = 0;
+  private readonly workers: EvalWorker<Reply>[] = [];
   private opened = 0;
   private idleTimer: NodeJS.Timeout | null = null;
-  private readonly blake3 = blake3Path();
+  private readonly blake3 = blake3ModulePath();
 
   private readonly params: OpenParams;
 
@@ -198,7 +175,7 @@ export class OpenWorkerPool {
 
   /** Stops the workers now when none has work (a later call starts them again). */
   async stopIfIdle(): Promise<void> {
-    if (this.workers.some((w) => w.pending.size > 0)) return;
+    if (this.workers.some((w) => w.busy > 0)) return;
     await this.close();
   }
 
@@ -206,7 +183,7 @@ export class OpenWorkerPool {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     const all = this.workers.splice(0);
-    await Promise.all(all.map((w) => w.worker.terminate()));
+    await Promise.all(all.map((w) => w.terminate()));
   }
 
   private start(): void {
@@ -217,28 +194,21 @@ export class OpenWorkerPool {
     while (this.workers.length < this.size) this.workers.push(this.spawn());
   }
 
-  private leastBusy(onlineOnly: boolean): PoolWorker | undefined {
-    let target: PoolWorker | undefined;
+  private leastBusy(onlineOnly: boolean): EvalWorker<Reply> | undefined {
+    let target: EvalWorker<Reply> | undefined;
     for (const w of this.workers)
-      if ((w.online || !onlineOnly) && (!target || w.pending.size < target.pending.size))
-        target = w;
+      if ((w.online || !onlineOnly) && (!target || w.busy < target.busy)) target = w;
     return target;
   }
 
   private async post(
-    target: PoolWorker,
+    target: EvalWorker<Reply>,
     message: Record<string, unknown>,
     transfer: ArrayBuffer[],
   ): Promise<Reply & { buf: ArrayBuffer }> {
-    const seq = this.seq++;
     try {
-      return await new Promise<Reply & { buf: ArrayBuffer }>((resolve, reject) => {
-        target.pending.set(seq, { resolve, reject });
-        target.worker.ref();
-        target.worker.postMessage({ ...message, seq }, transfer);
-      });
+      return (await target.call(message, transfer)) as Reply & { buf: ArrayBuffer };
     } finally {
-      if (target.pending.size === 0) target.worker.unref();
       this.scheduleIdleStop();
     }
   }
@@ -253,18 +223,18 @@ export class OpenWorkerPool {
   }
 
   private scheduleIdleStop(): void {
-    if (this.idleTimer || this.workers.some((w) => w.pending.size > 0)) return;
+    if (this.idleTimer || this.workers.some((w) => w.busy > 0)) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
-      if (this.workers.some((w) => w.pending.size > 0)) return;
+      if (this.workers.some((w) => w.busy > 0)) return;
       void this.close();
     }, IDLE_MS);
     this.idleTimer.unref();
   }
 
-  private spawn(): PoolWorker {
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+  private spawn(): EvalWorker<Reply> {
+    const worker: EvalWorker<Reply> = new EvalWorker<Reply>({
+      source: WORKER_SOURCE,
       workerData: {
         encrypt: this.key.encrypt,
         key: Uint8Array.from(this.key.key),
@@ -272,34 +242,28 @@ export class OpenWorkerPool {
         blake3Path: this.blake3,
       },
       name: 'hyperkeep-open',
-    });
-    const entry: PoolWorker = { worker, pending: new Map(), online: false };
-    worker.once('online', () => (entry.online = true));
-    worker.on('message', (m: Reply) => {
-      const p = entry.pending.get(m.seq);
-      if (!p) return;
-      entry.pending.delete(m.seq);
-      if (m.buf) p.resolve({ ...m, buf: m.buf });
-      else if (m.damaged) p.reject(new ChunkOpenError(m.error ?? 'damaged', m.chunk));
-      else
-        p.reject(
-          new HyperkeepError('INTERNAL', `Decoding a chunk failed: ${m.error ?? 'unknown error'}`),
-        );
-    });
-    const fail = (err: Error) => {
-      const index = this.workers.indexOf(entry);
-      if (index >= 0) this.workers.splice(index, 1);
-      for (const p of entry.pending.values()) p.reject(err);
-      entry.pending.clear();
-    };
-    worker.on('error', (err) =>
-      fail(new HyperkeepError('INTERNAL', `Chunk decoding thread failed: ${err.message}`)),
-    );
-    worker.on('exit', (code) =>
+      replyError: (m) =>
+        m.buf
+          ? null
+          : m.damaged
+            ? new ChunkOpenError(m.error ?? 'damaged', m.chunk)
+            : new HyperkeepError(
+                'INTERNAL',
+                `Decoding a chunk failed: ${m.error ?? 'unknown error'}`,
+              ),
       // After close() nothing is pending; otherwise the thread crashed under its callers.
-      fail(new HyperkeepError('INTERNAL', `Chunk decoding thread exited with code ${code}`)),
-    );
-    worker.unref();
-    return entry;
+      gone: (cause) =>
+        new HyperkeepError(
+          'INTERNAL',
+          'error' in cause
+            ? `Chunk decoding thread failed: ${cause.error.message}`
+            : `Chunk decoding thread exited with code ${cause.exitCode}`,
+        ),
+      onGone: () => {
+        const index = this.workers.indexOf(worker);
+        if (index >= 0) this.workers.splice(index, 1);
+      },
+    });
+    return worker;
   }
 }
