@@ -14,8 +14,8 @@ import {
   valueString,
   valueStrings,
 } from '../../src-main/engine/guest/registry/values';
-import type { RandomAccessReader } from '../../src-main/engine/io/random-access';
 import { listVolumes } from '../../src-main/engine/volumes/detect';
+import { MemoryReader, fileSystemMetadataSpots, xorshift } from '../../test/harness/fuzz-input';
 import { seededBytes, tool } from '../../test/integration/filesystems/fs-fixtures';
 import { convertRaw, qemuImg } from '../../test/integration/formats/test-disks';
 import {
@@ -25,6 +25,8 @@ import {
   rawHive,
   unicodeString,
 } from '../../test/integration/guest/hive-fixtures';
+
+export { MemoryReader, xorshift };
 
 export type TargetKind = 'filesystem' | 'image' | 'hive';
 
@@ -43,33 +45,6 @@ export interface SampleSpec {
 const MAX_ENTRIES = 5000;
 const MAX_READ = 64 * 1024;
 const MAX_KEYS = 2000;
-
-export function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
-
-export class MemoryReader implements RandomAccessReader {
-  constructor(private readonly bytes: Uint8Array) {}
-  get size(): number {
-    return this.bytes.length;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    if (offset < 0 || length < 0 || offset + length > this.bytes.length) {
-      throw new HyperkeepError(
-        'INVALID_INPUT',
-        `memory read ${offset}+${length} past ${this.bytes.length}`,
-      );
-    }
-    return this.bytes.slice(offset, offset + length);
-  }
-  async close(): Promise<void> {}
-}
 
 /** A mutation: bytes set at positions, then optionally the input cut short. */
 export interface Mutation {
@@ -126,33 +101,9 @@ export function applyMutation(spec: SampleSpec, original: Uint8Array, m: Mutatio
   return m.truncateTo === undefined ? out : out.subarray(0, m.truncateTo);
 }
 
-/** Non-zero bytes outside file contents (metadata is dense; file bytes are never parsed). */
-export async function filesystemSpots(image: Uint8Array): Promise<Uint32Array> {
-  const isFileData = new Uint8Array(image.length);
-  const fs = await openFileSystem(new MemoryReader(image));
-  for await (const entry of fs.walk()) {
-    if (entry.type !== 'file') continue;
-    for (const extent of await fs.extents(entry)) {
-      if (extent.kind === 'data')
-        isFileData.fill(1, extent.volumeOffset, extent.volumeOffset + extent.length);
-    }
-  }
-  let from = 0;
-  let to = image.length;
-  if (fs.kind === 'ntfs') {
-    // Only the MFT: mkntfs fills $LogFile with 0xff.
-    const boot = new DataView(image.buffer, image.byteOffset);
-    from = Number(boot.getBigUint64(0x30, true)) * fs.blockSize;
-    to = Math.min(image.length, from + 256 * 1024);
-  }
-  const out: number[] = [];
-  for (let i = from; i < to; i++) if (image[i] !== 0 && isFileData[i] === 0) out.push(i);
-  return Uint32Array.from(out);
-}
-
 /** Candidate positions of a sample: file-system metadata, or its hot ranges. */
 export async function spotsOf(spec: SampleSpec, bytes: Uint8Array): Promise<Uint32Array> {
-  if (spec.kind === 'filesystem') return filesystemSpots(bytes);
+  if (spec.kind === 'filesystem') return fileSystemMetadataSpots(bytes);
   if (spec.kind === 'hive' && bytes.length > 0x1000) {
     // The cells, mostly; the runner also hits the base block through `hot`.
     const out = new Uint32Array(bytes.length - 0x1000);

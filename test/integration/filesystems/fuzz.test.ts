@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HyperkeepError } from '../../../shared/errors';
 import { openFileSystem } from '../../../src-main/engine/filesystems/detect';
-import type { RandomAccessReader } from '../../../src-main/engine/io/random-access';
+import { MemoryReader, fileSystemMetadataSpots, xorshift } from '../../harness/fuzz-input';
 import { fuseAvailable, scratchDir, seededBytes, tool } from './fs-fixtures';
 
 /** Wall-clock budget per image: the whole fuzz run stays around ten seconds. */
@@ -11,34 +11,6 @@ const BUDGET_MS = 1500;
 /** Per mutated image: walk at most this many entries and read this much of each file. */
 const MAX_ENTRIES = 5000;
 const MAX_READ = 64 * 1024;
-
-/** The image in memory: mutations cost nothing and nothing touches the disk. */
-class MemoryReader implements RandomAccessReader {
-  constructor(private readonly bytes: Uint8Array) {}
-  get size(): number {
-    return this.bytes.length;
-  }
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    if (offset < 0 || length < 0 || offset + length > this.bytes.length) {
-      throw new HyperkeepError(
-        'INVALID_INPUT',
-        `memory read ${offset}+${length} past ${this.bytes.length}`,
-      );
-    }
-    return this.bytes.slice(offset, offset + length);
-  }
-  async close(): Promise<void> {}
-}
-
-function xorshift(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 /** Opens, walks and reads a (possibly corrupt) image; returns how far it got. */
 async function exercise(bytes: Uint8Array): Promise<number> {
@@ -69,35 +41,9 @@ function expectCleanError(err: unknown): void {
   throw err;
 }
 
-/**
- * Positions worth corrupting: non-zero bytes outside file contents (metadata is dense, free space
- * is zeros, file bytes are not parsed). On NTFS only the MFT: mkntfs fills $LogFile with 0xff.
- */
-async function targets(image: Uint8Array): Promise<Uint32Array> {
-  const isFileData = new Uint8Array(image.length);
-  const fs = await openFileSystem(new MemoryReader(image));
-  for await (const entry of fs.walk()) {
-    if (entry.type !== 'file') continue;
-    for (const extent of await fs.extents(entry)) {
-      if (extent.kind === 'data')
-        isFileData.fill(1, extent.volumeOffset, extent.volumeOffset + extent.length);
-    }
-  }
-  let from = 0;
-  let to = image.length;
-  if (fs.kind === 'ntfs') {
-    const boot = new DataView(image.buffer, image.byteOffset);
-    from = Number(boot.getBigUint64(0x30, true)) * fs.blockSize;
-    to = Math.min(image.length, from + 256 * 1024);
-  }
-  const out: number[] = [];
-  for (let i = from; i < to; i++) if (image[i] !== 0 && isFileData[i] === 0) out.push(i);
-  return Uint32Array.from(out);
-}
-
 async function fuzz(image: Uint8Array, seed: number): Promise<{ runs: number; opened: number }> {
   const random = xorshift(seed);
-  const spots = await targets(image);
+  const spots = await fileSystemMetadataSpots(image);
   const deadline = Date.now() + BUDGET_MS;
   let runs = 0;
   let opened = 0;

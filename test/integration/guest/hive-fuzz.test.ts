@@ -7,6 +7,7 @@ import {
   valueString,
   valueStrings,
 } from '../../../src-main/engine/guest/registry/values';
+import { xorshift } from '../../harness/fuzz-input';
 import { scratchDir } from '../filesystems/fs-fixtures';
 import { baseBlockChecksum, buildHive, hexValue, rawHive, unicodeString } from './hive-fixtures';
 
@@ -18,16 +19,6 @@ import { baseBlockChecksum, buildHive, hexValue, rawHive, unicodeString } from '
 /** Wall-clock budget per seed hive: the whole run stays well under ten seconds. */
 const BUDGET_MS = 3000;
 const MAX_KEYS = 2000;
-
-function xorshift(seed: number): () => number {
-  let x = seed || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
 
 function expectCleanError(err: unknown): void {
   if (
