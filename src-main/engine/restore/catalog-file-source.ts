@@ -10,6 +10,7 @@ import type { PointDiskReader } from '../repository/disk-reader';
 import type { Repository } from '../repository/repository';
 import {
   FileSystemPointSource,
+  dataRangesOf,
   type DataRange,
   type PointFileSource,
   type SourceEntry,
@@ -94,18 +95,7 @@ export class CatalogPointSource implements PointFileSource {
   async dataRanges(file: SourceEntry): Promise<DataRange[]> {
     const extents = this.extentsOf(file);
     if (!extents) return (await this.parser()).dataRanges(await this.parsedEntry(file));
-    const ranges: DataRange[] = [];
-    for (const e of extents) {
-      if (e.kind === 'hole') continue;
-      const start = Math.max(0, e.fileOffset);
-      const end = Math.min(file.size, e.fileOffset + e.length);
-      if (end <= start) continue;
-      const last = ranges[ranges.length - 1];
-      if (last && last.offset + last.length === start) last.length += end - start;
-      else if (!last || start > last.offset + last.length)
-        ranges.push({ offset: start, length: end - start });
-    }
-    return ranges;
+    return dataRangesOf(extents, file.size);
   }
 
   async read(file: SourceEntry, offset: number, length: number): Promise<Uint8Array> {

@@ -41,6 +41,38 @@ export interface FileRestoreResult {
 const PARALLEL_FILES = 4;
 
 /**
+ * The empty result of a file restore (to a folder or into a guest) with the plan's skipped
+ * items logged, and how to skip (or fail) an item: recorded by name and reason, and logged.
+ */
+export function startFileRestore(
+  dest: string,
+  planSkipped: readonly FileRestoreResult['skipped'][number][],
+  notes: string[],
+  log: (line: string) => void,
+): {
+  result: FileRestoreResult;
+  skip: (item: PlannedItem, reason: string, failed?: boolean) => void;
+} {
+  const result: FileRestoreResult = {
+    dest,
+    files: 0,
+    folders: 0,
+    symlinks: 0,
+    bytes: 0,
+    skipped: [...planSkipped],
+    failed: 0,
+    notes,
+  };
+  for (const s of planSkipped) log(`Skipped ${s.path}: ${s.reason}`);
+  const skip = (item: PlannedItem, reason: string, failed = false): void => {
+    result.skipped.push({ path: printableName(item.entry.path), reason });
+    if (failed) result.failed++;
+    log(`${failed ? 'Failed' : 'Skipped'} ${printableName(item.entry.path)}: ${reason}`);
+  };
+  return { result, skip };
+}
+
+/**
  * FIG. 12 file restore to a folder of this host: plan (names checked, path mode applied), create
  * the folders, write files and symlinks through SafeDestination with reads prefetched, then set
  * the folders' permissions and times.
@@ -63,25 +95,10 @@ export async function restoreFilesToFolder(
     permissions: settings.restorePermissions,
     ownership: settings.restoreOwnership,
   });
-  const result: FileRestoreResult = {
-    dest: settings.dest,
-    files: 0,
-    folders: 0,
-    symlinks: 0,
-    bytes: 0,
-    skipped: [...plan.skipped],
-    failed: 0,
-    notes: dest.notes,
-  };
-  for (const s of plan.skipped) hooks.log(`Skipped ${s.path}: ${s.reason}`);
+  const { result, skip } = startFileRestore(settings.dest, plan.skipped, dest.notes, hooks.log);
   hooks.progress({ phase: 'writing', bytesTotal: plan.totalBytes, bytesDone: 0 });
 
   let bytesDone = 0;
-  const skip = (item: PlannedItem, reason: string, failed = false) => {
-    result.skipped.push({ path: printableName(item.entry.path), reason });
-    if (failed) result.failed++;
-    hooks.log(`${failed ? 'Failed' : 'Skipped'} ${printableName(item.entry.path)}: ${reason}`);
-  };
   const guarded = async (item: PlannedItem, work: () => Promise<PlaceResult | 'done'>) => {
     try {
       const outcome = await work();

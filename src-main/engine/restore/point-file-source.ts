@@ -1,6 +1,6 @@
 import { HyperkeepError } from '../../../shared/errors';
 import { openFileSystem } from '../filesystems/detect';
-import type { EntryType, FileSystem, FsEntry } from '../filesystems/filesystem';
+import type { EntryType, FileExtent, FileSystem, FsEntry } from '../filesystems/filesystem';
 import type { Repository } from '../repository/repository';
 import type { VolumeInfo } from '../volumes/detect';
 import { openPointVolumes, type PointVolumes } from './point-volumes';
@@ -28,6 +28,29 @@ export interface SourceEntry {
 export interface DataRange {
   offset: number;
   length: number;
+}
+
+/**
+ * The data ranges of a file of `size` bytes from its extents (sorted, as the parsers and the
+ * catalog give them): holes dropped, ranges clipped to the file, neighbours merged so reads
+ * stay large.
+ */
+export function dataRangesOf(
+  extents: readonly Pick<FileExtent, 'kind' | 'fileOffset' | 'length'>[],
+  size: number,
+): DataRange[] {
+  const ranges: DataRange[] = [];
+  for (const extent of extents) {
+    if (extent.kind === 'hole') continue;
+    const start = Math.max(0, extent.fileOffset);
+    const end = Math.min(size, extent.fileOffset + extent.length);
+    if (end <= start) continue;
+    const last = ranges[ranges.length - 1];
+    if (last && last.offset + last.length === start) last.length += end - start;
+    else if (!last || start > last.offset + last.length)
+      ranges.push({ offset: start, length: end - start });
+  }
+  return ranges;
 }
 
 /**
@@ -98,19 +121,7 @@ export class FileSystemPointSource implements PointFileSource {
 
   async dataRanges(file: SourceEntry): Promise<DataRange[]> {
     const inner = this.inner(file);
-    const ranges: DataRange[] = [];
-    for (const extent of await inner.volume.fs.extents(inner.entry)) {
-      if (extent.kind === 'hole') continue;
-      const start = Math.max(0, extent.fileOffset);
-      const end = Math.min(file.size, extent.fileOffset + extent.length);
-      if (end <= start) continue;
-      const last = ranges[ranges.length - 1];
-      // Extents come sorted from the parsers; merging neighbours keeps reads large.
-      if (last && last.offset + last.length === start) last.length += end - start;
-      else if (!last || start > last.offset + last.length)
-        ranges.push({ offset: start, length: end - start });
-    }
-    return ranges;
+    return dataRangesOf(await inner.volume.fs.extents(inner.entry), file.size);
   }
 
   async read(file: SourceEntry, offset: number, length: number): Promise<Uint8Array> {

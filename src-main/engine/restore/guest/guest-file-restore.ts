@@ -8,7 +8,12 @@
  */
 import { HyperkeepError } from '../../../../shared/errors';
 import type { GuestAgent } from '../../connectors/libvirt/guest-agent';
-import type { FileRestoreHooks, FileRestoreResult, FileRestoreSettings } from '../file-restore';
+import {
+  startFileRestore,
+  type FileRestoreHooks,
+  type FileRestoreResult,
+  type FileRestoreSettings,
+} from '../file-restore';
 import { filePieces, isAllZero } from '../file-pieces';
 import type { PointFileSource } from '../point-file-source';
 import { planRestore, type PlannedItem } from '../restore-plan';
@@ -43,22 +48,7 @@ export async function restoreFilesToGuest(
     allowSameTarget: settings.conflict === 'rename',
     signal: hooks.signal,
   });
-  const result: FileRestoreResult = {
-    dest,
-    files: 0,
-    folders: 0,
-    symlinks: 0,
-    bytes: 0,
-    skipped: [...plan.skipped],
-    failed: 0,
-    notes: [],
-  };
-  for (const s of plan.skipped) hooks.log(`Skipped ${s.path}: ${s.reason}`);
-  const skip = (item: PlannedItem, reason: string, failed = false) => {
-    result.skipped.push({ path: printableName(item.entry.path), reason });
-    if (failed) result.failed++;
-    hooks.log(`${failed ? 'Failed' : 'Skipped'} ${printableName(item.entry.path)}: ${reason}`);
-  };
+  const { result, skip } = startFileRestore(dest, plan.skipped, [], hooks.log);
   const pathOf = (item: PlannedItem) => guestPath(dest, item.target, style);
   const meta: MetaItem[] = [];
   const metaOf = (item: PlannedItem, path: string, kind: MetaItem['kind']): MetaItem => {
