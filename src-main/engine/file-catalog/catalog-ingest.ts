@@ -1,7 +1,7 @@
 import type { GuestOs, PointVolume } from '../../../shared/domain/files';
 import { HyperkeepError } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
-import { TYPE_CODES, signatureOf, type CatalogRecord } from './catalog-record';
+import { TYPE_CODES, signatureOf, storedAttributes, type CatalogRecord } from './catalog-record';
 import type { GuestAccounts } from './guest-accounts';
 
 export interface PointRef {
@@ -170,16 +170,7 @@ export class VolumeIngest {
       this.seq,
       this.seq,
       TYPE_CODES.indexOf(r.type),
-      r.size,
-      r.mtimeMs,
-      r.mode,
-      r.uid,
-      r.gid,
-      r.owner,
-      r.acl,
-      r.link,
-      r.attrs,
-      r.fsId,
+      ...storedAttributes(r),
       sig,
       r.extents,
     );

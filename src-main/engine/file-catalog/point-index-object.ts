@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GuestOs, PointVolume } from '../../../shared/domain/files';
 import { HyperkeepError } from '../../../shared/errors';
-import { TYPE_CODES, type CatalogRecord } from './catalog-record';
+import { TYPE_CODES, storedAttributes, type CatalogRecord } from './catalog-record';
 
 /**
  * A point's file index as stored in the repository (`catalogs/<point id>`, see
@@ -58,16 +58,7 @@ export class PointIndexEncoder {
         r.parent,
         r.name,
         TYPE_CODES.indexOf(r.type),
-        r.size,
-        r.mtimeMs,
-        r.mode,
-        r.uid,
-        r.gid,
-        r.owner,
-        r.acl,
-        r.link,
-        r.attrs,
-        r.fsId,
+        ...storedAttributes(r),
         r.extents ? Buffer.from(r.extents).toString('base64') : null,
       ]);
       this.pending.push(line);
