@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { run, virsh } from '../../harness/exec';
+import { backupVm } from '../../../src-main/engine/backup/backup-vm';
+import type { BackupSettings } from '../../../src-main/engine/backup/types';
+import { createLibvirtConnector } from '../../../src-main/engine/connectors/libvirt/libvirt-connector';
 import type { Repository } from '../../../src-main/engine/repository/repository';
 
 const PIECE = 4 * 1024 * 1024;
@@ -96,6 +99,45 @@ export async function checkpointNames(uri: string, vm: string): Promise<string[]
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '');
+}
+
+/** A subclient's settings as tests use them: two readers, no hooks, nothing kept on failure. */
+export const TEST_BACKUP_SETTINGS: BackupSettings = {
+  keepSnapshotsOnFailure: false,
+  dataReaders: 2,
+  excludeDisks: [],
+  preCommand: '',
+  postCommand: '',
+  timeoutSeconds: 30,
+};
+
+/**
+ * A full backup of a running lab VM into `repository` (closed afterwards), then the VM's
+ * checkpoints removed so other tests see it as the lab made it. Returns the point id.
+ */
+export async function fullBackupOfLabVm(
+  hostUri: string,
+  vm: { uuid: string; name: string },
+  repository: Repository,
+): Promise<string> {
+  const connector = createLibvirtConnector({ type: 'libvirt', uri: hostUri });
+  try {
+    const result = await backupVm({
+      connector,
+      vmUuid: vm.uuid,
+      repository,
+      forceFull: true,
+      settings: TEST_BACKUP_SETTINGS,
+      signal: new AbortController().signal,
+      onProgress: () => undefined,
+      log: () => undefined,
+    });
+    return result.pointId;
+  } finally {
+    await repository.close();
+    await connector.close();
+    await deleteOurCheckpoints(hostUri, vm.name).catch(() => undefined);
+  }
 }
 
 /** Removes Hyperkeep's checkpoints from a lab VM so other tests see it as the lab made it. */

@@ -31,6 +31,7 @@ import {
   expectPointMatchesVm,
   qemuIo,
   type ScratchVm,
+  TEST_BACKUP_SETTINGS,
 } from './backup-helpers';
 
 const lab = inject('lab');
@@ -38,14 +39,7 @@ const MiB = 1024 * 1024;
 const host1 = lab.hosts.find((h) => h.name === 'lab-host-1')!;
 const labVm = (name: string): LabVm => lab.vms.find((v) => v.name === name)!;
 
-const SETTINGS: BackupSettings = {
-  keepSnapshotsOnFailure: false,
-  dataReaders: 2,
-  excludeDisks: [],
-  preCommand: '',
-  postCommand: '',
-  timeoutSeconds: 30,
-};
+const SETTINGS = TEST_BACKUP_SETTINGS;
 
 let scratch: string;
 let repoDir: string;

@@ -14,8 +14,6 @@ import type { Job } from '../../../shared/domain/jobs';
 import type { GuestAgentStatus } from '../../../shared/domain/restore';
 import { dispatch } from '../../../src-main/engine/api/dispatch';
 import { createHandlers, type Handlers } from '../../../src-main/engine/api/handlers';
-import { backupVm } from '../../../src-main/engine/backup/backup-vm';
-import { createLibvirtConnector } from '../../../src-main/engine/connectors/libvirt/libvirt-connector';
 import { Engine } from '../../../src-main/engine/engine';
 import { startAgentVm, type AgentVm } from '../../harness/agent-vm';
 import { run } from '../../harness/exec';
@@ -27,7 +25,7 @@ import {
   WEB_REPORT,
   deterministicBytes,
 } from '../../harness/image-recipes';
-import { deleteOurCheckpoints } from '../backup/backup-helpers';
+import { fullBackupOfLabVm } from '../backup/backup-helpers';
 import { PASSPHRASE, initRepo } from '../repository/helpers';
 import { GOOD_TEXT, hostileExt4Image, pointFromImage, sha256Of } from '../restore/restore-fixtures';
 
@@ -81,32 +79,7 @@ async function guestRead(path: string): Promise<string> {
 }
 
 async function backupLabWeb(): Promise<void> {
-  const writer = await initRepo(repoDir);
-  const connector = createLibvirtConnector({ type: 'libvirt', uri: host1.uri });
-  try {
-    const result = await backupVm({
-      connector,
-      vmUuid: web.uuid,
-      repository: writer,
-      forceFull: true,
-      settings: {
-        keepSnapshotsOnFailure: false,
-        dataReaders: 2,
-        excludeDisks: [],
-        preCommand: '',
-        postCommand: '',
-        timeoutSeconds: 30,
-      },
-      signal: new AbortController().signal,
-      onProgress: () => undefined,
-      log: () => undefined,
-    });
-    pointId = result.pointId;
-  } finally {
-    await writer.close();
-    await connector.close();
-    await deleteOurCheckpoints(host1.uri, web.name).catch(() => undefined);
-  }
+  pointId = await fullBackupOfLabVm(host1.uri, web, await initRepo(repoDir));
 }
 
 /** A 3 MiB file with data at 0 and at 2 MiB, holes between and after: seeks, not zeros. */

@@ -12,8 +12,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Job } from '../../../shared/domain/jobs';
 import { dispatch } from '../../../src-main/engine/api/dispatch';
 import { createHandlers } from '../../../src-main/engine/api/handlers';
-import { backupVm } from '../../../src-main/engine/backup/backup-vm';
-import { createLibvirtConnector } from '../../../src-main/engine/connectors/libvirt/libvirt-connector';
 import { Engine } from '../../../src-main/engine/engine';
 import type { Repository } from '../../../src-main/engine/repository/repository';
 import { startServer } from '../../../src-main/server/serve';
@@ -33,7 +31,7 @@ import {
   WEB_REPORT,
   deterministicBytes,
 } from '../../harness/image-recipes';
-import { deleteOurCheckpoints } from '../backup/backup-helpers';
+import { fullBackupOfLabVm } from '../backup/backup-helpers';
 import { PASSPHRASE, initRepo } from '../repository/helpers';
 import { listTree, openCountingRepository, sha256File, sha256Of } from './restore-fixtures';
 
@@ -90,32 +88,7 @@ function labPartitionOpts(partition: { offsetBytes: number; sizeBytes: number })
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'hk-restore-web-'));
   repoDir = join(scratch, 'repo');
-  const writer = await initRepo(repoDir);
-  const connector = createLibvirtConnector({ type: 'libvirt', uri: host1.uri });
-  try {
-    const result = await backupVm({
-      connector,
-      vmUuid: web.uuid,
-      repository: writer,
-      forceFull: true,
-      settings: {
-        keepSnapshotsOnFailure: false,
-        dataReaders: 2,
-        excludeDisks: [],
-        preCommand: '',
-        postCommand: '',
-        timeoutSeconds: 30,
-      },
-      signal: new AbortController().signal,
-      onProgress: () => undefined,
-      log: () => undefined,
-    });
-    pointId = result.pointId;
-  } finally {
-    await writer.close();
-    await connector.close();
-    await deleteOurCheckpoints(host1.uri, web.name).catch(() => undefined);
-  }
+  pointId = await fullBackupOfLabVm(host1.uri, web, await initRepo(repoDir));
   counted = await openCountingRepository(repoDir);
   repository = counted.repository;
 }, 120_000);

@@ -6,7 +6,7 @@
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackupSettings, BackupVmResult } from '../../../src-main/engine/backup/types';
+import type { BackupVmResult } from '../../../src-main/engine/backup/types';
 import { backupVsphereVm } from '../../../src-main/engine/backup/vsphere/vsphere-backup';
 import type { VspherePointMeta } from '../../../src-main/engine/backup/vsphere/vsphere-point-meta';
 import { retrieveObject } from '../../../src-main/engine/connectors/vsphere/property-collector';
@@ -17,7 +17,7 @@ import {
 } from '../../../src-main/engine/connectors/vsphere/vsphere-connector';
 import type { Repository } from '../../../src-main/engine/repository/repository';
 import { startVcsim, uploadToDatastore, vmdkFromRaw, type Vcsim } from '../../harness/vcsim';
-import { restoreDisk } from '../backup/backup-helpers';
+import { TEST_BACKUP_SETTINGS, restoreDisk } from '../backup/backup-helpers';
 import {
   hashFile,
   hashReader,
@@ -30,14 +30,7 @@ import { openDatastoreDisk } from '../../../src-main/engine/backup/vsphere/datas
 import { restoreVsphereVm } from '../../../src-main/engine/restore/vsphere/restore-vsphere-vm';
 
 const MiB = 1024 * 1024;
-const SETTINGS: BackupSettings = {
-  keepSnapshotsOnFailure: false,
-  dataReaders: 2,
-  excludeDisks: [],
-  preCommand: '',
-  postCommand: '',
-  timeoutSeconds: 30,
-};
+const SETTINGS = TEST_BACKUP_SETTINGS;
 
 let sim: Vcsim;
 let esx: Vcsim;
