@@ -1,33 +1,7 @@
 import { Option, type Command } from 'commander';
-import type { Job } from '../../../shared/domain/jobs';
 import type { Run } from '../context';
-import type { EngineClient } from '../engine-client';
 import { formatBytes, printJson, printTable } from '../output';
-import { reportJob, waitForJob } from './backup';
-
-const WAIT_HELP = 'follow the job to its end and exit non-zero if it failed (the default)';
-const NO_WAIT_HELP = 'print the job id and return (with a running `hyperkeep serve`)';
-
-/** Follows the job unless --no-wait: a CLI without `serve` runs it in its own engine. */
-async function follow(
-  client: EngineClient,
-  job: Job,
-  wait: boolean | undefined,
-  json: boolean,
-): Promise<number | undefined> {
-  if (wait === false) {
-    if (json) printJson(job);
-    else console.log(`Started job ${job.id}: ${job.title} (follow it with: hyperkeep jobs)`);
-    return undefined;
-  }
-  const done = await waitForJob(client, job, json);
-  const code = reportJob(done, json);
-  const result = done.result as { vm?: string; uuid?: string; macs?: string[] } | undefined;
-  if (!json && done.status === 'succeeded' && result?.uuid) {
-    console.log(`  VM ${result.vm} has UUID ${result.uuid}; MACs: ${result.macs?.join(', ')}`);
-  }
-  return code;
-}
+import { followRestoreJob, restoreSubcommand } from './restore-job';
 
 interface VmOptions {
   vm: string;
@@ -44,11 +18,11 @@ interface VmOptions {
 
 /** `restore vm` and `restore disk-to-pool` under `restore`, and `pools` (FIG. 14A/B). */
 export function registerVmRestoreCommands(program: Command, restore: Command, run: Run): void {
-  restore
-    .command('vm')
-    .description('a whole VM onto a registered libvirt host: disks into a storage pool, defined')
-    .requiredOption('--vm <name>', 'VM name or UUID')
-    .requiredOption('--point <id>', 'restore point id (see: hyperkeep points --vm VM)')
+  restoreSubcommand(
+    restore,
+    'vm',
+    'a whole VM onto a registered libvirt host: disks into a storage pool, defined',
+  )
     .requiredOption('--to <hypervisor>', 'destination hypervisor (name or id)')
     .option('--name <new>', 'name of the restored VM (required unless --in-place)')
     .option(
@@ -63,8 +37,6 @@ export function registerVmRestoreCommands(program: Command, restore: Command, ru
         .default('qcow2'),
     )
     .option('--power-on', 'start the VM once it is defined')
-    .option('--wait', WAIT_HELP)
-    .option('--no-wait', NO_WAIT_HELP)
     .action((o: VmOptions) =>
       run(async ({ client, json }) => {
         const job = await client.call('restore.vm', {
@@ -78,15 +50,15 @@ export function registerVmRestoreCommands(program: Command, restore: Command, ru
           diskFormat: o.diskFormat,
           powerOn: Boolean(o.powerOn),
         });
-        return follow(client, job, o.wait, json);
+        return followRestoreJob(client, job, o.wait, json);
       }),
     );
 
-  restore
-    .command('disk-to-pool')
-    .description('a virtual disk of a restore point as a new volume in a hypervisor storage pool')
-    .requiredOption('--vm <name>', 'VM name or UUID')
-    .requiredOption('--point <id>', 'restore point id')
+  restoreSubcommand(
+    restore,
+    'disk-to-pool',
+    'a virtual disk of a restore point as a new volume in a hypervisor storage pool',
+  )
     .requiredOption('--disk <target>', 'disk, e.g. vda')
     .requiredOption('--to <hypervisor>', 'destination hypervisor (name or id)')
     .requiredOption('--pool <pool>', 'storage pool')
@@ -94,8 +66,6 @@ export function registerVmRestoreCommands(program: Command, restore: Command, ru
     .addOption(
       new Option('--format <format>', 'volume format').choices(['qcow2', 'raw']).default('qcow2'),
     )
-    .option('--wait', WAIT_HELP)
-    .option('--no-wait', NO_WAIT_HELP)
     .action(
       (o: {
         vm: string;
@@ -117,7 +87,7 @@ export function registerVmRestoreCommands(program: Command, restore: Command, ru
             volumeName: o.volume,
             format: o.format,
           });
-          return follow(client, job, o.wait, json);
+          return followRestoreJob(client, job, o.wait, json);
         }),
     );
 

@@ -1,12 +1,9 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Job } from '../../../shared/domain/jobs';
 import type { ConflictPolicy, ImageFormat, PathMode } from '../../../shared/domain/restore';
 import { HyperkeepError } from '../../../shared/errors';
 import type { Run } from '../context';
-import type { EngineClient } from '../engine-client';
-import { printJson } from '../output';
-import { reportJob, waitForJob } from './backup';
+import { followRestoreJob, restoreSubcommand } from './restore-job';
 
 const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk', 'vhd', 'vhdx'];
 
@@ -22,26 +19,6 @@ function levels(min: number) {
       throw new InvalidArgumentError(`Give a whole number from ${min} to 255.`);
     return n;
   };
-}
-
-/**
- * As `backup --wait`: the job is followed to its end. A restore waits unless --no-wait is given,
- * because a CLI without a running `serve` runs the job in its own engine, which ends with it.
- */
-async function follow(client: EngineClient, job: Job, wait: boolean | undefined, json: boolean) {
-  if (wait === false) {
-    if (json) printJson(job);
-    else console.log(`Started job ${job.id}: ${job.title} (follow it with: hyperkeep jobs)`);
-    return;
-  }
-  const done = await waitForJob(client, job, json);
-  const code = reportJob(done, json);
-  const skipped = (done.result?.skipped ?? []) as { path: string; reason: string }[];
-  if (!json && skipped.length > 0)
-    console.log(
-      `  ${skipped.length} item(s) not restored; the list is in: hyperkeep jobs log ${done.id}`,
-    );
-  return code;
 }
 
 interface FilesOptions {
@@ -115,14 +92,12 @@ function destinationOf(
 export function registerRestoreCommands(program: Command, run: Run): Command {
   const restore = program.command('restore').description('restore from a restore point');
 
-  restore
-    .command('files')
-    .description(
-      'files and folders of a restore point into a folder; PATH starts with the volume: /vda1/etc/hosts',
-    )
+  restoreSubcommand(
+    restore,
+    'files',
+    'files and folders of a restore point into a folder; PATH starts with the volume: /vda1/etc/hosts',
+  )
     .argument('<paths...>', 'browse paths, e.g. /vda1/home/alice /vdb/exports/orders.csv')
-    .requiredOption('--vm <name>', 'VM name or UUID')
-    .requiredOption('--point <id>', 'restore point id (see: hyperkeep points --vm VM)')
     .option('--dest <dir>', 'destination folder on this host (created if missing)')
     .option(
       '--to-guest',
@@ -142,8 +117,6 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
     .option('--no-timestamps', 'do not restore modification times')
     .option('--no-permissions', 'do not restore permission bits')
     .option('--no-ownership', 'do not restore owners (only possible as root anyway)')
-    .option('--wait', 'follow the job to its end and exit non-zero if it failed (the default)')
-    .option('--no-wait', 'print the job id and return (with a running `hyperkeep serve`)')
     .action((paths: string[], o: FilesOptions) =>
       run(async ({ client, json }) => {
         const job = await client.call('restore.files', {
@@ -157,21 +130,19 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
           restorePermissions: o.permissions,
           restoreOwnership: o.ownership,
         });
-        return follow(client, job, o.wait, json);
+        return followRestoreJob(client, job, o.wait, json);
       }),
     );
 
-  restore
-    .command('volume')
-    .description('a volume (partition or logical volume) of a restore point as an image file')
-    .requiredOption('--vm <name>', 'VM name or UUID')
-    .requiredOption('--point <id>', 'restore point id')
+  restoreSubcommand(
+    restore,
+    'volume',
+    'a volume (partition or logical volume) of a restore point as an image file',
+  )
     .requiredOption('--volume <name>', 'volume, e.g. vda2, vdb, vg0-root')
     .addOption(formatOption())
     .requiredOption('--dest <file>', 'destination image file')
     .option('--overwrite', 'replace an existing file')
-    .option('--wait', 'follow the job to its end and exit non-zero if it failed (the default)')
-    .option('--no-wait', 'print the job id and return (with a running `hyperkeep serve`)')
     .action(
       (o: {
         vm: string;
@@ -191,25 +162,21 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
             dest: resolve(o.dest),
             overwrite: Boolean(o.overwrite),
           });
-          return follow(client, job, o.wait, json);
+          return followRestoreJob(client, job, o.wait, json);
         }),
     );
 
-  restore
-    .command('volume-to-device')
-    .description(
-      'a volume of a restore point onto a block device of this host (replaces its content)',
-    )
-    .requiredOption('--vm <name>', 'VM name or UUID')
-    .requiredOption('--point <id>', 'restore point id')
+  restoreSubcommand(
+    restore,
+    'volume-to-device',
+    'a volume of a restore point onto a block device of this host (replaces its content)',
+  )
     .requiredOption('--volume <name>', 'volume, e.g. vda2')
     .requiredOption(
       '--device <path>',
       'block device, e.g. /dev/sdc1; must not be mounted or in use',
     )
     .requiredOption('--confirm-device <path>', 'the same device path again, to confirm')
-    .option('--wait', 'follow the job to its end and exit non-zero if it failed (the default)')
-    .option('--no-wait', 'print the job id and return (with a running `hyperkeep serve`)')
     .action(
       (o: {
         vm: string;
@@ -227,21 +194,15 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
             device: o.device,
             confirmDevice: o.confirmDevice,
           });
-          return follow(client, job, o.wait, json);
+          return followRestoreJob(client, job, o.wait, json);
         }),
     );
 
-  restore
-    .command('disk')
-    .description('a virtual disk of a restore point as an image file')
-    .requiredOption('--vm <name>', 'VM name or UUID')
-    .requiredOption('--point <id>', 'restore point id (see: hyperkeep points --vm VM)')
+  restoreSubcommand(restore, 'disk', 'a virtual disk of a restore point as an image file')
     .requiredOption('--disk <target>', 'disk, e.g. vda')
     .addOption(formatOption())
     .requiredOption('--dest <file>', 'destination file')
     .option('--overwrite', 'replace an existing file')
-    .option('--wait', 'follow the job to its end and exit non-zero if it failed (the default)')
-    .option('--no-wait', 'print the job id and return (with a running `hyperkeep serve`)')
     .action(
       (o: {
         vm: string;
@@ -261,7 +222,7 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
             dest: resolve(o.dest),
             overwrite: Boolean(o.overwrite),
           });
-          return follow(client, job, o.wait, json);
+          return followRestoreJob(client, job, o.wait, json);
         }),
     );
   return restore;
