@@ -1,12 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
-import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
-import Dialog from '@mui/material/Dialog';
-import DialogActions from '@mui/material/DialogActions';
-import DialogContent from '@mui/material/DialogContent';
 import DialogContentText from '@mui/material/DialogContentText';
-import DialogTitle from '@mui/material/DialogTitle';
 import FormControl from '@mui/material/FormControl';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import FormLabel from '@mui/material/FormLabel';
@@ -27,6 +21,7 @@ import {
   imageFileError,
   type ImageFileValue,
 } from '../restore/ImageFileFields';
+import { RestoreDialogFrame } from '../restore/RestoreDialogFrame';
 
 type Target = 'file' | 'pool';
 
@@ -116,126 +111,109 @@ export function RestoreDiskDialog(props: {
   }
 
   return (
-    <Dialog
-      open
-      onClose={() => {
-        if (!busy) onClose();
-      }}
-      maxWidth="sm"
-      fullWidth
-      aria-labelledby={titleId}
+    <RestoreDialogFrame
+      titleId={titleId}
+      title={<>Restore a disk of {point.vmName}</>}
+      busy={busy}
+      onClose={onClose}
+      onSubmit={(e) => void submit(e)}
+      submitLabel="Restore"
+      submitDisabled={disk === ''}
     >
-      <Box component="form" noValidate onSubmit={(e) => void submit(e)}>
-        <DialogTitle id={titleId}>Restore a disk of {point.vmName}</DialogTitle>
-        <DialogContent>
-          <DialogContentText sx={{ mb: 2 }}>
-            From the {point.type} restore point of {formatLocalTime(point.time)}. The VM itself is
-            not touched.
-          </DialogContentText>
-          <Stack spacing={2}>
-            <TextField
-              select
-              label="Disk"
-              value={disk}
-              onChange={(e) => setDisk(e.target.value)}
+      <DialogContentText sx={{ mb: 2 }}>
+        From the {point.type} restore point of {formatLocalTime(point.time)}. The VM itself is not
+        touched.
+      </DialogContentText>
+      <Stack spacing={2}>
+        <TextField
+          select
+          label="Disk"
+          value={disk}
+          onChange={(e) => setDisk(e.target.value)}
+          disabled={busy}
+          fullWidth
+        >
+          {point.disks.map((d) => (
+            <MenuItem key={d.name} value={d.name}>
+              {d.name} — {formatBytes(d.sizeBytes)} ({formatBytes(d.dataBytes)} of data)
+            </MenuItem>
+          ))}
+        </TextField>
+        <FormControl disabled={busy}>
+          <FormLabel id={`${titleId}-as`}>Restore as</FormLabel>
+          <RadioGroup
+            row
+            aria-labelledby={`${titleId}-as`}
+            value={target}
+            onChange={(e) => setTarget(e.target.value as Target)}
+          >
+            <FormControlLabel value="file" control={<Radio />} label="Image file" />
+            <FormControlLabel value="pool" control={<Radio />} label="Volume in a storage pool" />
+          </RadioGroup>
+        </FormControl>
+        {target === 'file' ? (
+          <ImageFileFields
+            value={image}
+            onChange={(next) => {
+              setImage(next);
+              setErrors({});
+            }}
+            destError={errors['dest'] ?? null}
+            placeholder={`/var/tmp/${point.vmName}-${disk}.${extensionOf(image.format)}`}
+            disabled={busy}
+            autoFocus
+          />
+        ) : (
+          <>
+            <HypervisorSelect
+              value={hypervisorId}
+              onChange={(id) => {
+                setHypervisorId(id);
+                setPool('');
+              }}
+              error={errors['hypervisorId'] ?? null}
               disabled={busy}
-              fullWidth
-            >
-              {point.disks.map((d) => (
-                <MenuItem key={d.name} value={d.name}>
-                  {d.name} — {formatBytes(d.sizeBytes)} ({formatBytes(d.dataBytes)} of data)
-                </MenuItem>
-              ))}
-            </TextField>
-            <FormControl disabled={busy}>
-              <FormLabel id={`${titleId}-as`}>Restore as</FormLabel>
-              <RadioGroup
-                row
-                aria-labelledby={`${titleId}-as`}
-                value={target}
-                onChange={(e) => setTarget(e.target.value as Target)}
-              >
-                <FormControlLabel value="file" control={<Radio />} label="Image file" />
-                <FormControlLabel
-                  value="pool"
-                  control={<Radio />}
-                  label="Volume in a storage pool"
-                />
-              </RadioGroup>
-            </FormControl>
-            {target === 'file' ? (
-              <ImageFileFields
-                value={image}
-                onChange={(next) => {
-                  setImage(next);
-                  setErrors({});
-                }}
-                destError={errors['dest'] ?? null}
-                placeholder={`/var/tmp/${point.vmName}-${disk}.${extensionOf(image.format)}`}
+            />
+            <PoolSelect
+              hypervisorId={hypervisorId}
+              value={pool}
+              onChange={setPool}
+              error={errors['pool'] ?? null}
+              disabled={busy}
+            />
+            <Stack direction="row" spacing={2}>
+              <TextField
+                label="Volume name"
+                value={volumeName}
+                onChange={(e) => setVolumeName(e.target.value)}
+                error={errors['volumeName'] !== undefined}
+                helperText={errors['volumeName'] ?? 'A new volume; an existing one is refused'}
                 disabled={busy}
-                autoFocus
+                required
+                sx={{ flex: 1 }}
               />
-            ) : (
-              <>
-                <HypervisorSelect
-                  value={hypervisorId}
-                  onChange={(id) => {
-                    setHypervisorId(id);
-                    setPool('');
-                  }}
-                  error={errors['hypervisorId'] ?? null}
-                  disabled={busy}
-                />
-                <PoolSelect
-                  hypervisorId={hypervisorId}
-                  value={pool}
-                  onChange={setPool}
-                  error={errors['pool'] ?? null}
-                  disabled={busy}
-                />
-                <Stack direction="row" spacing={2}>
-                  <TextField
-                    label="Volume name"
-                    value={volumeName}
-                    onChange={(e) => setVolumeName(e.target.value)}
-                    error={errors['volumeName'] !== undefined}
-                    helperText={errors['volumeName'] ?? 'A new volume; an existing one is refused'}
-                    disabled={busy}
-                    required
-                    sx={{ flex: 1 }}
-                  />
-                  <TextField
-                    select
-                    label="Format"
-                    value={poolFormat}
-                    onChange={(e) => {
-                      const format = e.target.value as 'qcow2' | 'raw';
-                      setPoolFormat(format);
-                      setVolumeName((name) =>
-                        name.replace(/\.(qcow2|raw|img)$/, `.${extensionOf(format)}`),
-                      );
-                    }}
-                    disabled={busy}
-                    sx={{ width: 130 }}
-                  >
-                    <MenuItem value="qcow2">qcow2</MenuItem>
-                    <MenuItem value="raw">raw</MenuItem>
-                  </TextField>
-                </Stack>
-              </>
-            )}
-            {general !== null && <Alert severity="error">{general}</Alert>}
-          </Stack>
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="contained" disabled={busy || disk === ''}>
-            {busy ? 'Starting…' : 'Restore'}
-          </Button>
-        </DialogActions>
-      </Box>
-    </Dialog>
+              <TextField
+                select
+                label="Format"
+                value={poolFormat}
+                onChange={(e) => {
+                  const format = e.target.value as 'qcow2' | 'raw';
+                  setPoolFormat(format);
+                  setVolumeName((name) =>
+                    name.replace(/\.(qcow2|raw|img)$/, `.${extensionOf(format)}`),
+                  );
+                }}
+                disabled={busy}
+                sx={{ width: 130 }}
+              >
+                <MenuItem value="qcow2">qcow2</MenuItem>
+                <MenuItem value="raw">raw</MenuItem>
+              </TextField>
+            </Stack>
+          </>
+        )}
+        {general !== null && <Alert severity="error">{general}</Alert>}
+      </Stack>
+    </RestoreDialogFrame>
   );
 }

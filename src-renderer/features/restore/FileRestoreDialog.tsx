@@ -1,13 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import Checkbox from '@mui/material/Checkbox';
-import Dialog from '@mui/material/Dialog';
-import DialogActions from '@mui/material/DialogActions';
-import DialogContent from '@mui/material/DialogContent';
 import DialogContentText from '@mui/material/DialogContentText';
-import DialogTitle from '@mui/material/DialogTitle';
 import FormControl from '@mui/material/FormControl';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import FormGroup from '@mui/material/FormGroup';
@@ -26,6 +21,7 @@ import { useStore } from '../../store';
 import { formatPointTime } from './browse-time';
 import { isAbsoluteFolder, joinDestination, restoredRelativePath } from './restore-paths';
 import { useEngineQuery } from './use-engine-query';
+import { RestoreDialogFrame } from './RestoreDialogFrame';
 
 type PathKind = PathMode['kind'];
 
@@ -147,172 +143,151 @@ export function FileRestoreDialog(props: {
     );
 
   return (
-    <Dialog
-      open
-      onClose={() => {
-        if (!busy) onClose();
-      }}
-      maxWidth="sm"
-      fullWidth
-      aria-labelledby={titleId}
+    <RestoreDialogFrame
+      titleId={titleId}
+      title={<>Restore options for all selected items</>}
+      busy={busy}
+      onClose={onClose}
+      onSubmit={(e) => void submit(e)}
+      submitLabel="Restore"
+      submitDisabled={pathMode === null}
     >
-      <Box component="form" noValidate onSubmit={(e) => void submit(e)}>
-        <DialogTitle id={titleId}>Restore options for all selected items</DialogTitle>
-        <DialogContent>
-          <DialogContentText sx={{ mb: 2 }}>
-            {formatCount(paths.length, 'item')} of {vmName} from the point of{' '}
-            {formatPointTime(point.time)}: {paths.slice(0, 3).join(', ')}
-            {paths.length > 3 ? ', …' : ''}
-          </DialogContentText>
-          <Stack spacing={2}>
-            <TextField
-              select
-              label="Destination computer"
-              value={destination}
-              onChange={(e) => setDestination(e.target.value as 'local' | 'guest')}
-              disabled={busy}
-              helperText={
-                destination === 'guest'
-                  ? `Written inside ${vmName} through the QEMU guest agent, while the VM runs`
-                  : 'The machine where the Hyperkeep engine runs'
-              }
-            >
-              <MenuItem value="local">This console&apos;s host</MenuItem>
-              <MenuItem value="guest" disabled={!agentReady}>
-                <Box>
-                  {vmName} ({agentLabel})
-                  {!agentReady && !agent.loading && (
-                    <Typography variant="caption" component="div" sx={{ whiteSpace: 'normal' }}>
-                      {agent.data?.message ?? agent.error?.message ?? ''}
-                    </Typography>
-                  )}
-                </Box>
-              </MenuItem>
-            </TextField>
-            <TextField
-              label="Destination folder"
-              value={dest}
-              onChange={(e) => {
-                setDest(e.target.value);
-                setDestError(null);
-              }}
-              placeholder={
-                destination === 'guest'
-                  ? agent.data?.windows
-                    ? 'C:\\Restore'
-                    : '/srv/restore'
-                  : '/var/tmp/restore'
-              }
-              error={destError !== null}
-              helperText={destError ?? 'Full path of the folder to restore into'}
-              required
-              autoFocus
-              disabled={busy}
-              slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
-            />
-            <FormControl disabled={busy}>
-              <FormLabel id={`${titleId}-conflict`}>When a file already exists</FormLabel>
-              <RadioGroup
-                row
-                aria-labelledby={`${titleId}-conflict`}
-                value={conflict}
-                onChange={(e) => setConflict(e.target.value as ConflictPolicy)}
-              >
-                <FormControlLabel
-                  value="overwrite"
-                  control={<Radio />}
-                  label="Unconditional overwrite"
-                />
-                <FormControlLabel value="skip" control={<Radio />} label="Skip it" />
-                <FormControlLabel
-                  value="rename"
-                  control={<Radio />}
-                  label="Rename the restored one"
-                />
-              </RadioGroup>
-            </FormControl>
-            <FormControl disabled={busy}>
-              <FormLabel id={`${titleId}-paths`}>Source paths</FormLabel>
-              <RadioGroup
-                aria-labelledby={`${titleId}-paths`}
-                value={pathKind}
-                onChange={(e) => setPathKind(e.target.value as PathKind)}
-              >
-                <FormControlLabel
-                  value="preserve"
-                  control={<Radio />}
-                  label="Preserve source paths"
-                />
-                <FormControlLabel
-                  value="strip"
-                  control={<Radio />}
-                  label="Remove levels from the beginning of the source path"
-                />
-                {levelsField('strip')}
-                <FormControlLabel
-                  value="keepLast"
-                  control={<Radio />}
-                  label="Keep levels from the end of the source path"
-                />
-                {levelsField('keepLast')}
-              </RadioGroup>
-            </FormControl>
-            <Box
-              role="status"
-              aria-label="Resulting path"
-              sx={{ bgcolor: 'action.hover', borderRadius: 1, px: 1.5, py: 1 }}
-            >
-              <Typography variant="caption" color="text.secondary" component="div">
-                {firstIsFolder ? `The content of ${first} goes to` : `${first} is restored as`}
-              </Typography>
-              <Typography variant="body2" sx={{ fontFamily: 'monospace', wordBreak: 'break-all' }}>
-                {preview ?? '—'}
-              </Typography>
+      <DialogContentText sx={{ mb: 2 }}>
+        {formatCount(paths.length, 'item')} of {vmName} from the point of{' '}
+        {formatPointTime(point.time)}: {paths.slice(0, 3).join(', ')}
+        {paths.length > 3 ? ', …' : ''}
+      </DialogContentText>
+      <Stack spacing={2}>
+        <TextField
+          select
+          label="Destination computer"
+          value={destination}
+          onChange={(e) => setDestination(e.target.value as 'local' | 'guest')}
+          disabled={busy}
+          helperText={
+            destination === 'guest'
+              ? `Written inside ${vmName} through the QEMU guest agent, while the VM runs`
+              : 'The machine where the Hyperkeep engine runs'
+          }
+        >
+          <MenuItem value="local">This console&apos;s host</MenuItem>
+          <MenuItem value="guest" disabled={!agentReady}>
+            <Box>
+              {vmName} ({agentLabel})
+              {!agentReady && !agent.loading && (
+                <Typography variant="caption" component="div" sx={{ whiteSpace: 'normal' }}>
+                  {agent.data?.message ?? agent.error?.message ?? ''}
+                </Typography>
+              )}
             </Box>
-            <FormGroup>
-              <FormControlLabel
-                control={
-                  <Checkbox
-                    checked={permissions}
-                    onChange={(e) => setPermissions(e.target.checked)}
-                    disabled={busy}
-                  />
-                }
-                label="Restore ACLs and permissions"
+          </MenuItem>
+        </TextField>
+        <TextField
+          label="Destination folder"
+          value={dest}
+          onChange={(e) => {
+            setDest(e.target.value);
+            setDestError(null);
+          }}
+          placeholder={
+            destination === 'guest'
+              ? agent.data?.windows
+                ? 'C:\\Restore'
+                : '/srv/restore'
+              : '/var/tmp/restore'
+          }
+          error={destError !== null}
+          helperText={destError ?? 'Full path of the folder to restore into'}
+          required
+          autoFocus
+          disabled={busy}
+          slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
+        />
+        <FormControl disabled={busy}>
+          <FormLabel id={`${titleId}-conflict`}>When a file already exists</FormLabel>
+          <RadioGroup
+            row
+            aria-labelledby={`${titleId}-conflict`}
+            value={conflict}
+            onChange={(e) => setConflict(e.target.value as ConflictPolicy)}
+          >
+            <FormControlLabel
+              value="overwrite"
+              control={<Radio />}
+              label="Unconditional overwrite"
+            />
+            <FormControlLabel value="skip" control={<Radio />} label="Skip it" />
+            <FormControlLabel value="rename" control={<Radio />} label="Rename the restored one" />
+          </RadioGroup>
+        </FormControl>
+        <FormControl disabled={busy}>
+          <FormLabel id={`${titleId}-paths`}>Source paths</FormLabel>
+          <RadioGroup
+            aria-labelledby={`${titleId}-paths`}
+            value={pathKind}
+            onChange={(e) => setPathKind(e.target.value as PathKind)}
+          >
+            <FormControlLabel value="preserve" control={<Radio />} label="Preserve source paths" />
+            <FormControlLabel
+              value="strip"
+              control={<Radio />}
+              label="Remove levels from the beginning of the source path"
+            />
+            {levelsField('strip')}
+            <FormControlLabel
+              value="keepLast"
+              control={<Radio />}
+              label="Keep levels from the end of the source path"
+            />
+            {levelsField('keepLast')}
+          </RadioGroup>
+        </FormControl>
+        <Box
+          role="status"
+          aria-label="Resulting path"
+          sx={{ bgcolor: 'action.hover', borderRadius: 1, px: 1.5, py: 1 }}
+        >
+          <Typography variant="caption" color="text.secondary" component="div">
+            {firstIsFolder ? `The content of ${first} goes to` : `${first} is restored as`}
+          </Typography>
+          <Typography variant="body2" sx={{ fontFamily: 'monospace', wordBreak: 'break-all' }}>
+            {preview ?? '—'}
+          </Typography>
+        </Box>
+        <FormGroup>
+          <FormControlLabel
+            control={
+              <Checkbox
+                checked={permissions}
+                onChange={(e) => setPermissions(e.target.checked)}
+                disabled={busy}
               />
-              <FormControlLabel
-                control={
-                  <Checkbox
-                    checked={ownership}
-                    onChange={(e) => setOwnership(e.target.checked)}
-                    disabled={busy}
-                  />
-                }
-                label="Restore ownership (where the destination allows it)"
+            }
+            label="Restore ACLs and permissions"
+          />
+          <FormControlLabel
+            control={
+              <Checkbox
+                checked={ownership}
+                onChange={(e) => setOwnership(e.target.checked)}
+                disabled={busy}
               />
-              <FormControlLabel
-                control={
-                  <Checkbox
-                    checked={timestamps}
-                    onChange={(e) => setTimestamps(e.target.checked)}
-                    disabled={busy}
-                  />
-                }
-                label="Restore modification times"
+            }
+            label="Restore ownership (where the destination allows it)"
+          />
+          <FormControlLabel
+            control={
+              <Checkbox
+                checked={timestamps}
+                onChange={(e) => setTimestamps(e.target.checked)}
+                disabled={busy}
               />
-            </FormGroup>
-            {general !== null && <Alert severity="error">{general}</Alert>}
-          </Stack>
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="contained" disabled={busy || pathMode === null}>
-            {busy ? 'Starting…' : 'Restore'}
-          </Button>
-        </DialogActions>
-      </Box>
-    </Dialog>
+            }
+            label="Restore modification times"
+          />
+        </FormGroup>
+        {general !== null && <Alert severity="error">{general}</Alert>}
+      </Stack>
+    </RestoreDialogFrame>
   );
 }

@@ -1,13 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import Checkbox from '@mui/material/Checkbox';
-import Dialog from '@mui/material/Dialog';
-import DialogActions from '@mui/material/DialogActions';
-import DialogContent from '@mui/material/DialogContent';
 import DialogContentText from '@mui/material/DialogContentText';
-import DialogTitle from '@mui/material/DialogTitle';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
@@ -17,6 +12,7 @@ import { ApiError, describeError } from '../../api/api-error';
 import { useStore } from '../../store';
 import { formatPointTime } from './browse-time';
 import { HypervisorSelect, PoolSelect } from './DestinationFields';
+import { RestoreDialogFrame } from './RestoreDialogFrame';
 
 const FIELDS = ['hypervisorId', 'name', 'pool', 'confirmInPlace'] as const;
 type Field = (typeof FIELDS)[number];
@@ -90,138 +86,120 @@ export function VmRestoreDialog(props: { vmUuid: string; point: RestorePoint; on
   }
 
   return (
-    <Dialog
-      open
-      onClose={() => {
-        if (!busy) onClose();
-      }}
-      maxWidth="sm"
-      fullWidth
-      aria-labelledby={titleId}
+    <RestoreDialogFrame
+      titleId={titleId}
+      title={<>Restore the virtual machine {point.vmName}</>}
+      busy={busy}
+      onClose={onClose}
+      onSubmit={(e) => void submit(e)}
+      submitLabel={inPlace ? `Overwrite ${point.vmName}` : 'Restore VM'}
+      submitColor={inPlace ? 'error' : 'primary'}
     >
-      <Box component="form" noValidate onSubmit={(e) => void submit(e)}>
-        <DialogTitle id={titleId}>Restore the virtual machine {point.vmName}</DialogTitle>
-        <DialogContent>
-          <DialogContentText sx={{ mb: 2 }}>
-            From the {point.type} restore point of {formatPointTime(point.time)}:{' '}
-            {point.disks.map((d) => d.name).join(', ')}, with the VM&apos;s configuration. Disk
-            paths and buses are adapted to the destination.
-          </DialogContentText>
-          <Stack spacing={2}>
-            <HypervisorSelect
-              value={hypervisorId}
-              onChange={(id) => {
-                setHypervisorId(id);
-                setPool('');
+      <DialogContentText sx={{ mb: 2 }}>
+        From the {point.type} restore point of {formatPointTime(point.time)}:{' '}
+        {point.disks.map((d) => d.name).join(', ')}, with the VM&apos;s configuration. Disk paths
+        and buses are adapted to the destination.
+      </DialogContentText>
+      <Stack spacing={2}>
+        <HypervisorSelect
+          value={hypervisorId}
+          onChange={(id) => {
+            setHypervisorId(id);
+            setPool('');
+            setErrors({});
+          }}
+          error={errors.hypervisorId ?? null}
+          disabled={busy}
+        />
+        <FormControlLabel
+          control={
+            <Checkbox
+              checked={inPlace}
+              onChange={(e) => {
+                setInPlace(e.target.checked);
+                setConfirmInPlace(false);
                 setErrors({});
               }}
-              error={errors.hypervisorId ?? null}
               disabled={busy}
             />
+          }
+          label={`In place: overwrite ${point.vmName} itself`}
+        />
+        {inPlace ? (
+          <Alert severity="error" variant="outlined">
+            {point.vmName} keeps its name, UUID and MAC addresses; its current disks and
+            configuration are replaced by those of {formatPointTime(point.time)}. What it wrote
+            since is lost.
             <FormControlLabel
+              sx={{ display: 'flex', mt: 1 }}
               control={
                 <Checkbox
-                  checked={inPlace}
+                  color="error"
+                  checked={confirmInPlace}
                   onChange={(e) => {
-                    setInPlace(e.target.checked);
-                    setConfirmInPlace(false);
+                    setConfirmInPlace(e.target.checked);
                     setErrors({});
                   }}
                   disabled={busy}
                 />
               }
-              label={`In place: overwrite ${point.vmName} itself`}
+              label={`Yes, overwrite ${point.vmName}`}
             />
-            {inPlace ? (
-              <Alert severity="error" variant="outlined">
-                {point.vmName} keeps its name, UUID and MAC addresses; its current disks and
-                configuration are replaced by those of {formatPointTime(point.time)}. What it wrote
-                since is lost.
-                <FormControlLabel
-                  sx={{ display: 'flex', mt: 1 }}
-                  control={
-                    <Checkbox
-                      color="error"
-                      checked={confirmInPlace}
-                      onChange={(e) => {
-                        setConfirmInPlace(e.target.checked);
-                        setErrors({});
-                      }}
-                      disabled={busy}
-                    />
-                  }
-                  label={`Yes, overwrite ${point.vmName}`}
-                />
-                {errors.confirmInPlace !== undefined && (
-                  <Box sx={{ fontWeight: 600 }}>{errors.confirmInPlace}</Box>
-                )}
-              </Alert>
-            ) : (
-              <TextField
-                label="New VM name"
-                value={name}
-                onChange={(e) => {
-                  setName(e.target.value);
-                  setErrors({});
-                }}
-                error={errors.name !== undefined}
-                helperText={errors.name ?? 'Gets a new UUID and new MAC addresses'}
-                disabled={busy}
-                required
-                autoFocus
-                slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
-              />
+            {errors.confirmInPlace !== undefined && (
+              <Box sx={{ fontWeight: 600 }}>{errors.confirmInPlace}</Box>
             )}
-            <Stack direction="row" spacing={2}>
-              <Box sx={{ flex: 1 }}>
-                <PoolSelect
-                  hypervisorId={hypervisorId}
-                  value={pool}
-                  onChange={setPool}
-                  error={errors.pool ?? null}
-                  disabled={busy}
-                  defaultLabel="Default (the pool named “default”)"
-                />
-              </Box>
-              <TextField
-                select
-                label="Disk format"
-                value={diskFormat}
-                onChange={(e) => setDiskFormat(e.target.value as 'qcow2' | 'raw')}
-                disabled={busy}
-                sx={{ width: 140 }}
-              >
-                <MenuItem value="qcow2">qcow2</MenuItem>
-                <MenuItem value="raw">raw</MenuItem>
-              </TextField>
-            </Stack>
-            <FormControlLabel
-              control={
-                <Checkbox
-                  checked={powerOn}
-                  onChange={(e) => setPowerOn(e.target.checked)}
-                  disabled={busy}
-                />
-              }
-              label="Power on the VM after the restore"
-            />
-            {general !== null && <Alert severity="error">{general}</Alert>}
-          </Stack>
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button
-            type="submit"
-            variant="contained"
-            color={inPlace ? 'error' : 'primary'}
+          </Alert>
+        ) : (
+          <TextField
+            label="New VM name"
+            value={name}
+            onChange={(e) => {
+              setName(e.target.value);
+              setErrors({});
+            }}
+            error={errors.name !== undefined}
+            helperText={errors.name ?? 'Gets a new UUID and new MAC addresses'}
             disabled={busy}
+            required
+            autoFocus
+            slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
+          />
+        )}
+        <Stack direction="row" spacing={2}>
+          <Box sx={{ flex: 1 }}>
+            <PoolSelect
+              hypervisorId={hypervisorId}
+              value={pool}
+              onChange={setPool}
+              error={errors.pool ?? null}
+              disabled={busy}
+              defaultLabel="Default (the pool named “default”)"
+            />
+          </Box>
+          <TextField
+            select
+            label="Disk format"
+            value={diskFormat}
+            onChange={(e) => setDiskFormat(e.target.value as 'qcow2' | 'raw')}
+            disabled={busy}
+            sx={{ width: 140 }}
           >
-            {busy ? 'Starting…' : inPlace ? `Overwrite ${point.vmName}` : 'Restore VM'}
-          </Button>
-        </DialogActions>
-      </Box>
-    </Dialog>
+            <MenuItem value="qcow2">qcow2</MenuItem>
+            <MenuItem value="raw">raw</MenuItem>
+          </TextField>
+        </Stack>
+        <FormControlLabel
+          control={
+            <Checkbox
+              checked={powerOn}
+              onChange={(e) => setPowerOn(e.target.checked)}
+              disabled={busy}
+            />
+          }
+          label="Power on the VM after the restore"
+        />
+        {general !== null && <Alert severity="error">{general}</Alert>}
+      </Stack>
+    </RestoreDialogFrame>
   );
 }

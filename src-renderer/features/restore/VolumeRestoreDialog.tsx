@@ -1,12 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
-import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
-import Dialog from '@mui/material/Dialog';
-import DialogActions from '@mui/material/DialogActions';
-import DialogContent from '@mui/material/DialogContent';
 import DialogContentText from '@mui/material/DialogContentText';
-import DialogTitle from '@mui/material/DialogTitle';
 import FormControl from '@mui/material/FormControl';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import FormLabel from '@mui/material/FormLabel';
@@ -26,6 +20,7 @@ import {
   imageFileError,
   type ImageFileValue,
 } from './ImageFileFields';
+import { RestoreDialogFrame } from './RestoreDialogFrame';
 
 type Target = 'files' | 'device';
 
@@ -119,113 +114,95 @@ export function VolumeRestoreDialog(props: {
   }
 
   return (
-    <Dialog
-      open
-      onClose={() => {
-        if (!busy) onClose();
-      }}
-      maxWidth="sm"
-      fullWidth
-      aria-labelledby={titleId}
+    <RestoreDialogFrame
+      titleId={titleId}
+      title={<>Restore volume {volume.name}</>}
+      busy={busy}
+      onClose={onClose}
+      onSubmit={(e) => void submit(e)}
+      submitLabel={target === 'files' ? 'Restore' : `Overwrite ${device.trim() || 'device'}`}
+      submitColor={target === 'files' ? 'primary' : 'error'}
+      submitDisabled={target !== 'files' && !confirmed}
     >
-      <Box component="form" noValidate onSubmit={(e) => void submit(e)}>
-        <DialogTitle id={titleId}>Restore volume {volume.name}</DialogTitle>
-        <DialogContent>
-          <DialogContentText sx={{ mb: 2 }}>
-            {volume.name} of {point.vmName} ({volumeDetail(volume)}), from the point of{' '}
-            {formatPointTime(point.time)}.
-          </DialogContentText>
-          <Stack spacing={2}>
-            <FormControl disabled={busy}>
-              <FormLabel id={`${titleId}-as`}>Restore as</FormLabel>
-              <RadioGroup
-                row
-                aria-labelledby={`${titleId}-as`}
-                value={target}
-                onChange={(e) => {
-                  setTarget(e.target.value as Target);
-                  setErrors({});
-                }}
-              >
-                <FormControlLabel value="files" control={<Radio />} label="Image file" />
-                <FormControlLabel value="device" control={<Radio />} label="Physical volume" />
-              </RadioGroup>
-            </FormControl>
+      <DialogContentText sx={{ mb: 2 }}>
+        {volume.name} of {point.vmName} ({volumeDetail(volume)}), from the point of{' '}
+        {formatPointTime(point.time)}.
+      </DialogContentText>
+      <Stack spacing={2}>
+        <FormControl disabled={busy}>
+          <FormLabel id={`${titleId}-as`}>Restore as</FormLabel>
+          <RadioGroup
+            row
+            aria-labelledby={`${titleId}-as`}
+            value={target}
+            onChange={(e) => {
+              setTarget(e.target.value as Target);
+              setErrors({});
+            }}
+          >
+            <FormControlLabel value="files" control={<Radio />} label="Image file" />
+            <FormControlLabel value="device" control={<Radio />} label="Physical volume" />
+          </RadioGroup>
+        </FormControl>
+        <TextField
+          label="Destination computer"
+          value="This console's host"
+          disabled
+          helperText="Where the Hyperkeep engine runs"
+        />
+        {target === 'files' ? (
+          <ImageFileFields
+            value={image}
+            onChange={(next) => {
+              setImage(next);
+              setErrors({});
+            }}
+            destError={errors['dest'] ?? null}
+            placeholder={`/var/tmp/${point.vmName}-${volume.name}.${extensionOf(image.format)}`}
+            disabled={busy}
+            autoFocus
+          />
+        ) : (
+          <>
             <TextField
-              label="Destination computer"
-              value="This console's host"
-              disabled
-              helperText="Where the Hyperkeep engine runs"
+              label="Destination device"
+              value={device}
+              onChange={(e) => {
+                setDevice(e.target.value);
+                setErrors({});
+              }}
+              placeholder="/dev/sdb1"
+              error={errors['device'] !== undefined}
+              helperText={
+                errors['device'] ??
+                'A block device of this computer, at least as large as the volume; not mounted'
+              }
+              disabled={busy}
+              required
+              autoFocus
+              slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
             />
-            {target === 'files' ? (
-              <ImageFileFields
-                value={image}
-                onChange={(next) => {
-                  setImage(next);
-                  setErrors({});
-                }}
-                destError={errors['dest'] ?? null}
-                placeholder={`/var/tmp/${point.vmName}-${volume.name}.${extensionOf(image.format)}`}
-                disabled={busy}
-                autoFocus
-              />
-            ) : (
-              <>
-                <TextField
-                  label="Destination device"
-                  value={device}
-                  onChange={(e) => {
-                    setDevice(e.target.value);
-                    setErrors({});
-                  }}
-                  placeholder="/dev/sdb1"
-                  error={errors['device'] !== undefined}
-                  helperText={
-                    errors['device'] ??
-                    'A block device of this computer, at least as large as the volume; not mounted'
-                  }
-                  disabled={busy}
-                  required
-                  autoFocus
-                  slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
-                />
-                <Alert severity="error" variant="outlined">
-                  Everything on {device.trim() || 'the device'} is overwritten with the volume{' '}
-                  {volume.name}. This cannot be undone.
-                </Alert>
-                <TextField
-                  label="Type the device path again to confirm"
-                  value={confirmDevice}
-                  onChange={(e) => {
-                    setConfirmDevice(e.target.value);
-                    setErrors({});
-                  }}
-                  error={errors['confirmDevice'] !== undefined}
-                  helperText={errors['confirmDevice'] ?? ' '}
-                  disabled={busy}
-                  required
-                  slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
-                />
-              </>
-            )}
-            {general !== null && <Alert severity="error">{general}</Alert>}
-          </Stack>
-        </DialogContent>
-        <DialogActions>
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          {target === 'files' ? (
-            <Button type="submit" variant="contained" disabled={busy}>
-              {busy ? 'Starting…' : 'Restore'}
-            </Button>
-          ) : (
-            <Button type="submit" variant="contained" color="error" disabled={busy || !confirmed}>
-              {busy ? 'Starting…' : `Overwrite ${device.trim() || 'device'}`}
-            </Button>
-          )}
-        </DialogActions>
-      </Box>
-    </Dialog>
+            <Alert severity="error" variant="outlined">
+              Everything on {device.trim() || 'the device'} is overwritten with the volume{' '}
+              {volume.name}. This cannot be undone.
+            </Alert>
+            <TextField
+              label="Type the device path again to confirm"
+              value={confirmDevice}
+              onChange={(e) => {
+                setConfirmDevice(e.target.value);
+                setErrors({});
+              }}
+              error={errors['confirmDevice'] !== undefined}
+              helperText={errors['confirmDevice'] ?? ' '}
+              disabled={busy}
+              required
+              slotProps={{ htmlInput: { spellCheck: false, autoComplete: 'off' } }}
+            />
+          </>
+        )}
+        {general !== null && <Alert severity="error">{general}</Alert>}
+      </Stack>
+    </RestoreDialogFrame>
   );
 }
