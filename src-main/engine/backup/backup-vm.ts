@@ -20,14 +20,13 @@ import {
   uuidFromString,
   type DomainRef,
 } from '../connectors/libvirt/procedures';
-import type { PointManifest } from '../repository/manifest';
 import { selectDisks } from './disk-selection';
 import { runHookCommand } from './hook-command';
 import { backupRunningVm } from './live-backup';
 import { backupPoweredOffVm } from './offline-backup';
 import { ProgressTracker } from './progress';
 import type { BackupVmRequest, BackupVmResult } from './types';
-import type { PathResult, PlannedDisk, VmBackupContext } from './vm-context';
+import { parentPoint, type PathResult, type PlannedDisk, type VmBackupContext } from './vm-context';
 
 export type * from './types';
 
@@ -192,20 +191,4 @@ async function describeVm(
     log: request.log,
     warn,
   };
-}
-
-async function parentPoint(
-  request: BackupVmRequest,
-  warn: (line: string) => void,
-): Promise<PointManifest | undefined> {
-  if (request.parentPointId === undefined || request.forceFull) return undefined;
-  try {
-    return await request.repository.getPoint(request.parentPointId);
-  } catch (err) {
-    if (!(err instanceof HyperkeepError) || err.code !== 'NOT_FOUND') throw err;
-    warn(
-      `The previous restore point ${request.parentPointId} is not in the repository: taking a full backup`,
-    );
-    return undefined;
-  }
 }

@@ -1,3 +1,4 @@
+import { HyperkeepError } from '../../../shared/errors';
 import type { DomainRef } from '../connectors/libvirt/procedures';
 import type { DiskWriter } from '../repository/disk-writer';
 import type { PointManifest, PointVm } from '../repository/manifest';
@@ -104,4 +105,24 @@ export async function mapLimit<T, R>(
 export function fallbackText(reasons: readonly string[]): string | undefined {
   if (reasons.length === 0) return undefined;
   return `Changed block tracking could not be used (${reasons.join('; ')}): read whole and compared block by block with the repository, only changed blocks stored; a new checkpoint was created`;
+}
+
+/**
+ * The point an incremental builds on, or undefined for a full backup: asked for, or the parent
+ * no longer in the repository (then said as a warning, and the backup is full).
+ */
+export async function parentPoint(
+  request: Pick<BackupVmRequest, 'parentPointId' | 'forceFull' | 'repository'>,
+  warn: (line: string) => void,
+): Promise<PointManifest | undefined> {
+  if (request.parentPointId === undefined || request.forceFull) return undefined;
+  try {
+    return await request.repository.getPoint(request.parentPointId);
+  } catch (err) {
+    if (!(err instanceof HyperkeepError) || err.code !== 'NOT_FOUND') throw err;
+    warn(
+      `The previous restore point ${request.parentPointId} is not in the repository: taking a full backup`,
+    );
+    return undefined;
+  }
 }

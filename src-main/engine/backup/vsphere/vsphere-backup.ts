@@ -17,7 +17,7 @@ import { selectDisks } from '../disk-selection';
 import { runHookCommand } from '../hook-command';
 import { ProgressTracker } from '../progress';
 import type { BackupVmRequest, BackupVmResult, Consistency } from '../types';
-import { backedUp, mapLimit } from '../vm-context';
+import { backedUp, mapLimit, parentPoint } from '../vm-context';
 import { planDiskSteps } from './changed-areas';
 import { openDatastoreDisk } from './datastore-disk';
 import { vspherePointMeta } from './vsphere-point-meta';
@@ -256,20 +256,4 @@ async function takeSnapshot(
   if (!running)
     request.log('The VM is powered off: its disks are read as they were left (crash-consistent)');
   return { snapshot, consistency: 'crash-consistent' };
-}
-
-async function parentPoint(
-  request: VsphereBackupRequest,
-  warn: (line: string) => void,
-): Promise<PointManifest | undefined> {
-  if (request.parentPointId === undefined || request.forceFull) return undefined;
-  try {
-    return await request.repository.getPoint(request.parentPointId);
-  } catch (err) {
-    if (!(err instanceof HyperkeepError) || err.code !== 'NOT_FOUND') throw err;
-    warn(
-      `The previous restore point ${request.parentPointId} is not in the repository: taking a full backup`,
-    );
-    return undefined;
-  }
 }
