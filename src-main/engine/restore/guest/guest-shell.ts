@@ -119,40 +119,33 @@ export class GuestShell {
   }
 
   /** Creates the folders (and their parents); returns those that could not be created. */
-  async mkdirs(paths: readonly string[]): Promise<Set<string>> {
-    const failed = new Set<string>();
-    await this.each(
-      paths,
-      (p) => p,
-      async (batch) => {
-        const out =
-          this.style === 'windows'
-            ? await this.run(
-                POWERSHELL,
-                powershellArgs(
-                  `foreach($p in @(${batch.map(powershellLiteral).join(',')})){try{[void][IO.Directory]::CreateDirectory($p)}catch{[Console]::Out.Write($p+[char]0)}}`,
-                ),
-                'Creating folders',
-              )
-            : await this.run(
-                SH,
-                [
-                  '-c',
-                  'for p do mkdir -p -- "$p" 2>/dev/null || printf "%s\\0" "$p"; done',
-                  'sh',
-                  ...batch,
-                ],
-                'Creating folders',
-              );
-        for (const p of nulList(out)) failed.add(p);
-      },
-    );
-    return failed;
+  mkdirs(paths: readonly string[]): Promise<Set<string>> {
+    return this.pathsPrinted(paths, 'Creating folders', {
+      powershell: (list) =>
+        `foreach($p in @(${list})){try{[void][IO.Directory]::CreateDirectory($p)}catch{[Console]::Out.Write($p+[char]0)}}`,
+      sh: 'for p do mkdir -p -- "$p" 2>/dev/null || printf "%s\\0" "$p"; done',
+    });
   }
 
   /** Which of the paths exist (as anything, dangling symlinks included). */
-  async existing(paths: readonly string[]): Promise<Set<string>> {
-    const found = new Set<string>();
+  existing(paths: readonly string[]): Promise<Set<string>> {
+    return this.pathsPrinted(paths, 'Looking for existing files', {
+      powershell: (list) =>
+        `foreach($p in @(${list})){if(Test-Path -LiteralPath $p){[Console]::Out.Write($p+[char]0)}}`,
+      sh: 'for p do if [ -e "$p" ] || [ -L "$p" ]; then printf "%s\\0" "$p"; fi; done',
+    });
+  }
+
+  /**
+   * Runs a loop over `paths` in the guest, in batches, and returns the paths it printed
+   * (NUL-separated): PowerShell gets the batch as a list of literals, sh as its arguments.
+   */
+  private async pathsPrinted(
+    paths: readonly string[],
+    what: string,
+    script: { powershell: (list: string) => string; sh: string },
+  ): Promise<Set<string>> {
+    const printed = new Set<string>();
     await this.each(
       paths,
       (p) => p,
@@ -161,25 +154,14 @@ export class GuestShell {
           this.style === 'windows'
             ? await this.run(
                 POWERSHELL,
-                powershellArgs(
-                  `foreach($p in @(${batch.map(powershellLiteral).join(',')})){if(Test-Path -LiteralPath $p){[Console]::Out.Write($p+[char]0)}}`,
-                ),
-                'Looking for existing files',
+                powershellArgs(script.powershell(batch.map(powershellLiteral).join(','))),
+                what,
               )
-            : await this.run(
-                SH,
-                [
-                  '-c',
-                  'for p do if [ -e "$p" ] || [ -L "$p" ]; then printf "%s\\0" "$p"; fi; done',
-                  'sh',
-                  ...batch,
-                ],
-                'Looking for existing files',
-              );
-        for (const p of nulList(out)) found.add(p);
+            : await this.run(SH, ['-c', script.sh, 'sh', ...batch], what);
+        for (const p of nulList(out)) printed.add(p);
       },
     );
-    return found;
+    return printed;
   }
 
   /**
