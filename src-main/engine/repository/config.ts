@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { HyperkeepError } from '../../../shared/errors';
-import { validateChunkerParams } from './fastcdc';
+import { CHUNKER_ALGORITHMS, validateChunkerParams } from './fastcdc';
 
 /**
  * `config`: the one plaintext object that says how to read everything else. It carries no secret
@@ -14,7 +14,7 @@ export const RepositoryConfigSchema = z.object({
   createdAt: z.string(),
   encryption: z.enum(['chacha20-poly1305', 'none']),
   chunker: z.object({
-    algorithm: z.literal('fastcdc-gear32-nc2-zero'),
+    algorithm: z.enum(CHUNKER_ALGORITHMS),
     minSize: z.number().int(),
     avgSize: z.number().int(),
     maxSize: z.number().int(),

@@ -41,7 +41,7 @@ export class RepositoryCore {
   ) {
     this.seal = sealParamsOf(keys, config.compression.level);
     const gearSeed = createHmac('sha256', keys.idKey).update('hyperkeep-gear-table').digest();
-    this.cdc = cdcCutParams(gearTableFromSeed(gearSeed), config.chunker);
+    this.cdc = cdcCutParams(gearTableFromSeed(gearSeed), config.chunker, config.chunker.algorithm);
     this.pool = new DataWorkerPool(
       { seal: this.seal, idKey: keys.idKey, cdc: this.cdc },
       tuning.workers,

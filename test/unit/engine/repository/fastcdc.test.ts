@@ -1,20 +1,28 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  CHUNKER_ALGORITHMS,
+  CURRENT_CHUNKER,
   cdcCut,
   cdcCutParams,
   cutAll,
   gearTableFromSeed,
+  type ChunkerAlgorithm,
   type ChunkerParams,
 } from '../../../../src-main/engine/repository/fastcdc';
 
 const SMALL: ChunkerParams = { minSize: 2 * 1024, avgSize: 8 * 1024, maxSize: 32 * 1024 };
 const gear = gearTableFromSeed(Buffer.from('test-seed'));
 
-function chunkAll(data: Uint8Array, params = SMALL, seed = gear): Uint8Array[] {
+function chunkAll(
+  data: Uint8Array,
+  params = SMALL,
+  seed = gear,
+  algorithm: ChunkerAlgorithm = CURRENT_CHUNKER,
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   let at = 0;
-  for (const len of cutAll(cdcCutParams(seed, params), data)) {
+  for (const len of cutAll(cdcCutParams(seed, params, algorithm), data)) {
     out.push(data.subarray(at, at + len));
     at += len;
   }
@@ -23,11 +31,13 @@ function chunkAll(data: Uint8Array, params = SMALL, seed = gear): Uint8Array[] {
 
 const digest = (c: Uint8Array) => createHash('sha256').update(c).digest('hex');
 
-describe('FastCDC', () => {
+// Every chunker a repository config can name must keep all of these properties.
+describe.each(CHUNKER_ALGORITHMS)('FastCDC %s', (algorithm) => {
+  const cut = (d: Uint8Array, params = SMALL, seed = gear) => chunkAll(d, params, seed, algorithm);
   const data = randomBytes(2 * 1024 * 1024);
 
   it('cuts chunks within the size bounds that reassemble the input', () => {
-    const chunks = chunkAll(data);
+    const chunks = cut(data);
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
     for (const c of chunks.slice(0, -1)) {
       expect(c.length).toBeGreaterThanOrEqual(SMALL.minSize);
@@ -40,8 +50,8 @@ describe('FastCDC', () => {
   });
 
   it('decides a cut from the first maxSize bytes only, so more data never moves a boundary', () => {
-    const p = cdcCutParams(gear, SMALL);
-    const whole = chunkAll(data).map((c) => c.length);
+    const p = cdcCutParams(gear, SMALL, algorithm);
+    const whole = cut(data).map((c) => c.length);
     // Fed with exactly maxSize bytes after the start, a non-final cut is already decided.
     let at = 0;
     for (const len of whole.slice(0, 20)) {
@@ -55,7 +65,7 @@ describe('FastCDC', () => {
   });
 
   it('keeps boundaries stable under insertions, so shifted data still deduplicates', () => {
-    const before = new Set(chunkAll(data).map(digest));
+    const before = new Set(cut(data).map(digest));
     // Insert 100 bytes near the start and delete 37 bytes in the middle: every later byte shifts.
     const edited = Buffer.concat([
       data.subarray(0, 50_000),
@@ -63,13 +73,13 @@ describe('FastCDC', () => {
       data.subarray(50_000, 1_000_000),
       data.subarray(1_000_037),
     ]);
-    const after = chunkAll(edited).map(digest);
+    const after = cut(edited).map(digest);
     const reused = after.filter((d) => before.has(d)).length;
     expect(reused / after.length).toBeGreaterThan(0.95);
   });
 
   it('cuts runs of identical non-zero bytes at the maximum size', () => {
-    const chunks = chunkAll(new Uint8Array(200 * 1024).fill(0xaa));
+    const chunks = cut(new Uint8Array(200 * 1024).fill(0xaa));
     expect(chunks.slice(0, -1).every((c) => c.length === SMALL.maxSize)).toBe(true);
   });
 
@@ -82,7 +92,7 @@ describe('FastCDC', () => {
     ]);
     const ends: number[] = [];
     let pos = 0;
-    for (const c of chunkAll(data)) ends.push((pos += c.length));
+    for (const c of cut(data)) ends.push((pos += c.length));
     expect(ends).toContain(5000);
     expect(ends).toContain(15_000);
     expect(ends).toContain(20_000);
@@ -101,10 +111,10 @@ describe('FastCDC', () => {
     const islands = Array.from({ length: 40 }, () => randomBytes(1500));
     const disk = (dense: Buffer) =>
       Buffer.concat([dense, ...islands.flatMap((p) => [Buffer.alloc(40 * 1024), p])]);
-    const before = new Set(chunkAll(disk(randomBytes(100 * 1024))).map(digest));
+    const before = new Set(cut(disk(randomBytes(100 * 1024))).map(digest));
     let pos = 0;
     const changedAt: number[] = [];
-    for (const c of chunkAll(disk(randomBytes(100 * 1024)))) {
+    for (const c of cut(disk(randomBytes(100 * 1024)))) {
       if (!before.has(digest(c))) changedAt.push(pos);
       pos += c.length;
     }
@@ -114,8 +124,8 @@ describe('FastCDC', () => {
   });
 
   it('depends on the gear table: another repository seed gives other boundaries', () => {
-    const a = chunkAll(data).map((c) => c.length);
-    const b = chunkAll(data, SMALL, gearTableFromSeed(Buffer.from('other'))).map((c) => c.length);
+    const a = cut(data).map((c) => c.length);
+    const b = cut(data, SMALL, gearTableFromSeed(Buffer.from('other'))).map((c) => c.length);
     expect(b).not.toEqual(a);
   });
 
@@ -128,11 +138,11 @@ describe('FastCDC', () => {
 
   it('chunks fast enough for a backup stream (figure printed, not asserted)', () => {
     const big = randomBytes(64 * 1024 * 1024);
-    const cdc = cdcCutParams(gear, {
-      minSize: 256 * 1024,
-      avgSize: 1024 * 1024,
-      maxSize: 4 * 1024 * 1024,
-    });
+    const cdc = cdcCutParams(
+      gear,
+      { minSize: 256 * 1024, avgSize: 1024 * 1024, maxSize: 4 * 1024 * 1024 },
+      algorithm,
+    );
     const t0 = performance.now();
     let pos = 0;
     let n = 0;
@@ -145,5 +155,42 @@ describe('FastCDC', () => {
       `FastCDC: ${(big.length / 1e6 / (ms / 1000)).toFixed(0)} MB/s, ${n} chunks of 64 MiB`,
     );
     expect(pos).toBe(big.length);
+  });
+});
+
+describe('chunker algorithms', () => {
+  // SHA-256 counter blocks with a long zero run, a short one and a repeated region.
+  const stream = (from: number, to: number) =>
+    Buffer.concat(
+      Array.from({ length: to - from }, (_, i) =>
+        createHash('sha256')
+          .update(`block-${from + i}`)
+          .digest(),
+      ),
+    );
+  const data = Buffer.concat([
+    stream(0, 4096),
+    Buffer.alloc(40_000),
+    stream(4096, 8192),
+    Buffer.alloc(1000),
+    stream(100, 2000),
+  ]);
+
+  it('keeps the boundaries of repositories made before the one-test chunker', () => {
+    // Cut by the chunker as it was when those repositories were written: a change here would
+    // silently stop their new backups from deduplicating against their old ones.
+    expect(cutAll(cdcCutParams(gear, SMALL, 'fastcdc-gear32-nc2-zero'), data)).toEqual([
+      10528, 8812, 8937, 10813, 9570, 7590, 8196, 9688, 8679, 8734, 12082, 10121, 7710, 9612, 32768,
+      7232, 11887, 11813, 8832, 10484, 9914, 9042, 11210, 8714, 10298, 10249, 8369, 11170, 9081,
+      8337, 8812, 8937, 10813, 9570, 7590, 7750,
+    ]);
+  });
+
+  it('gives new repositories the one-test chunker, whose zero hash is 0', () => {
+    const p = cdcCutParams(gear, SMALL);
+    expect(p.zeroHash).toBe(0);
+    expect(cutAll(p, data)).not.toEqual(
+      cutAll(cdcCutParams(gear, SMALL, 'fastcdc-gear32-nc2-zero'), data),
+    );
   });
 });
