@@ -143,6 +143,8 @@ export const contract = {
         location: z.string().min(1).max(4096),
         encrypt: z.boolean().default(true),
         passphrase: z.string().max(4096).optional(),
+        /** zstd level, 0 = off; the engine's default (fast) when absent. */
+        compressionLevel: z.number().int().min(0).max(19).optional(),
       })
       .strict(),
     response: RepositoryInfo,

@@ -78,6 +78,8 @@ export const RepositoryInfo = z.object({
   location: z.string(),
   repositoryId: z.string(),
   encrypted: z.boolean(),
+  /** zstd level of new chunks, 0 = stored uncompressed. */
+  compressionLevel: z.number().int(),
   points: z.number().int(),
   provisionedBytes: z.number(),
   logicalBytes: z.number(),

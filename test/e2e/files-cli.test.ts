@@ -83,3 +83,27 @@ describe('hyperkeep ls / find', () => {
     expect(all.hits).toHaveLength(1);
   });
 });
+
+describe('hyperkeep repo', () => {
+  it('shows the repository compression level; an impossible level is refused by name', async () => {
+    const info = (await json('repo', 'info')) as { compressionLevel: number; points: number };
+    // The default: zstd level 1 (fast), since compression is most of a full backup's CPU.
+    expect(info.compressionLevel).toBe(1);
+    expect(info.points).toBeGreaterThan(0);
+    const table = await cli('repo', 'info');
+    expect(table.stdout).toContain('zstd level 1');
+    const refused = await cli(
+      'repo',
+      'init',
+      '--name',
+      'other',
+      '--path',
+      join(home, 'other'),
+      '--no-encrypt',
+      '--compression-level',
+      '20',
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('Give a zstd level from 0 (off) to 19.');
+  });
+});

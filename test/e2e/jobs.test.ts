@@ -4,6 +4,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readFileSync,
   readSync,
   rmSync,
   statSync,
@@ -140,8 +141,16 @@ describe('Storage, jobs and restore points', () => {
     expect(existsSync(join(occupied, 'config'))).toBe(false);
 
     await dialog.getByLabel('Folder').fill(repoDir());
+    // Fast is the default; an administrator who would rather pay CPU than storage picks another.
+    expect(await dialog.getByLabel('Compression').textContent()).toContain('Fast (zstd 1)');
+    await dialog.getByLabel('Compression').click();
+    await page.getByRole('option', { name: /^Balanced \(zstd 3\)/ }).click();
     await dialog.getByRole('button', { name: 'Create repository' }).click();
     await dialog.waitFor({ state: 'detached' });
+    const config = JSON.parse(readFileSync(join(repoDir(), 'config'), 'utf8')) as {
+      compression: { level: number };
+    };
+    expect(config.compression.level).toBe(3);
     const row = page
       .getByRole('table', { name: 'Repositories' })
       .getByRole('row', { name: /default/ });

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { RepositoryInfo } from '../../../shared/domain/jobs';
 import type { Run } from '../context';
 import { formatBytes, printJson, printTable } from '../output';
@@ -6,7 +6,7 @@ import { readPassphrase, reportJob, waitForJob } from './backup';
 
 function printInfo(info: RepositoryInfo): void {
   console.log(
-    `Repository ${info.name} at ${info.location} (${info.encrypted ? 'encrypted' : 'NOT encrypted'}, id ${info.repositoryId})`,
+    `Repository ${info.name} at ${info.location} (${info.encrypted ? 'encrypted' : 'NOT encrypted'}, ${info.compressionLevel === 0 ? 'not compressed' : `zstd level ${info.compressionLevel}`}, id ${info.repositoryId})`,
   );
   console.log(
     `  ${info.points} restore points, ${formatBytes(info.logicalBytes)} of VM data stored in ${formatBytes(info.storedBytes)}`,
@@ -14,6 +14,13 @@ function printInfo(info: RepositoryInfo): void {
   console.log(
     `  dedup ${info.dedupRatio.toFixed(2)}×, compression ${info.compressionRatio.toFixed(2)}×`,
   );
+}
+
+function parseCompressionLevel(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 19)
+    throw new InvalidArgumentError('Give a zstd level from 0 (off) to 19.');
+  return n;
 }
 
 export function registerRepoCommands(program: Command, run: Run): void {
@@ -27,22 +34,35 @@ export function registerRepoCommands(program: Command, run: Run): void {
     .option('--encrypt', 'encrypt with a passphrase (default)')
     .option('--no-encrypt', 'store without encryption')
     .option('--password-file <file>', 'read the passphrase from this file')
-    .action((o: { path: string; name: string; encrypt?: boolean; passwordFile?: string }) =>
-      run(async ({ client, json }) => {
-        const passphrase = readPassphrase(o.passwordFile);
-        const info = await client.call('repo.init', {
-          name: o.name,
-          location: o.path,
-          encrypt: o.encrypt ?? true,
-          ...(passphrase ? { passphrase } : {}),
-        });
-        if (json) printJson(info);
-        else {
-          printInfo(info);
-          if (info.encrypted)
-            console.log('Keep the passphrase safe: without it the backups cannot be read.');
-        }
-      }),
+    .option(
+      '--compression-level <n>',
+      'zstd level of the chunks: 0 off, 1 fast (default), 3 balanced, up to 19',
+      parseCompressionLevel,
+    )
+    .action(
+      (o: {
+        path: string;
+        name: string;
+        encrypt?: boolean;
+        passwordFile?: string;
+        compressionLevel?: number;
+      }) =>
+        run(async ({ client, json }) => {
+          const passphrase = readPassphrase(o.passwordFile);
+          const info = await client.call('repo.init', {
+            name: o.name,
+            location: o.path,
+            encrypt: o.encrypt ?? true,
+            ...(passphrase ? { passphrase } : {}),
+            ...(o.compressionLevel === undefined ? {} : { compressionLevel: o.compressionLevel }),
+          });
+          if (json) printJson(info);
+          else {
+            printInfo(info);
+            if (info.encrypted)
+              console.log('Keep the passphrase safe: without it the backups cannot be read.');
+          }
+        }),
     );
 
   repo

@@ -56,6 +56,7 @@ export class RepositoryRegistry {
     location: string;
     encrypt: boolean;
     passphrase?: string;
+    compressionLevel?: number;
   }): Promise<RepositoryInfo> {
     this.assertNameFree(options.name);
     const location = resolve(options.location);
@@ -76,6 +77,9 @@ export class RepositoryRegistry {
     const repository = await Repository.init(new LocalDirectoryBackend(location), {
       encrypt: options.encrypt,
       ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+      ...(options.compressionLevel === undefined
+        ? {}
+        : { compressionLevel: options.compressionLevel }),
     });
     this.remember(options.name, location, repository, options.passphrase);
     this.open.set(options.name.toLowerCase(), Promise.resolve(repository));
@@ -157,6 +161,7 @@ export class RepositoryRegistry {
       location: row.location,
       repositoryId: row.repository_id,
       encrypted: row.encrypted === 1,
+      compressionLevel: repository.config.compression.level,
       points: stats.points,
       provisionedBytes: stats.provisionedBytes,
       logicalBytes: stats.logicalBytes,
