@@ -35,7 +35,8 @@ export interface RepositoryBackend {
   get(key: string): Promise<Uint8Array>;
   /** Exactly `length` bytes at `offset`; an object too short for that is an error. */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array>;
-  put(key: string, data: Uint8Array, options?: PutOptions): Promise<void>;
+  /** `data` may come in parts (a pack as its blobs): stored as their concatenation. */
+  put(key: string, data: Uint8Array | readonly Uint8Array[], options?: PutOptions): Promise<void>;
   /** Size of one object, or null when it does not exist. */
   stat(key: string): Promise<BackendObjectInfo | null>;
   /** Every object whose key starts with `prefix` (a folder such as 'packs/'), at any depth. */

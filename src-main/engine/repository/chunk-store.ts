@@ -129,11 +129,11 @@ export class ChunkStore {
     const builder = this.pack;
     this.pack = new PackBuilder();
     if (builder.blobCount === 0) return;
-    const { id, bytes, entries } = builder.finish(this.core.seal);
+    const { id, parts, size, entries } = builder.finish(this.core.seal);
     const writeStart = performance.now();
-    await this.core.backend.put(RepoKeys.pack(id), bytes);
+    await this.core.backend.put(RepoKeys.pack(id), parts);
     dataPathTimings.writeMs += performance.now() - writeStart;
-    this.unindexed.push({ id, size: bytes.length, blobs: entries });
+    this.unindexed.push({ id, size, blobs: entries });
     this.stats.packs++;
     if (this.unindexed.length >= INDEX_EVERY_PACKS) await this.writeIndex();
   }

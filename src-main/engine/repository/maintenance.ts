@@ -149,9 +149,9 @@ async function runGc(core: RepositoryCore, repackThreshold: number): Promise<GcR
   let builder = new PackBuilder();
   const flushBuilder = async () => {
     if (builder.blobCount === 0) return;
-    const { id, bytes, entries } = builder.finish(core.seal);
-    await backend.put(RepoKeys.pack(id), bytes);
-    keep.push({ id, size: bytes.length, blobs: entries });
+    const { id, parts, size, entries } = builder.finish(core.seal);
+    await backend.put(RepoKeys.pack(id), parts);
+    keep.push({ id, size, blobs: entries });
     builder = new PackBuilder();
   };
   for (const { pack, blobs } of toRepack) {

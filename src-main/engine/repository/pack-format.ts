@@ -75,10 +75,23 @@ export function readBlobEntries(
   return out;
 }
 
-/** Builds one pack in memory from sealed blobs. */
+/** A finished pack: its id, its bytes as the pieces it was built from, and its blob table. */
+export interface FinishedPack {
+  id: string;
+  /** Written one after the other (a 16 MiB concatenation cost ~30 ms of main-thread time). */
+  parts: Uint8Array[];
+  size: number;
+  entries: BlobEntry[];
+}
+
+/**
+ * Builds one pack in memory from sealed blobs. The pack id is hashed as blobs arrive, so that
+ * finishing a pack does not stall the event loop for a whole pack's hash.
+ */
 export class PackBuilder {
   private readonly parts: Uint8Array[] = [Buffer.from(PACK_MAGIC, 'latin1')];
   private readonly entries: BlobEntry[] = [];
+  private readonly hasher = new Blake3Hasher().update(this.parts[0]!);
   size = PACK_MAGIC.length;
 
   get blobCount(): number {
@@ -88,11 +101,12 @@ export class PackBuilder {
   add(id: string, type: BlobType, sealed: Uint8Array, rawLength: number): void {
     this.entries.push({ id, type, offset: this.size, length: sealed.length, rawLength });
     this.parts.push(sealed);
+    this.hasher.update(sealed);
     this.size += sealed.length;
   }
 
-  /** The finished pack bytes, its id and its blob table. */
-  finish(seal: SealParams): { id: string; bytes: Uint8Array; entries: BlobEntry[] } {
+  /** Adds the blob table and footer; the builder is done after this. */
+  finish(seal: SealParams): FinishedPack {
     const table = new ByteWriter();
     table.bytes(Buffer.from(TABLE_MAGIC, 'latin1')).u32(1);
     writeBlobEntries(table, this.entries);
@@ -107,8 +121,13 @@ export class PackBuilder {
       .u32(trailer.length)
       .bytes(Buffer.from(FOOTER_MAGIC, 'latin1'))
       .finish();
-    const bytes = Buffer.concat([...this.parts, trailer, footer]);
-    return { id: packIdOf(bytes), bytes, entries: this.entries };
+    const id = this.hasher.update(trailer).update(footer).digest('hex');
+    return {
+      id,
+      parts: [...this.parts, trailer, footer],
+      size: this.size + trailer.length + footer.length,
+      entries: this.entries,
+    };
   }
 }
 

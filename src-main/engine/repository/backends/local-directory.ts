@@ -75,7 +75,11 @@ export class LocalDirectoryBackend implements RepositoryBackend {
     }
   }
 
-  async put(key: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
+  async put(
+    key: string,
+    data: Uint8Array | readonly Uint8Array[],
+    options: PutOptions = {},
+  ): Promise<void> {
     const path = this.pathOf(key);
     const dir = dirname(path);
     await this.ensureDir(dir, key);
@@ -89,10 +93,12 @@ export class LocalDirectoryBackend implements RepositoryBackend {
         0o600,
       );
       try {
-        let done = 0;
-        while (done < data.length) {
-          const { bytesWritten } = await fh.write(data, done, data.length - done);
-          done += bytesWritten;
+        for (const part of data instanceof Uint8Array ? [data] : data) {
+          let done = 0;
+          while (done < part.length) {
+            const { bytesWritten } = await fh.write(part, done, part.length - done);
+            done += bytesWritten;
+          }
         }
         await fh.sync();
       } finally {
