@@ -103,17 +103,19 @@ export async function readExports(
       const what = e.bitmap ? 'changed' : 'allocated';
       ctx.log(`Reading ${stepBytes(e.steps, 'read')} ${what} bytes of disk ${e.disk.target}`);
       const pieceBytes = Math.min(PIECE_BYTES, e.client.maxRequestBytes);
-      // Read buffers go round: the writer copies each piece into its segment, then it is free.
+      // Reads land where the writer will chunk them (placeFor), so no byte is copied on the
+      // main thread. A piece it cannot place uses a buffer of its own, which goes round.
       const free: Uint8Array[] = [];
       const { readBytes } = await copyDisk({
         writer: diskWriter,
         steps: e.steps,
         read: (offset, length, s) => {
-          const into = free.pop() ?? new Uint8Array(pieceBytes);
+          const into =
+            diskWriter.placeFor(offset, length) ?? free.pop() ?? new Uint8Array(pieceBytes);
           return e.client.read(offset, length, { signal: s, into });
         },
         release: (data) => {
-          if (data.byteOffset === 0 && data.buffer.byteLength === pieceBytes)
+          if (data.buffer instanceof ArrayBuffer && data.buffer.byteLength === pieceBytes)
             free.push(new Uint8Array(data.buffer, 0, pieceBytes));
         },
         pieceBytes,

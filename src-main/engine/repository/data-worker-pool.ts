@@ -80,6 +80,8 @@ export interface HeldSegment {
   readonly ref: number;
   /** The pool's segment buffer it lives in, free again after sealHeld. */
   readonly buffer: SharedArrayBuffer;
+  /** False when something may still write into the buffer: dropped after sealHeld, not reused. */
+  readonly reuse: boolean;
   /** Chunk lengths in order; ids[i] is null for an all-zero chunk. */
   readonly lengths: number[];
   readonly ids: (Uint8Array | null)[];
@@ -171,11 +173,22 @@ export class DataWorkerPool {
 
   private recycle(buffer: SharedArrayBuffer): void {
     // Enough for every segment in flight; more would only hold memory.
-    if (this.free.length < 2 + this.size * 3) {
-      this.free.push(buffer);
-      return;
+    if (this.free.length < 2 + this.size * 3) this.free.push(buffer);
+    else this.discard(buffer);
+  }
+
+  /**
+   * Gives up a buffer from segmentBuffer that will not be passed to chunkSegment, without reuse
+   * (something may still write into it, e.g. an abandoned read).
+   */
+  discardSegmentBuffer(view: Uint8Array): void {
+    if (view.buffer instanceof SharedArrayBuffer && this.segmentIds.has(view.buffer)) {
+      this.discard(view.buffer);
     }
-    // Dropped: the workers that were sent it must let go of it too, or it would never be freed.
+  }
+
+  private discard(buffer: SharedArrayBuffer): void {
+    // The workers that were sent it must let go of it too, or it would never be freed.
     const segment = this.segmentIds.get(buffer)!;
     this.shared.forEach((sent, index) => {
       if (sent.delete(segment)) {
@@ -187,9 +200,10 @@ export class DataWorkerPool {
   /**
    * Cuts `data` (one complete chunking stream, at the start of a buffer from segmentBuffer; any
    * other buffer is copied into one) into chunks and hashes them. The segment stays held until
-   * sealHeld: the caller must not write to its buffer meanwhile.
+   * sealHeld: the caller must not write to its buffer meanwhile. `reuse` false: the buffer
+   * must not be handed out again afterwards (a read may still land beyond `data`).
    */
-  async chunkSegment(data: Uint8Array): Promise<HeldSegment> {
+  async chunkSegment(data: Uint8Array, reuse = true): Promise<HeldSegment> {
     const ours =
       data.buffer instanceof SharedArrayBuffer &&
       data.byteOffset === 0 &&
@@ -204,7 +218,7 @@ export class DataWorkerPool {
       dataPathTimings.chunkMs += result.chunkMs;
       dataPathTimings.hashMs += result.hashMs;
       this.local.set(ref, { data: own, result });
-      return { worker: -1, ref, buffer, lengths: result.lengths, ids: result.ids };
+      return { worker: -1, ref, buffer, reuse, lengths: result.lengths, ids: result.ids };
     }
     // Round robin: segments are equal-sized, so this spreads the work evenly.
     const index = this.next++ % this.size;
@@ -219,7 +233,14 @@ export class DataWorkerPool {
     );
     dataPathTimings.chunkMs += reply.k ?? 0;
     dataPathTimings.hashMs += reply.h ?? 0;
-    return { worker: index, ref: reply.seq, buffer, lengths: reply.lengths!, ids: reply.ids! };
+    return {
+      worker: index,
+      ref: reply.seq,
+      buffer,
+      reuse,
+      lengths: reply.lengths!,
+      ids: reply.ids!,
+    };
   }
 
   /**
@@ -240,14 +261,16 @@ export class DataWorkerPool {
         picks,
         dataPathTimings,
       );
-      this.recycle(segment.buffer);
+      if (segment.reuse) this.recycle(segment.buffer);
+      else this.discard(segment.buffer);
       return blobs.map((b) => new Uint8Array(b));
     }
     let reply: Reply;
     try {
       reply = await this.call(segment.worker, { op: 'sealHeld', ref: segment.ref, picks }, []);
     } finally {
-      this.recycle(segment.buffer);
+      if (segment.reuse) this.recycle(segment.buffer);
+      else this.discard(segment.buffer);
     }
     dataPathTimings.compressMs += reply.c ?? 0;
     dataPathTimings.encryptMs += reply.e ?? 0;

@@ -15,6 +15,18 @@ import type { RepositoryCore } from './repository-core';
 
 type Coverage = ByteRange & { how: 'data' | 'hole' | 'copy' };
 
+/**
+ * A segment being gathered: its disk offset, its buffer, how much of it this segment may use,
+ * how much is written, and how much placeFor has promised to readers (≥ fill).
+ */
+interface Segment {
+  offset: number;
+  data: Uint8Array;
+  capacity: number;
+  fill: number;
+  reserved: number;
+}
+
 /** Totals of one disk for its manifest entry. */
 export interface DiskTotals {
   allocatedBytes: number;
@@ -33,9 +45,10 @@ export class DiskWriter {
   private readonly runs: DiskRun[] = [];
   private readonly coverage: Coverage[] = [];
   private readonly allocated: ByteRange[] = [];
-  /** The segment being filled: its disk offset, buffer, how much of it this segment may use. */
-  private segment: { offset: number; data: Uint8Array; capacity: number; fill: number } | null =
-    null;
+  /** The segment being filled. */
+  private segment: Segment | null = null;
+  /** Segments placeFor started for reads still on their way, in disk order. */
+  private readonly ahead: Segment[] = [];
   /** Segments being chunked and sealed; finish waits for them. */
   private readonly working = new Set<Promise<void>>();
   private busy = false;
@@ -71,18 +84,68 @@ export class DiskWriter {
         let seg = this.segment;
         if (!seg || seg.offset + seg.fill !== at) {
           await this.dispatchSegment();
-          const windowEnd = (Math.floor(at / SEGMENT_BYTES) + 1) * SEGMENT_BYTES;
-          const capacity = Math.min(windowEnd, this.sizeBytes) - at;
-          seg = { offset: at, data: this.core.pool.segmentBuffer(), capacity, fill: 0 };
+          seg = this.takeAhead(at) ?? this.newSegment(at);
           this.segment = seg;
         }
         const n = Math.min(seg.capacity - seg.fill, data.length - pos);
-        seg.data.set(data.subarray(pos, pos + n), seg.fill);
+        // A read that placeFor placed is already where it belongs.
+        const inPlace =
+          data.buffer === seg.data.buffer &&
+          data.byteOffset + pos === seg.data.byteOffset + seg.fill;
+        if (!inPlace) seg.data.set(data.subarray(pos, pos + n), seg.fill);
         seg.fill += n;
+        seg.reserved = Math.max(seg.reserved, seg.fill);
         pos += n;
         if (seg.fill === seg.capacity) await this.dispatchSegment();
       }
     });
+  }
+
+  /**
+   * Where the data for [offset, offset + length) will sit if the writes arrive in the order of
+   * these calls: a reader that reads into this view saves writeExtent a copy of every byte. Call
+   * in disk order, once per read. Undefined when a range would cross a segment window (the
+   * reader then uses its own buffer, which writeExtent copies).
+   */
+  placeFor(offset: number, length: number): Uint8Array | undefined {
+    this.assertOpen();
+    const windowEnd = (Math.floor(offset / SEGMENT_BYTES) + 1) * SEGMENT_BYTES;
+    if (length <= 0 || offset + length > Math.min(windowEnd, this.sizeBytes)) return undefined;
+    let seg = this.ahead[this.ahead.length - 1] ?? this.segment;
+    if (
+      !seg ||
+      seg.offset + seg.reserved !== offset ||
+      offset + length > seg.offset + seg.capacity
+    ) {
+      seg = this.newSegment(offset);
+      this.ahead.push(seg);
+    }
+    const start = offset - seg.offset;
+    seg.reserved += length;
+    return seg.data.subarray(start, start + length);
+  }
+
+  /** Drops the segment buffers of an abandoned disk (reads may still land in them: never reused). */
+  abandon(): void {
+    for (const seg of [this.segment, ...this.ahead.splice(0)]) {
+      if (seg) this.core.pool.discardSegmentBuffer(seg.data);
+    }
+    this.segment = null;
+  }
+
+  private newSegment(at: number): Segment {
+    const windowEnd = (Math.floor(at / SEGMENT_BYTES) + 1) * SEGMENT_BYTES;
+    const capacity = Math.min(windowEnd, this.sizeBytes) - at;
+    return { offset: at, data: this.core.pool.segmentBuffer(), capacity, fill: 0, reserved: 0 };
+  }
+
+  /** The segment placeFor started at `at`; any placed before it were not written after all. */
+  private takeAhead(at: number): Segment | undefined {
+    // Bounded: each pass removes one segment.
+    while (this.ahead.length > 0 && this.ahead[0]!.offset < at) {
+      this.core.pool.discardSegmentBuffer(this.ahead.shift()!.data);
+    }
+    return this.ahead[0]?.offset === at ? this.ahead.shift() : undefined;
   }
 
   /** Declares a range unallocated (reads as zeros, stores nothing). */
@@ -157,6 +220,8 @@ export class DiskWriter {
   /** Ends the chunking stream and checks coverage; returns the disk map to store. */
   async finish(): Promise<{ map: DiskMap; totals: DiskTotals }> {
     await this.exclusive(() => this.dispatchSegment(), false);
+    // Places no write came for (finish follows the last read; nothing writes into them now).
+    for (const seg of this.ahead.splice(0)) this.core.pool.discardSegmentBuffer(seg.data);
     // Bounded: no segment is dispatched any more, so the set only shrinks.
     while (this.working.size > 0) await Promise.all([...this.working]);
     const sorted = [...this.coverage].sort((a, b) => a.offset - b.offset);
@@ -195,7 +260,11 @@ export class DiskWriter {
     this.segment = null;
     if (!seg || seg.fill === 0) return;
     const data = seg.data.subarray(0, seg.fill);
-    const { done: task } = await this.store.enqueue(() => this.storeSegment(seg.offset, data));
+    // Places promised beyond what was written: a read may still land there, so no reuse.
+    const reuse = seg.reserved === seg.fill;
+    const { done: task } = await this.store.enqueue(() =>
+      this.storeSegment(seg.offset, data, reuse),
+    );
     this.working.add(task);
     task.then(
       () => this.working.delete(task),
@@ -204,9 +273,9 @@ export class DiskWriter {
   }
 
   /** Chunks and hashes a segment on a worker, deduplicates in order, seals the new chunks. */
-  private async storeSegment(offset: number, data: Uint8Array): Promise<void> {
+  private async storeSegment(offset: number, data: Uint8Array, reuse: boolean): Promise<void> {
     const pool = this.core.pool;
-    const segment: HeldSegment = await pool.chunkSegment(data);
+    const segment: HeldSegment = await pool.chunkSegment(data, reuse);
     const picks: number[] = [];
     const pickedIds: string[] = [];
     let at = offset;

@@ -128,6 +128,7 @@ export class PointWriter {
   async abort(): Promise<void> {
     if (this.state !== 'open') return;
     this.state = 'aborted';
+    for (const disk of this.disks.values()) disk.abandon();
     await this.store.settle();
     await this.lock.release();
   }

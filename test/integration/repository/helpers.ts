@@ -1,11 +1,12 @@
 import { createCipheriv, createHash } from 'node:crypto';
-import { open, mkdir, readdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { open, mkdir, readdir, mkdtemp, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../harness/exec';
 import { LocalDirectoryBackend } from '../../../src-main/engine/repository/backends/local-directory';
 import type { RandomAccessReader } from '../../../src-main/engine/io/random-access';
 import { Repository, type InitOptions } from '../../../src-main/engine/repository/repository';
+import type { DiskWriter } from '../../../src-main/engine/repository/disk-writer';
 import type { PointWriter } from '../../../src-main/engine/repository/point-writer';
 
 /** argon2id at its cheapest: tests open repositories dozens of times. */
@@ -75,12 +76,16 @@ export async function writeImage(
   writer: PointWriter,
   name: string,
   image: string,
-  { pieceBytes = 4 * 1024 * 1024, holes = true } = {},
+  { pieceBytes = 4 * 1024 * 1024, holes = true, placed = false } = {},
 ): Promise<void> {
   const size = (await stat(image)).size;
   const disk = writer.addDisk({ name, sizeBytes: size });
   const fh = await open(image, 'r');
   try {
+    if (placed) {
+      await writePlaced(disk, fh, size, pieceBytes, holes);
+      return;
+    }
     const buf = new Uint8Array(pieceBytes);
     const zero = new Uint8Array(buf.length);
     for (let off = 0; off < size; off += buf.length) {
@@ -92,6 +97,39 @@ export async function writeImage(
     }
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Reads as a backup does: three reads ahead, each into the place DiskWriter.placeFor gives
+ * (or a buffer of its own when a piece crosses a segment window). With `holes`, an all-zero
+ * piece is marked as a hole after it was read into its place, which a backup never does: the
+ * writer must cope with places that are never written.
+ */
+async function writePlaced(
+  disk: DiskWriter,
+  fh: FileHandle,
+  size: number,
+  pieceBytes: number,
+  holes: boolean,
+): Promise<void> {
+  const ahead: { off: number; data: Promise<Uint8Array> }[] = [];
+  const zero = new Uint8Array(pieceBytes);
+  let next = 0;
+  // Bounded: every pass consumes one piece, and at most 3 more are issued.
+  while (next < size || ahead.length > 0) {
+    while (next < size && ahead.length < 3) {
+      const off = next;
+      const len = Math.min(pieceBytes, size - off);
+      const into = disk.placeFor(off, len) ?? new Uint8Array(len);
+      ahead.push({ off, data: fh.read(into, 0, len, off).then(() => into) });
+      next += len;
+    }
+    const { off, data } = ahead.shift()!;
+    const piece = await data;
+    if (holes && Buffer.compare(piece, zero.subarray(0, piece.length)) === 0) {
+      disk.markHole(off, piece.length);
+    } else await disk.writeExtent(off, piece);
   }
 }
 

@@ -196,4 +196,19 @@ describe('repository round trip on a real ext4 disk image', () => {
     expect(b.disks[0]!.chunkCount).toBe(a.disks[0]!.chunkCount);
     expect(await hashReader(await repo.openDisk(b.id, 'vda'))).toBe(await hashFile(image1));
   });
+
+  it('stores reads placed in their segments (as backups read) exactly as copied ones', async () => {
+    // 4 MiB pieces are all placed; 1,000,003-byte pieces sometimes cross a segment window.
+    for (const pieceBytes of [4 * 1024 * 1024, 1_000_003]) {
+      const copied = await repo.startPoint({ vm: TEST_VM });
+      await writeImage(copied, 'vda', image2, { pieceBytes });
+      const a = await copied.commit({ consistency: 'crash-consistent' });
+      const placed = await repo.startPoint({ vm: TEST_VM });
+      await writeImage(placed, 'vda', image2, { pieceBytes, placed: true });
+      const b = await placed.commit({ consistency: 'crash-consistent' });
+      expect(b.stats.newChunks).toBe(0);
+      expect(b.disks[0]!.chunkCount).toBe(a.disks[0]!.chunkCount);
+      expect(await hashReader(await repo.openDisk(b.id, 'vda'))).toBe(await hashFile(image2));
+    }
+  });
 });
