@@ -5,6 +5,7 @@
 import type { DataPathTimings } from '../../src-main/engine/repository/data-path-timings';
 import { formatCatalogBench, type CatalogBenchResults } from './catalog-bench';
 import type { CatalogingMeasure } from './catalog-overhead';
+import { describeCpuFloor, type CpuFloor } from './cpu-floor';
 
 interface Peer {
   wallMs: number;
@@ -52,6 +53,7 @@ export interface BenchResults {
   /** The cataloging phase run on the full backup's point, next to the backup's wall time. */
   cataloging: CatalogingMeasure & { fullBackupMs: number };
   catalog: CatalogBenchResults;
+  cpuFloor: CpuFloor;
   totalMs: number;
 }
 
@@ -188,6 +190,11 @@ export function printReport(r: BenchResults): string {
       '',
     ],
   ]);
+  const floor = r.cpuFloor;
+  const goalMs = 0.5 * full.borg.wallMs;
+  const floorLine =
+    `CPU floor of a full backup (kernels alone, sampled): ${describeCpuFloor(floor)}; ` +
+    `the goal (½ of borg) is ${s(goalMs)}: ${floor.floorWallMs <= goalMs ? 'within reach' : 'below the floor on this machine'}`;
   const where = table([
     ['WHERE THE TIME WENT', 'TIME', '% WALL', 'ON'],
     ...breakdown('full', hk),
@@ -208,5 +215,5 @@ export function printReport(r: BenchResults): string {
       `< 50 ms ${verdict(c.lagP99Ms < 50)}`,
     ],
   ]);
-  return `${header}\n\n${comparisons}\n\n${health}\n\n${cataloging}\n${formatCatalogBench(r.catalog)}\n\n${where}\n\nTotal benchmark time ${s(r.totalMs)}\n`;
+  return `${header}\n\n${comparisons}\n\n${health}\n\n${cataloging}\n${formatCatalogBench(r.catalog)}\n\n${where}\n${floorLine}\n\nTotal benchmark time ${s(r.totalMs)}\n`;
 }

@@ -31,6 +31,7 @@ import { Peers, sessionUri } from './peers';
 import { printReport, type BenchResults } from './report';
 import { runCatalogBench } from './catalog-bench';
 import { catalogOnce } from './catalog-overhead';
+import { describeCpuFloor, measureCpuFloor } from './cpu-floor';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH_DIR = join(ROOT, '.bench');
@@ -185,6 +186,12 @@ async function main(): Promise<void> {
     const borgExtract = await peers.borgExtract(join(scratch, 'borg-extract'));
     await rm(join(scratch, 'borg-extract'), { recursive: true, force: true });
 
+    log('CPU floor of a full backup (each kernel alone, one thread)');
+    const cpuFloor = await measureCpuFloor(image.path, {
+      level: repository.config.compression.level,
+    });
+    log(`  ${describeCpuFloor(cpuFloor)}`);
+
     log('File catalog with 1M files × 5 points (listing and search)');
     const catalogBench = runCatalogBench({ log: (line) => log(`  ${line}`) });
 
@@ -244,6 +251,7 @@ async function main(): Promise<void> {
       },
       cataloging: { ...cataloging, fullBackupMs: full.wallMs },
       catalog: catalogBench,
+      cpuFloor,
       totalMs: performance.now() - began,
     };
     process.stdout.write(`\n${printReport(results)}\n`);
