@@ -16,6 +16,13 @@ export interface OpenParams {
 export interface OpenModules {
   zlib: typeof nodeZlib;
   crypto: typeof nodeCrypto;
+  /**
+   * Decompresses one zstd frame straight into `out` and returns the bytes written; throws an
+   * Error named 'SealError' for damaged data or data longer than `out`. Where present (the
+   * worker threads), a chunk is decompressed into its place in the block being built: no
+   * buffer allocated, copied and collected per chunk.
+   */
+  zstdInto?: (input: Uint8Array, out: Uint8Array) => number;
 }
 
 /**
@@ -31,6 +38,8 @@ export function openSealedChunk(
   aad: Uint8Array,
   sealed: Uint8Array,
   maxBytes: number,
+  /** Where to decompress to when mods.zstdInto exists (its length bounds the output). */
+  into?: Uint8Array,
 ): Uint8Array {
   let plain: Uint8Array;
   if (p.encrypt) {
@@ -81,6 +90,7 @@ export function openSealedChunk(
     throw Object.assign(new Error(`unknown payload format ${String(format)}`), {
       name: 'SealError',
     });
+  if (into && mods.zstdInto) return into.subarray(0, mods.zstdInto(plain.subarray(1), into));
   try {
     // One output buffer of the chunk's size instead of 16 KiB pieces joined at the end.
     return mods.zlib.zstdDecompressSync(plain.subarray(1), {
@@ -157,8 +167,17 @@ export function assembleBlock(
       if (!span || c.offset + c.length > span.length)
         throw new Error(`chunk #${piece.chunk} lies outside the bytes read for it`);
       const id = Buffer.from(c.id, 'hex');
+      // A whole chunk that lies inside the block is decompressed where it goes.
+      const inPlace =
+        piece.from === 0 &&
+        piece.length === c.rawLength &&
+        piece.at >= 0 &&
+        piece.at + c.rawLength <= out.length;
+      const sealed = span.subarray(c.offset, c.offset + c.length);
       try {
-        data = open(mods, p, id, span.subarray(c.offset, c.offset + c.length), c.rawLength);
+        data = inPlace
+          ? open(mods, p, id, sealed, c.rawLength, out.subarray(piece.at, piece.at + c.rawLength))
+          : open(mods, p, id, sealed, c.rawLength);
       } catch (err) {
         throw Object.assign(err as Error, { chunk: piece.chunk });
       }
@@ -188,7 +207,9 @@ export function assembleBlock(
       );
     if (dirty && piece.at > zeroedTo) out.fill(0, zeroedTo, piece.at);
     zeroedTo = Math.max(zeroedTo, piece.at + inside);
-    out.set(data.subarray(piece.from, piece.from + inside), piece.at);
+    // Already in place when it was decompressed there.
+    if (data.buffer !== out.buffer || data.byteOffset !== out.byteOffset + piece.at)
+      out.set(data.subarray(piece.from, piece.from + inside), piece.at);
     if (inside < piece.length)
       overflow.set(
         data.subarray(piece.from + inside, piece.from + piece.length),

@@ -26,6 +26,37 @@ try {
   if (workerData.blake3Path)
     Blake3Hasher = process.getBuiltinModule('node:module').createRequire(workerData.blake3Path)(workerData.blake3Path).Blake3Hasher;
 } catch {}
+// zstd straight into a caller's buffer through the decompressor's handle (what zstdDecompressSync
+// drives internally), kept per thread; absent on a Node without it, then chunks are allocated.
+// After an error the decompressor is dropped: its context stays failed.
+let zstd = null;
+let zstdError = null;
+const sealError = (message) => Object.assign(new Error(message), { name: 'SealError' });
+const zstdInto = (input, out) => {
+  if (!zstd) {
+    zstd = new mods.zlib.ZstdDecompress();
+    zstd._handle.onerror = (message) => { zstdError = message; };
+  }
+  zstdError = null;
+  zstd._handle.writeSync(mods.zlib.constants.ZSTD_e_end, input, 0, input.length, out, 0, out.length);
+  const outLeft = zstd._writeState[0];
+  const inLeft = zstd._writeState[1];
+  if (zstdError !== null) {
+    const why = zstdError;
+    zstd.close();
+    zstd = null;
+    throw sealError('zstd data is damaged (' + why + ')');
+  }
+  zstd._handle.reset();
+  if (inLeft !== 0) throw sealError('zstd data is longer than its chunk');
+  return out.length - outLeft;
+};
+try {
+  const probe = new mods.zlib.ZstdDecompress();
+  if (typeof probe._handle?.writeSync === 'function' && probe._writeState instanceof Uint32Array && typeof mods.zlib.constants.ZSTD_e_end === 'number')
+    mods.zstdInto = zstdInto;
+  probe.close();
+} catch {}
 const openSealedChunk = (${openSealedChunk.toString()});
 const assembleBlock = (${assembleBlock.toString()});
 const hash = (data) => {

@@ -182,6 +182,60 @@ describe('OpenWorkerPool', () => {
     }
   });
 
+  it('decompresses whole chunks in place, and recovers from damaged zstd data', async () => {
+    const plainKey = randomBytes(32);
+    const plainPool = new OpenWorkerPool({ encrypt: false, key: plainKey }, idKey, 1);
+    try {
+      const data = text(500_000);
+      const good = seal(data, false, plainKey);
+      // Authentic (the MAC is right) but its zstd frame cut short: what a writer bug would leave.
+      const frame = nodeZlib.zstdCompressSync(data);
+      const plaintext = Buffer.concat([Buffer.of(1), frame.subarray(0, frame.length - 9)]);
+      const mac = nodeCrypto
+        .createHmac('sha256', plainKey)
+        .update(Uint8Array.of(0, 32))
+        .update(good.id)
+        .update(plaintext)
+        .digest();
+      const bad = Buffer.concat([Buffer.of(0), plaintext, mac]);
+      const job = (sealed: Uint8Array): AssembleJob => ({
+        length: 1024 * 1024,
+        overflow: 0,
+        spans: [new Uint8Array(sealed)],
+        chunks: [
+          {
+            id: good.id.toString('hex'),
+            span: 0,
+            offset: 0,
+            length: sealed.length,
+            rawLength: data.length,
+          },
+        ],
+        pieces: [
+          { chunk: 0, from: 0, length: data.length, at: 65_536 },
+          { chunk: 0, from: 0, length: data.length, at: 524_288 },
+        ],
+      });
+      const expected = new Uint8Array(1024 * 1024);
+      expected.set(data, 65_536);
+      expected.set(data, 524_288);
+      const first = await plainPool.assemble(job(good.sealed));
+      expect(Buffer.from(first.data).equals(expected)).toBe(true);
+      const error = await plainPool.assemble(job(bad)).catch((err: unknown) => err);
+      expect(error).toMatchObject({
+        chunk: 0,
+        message: expect.stringMatching(/zstd data is damaged/),
+      });
+      const again = await plainPool.assemble({
+        ...job(good.sealed),
+        reuse: first.data.buffer as ArrayBuffer,
+      });
+      expect(Buffer.from(again.data).equals(expected)).toBe(true);
+    } finally {
+      await plainPool.close();
+    }
+  });
+
   it('fails a block with a damaged chunk with the chunk index', async () => {
     const { job } = blockJob(true, key);
     job.spans[0]![job.chunks[2]!.offset + 20]! ^= 1;
