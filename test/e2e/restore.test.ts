@@ -274,6 +274,7 @@ describe('Restore wizards', () => {
 
     // In place asks for an explicit, red confirmation before it would overwrite anything.
     await dialog.getByLabel('In place: overwrite lab-web-01 itself').check();
+    await dialog.getByText(/must be shut down first: a running VM is refused/).waitFor();
     await dialog.getByRole('button', { name: 'Overwrite lab-web-01' }).click();
     await dialog.getByText('Confirm that lab-web-01 may be overwritten').waitFor();
     await dialog.getByLabel('In place: overwrite lab-web-01 itself').uncheck();

@@ -27,6 +27,11 @@ export class SliceReader implements RandomAccessReader {
     }
   }
 
+  /** The reader underneath and where the slice starts in it: a restore streams that directly. */
+  get container(): { reader: RandomAccessReader; offset: number } {
+    return { reader: this.inner, offset: this.offset };
+  }
+
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, this.size, this.name);
     return this.inner.read(this.offset + offset, length);

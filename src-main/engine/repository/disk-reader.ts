@@ -158,15 +158,23 @@ export class PointDiskReader implements RandomAccessReader {
    * the sealed chunks under it, read from the packs in as few reads as they allow; several
    * blocks are read and built ahead in disk order while the caller writes. Chunks bypass the
    * blob cache: a full restore reads each once. Memory stays bounded by STREAM_AHEAD_BLOCKS
-   * blocks plus their sealed bytes.
+   * blocks plus their sealed bytes. With `window`, only the blocks that hold data of
+   * [window.start, window.end) are produced (a partition's): they are still disk-aligned and may
+   * hold bytes outside the window, which the caller clips.
    */
-  async *dataBlocks(blockBytes: number, signal?: AbortSignal): AsyncGenerator<DiskBlock> {
+  async *dataBlocks(
+    blockBytes: number,
+    signal?: AbortSignal,
+    window: { start: number; end: number } = { start: 0, end: this.size },
+  ): AsyncGenerator<DiskBlock> {
     // A run (at most one chunk, ≤ 4 MiB) must fit in the block after the one it starts in.
     if (!Number.isSafeInteger(blockBytes) || blockBytes < 4 * 1024 * 1024 || blockBytes % 65536)
       throw new HyperkeepError('INTERNAL', `Invalid block size ${blockBytes}`);
+    if (!(window.start >= 0 && window.start <= window.end && window.end <= this.size))
+      throw new HyperkeepError('INTERNAL', `Invalid window ${window.start}..${window.end}`);
     const runs = this.map.runs;
     const spare: ArrayBuffer[] = [];
-    let nextRun = 0;
+    let nextRun = firstRunEndingAfter(runs, window.start);
     let previousEnd = 0;
     let overflowEnd = 0;
     /**
@@ -180,14 +188,16 @@ export class PointDiskReader implements RandomAccessReader {
       if (carried) offset = previousEnd;
       else {
         const first = runs[nextRun];
-        if (!first) return null;
+        if (!first || first.offset >= window.end) return null;
+        // The block where that run starts, even if it starts before the window: a run is built
+        // whole (its part past a block's end is carried into the next one).
         offset = first.offset - (first.offset % blockBytes);
       }
       const end = Math.min(this.size, offset + blockBytes);
       const planned: DiskRun[] = [];
       let reach = end;
       // Bounded: each iteration places one run.
-      while (nextRun < runs.length && runs[nextRun]!.offset < end) {
+      while (nextRun < runs.length && runs[nextRun]!.offset < Math.min(end, window.end)) {
         const r = runs[nextRun++]!;
         planned.push(r);
         reach = Math.max(reach, r.offset + r.length);

@@ -1,6 +1,7 @@
 import type { ImageFormat } from '../../../shared/domain/restore';
 import { createImageWriter } from '../formats/writers';
 import type { RandomAccessReader } from '../io/random-access';
+import { SliceReader } from '../io/slice-reader';
 import { PointDiskReader } from '../repository/disk-reader';
 import { isAllZero } from './file-pieces';
 
@@ -28,10 +29,27 @@ export interface CopyHooks {
   writeZeros?: boolean;
 }
 
+/** Image writers take writes at multiples of 64 KiB (image-writer.ts WRITE_ALIGNMENT). */
+const SINK_ALIGNMENT = 64 * 1024;
+
 /**
- * Copies every byte of `reader` into `sink`; aborts the sink on error. A disk of a restore point
- * streams its stored blocks only (holes are never read, decoded or written); any other reader is
- * read block by block, ahead in parallel.
+ * The restore point's disk under `reader` and where `reader` starts in it: the disk itself, or a
+ * partition of it whose start suits the sink's alignment (all partitioning tools of the last 15
+ * years start at 1 MiB multiples; an old 63-sector partition is read block by block instead).
+ */
+function storedDisk(reader: RandomAccessReader): { disk: PointDiskReader; start: number } | null {
+  if (reader instanceof PointDiskReader) return { disk: reader, start: 0 };
+  if (!(reader instanceof SliceReader)) return null;
+  const { reader: inner, offset } = reader.container;
+  if (inner instanceof PointDiskReader && offset % SINK_ALIGNMENT === 0)
+    return { disk: inner, start: offset };
+  return null;
+}
+
+/**
+ * Copies every byte of `reader` into `sink`; aborts the sink on error. A disk of a restore point,
+ * or a partition of one, streams its stored blocks only (holes are never read, decoded or
+ * written); any other reader is read block by block, ahead in parallel.
  */
 export async function copyToSink(
   reader: RandomAccessReader,
@@ -39,7 +57,8 @@ export async function copyToSink(
   hooks: CopyHooks,
 ): Promise<number> {
   try {
-    if (reader instanceof PointDiskReader) await copyStoredBlocks(reader, sink, hooks);
+    const stored = storedDisk(reader);
+    if (stored) await copyStoredBlocks(stored.disk, stored.start, reader.size, sink, hooks);
     else await copyAllBlocks(reader, sink, hooks);
     await sink.finish();
     return reader.size;
@@ -80,14 +99,18 @@ async function copyAllBlocks(
 const ZERO_BLOCK = new Uint8Array(BLOCK);
 
 /**
- * The disk's stored blocks in order, each written while the next is assembled (one write in
- * flight keeps the sink's order). Gaps are holes, or zeros written for a block device.
+ * The disk's stored blocks in [start, start + size) in order, each written (at its offset from
+ * `start`) while the next is assembled; one write in flight keeps the sink's order. Gaps are
+ * holes, or zeros written for a block device.
  */
 async function copyStoredBlocks(
   reader: PointDiskReader,
+  start: number,
+  size: number,
   sink: ImageSink,
   hooks: CopyHooks,
 ): Promise<void> {
+  const end = start + size;
   let written = 0;
   let writing: Promise<void> = Promise.resolve();
   const zerosUpTo = async (end: number) => {
@@ -100,15 +123,24 @@ async function copyStoredBlocks(
     }
   };
   try {
-    for await (const block of reader.dataBlocks(STREAM_BLOCK, hooks.signal)) {
+    for await (const block of reader.dataBlocks(STREAM_BLOCK, hooks.signal, { start, end })) {
       await writing;
       if (hooks.signal.aborted) throw hooks.signal.reason;
+      // A partition's first and last blocks hold bytes of the disk outside it.
+      const from = Math.max(block.offset, start);
+      const to = Math.min(block.offset + block.data.length, end);
+      if (to <= from) {
+        block.release();
+        continue;
+      }
+      const data = block.data.subarray(from - block.offset, to - block.offset);
+      const at = from - start;
       writing = (async () => {
-        if (hooks.writeZeros) await zerosUpTo(block.offset);
-        if (hooks.writeZeros || !isAllZero(block.data)) await sink.write(block.offset, block.data);
+        if (hooks.writeZeros) await zerosUpTo(at);
+        if (hooks.writeZeros || !isAllZero(data)) await sink.write(at, data);
         // The sink has copied or written the bytes once its write resolves.
         block.release();
-        written = block.offset + block.data.length;
+        written = at + data.length;
         hooks.progress(written);
       })();
       // Settled by the next iteration or below; an error must not go unhandled meanwhile.
@@ -117,8 +149,8 @@ async function copyStoredBlocks(
   } finally {
     await writing;
   }
-  if (hooks.writeZeros) await zerosUpTo(reader.size);
-  hooks.progress(reader.size);
+  if (hooks.writeZeros) await zerosUpTo(size);
+  hooks.progress(size);
 }
 
 /**

@@ -129,7 +129,7 @@ export function VmRestoreDialog(props: { vmUuid: string; point: RestorePoint; on
           <Alert severity="error" variant="outlined">
             {point.vmName} keeps its name, UUID and MAC addresses; its current disks and
             configuration are replaced by those of {formatPointTime(point.time)}. What it wrote
-            since is lost.
+            since is lost. It must be shut down first: a running VM is refused.
             <FormControlLabel
               sx={{ display: 'flex', mt: 1 }}
               control={

@@ -21,7 +21,6 @@ import type { LibvirtConnector } from '../../connectors/libvirt/libvirt-connecto
 import { invoke } from '../../connectors/libvirt/procedures';
 import {
   CONNECT_LIST_ALL_STORAGE_POOLS,
-  invokeUpload,
   PoolState,
   STORAGE_POOL_GET_INFO,
   STORAGE_POOL_GET_XML_DESC,
@@ -30,18 +29,13 @@ import {
   STORAGE_VOL_DELETE,
   STORAGE_VOL_GET_PATH,
   STORAGE_VOL_LOOKUP_BY_NAME,
-  STORAGE_VOL_UPLOAD,
-  VolUploadFlags,
 } from '../../connectors/libvirt/restore-procedures';
 import { attr, child, childText, parseXmlDocument } from '../../connectors/libvirt/xml-tree';
 import type { RandomAccessReader } from '../../io/random-access';
+import { sendDiskToVolume } from './volume-upload';
 
-const READ_BLOCK = 4 * 1024 * 1024;
-/** Zero runs shorter than this travel as data: a hole packet per 4 KiB would cost more. */
-const HOLE_GRAIN = 64 * 1024;
-/** Converting a large raw volume to qcow2 on the host takes a while; the stream finish too. */
-const CONVERT_TIMEOUT_MS = 30 * 60_000;
-const FINISH_TIMEOUT_MS = 10 * 60_000;
+/** Converting a large raw volume to qcow2 on the host takes a while. */
+export const CONVERT_TIMEOUT_MS = 30 * 60_000;
 
 export interface PoolHandle {
   ref: StoragePoolRef;
@@ -125,15 +119,21 @@ export async function deleteVolume(connector: LibvirtConnector, vol: StorageVolR
   await invoke(connector.rpc, STORAGE_VOL_DELETE, { vol });
 }
 
-function xmlEscape(s: string): string {
+export function xmlEscape(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function volumeXml(name: string, capacity: number, format: 'raw' | 'qcow2'): string {
+/**
+ * A volume definition. qcow2 asks for compat 1.1 (qcow2 v3) explicitly: libvirt otherwise makes
+ * v2 images when converting, and QEMU cannot keep the persistent dirty bitmaps of incremental
+ * backups in those, so the restored VM's next backup would fail at its checkpoint.
+ */
+export function volumeXml(name: string, capacity: number, format: 'raw' | 'qcow2'): string {
+  const compat = format === 'qcow2' ? '<compat>1.1</compat>' : '';
   return (
     `<volume><name>${xmlEscape(name)}</name>` +
     `<capacity unit='bytes'>${capacity}</capacity><allocation unit='bytes'>0</allocation>` +
-    `<target><format type='${format}'/></target></volume>`
+    `<target><format type='${format}'/>${compat}</target></volume>`
   );
 }
 
@@ -169,50 +169,13 @@ export async function uploadToNewVolume(o: UploadOptions): Promise<UploadedVolum
   });
   o.onCreated(raw);
   o.log(`Created volume ${raw.name} (${reader.size} bytes, raw) in pool ${pool.name}`);
-  await invokeUpload(
-    connector.uploads,
-    STORAGE_VOL_UPLOAD,
-    { vol: raw, offset: 0, length: reader.size, flags: VolUploadFlags.SPARSE_STREAM },
-    async (sink) => {
-      let pendingHole = 0;
-      const readAt = (offset: number): Promise<Uint8Array> | null => {
-        if (offset >= reader.size) return null;
-        const read = reader.read(offset, Math.min(READ_BLOCK, reader.size - offset));
-        read.catch(() => undefined); // awaited below; never unhandled if we stop early
-        return read;
-      };
-      // The next block is fetched from the repository while this one travels to the host.
-      let next = readAt(0);
-      for (let offset = 0; next !== null; offset += READ_BLOCK) {
-        if (o.signal.aborted) throw o.signal.reason;
-        const block = await next;
-        next = readAt(offset + READ_BLOCK);
-        for (let at = 0; at < block.length;) {
-          const end = Math.min(at + HOLE_GRAIN, block.length);
-          const piece = block.subarray(at, end);
-          if (isZero(piece)) pendingHole += piece.length;
-          else {
-            // Consecutive data grains go out together: fewer, fuller packets.
-            let dataEnd = end;
-            while (dataEnd < block.length) {
-              const next = block.subarray(dataEnd, Math.min(dataEnd + HOLE_GRAIN, block.length));
-              if (isZero(next)) break;
-              dataEnd += next.length;
-            }
-            if (pendingHole > 0) await sink.hole(pendingHole);
-            pendingHole = 0;
-            await sink.data(block.subarray(at, dataEnd));
-            at = dataEnd;
-            continue;
-          }
-          at = end;
-        }
-        o.onProgress(offset + block.length, 'uploading');
-      }
-      if (pendingHole > 0) await sink.hole(pendingHole);
-    },
-    { signal: o.signal, timeoutMs: FINISH_TIMEOUT_MS },
-  );
+  await sendDiskToVolume({
+    connector,
+    vol: raw,
+    reader,
+    signal: o.signal,
+    onProgress: (bytesDone) => o.onProgress(bytesDone, 'uploading'),
+  });
   o.log(`Uploaded ${reader.size} bytes into ${raw.name}`);
   if (o.format === 'raw') {
     return { vol: raw, path: await volumePath(connector, raw), format: 'raw' };
@@ -232,13 +195,6 @@ export async function uploadToNewVolume(o: UploadOptions): Promise<UploadedVolum
   return { vol: qcow2, path: await volumePath(connector, qcow2), format: 'qcow2' };
 }
 
-function volumePath(connector: LibvirtConnector, vol: StorageVolRef): Promise<string> {
+export function volumePath(connector: LibvirtConnector, vol: StorageVolRef): Promise<string> {
   return invoke(connector.rpc, STORAGE_VOL_GET_PATH, { vol });
-}
-
-function isZero(block: Uint8Array): boolean {
-  const words = new BigUint64Array(block.buffer, block.byteOffset, block.byteLength >> 3);
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0n) return false;
-  for (let i = words.length << 3; i < block.length; i++) if (block[i] !== 0) return false;
-  return true;
 }

@@ -4,9 +4,10 @@
  * is adapted (new name, UUID and MACs unless in place; disks pointing at the new volumes) and
  * defined, and it is powered on when asked. A failure takes back everything the job created.
  *
- * In place: the original must be powered off. Its disks are restored into new volumes and its
- * definition (same name, UUID and MACs) is pointed at them; the previous disk files stay where
- * they were, so a restore that turns out to be the wrong point loses nothing.
+ * In place: the original must be powered off. Its disk files are overwritten at their own paths,
+ * in their own formats (staged next to them and verified first, see in-place-disks.ts), and it is
+ * redefined with its name, UUID and MACs; nothing is left beside its disks. A failure or a cancel
+ * puts back the original's disks and definition.
  */
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../../../../shared/domain/jobs';
@@ -14,10 +15,8 @@ import type { VmRestoreRequest } from '../../../../shared/domain/restore';
 import { HyperkeepError } from '../../../../shared/errors';
 import { parseDomainXml } from '../../connectors/libvirt/domain-xml';
 import {
-  DOMAIN_GET_STATE,
   DOMAIN_GET_XML_DESC,
   DOMAIN_LOOKUP_BY_NAME,
-  DomainState,
   DomainXmlFlags,
   invoke,
   uuidToString,
@@ -31,9 +30,17 @@ import {
   UndefineFlags,
 } from '../../connectors/libvirt/restore-procedures';
 import type { Engine } from '../../engine';
-import type { JobContext } from '../../jobs/job-controller';
+import type { JobContext, TaskHandle } from '../../jobs/job-controller';
 import { adaptDomainXml, type RestoredDiskPlacement } from './domain-xml-adapter';
 import { supportedDiskBuses } from './domain-capabilities';
+import { forgetCheckpoints } from './checkpoint-metadata';
+import {
+  assertPoweredOff,
+  disksLeftOut,
+  InPlaceDisks,
+  originalDisks,
+  type OriginalDisk,
+} from './in-place-disks';
 import { resolvePool, uploadToNewVolume, volumeExists, type PoolHandle } from './pool-volumes';
 import {
   destinationOf,
@@ -43,8 +50,6 @@ import {
   type Destination,
   type PointSource,
 } from './restore-context';
-
-const OFF_STATES = new Set<number>([DomainState.SHUTOFF, DomainState.CRASHED, DomainState.NOSTATE]);
 
 interface RestorePlan {
   source: PointSource;
@@ -56,7 +61,17 @@ interface RestorePlan {
   inPlace: boolean;
   /** In place: the original as it is defined now, to put back if the restore fails. */
   original?: { dom: DomainRef; xml: string };
-  disks: { name: string; sizeBytes: number; volumeName: string }[];
+  disks: PlannedDisk[];
+}
+
+interface PlannedDisk {
+  name: string;
+  sizeBytes: number;
+  dataBytes: number;
+  /** A new volume in the plan's pool, for a disk that does not overwrite one of the original. */
+  volumeName: string;
+  /** In place: the original's disk this one overwrites. */
+  original?: OriginalDisk;
 }
 
 /** Checks everything that can be checked before a byte moves, then starts the job. */
@@ -119,15 +134,7 @@ async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<R
           { field: 'name' },
         );
       }
-      const { state } = await invoke(connector.rpc, DOMAIN_GET_STATE, { dom });
-      if (!OFF_STATES.has(state)) {
-        throw new HyperkeepError(
-          'INVALID_INPUT',
-          `VM ${name} is running on ${destination.hypervisorName}: shut it down first (e.g. ` +
-            `virsh shutdown ${name}), then restore it in place.`,
-          { field: 'inPlace' },
-        );
-      }
+      await assertPoweredOff(destination, dom, name);
       const xml = await invoke(connector.rpc, DOMAIN_GET_XML_DESC, {
         dom,
         flags: DomainXmlFlags.INACTIVE | DomainXmlFlags.SECURE,
@@ -155,12 +162,25 @@ async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<R
   const pool = await resolvePool(connector, request.pool);
   const ext = request.diskFormat === 'qcow2' ? 'qcow2' : 'img';
   const suffix = request.inPlace ? `-restored-${source.point.id}` : '';
-  const disks = source.manifest.disks.map((d) => ({
-    name: d.name,
-    sizeBytes: d.sizeBytes,
-    volumeName: `${name}-${d.name}${suffix}.${ext}`,
-  }));
+  const originals = original
+    ? originalDisks(
+        original.xml,
+        source.manifest.disks.map((d) => d.name),
+        name,
+      )
+    : [];
+  const disks: PlannedDisk[] = source.manifest.disks.map((d) => {
+    const overwrites = originals.find((o) => o.target === d.name);
+    return {
+      name: d.name,
+      sizeBytes: d.sizeBytes,
+      dataBytes: d.dataBytes,
+      volumeName: `${name}-${d.name}${suffix}.${ext}`,
+      ...(overwrites ? { original: overwrites } : {}),
+    };
+  });
   for (const d of disks) {
+    if (d.original) continue;
     if (await volumeExists(connector, pool.ref, d.volumeName)) {
       throw new HyperkeepError(
         'ALREADY_EXISTS',
@@ -170,7 +190,8 @@ async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<R
       );
     }
   }
-  const needed = source.manifest.disks.reduce((s, d) => s + d.dataBytes, 0);
+  // Disks restored in place are checked against their own pools when the job starts.
+  const needed = disks.reduce((s, d) => s + (d.original ? 0 : d.dataBytes), 0);
   if (needed > pool.summary.availableBytes) {
     throw new HyperkeepError(
       'INVALID_INPUT',
@@ -211,17 +232,48 @@ async function runRestore(
   const { connector } = plan.destination;
   const { point, repository } = plan.source;
   const undo = new UndoLog(ctx);
+  const overwritten = plan.disks.filter(
+    (d): d is PlannedDisk & { original: OriginalDisk } => d.original !== undefined,
+  );
+  const inPlace =
+    plan.original && overwritten.length > 0
+      ? new InPlaceDisks(connector, ctx, undo, ctx.id.slice(0, 8))
+      : null;
   try {
+    if (inPlace) {
+      ctx.phase('preparing');
+      await inPlace.prepare(overwritten);
+      ctx.log(
+        `Overwriting ${overwritten.map((d) => d.original.path).join(', ')} in place, in their ` +
+          'own formats, once every disk is staged and verified',
+      );
+    }
     ctx.phase('uploading disks');
     const placements: RestoredDiskPlacement[] = [];
+    const inPlaceTasks = new Map<string, TaskHandle>();
     for (const disk of plan.disks) {
-      const task = ctx.task(
-        disk.name,
-        `${disk.name} → ${plan.pool.summary.name}/${disk.volumeName}`,
-      );
-      task.progress({ phase: 'uploading', bytesTotal: disk.sizeBytes });
       const reader = await repository.openDisk(point.id, disk.name);
       try {
+        if (inPlace && disk.original) {
+          const task = ctx.task(disk.name, `${disk.name} → ${disk.original.path} (in place)`);
+          // Uploaded, then read back: the bar covers both passes.
+          task.progress({ phase: 'uploading', bytesTotal: 2 * disk.sizeBytes });
+          await inPlace.stage(disk.name, reader, ctx.signal, (bytesDone, phase) =>
+            task.progress({
+              phase,
+              bytesDone: phase === 'uploading' ? bytesDone : disk.sizeBytes + bytesDone,
+            }),
+          );
+          task.progress({ phase: 'staged' });
+          inPlaceTasks.set(disk.name, task);
+          placements.push(inPlace.placement(disk.name));
+          continue;
+        }
+        const task = ctx.task(
+          disk.name,
+          `${disk.name} → ${plan.pool.summary.name}/${disk.volumeName}`,
+        );
+        task.progress({ phase: 'uploading', bytesTotal: disk.sizeBytes });
         const uploaded = await uploadToNewVolume({
           connector,
           pool: plan.pool.ref,
@@ -238,6 +290,20 @@ async function runRestore(
         task.finish('succeeded', `${formatBytes(disk.sizeBytes)} into ${uploaded.path}`);
       } finally {
         await reader.close();
+      }
+    }
+
+    const original = plan.original;
+    if (inPlace && original) {
+      ctx.phase('replacing disks');
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      // It could have been started since the job was planned: its disks must not change under it.
+      await assertPoweredOff(plan.destination, original.dom, plan.name);
+      for (const disk of overwritten) {
+        await inPlace.swap(disk.name);
+        inPlaceTasks
+          .get(disk.name)
+          ?.finish('succeeded', `${formatBytes(disk.sizeBytes)} over ${disk.original!.path}`);
       }
     }
 
@@ -260,18 +326,20 @@ async function runRestore(
       xml: adapted.xml,
       flags: 0,
     });
-    const original = plan.original;
     if (original) {
       undo.add(`put back the previous definition of ${plan.name}`, async () => {
         await invoke(connector.rpc, DOMAIN_DEFINE_XML_FLAGS, { xml: original.xml, flags: 0 });
       });
-      const previous = parseDomainXml(original.xml)
-        .disks.map((d) => d.path)
-        .filter(Boolean);
-      ctx.log(
-        `Redefined ${plan.name} (UUID ${plan.uuid}) on its restored disks; its previous disk ` +
-          `files are kept: ${previous.join(', ') || 'none'} — delete them once the VM is verified`,
+      ctx.log(`Redefined ${plan.name} (UUID ${plan.uuid}) on its restored disks`);
+      const left = disksLeftOut(
+        original.xml,
+        placements.map((p) => p.target),
       );
+      if (left.length > 0)
+        ctx.warn(
+          `Not in the restore point, so no longer attached (files kept): ${left.join(', ')}`,
+        );
+      if (inPlace) await forgetCheckpoints(connector, dom, ctx);
     } else {
       undo.add(`undefine ${plan.name}`, () =>
         invoke(connector.rpc, DOMAIN_UNDEFINE_FLAGS, {
@@ -299,6 +367,10 @@ async function runRestore(
       poweredOn = true;
       ctx.log(`Powered on ${plan.name}`);
     }
+    // A cancel that came while the disks were swapped undoes the swap: the job ends "cancelled",
+    // and a cancelled restore must have changed nothing.
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    await inPlace?.clean();
     return {
       vm: plan.name,
       uuid: plan.uuid,
@@ -313,5 +385,7 @@ async function runRestore(
   } catch (err) {
     await undo.rollback();
     throw err;
+  } finally {
+    await inPlace?.release();
   }
 }
