@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { link, lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { HyperkeepError } from '../../../../shared/errors';
+import { DirectWrites } from './direct-writes';
 
 /**
  * Contiguous writes are gathered up to this size before one pwrite: restores arrive in 64 KiB
@@ -33,13 +34,17 @@ export class PartialFile {
   private bufferStart = 0;
   private bufferLength = 0;
   private closed = false;
+  /** Large aligned writes (a restore's blocks) bypass the page cache. */
+  private readonly direct: DirectWrites;
 
   private constructor(
     readonly path: string,
     readonly partialPath: string,
     private readonly handle: FileHandle,
     private readonly overwrite: boolean,
-  ) {}
+  ) {
+    this.direct = new DirectWrites(partialPath);
+  }
 
   /**
    * Creates (or truncates a stale) `<path>.partial`. Refuses at once when `path` exists and
@@ -90,7 +95,7 @@ export class PartialFile {
     const contiguous = this.bufferLength > 0 && position === this.bufferStart + this.bufferLength;
     if (!contiguous || this.bufferLength + data.length > COALESCE_BYTES) await this.flush();
     if (data.length >= COALESCE_BYTES) {
-      await this.writeFully(position, data);
+      if (!(await this.direct.write(position, data))) await this.writeFully(position, data);
       return;
     }
     this.buffer ??= Buffer.allocUnsafe(COALESCE_BYTES);
@@ -183,6 +188,7 @@ export class PartialFile {
     if (this.closed) return;
     this.closed = true;
     this.buffer = undefined;
+    await this.direct.close();
     await this.handle.close();
   }
 }
