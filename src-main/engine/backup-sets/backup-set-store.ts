@@ -102,28 +102,30 @@ export class BackupSetStore {
     this.assertHypervisors(input.hypervisorIds);
     const id = randomUUID();
     const now = new Date().toISOString();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT INTO backup_sets (id, name, proxy, auto_discovery, auto_add_unmatched, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        )
-        .run(
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            'INSERT INTO backup_sets (id, name, proxy, auto_discovery, auto_add_unmatched, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+          )
+          .run(
+            id,
+            input.name,
+            input.proxy,
+            input.autoDiscovery ? 1 : 0,
+            input.autoAddUnmatched ? 1 : 0,
+            now,
+          );
+        this.setHypervisors(id, input.hypervisorIds);
+        this.insertSubclient(
           id,
-          input.name,
-          input.proxy,
-          input.autoDiscovery ? 1 : 0,
-          input.autoAddUnmatched ? 1 : 0,
-          now,
+          DEFAULT_SUBCLIENT,
+          true,
+          SubclientContent.parse({}),
+          SubclientSettings.parse({}),
         );
-      this.setHypervisors(id, input.hypervisorIds);
-      this.insertSubclient(
-        id,
-        DEFAULT_SUBCLIENT,
-        true,
-        SubclientContent.parse({}),
-        SubclientSettings.parse({}),
-      );
-    })();
+      })
+      .immediate();
     return this.get(id);
   }
 
@@ -132,22 +134,24 @@ export class BackupSetStore {
     if (change.name !== undefined && change.name.trim().toLowerCase() !== row.name.toLowerCase())
       this.assertSetNameFree(change.name.trim());
     if (change.hypervisorIds) this.assertHypervisors(change.hypervisorIds);
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          'UPDATE backup_sets SET name = ?, proxy = ?, auto_discovery = ?, auto_add_unmatched = ? WHERE id = ?',
-        )
-        .run(
-          change.name?.trim() ?? row.name,
-          change.proxy ?? row.proxy,
-          change.autoDiscovery === undefined ? row.auto_discovery : Number(change.autoDiscovery),
-          change.autoAddUnmatched === undefined
-            ? row.auto_add_unmatched
-            : Number(change.autoAddUnmatched),
-          row.id,
-        );
-      if (change.hypervisorIds) this.setHypervisors(row.id, change.hypervisorIds);
-    })();
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            'UPDATE backup_sets SET name = ?, proxy = ?, auto_discovery = ?, auto_add_unmatched = ? WHERE id = ?',
+          )
+          .run(
+            change.name?.trim() ?? row.name,
+            change.proxy ?? row.proxy,
+            change.autoDiscovery === undefined ? row.auto_discovery : Number(change.autoDiscovery),
+            change.autoAddUnmatched === undefined
+              ? row.auto_add_unmatched
+              : Number(change.autoAddUnmatched),
+            row.id,
+          );
+        if (change.hypervisorIds) this.setHypervisors(row.id, change.hypervisorIds);
+      })
+      .immediate();
     return this.get(row.id);
   }
 
@@ -162,9 +166,11 @@ export class BackupSetStore {
     validateContent(input.content);
     validateSettings(input.settings);
     this.assertSubclientNameFree(input.backupSetId, input.name);
-    const id = this.db.transaction(() =>
-      this.insertSubclient(input.backupSetId, input.name, false, input.content, input.settings),
-    )();
+    const id = this.db
+      .transaction(() =>
+        this.insertSubclient(input.backupSetId, input.name, false, input.content, input.settings),
+      )
+      .immediate();
     return this.subclient(id);
   }
 
@@ -188,17 +194,21 @@ export class BackupSetStore {
     const settings = change.settings ? SubclientSettings.parse(change.settings) : undefined;
     if (content) validateContent(content);
     if (settings) validateSettings(settings);
-    this.db.transaction(() => {
-      this.db
-        .prepare('UPDATE subclients SET name = ?, content_json = ?, settings_json = ? WHERE id = ?')
-        .run(
-          change.name?.trim() ?? row.name,
-          content ? JSON.stringify(content) : row.content_json,
-          settings ? JSON.stringify(settings) : row.settings_json,
-          row.id,
-        );
-      if (change.position !== undefined && !row.is_default) this.move(row, change.position);
-    })();
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            'UPDATE subclients SET name = ?, content_json = ?, settings_json = ? WHERE id = ?',
+          )
+          .run(
+            change.name?.trim() ?? row.name,
+            content ? JSON.stringify(content) : row.content_json,
+            settings ? JSON.stringify(settings) : row.settings_json,
+            row.id,
+          );
+        if (change.position !== undefined && !row.is_default) this.move(row, change.position);
+      })
+      .immediate();
     return this.subclient(row.id);
   }
 
@@ -209,10 +219,12 @@ export class BackupSetStore {
         'INVALID_INPUT',
         'The default subclient cannot be deleted; delete the backup set instead.',
       );
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM subclients WHERE id = ?').run(id);
-      this.renumber(row.backup_set_id);
-    })();
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM subclients WHERE id = ?').run(id);
+        this.renumber(row.backup_set_id);
+      })
+      .immediate();
   }
 
   subclient(id: string): Subclient {

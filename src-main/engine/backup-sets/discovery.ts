@@ -63,63 +63,65 @@ export class Discovery {
        ON CONFLICT (backup_set_id, vm_uuid) DO UPDATE SET vm_name = @name, hypervisor_id = @hypervisor, host = @host, power_state = @state,
          subclient_id = @subclient, reason = @reason, manual = @manual, status = @status, last_seen = @lastSeen`,
     );
-    this.db.transaction(() => {
-      subjects.forEach(({ vm }, i) => {
-        seen.add(vm.uuid);
-        const before = existing.get(vm.uuid);
-        const keepManual =
-          before?.manual === 1 &&
-          before.subclient_id !== null &&
-          subclientIds.has(before.subclient_id);
-        const membership = memberships[i];
-        const placement = keepManual
-          ? { subclient: before.subclient_id, reason: MANUAL_REASON, manual: 1 }
-          : membership
-            ? { subclient: membership.subclientId, reason: membership.reason, manual: 0 }
-            : set.autoAddUnmatched
-              ? {
-                  subclient: defaultSubclient.id,
-                  reason:
-                    'matches no subclient rule; added to the default subclient (automatic add is on)',
-                  manual: 0,
-                }
-              : {
-                  subclient: null,
-                  reason:
-                    'matches no subclient rule; NOT protected (automatic add of unmatched VMs is off)',
-                  manual: 0,
-                };
-        upsert.run({
-          set: backupSetId,
-          uuid: vm.uuid,
-          name: vm.name,
-          hypervisor: vm.hypervisorId,
-          host: vm.host,
-          state: vm.powerState,
-          ...placement,
-          status: before && before.status !== 'vanished' ? 'present' : 'new',
-          firstSeen: before?.first_seen ?? now,
-          lastSeen: now,
+    this.db
+      .transaction(() => {
+        subjects.forEach(({ vm }, i) => {
+          seen.add(vm.uuid);
+          const before = existing.get(vm.uuid);
+          const keepManual =
+            before?.manual === 1 &&
+            before.subclient_id !== null &&
+            subclientIds.has(before.subclient_id);
+          const membership = memberships[i];
+          const placement = keepManual
+            ? { subclient: before.subclient_id, reason: MANUAL_REASON, manual: 1 }
+            : membership
+              ? { subclient: membership.subclientId, reason: membership.reason, manual: 0 }
+              : set.autoAddUnmatched
+                ? {
+                    subclient: defaultSubclient.id,
+                    reason:
+                      'matches no subclient rule; added to the default subclient (automatic add is on)',
+                    manual: 0,
+                  }
+                : {
+                    subclient: null,
+                    reason:
+                      'matches no subclient rule; NOT protected (automatic add of unmatched VMs is off)',
+                    manual: 0,
+                  };
+          upsert.run({
+            set: backupSetId,
+            uuid: vm.uuid,
+            name: vm.name,
+            hypervisor: vm.hypervisorId,
+            host: vm.host,
+            state: vm.powerState,
+            ...placement,
+            status: before && before.status !== 'vanished' ? 'present' : 'new',
+            firstSeen: before?.first_seen ?? now,
+            lastSeen: now,
+          });
         });
-      });
-      for (const row of existing.values()) {
-        if (
-          !seen.has(row.vm_uuid) &&
-          reachable.has(row.hypervisor_id) &&
-          row.status !== 'vanished'
-        ) {
-          this.db
-            .prepare(
-              "UPDATE vm_assignments SET status = 'vanished', reason = ? WHERE backup_set_id = ? AND vm_uuid = ?",
-            )
-            .run(
-              `vanished: not reported by its hypervisor since ${row.last_seen}`,
-              backupSetId,
-              row.vm_uuid,
-            );
+        for (const row of existing.values()) {
+          if (
+            !seen.has(row.vm_uuid) &&
+            reachable.has(row.hypervisor_id) &&
+            row.status !== 'vanished'
+          ) {
+            this.db
+              .prepare(
+                "UPDATE vm_assignments SET status = 'vanished', reason = ? WHERE backup_set_id = ? AND vm_uuid = ?",
+              )
+              .run(
+                `vanished: not reported by its hypervisor since ${row.last_seen}`,
+                backupSetId,
+                row.vm_uuid,
+              );
+          }
         }
-      }
-    })();
+      })
+      .immediate();
     return { ...this.assignments(backupSetId, now), errors, warnings };
   }
 
@@ -181,16 +183,18 @@ export class Discovery {
     const update = this.db.prepare(
       'UPDATE vm_assignments SET subclient_id = ?, manual = ?, reason = ? WHERE backup_set_id = ? AND vm_uuid = ?',
     );
-    this.db.transaction(() => {
-      for (const uuid of vmUuids)
-        update.run(
-          subclientId,
-          subclientId === null ? 0 : 1,
-          subclientId === null ? 'returned to the rules' : MANUAL_REASON,
-          backupSetId,
-          uuid,
-        );
-    })();
+    this.db
+      .transaction(() => {
+        for (const uuid of vmUuids)
+          update.run(
+            subclientId,
+            subclientId === null ? 0 : 1,
+            subclientId === null ? 'returned to the rules' : MANUAL_REASON,
+            backupSetId,
+            uuid,
+          );
+      })
+      .immediate();
     return subclientId === null ? this.run(backupSetId) : this.assignments(backupSetId);
   }
 

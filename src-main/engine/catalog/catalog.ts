@@ -32,6 +32,6 @@ export function migrate(db: CatalogDb): void {
     db.transaction(() => {
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
-    })();
+    }).immediate();
   }
 }

@@ -177,10 +177,12 @@ export class RepositoryRegistry {
     const repository = await this.get(name);
     const manifests = await repository.listPoints();
     const row = this.row(name);
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM restore_points WHERE repository = ?').run(row.name);
-      for (const m of manifests) this.recordPoint(row.name, m);
-    })();
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM restore_points WHERE repository = ?').run(row.name);
+        for (const m of manifests) this.recordPoint(row.name, m);
+      })
+      .immediate();
     return manifests.length;
   }
 
