@@ -7,7 +7,10 @@
  * disk (.bench/cache/bench-disk.qcow2, built by `npm run bench` or bench-disk.ts) as a point of a
  * private repository once (under .tmp/catalog-overhead/), then catalogs it afresh each run:
  *
- *   npx tsx scripts/bench/catalog-overhead.ts [--runs 3]
+ *   npx tsx scripts/bench/catalog-overhead.ts [--runs 3] [--source bench-disk.raw]
+ *
+ * --source reads the disk from a raw image of the same content instead of the repository (as if
+ * the backup handed its still-open source to the cataloging phase).
  *
  * Each run prints wall time, files/s, event-loop lag, process CPU and CPU per thread (from
  * /proc/self/task), peak RSS (sampled every 50 ms, with heap/external/arrayBuffers at the peak)
@@ -24,6 +27,8 @@ import { openCatalog } from '../../src-main/engine/catalog/catalog';
 import { catalogPoint } from '../../src-main/engine/file-catalog/catalog-point';
 import { detectGuestFacts } from '../../src-main/engine/file-catalog/catalog-phase';
 import { FileCatalog } from '../../src-main/engine/file-catalog/file-catalog';
+import { FileReader } from '../../src-main/engine/io/file-reader';
+import type { RandomAccessReader } from '../../src-main/engine/io/random-access';
 import { LocalDirectoryBackend } from '../../src-main/engine/repository/backends/local-directory';
 import type { PointManifest } from '../../src-main/engine/repository/manifest';
 import { Repository } from '../../src-main/engine/repository/repository';
@@ -40,6 +45,11 @@ export interface CatalogingMeasure {
   cpuMs: number;
   /** CPU seconds per thread name (main, workers, libuv pool) while cataloging. */
   threadCpuS: Record<string, number>;
+  /**
+   * CPU seconds of each thread that ended during the phase (the decoding and ingest workers stop
+   * at its end), as last sampled (every 100 ms): /proc forgets a thread once it ends.
+   */
+  endedThreadCpuS: number[];
   /** process.memoryUsage() at the highest RSS sampled (every 50 ms) while cataloging. */
   peak: NodeJS.MemoryUsage;
   /** RSS just before, and once the phase returned (after a GC when run with --expose-gc). */
@@ -48,9 +58,9 @@ export interface CatalogingMeasure {
   warnings: string[];
 }
 
-/** CPU seconds per thread of this process, summed by thread name, from /proc/self/task. */
-async function threadCpu(): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+/** CPU seconds of each thread of this process, by thread id, from /proc/self/task. */
+async function threadTimes(): Promise<Map<string, { comm: string; sec: number }>> {
+  const out = new Map<string, { comm: string; sec: number }>();
   let tids: string[];
   try {
     tids = await readdir('/proc/self/task');
@@ -62,12 +72,18 @@ async function threadCpu(): Promise<Record<string, number>> {
       const comm = (await readFile(`/proc/self/task/${tid}/comm`, 'utf8')).trim();
       const st = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
       const fields = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      out[comm] = (out[comm] ?? 0) + ticks / 100;
+      out.set(tid, { comm, sec: (Number(fields[11]) + Number(fields[12])) / 100 });
     } catch {
       // the thread ended meanwhile
     }
   }
+  return out;
+}
+
+/** CPU seconds per thread of this process, summed by thread name. */
+async function threadCpu(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const { comm, sec } of (await threadTimes()).values()) out[comm] = (out[comm] ?? 0) + sec;
   return out;
 }
 
@@ -87,6 +103,8 @@ function threadCpuDelta(
 export async function catalogOnce(
   repository: Repository,
   manifest: PointManifest,
+  /** The point's disks read from these instead of the repository (catalogPoint's diskReaders). */
+  diskReaders?: ReadonlyMap<string, RandomAccessReader>,
 ): Promise<CatalogingMeasure> {
   const dir = await mkdtemp(join(tmpdir(), 'hk-catalog-overhead-'));
   const db = openCatalog(join(dir, 'catalog.sqlite'));
@@ -97,8 +115,23 @@ export async function catalogOnce(
     const m = process.memoryUsage();
     if (m.rss > peak.rss) peak = m;
   }, 50);
+  // Threads seen during the phase, with their CPU time when first and last sampled.
+  const seen = new Map<string, { first: number; last: number }>();
+  const sampleThreads = async (): Promise<void> => {
+    for (const [tid, { sec }] of await threadTimes()) {
+      const known = seen.get(tid);
+      if (known) known.last = sec;
+      else seen.set(tid, { first: sec, last: sec });
+    }
+  };
+  let sampling: Promise<void> = Promise.resolve();
+  const threadSampler = setInterval(() => {
+    sampling = sampling.then(sampleThreads);
+  }, 100);
   try {
     const catalog = new FileCatalog(db);
+    await sampleThreads();
+    const firstSample = new Set(seen.keys());
     const threadsBefore = await threadCpu();
     const cpuBefore = process.cpuUsage();
     lag.enable();
@@ -109,11 +142,22 @@ export async function catalogOnce(
       repositoryName: 'bench',
       manifest,
       detectGuest: detectGuestFacts,
+      ...(diskReaders ? { diskReaders } : {}),
     });
     const wallMs = performance.now() - began;
     lag.disable();
     const cpu = process.cpuUsage(cpuBefore);
     const threadCpuS = threadCpuDelta(threadsBefore, await threadCpu());
+    clearInterval(threadSampler);
+    await sampling;
+    const alive = await threadTimes();
+    // Threads born during the phase start from zero (sampling may have missed their first ticks).
+    const born = (tid: string, first: number) => (firstSample.has(tid) ? first : 0);
+    const endedThreadCpuS = [...seen]
+      .filter(([tid]) => !alive.has(tid))
+      .map(([tid, t]) => Math.round((t.last - born(tid, t.first)) * 100) / 100)
+      .filter((sec) => sec > 0.005)
+      .sort((a, b) => b - a);
     clearInterval(sampler);
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc) gc();
@@ -127,6 +171,7 @@ export async function catalogOnce(
       lagMaxMs: lag.max / 1e6,
       cpuMs: (cpu.user + cpu.system) / 1000,
       threadCpuS,
+      endedThreadCpuS,
       peak,
       rssBefore,
       rssAfter,
@@ -134,6 +179,7 @@ export async function catalogOnce(
     };
   } finally {
     clearInterval(sampler);
+    clearInterval(threadSampler);
     lag.disable();
     db.close();
     await rm(dir, { recursive: true, force: true });
@@ -192,6 +238,10 @@ async function preparePoint(work: string): Promise<{ repository: Repository; poi
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--runs');
   const runs = i >= 0 ? Number(process.argv[i + 1]) : 3;
+  // --source RAW: read the disk from a raw image of the same content (as a backup could hand
+  // over its source), to see what cataloging costs without reading the point back.
+  const s = process.argv.indexOf('--source');
+  const source = s >= 0 ? await FileReader.open(process.argv[s + 1]!) : null;
   const work = join(ROOT, '.tmp/catalog-overhead');
   const { repository, pointId } = await preparePoint(work);
   try {
@@ -204,7 +254,11 @@ async function main(): Promise<void> {
           : await Repository.open(new LocalDirectoryBackend(join(work, 'repo')), {
               passphrase: PASSPHRASE,
             });
-      const m = await catalogOnce(fresh, manifest);
+      const m = await catalogOnce(
+        fresh,
+        manifest,
+        source ? new Map([[manifest.disks[0]!.name, source]]) : undefined,
+      );
       if (fresh !== repository) await fresh.close();
       console.log(
         `run ${r + 1}: ${m.files} files in ${m.volumes} volume(s) in ${(m.wallMs / 1000).toFixed(2)} s ` +
@@ -216,18 +270,23 @@ async function main(): Promise<void> {
         `  cpu ${(m.cpuMs / 1000).toFixed(2)} s; peak rss ${mib(m.peak.rss)} (heapUsed ${mib(m.peak.heapUsed)}, ` +
           `external ${mib(m.peak.external)}, arrayBuffers ${mib(m.peak.arrayBuffers)}); rss before ${mib(m.rssBefore)}, after ${mib(m.rssAfter)}`,
       );
-      // Threads that ended during the phase (decoding workers stopped at its end) are not in
-      // /proc any more: their CPU is what the process total has beyond the listed threads.
+      // Threads that ended during the phase (the decoding and ingest workers stop at its end)
+      // are not in /proc any more: their CPU is what the process total has beyond the listed
+      // threads, split per thread as last sampled.
       const listed = Object.values(m.threadCpuS).reduce((a, b) => a + b, 0);
       const ended = m.cpuMs / 1000 - listed;
+      const each = m.endedThreadCpuS.map((s) => s.toFixed(2)).join(' + ');
       console.log(
         `  threads: ${Object.entries(m.threadCpuS)
           .map(([name, s]) => `${name} ${s.toFixed(2)} s`)
-          .join(', ')}${ended > 0.05 ? `, ended threads ${ended.toFixed(2)} s` : ''}`,
+          .join(
+            ', ',
+          )}${ended > 0.05 ? `, ended threads ${ended.toFixed(2)} s${each ? ` (${each} sampled)` : ''}` : ''}`,
       );
     }
   } finally {
     await repository.close();
+    await source?.close();
   }
 }
 

@@ -237,6 +237,17 @@ export const migrations: readonly { version: number; description: string; sql: s
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    description: 'file catalog: a cheaper ingest (no version hash, one index less)',
+    sql: `
+      -- An unchanged file is recognized by comparing its stored attributes with the new record:
+      -- hashing every record cost more than the comparison it saved.
+      ALTER TABLE fc_entries DROP COLUMN sig;
+      -- No query looks path nodes up by volume; maintaining it was a quarter of each path insert.
+      DROP INDEX fc_paths_by_volume;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import type { FileType } from '../../../shared/domain/files';
 import type { FileSystemKind, FsEntry } from '../filesystems/filesystem';
 
@@ -92,8 +91,8 @@ export function recordOf(
 
 /**
  * A record's attributes in the order the catalog stores them everywhere: the fc_entries columns
- * after the type, the point index object's fields, and the version signature. Changing the order
- * changes stored signatures and index objects.
+ * after the type and the point index object's fields. Changing the order changes stored index
+ * objects.
  */
 export function storedAttributes(r: CatalogRecord) {
   return [
@@ -108,15 +107,4 @@ export function storedAttributes(r: CatalogRecord) {
     r.attrs,
     r.fsId,
   ] as const;
-}
-
-/**
- * What makes two versions of a path "the same": every stored attribute and the extents. Access
- * and change times are left out on purpose: reading a file must not make a new version.
- */
-export function signatureOf(r: CatalogRecord): Buffer {
-  const text = JSON.stringify([r.type, ...storedAttributes(r)]);
-  // One-shot hashing: a Hash object per record was a measurable share of a 100k-file ingest.
-  const input = r.extents ? Buffer.concat([Buffer.from(text), r.extents]) : text;
-  return hash('md5', input, 'buffer').subarray(0, 12);
 }

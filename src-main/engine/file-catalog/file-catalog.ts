@@ -1,6 +1,11 @@
 import { GuestOs } from '../../../shared/domain/files';
 import type { CatalogDb } from '../catalog/catalog';
-import { IngestStatements, PointIngest, type PointRef } from './catalog-ingest';
+import {
+  INGEST_PAGE_CACHE_KIB,
+  IngestStatements,
+  PointIngest,
+  type PointRef,
+} from './catalog-ingest';
 import { CatalogQueries } from './catalog-queries';
 
 export interface GcResult {
@@ -17,12 +22,17 @@ export interface GcResult {
  * not change costs one row for all points. Paths are nodes (parent, name) shared by all points;
  * names are stored once with a trigram index for search. Forgetting a point leaves every range
  * valid for the points that remain; gc removes versions no remaining point falls into.
+ *
+ * Write transactions are IMMEDIATE: the ingest worker writes through its own connection, and a
+ * deferred transaction that read before that connection committed would fail at its first write
+ * (SQLITE_BUSY_SNAPSHOT) instead of waiting for the lock.
  */
 export class FileCatalog {
   readonly queries: CatalogQueries;
   private readonly statements: IngestStatements;
   private active = 0;
   private gcWanted = false;
+  private pageCacheBefore: number | null = null;
 
   constructor(private readonly db: CatalogDb) {
     this.queries = new CatalogQueries(db);
@@ -100,12 +110,12 @@ export class FileCatalog {
           )
           .run(vm.id, ref.pointId, ref.vmName, vm.next_seq, ref.time).lastInsertRowid,
       );
-      this.active++;
+      if (this.active++ === 0) this.growPageCache();
       return new PointIngest(this.db, this.statements, pk, vm.id, vm.next_seq, () =>
         this.ingestEnded(),
       );
     });
-    return start();
+    return start.immediate();
   }
 
   /** Points deleted from a repository (prune): their listings go, their unshared versions too. */
@@ -113,9 +123,11 @@ export class FileCatalog {
     const del = this.db.prepare(
       'DELETE FROM fc_points WHERE point_id = ? AND vm_id IN (SELECT id FROM fc_vms WHERE repository = ?)',
     );
-    this.db.transaction(() => {
-      for (const id of pointIds) del.run(id, repository);
-    })();
+    this.db
+      .transaction(() => {
+        for (const id of pointIds) del.run(id, repository);
+      })
+      .immediate();
     this.collectGarbage();
   }
 
@@ -129,44 +141,46 @@ export class FileCatalog {
       return null;
     }
     this.gcWanted = false;
-    return this.db.transaction((): GcResult => {
-      // Nothing is being indexed now: an 'indexing' point is a leftover of a stopped engine.
-      this.db.prepare("DELETE FROM fc_points WHERE state = 'indexing'").run();
-      const entries = this.db
-        .prepare(
-          `DELETE FROM fc_entries WHERE NOT EXISTS (
+    return this.db
+      .transaction((): GcResult => {
+        // Nothing is being indexed now: an 'indexing' point is a leftover of a stopped engine.
+        this.db.prepare("DELETE FROM fc_points WHERE state = 'indexing'").run();
+        const entries = this.db
+          .prepare(
+            `DELETE FROM fc_entries WHERE NOT EXISTS (
              SELECT 1 FROM fc_points p
              WHERE p.vm_id = (SELECT vm_id FROM fc_volumes WHERE id = fc_entries.volume_id)
                AND p.seq BETWEEN fc_entries.first_seq AND fc_entries.last_seq)`,
-        )
-        .run().changes;
-      let paths = 0;
-      // Leaves first; bounded by the deepest tree a walk produces.
-      for (let round = 0; round < 4097; round++) {
-        const n = this.db
-          .prepare(
-            `DELETE FROM fc_paths WHERE NOT EXISTS (SELECT 1 FROM fc_entries e WHERE e.path_id = fc_paths.id)
-               AND NOT EXISTS (SELECT 1 FROM fc_paths c WHERE c.parent_id = fc_paths.id)`,
           )
           .run().changes;
-        paths += n;
-        if (n === 0) break;
-      }
-      const orphans = this.db
-        .prepare(
-          'SELECT id, name_lc FROM fc_names n WHERE NOT EXISTS (SELECT 1 FROM fc_paths p WHERE p.name_id = n.id)',
-        )
-        .all() as { id: number; name_lc: string }[];
-      const ftsDelete = this.db.prepare(
-        "INSERT INTO fc_names_fts (fc_names_fts, rowid, name_lc) VALUES ('delete', ?, ?)",
-      );
-      const nameDelete = this.db.prepare('DELETE FROM fc_names WHERE id = ?');
-      for (const o of orphans) {
-        ftsDelete.run(o.id, o.name_lc);
-        nameDelete.run(o.id);
-      }
-      return { entries, paths, names: orphans.length };
-    })();
+        let paths = 0;
+        // Leaves first; bounded by the deepest tree a walk produces.
+        for (let round = 0; round < 4097; round++) {
+          const n = this.db
+            .prepare(
+              `DELETE FROM fc_paths WHERE NOT EXISTS (SELECT 1 FROM fc_entries e WHERE e.path_id = fc_paths.id)
+               AND NOT EXISTS (SELECT 1 FROM fc_paths c WHERE c.parent_id = fc_paths.id)`,
+            )
+            .run().changes;
+          paths += n;
+          if (n === 0) break;
+        }
+        const orphans = this.db
+          .prepare(
+            'SELECT id, name_lc FROM fc_names n WHERE NOT EXISTS (SELECT 1 FROM fc_paths p WHERE p.name_id = n.id)',
+          )
+          .all() as { id: number; name_lc: string }[];
+        const ftsDelete = this.db.prepare(
+          "INSERT INTO fc_names_fts (fc_names_fts, rowid, name_lc) VALUES ('delete', ?, ?)",
+        );
+        const nameDelete = this.db.prepare('DELETE FROM fc_names WHERE id = ?');
+        for (const o of orphans) {
+          ftsDelete.run(o.id, o.name_lc);
+          nameDelete.run(o.id);
+        }
+        return { entries, paths, names: orphans.length };
+      })
+      .immediate();
   }
 
   /** Entry rows in the catalog (for tests and the benchmark: sharing keeps this flat). */
@@ -174,8 +188,18 @@ export class FileCatalog {
     return (this.db.prepare('SELECT count(*) AS n FROM fc_entries').get() as { n: number }).n;
   }
 
+  /** The page cache grows while points are indexed (INGEST_PAGE_CACHE_KIB), then shrinks back. */
+  private growPageCache(): void {
+    this.pageCacheBefore = this.db.pragma('cache_size', { simple: true }) as number;
+    this.db.pragma(`cache_size = ${-INGEST_PAGE_CACHE_KIB}`);
+  }
+
   private ingestEnded(): void {
     this.active--;
-    if (this.active === 0 && this.gcWanted) this.collectGarbage();
+    if (this.active === 0) {
+      if (this.pageCacheBefore !== null) this.db.pragma(`cache_size = ${this.pageCacheBefore}`);
+      this.pageCacheBefore = null;
+      if (this.gcWanted) this.collectGarbage();
+    }
   }
 }

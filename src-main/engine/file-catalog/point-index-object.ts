@@ -51,7 +51,9 @@ export class PointIndexEncoder {
   private pending: string[] = [];
   private pendingChars = 0;
 
-  add(volume: number, records: readonly CatalogRecord[]): void {
+  /** Adds the records of a volume's batch; returns their lines (each a JSON array). */
+  add(volume: number, records: readonly CatalogRecord[]): string[] {
+    const lines: string[] = [];
     for (const r of records) {
       const line = JSON.stringify([
         volume,
@@ -61,11 +63,13 @@ export class PointIndexEncoder {
         ...storedAttributes(r),
         r.extents ? Buffer.from(r.extents).toString('base64') : null,
       ]);
+      lines.push(line);
       this.pending.push(line);
       this.pendingChars += line.length + 1;
       // Flush to a Buffer every ~1 MB: millions of small strings cost more than their bytes.
       if (this.pendingChars > 1 << 20) this.flush();
     }
+    return lines;
   }
 
   /** Where the next volume starts, to drop it again if its walk fails halfway. */

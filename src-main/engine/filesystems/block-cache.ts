@@ -54,6 +54,27 @@ export class BlockCache {
     return out;
   }
 
+  /**
+   * `length` bytes at `offset` without waiting, when they lie in one chunk that is already cached
+   * (a walk's inode reads mostly do); undefined otherwise, and for ranges `read` would reject.
+   * A view into the cache, not a copy: the caller reads it at once and keeps nothing of it.
+   */
+  viewCached(offset: number, length: number): Uint8Array | undefined {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length <= 0 ||
+      offset + length > this.size
+    )
+      return undefined;
+    const index = Math.floor(offset / this.chunkSize);
+    const inChunk = offset - index * this.chunkSize;
+    if (inChunk + length > this.chunkSize) return undefined;
+    const chunk = this.cachedChunk(index);
+    return chunk?.subarray(inChunk, inChunk + length);
+  }
+
   private cachedChunk(index: number): Uint8Array | undefined {
     const entry = this.chunks.get(index);
     if (!entry?.bytes) return undefined;

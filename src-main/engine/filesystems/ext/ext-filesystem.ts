@@ -29,6 +29,11 @@ const MAX_SYMLINK = 4096;
 const DIR_READ_BATCH = 1024 * 1024;
 /** Longest a folder listing runs before letting the event loop serve others. */
 const LIST_SLICE_MS = 10;
+/**
+ * Inodes kept parsed (a power of two): a walk lists a folder (parsing its children's inodes),
+ * then asks for the extents of each child file, which needs the same inodes again.
+ */
+const PARSED_INODES = 8192;
 
 /** ext2, ext3 and ext4, read straight from the volume's blocks. */
 export class ExtFileSystem extends BaseFileSystem {
@@ -44,6 +49,11 @@ export class ExtFileSystem extends BaseFileSystem {
   private readonly blocks: BlockSource;
   /** Inode table block of each group, read from its descriptor on first use. */
   private readonly inodeTables = new Map<number, number>();
+  /**
+   * Recently parsed inodes, slot `number % PARSED_INODES` (read-only: they never change). A
+   * folder's children mostly have neighbouring numbers, so they rarely evict each other.
+   */
+  private readonly parsedInodes = new Array<ExtInode | undefined>(PARSED_INODES);
 
   private constructor(
     private readonly reader: RandomAccessReader,
@@ -88,7 +98,11 @@ export class ExtFileSystem extends BaseFileSystem {
     let sliceStart = performance.now();
     for (const ref of refs) {
       const name = decodeName(ref.name);
-      entries.push(await this.toEntry(await this.inode(ref.inode), name, childPath(dir, name)));
+      // Without an await per child when its inode table block is cached (most of a walk).
+      const child = this.inodeIfCached(ref.inode) ?? (await this.inode(ref.inode));
+      const entry = this.entryOf(child, name, childPath(dir, name));
+      if (entry.type === 'symlink') entry.symlinkTarget = await this.symlinkTarget(child);
+      entries.push(entry);
       // Inodes mostly come from the block cache without a real wait, so a folder of many
       // thousand files would otherwise hold the event loop for its whole listing.
       if ((entries.length & 255) === 0 && performance.now() - sliceStart >= LIST_SLICE_MS) {
@@ -133,6 +147,8 @@ export class ExtFileSystem extends BaseFileSystem {
 
   /** Reads inode `number` (1-based) from its group's inode table. */
   async inode(number: number): Promise<ExtInode> {
+    const ready = this.inodeIfCached(number);
+    if (ready) return ready;
     const { inodesCount, inodesPerGroup, inodeSize, blockSize } = this.sb;
     if (!Number.isInteger(number) || number < 1 || number > inodesCount) {
       throw fsError(
@@ -144,7 +160,30 @@ export class ExtFileSystem extends BaseFileSystem {
     const group = Math.floor((number - 1) / inodesPerGroup);
     const table = await this.inodeTable(group);
     const offset = table * blockSize + ((number - 1) % inodesPerGroup) * inodeSize;
-    return parseInode(await this.cache.read(offset, inodeSize, `inode ${number}`), number, this.sb);
+    const bytes = await this.cache.read(offset, inodeSize, `inode ${number}`);
+    return this.remember(parseInode(bytes, number, this.sb));
+  }
+
+  /**
+   * Inode `number` without waiting: parsed before, or in a cached inode table block; undefined
+   * when it needs a read (or is out of range: `inode` reports that).
+   */
+  private inodeIfCached(number: number): ExtInode | undefined {
+    const parsed = this.parsedInodes[number & (PARSED_INODES - 1)];
+    if (parsed?.number === number) return parsed;
+    const { inodesCount, inodesPerGroup, inodeSize, blockSize } = this.sb;
+    if (!Number.isInteger(number) || number < 1 || number > inodesCount) return undefined;
+    const table = this.inodeTables.get(Math.floor((number - 1) / inodesPerGroup));
+    if (table === undefined) return undefined;
+    const offset = table * blockSize + ((number - 1) % inodesPerGroup) * inodeSize;
+    // parseInode copies what it keeps, so parsing straight from the cache is safe.
+    const bytes = this.cache.viewCached(offset, inodeSize);
+    return bytes ? this.remember(parseInode(bytes, number, this.sb)) : undefined;
+  }
+
+  private remember(inode: ExtInode): ExtInode {
+    this.parsedInodes[inode.number & (PARSED_INODES - 1)] = inode;
+    return inode;
   }
 
   private async inodeTable(group: number): Promise<number> {
@@ -274,6 +313,13 @@ export class ExtFileSystem extends BaseFileSystem {
   }
 
   private async toEntry(inode: ExtInode, name: string, path: string): Promise<FsEntry> {
+    const entry = this.entryOf(inode, name, path);
+    if (entry.type === 'symlink') entry.symlinkTarget = await this.symlinkTarget(inode);
+    return entry;
+  }
+
+  /** The entry of an inode, except a symlink's target (which may need a read). */
+  private entryOf(inode: ExtInode, name: string, path: string): FsEntry {
     const format = inode.mode & S_IFMT;
     const type: EntryType =
       format === S_IFDIR
@@ -307,7 +353,6 @@ export class ExtFileSystem extends BaseFileSystem {
       },
     };
     if (inode.crtime) entry.birthtime = inode.crtime;
-    if (type === 'symlink') entry.symlinkTarget = await this.symlinkTarget(inode);
     return entry;
   }
 

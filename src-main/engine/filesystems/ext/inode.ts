@@ -71,7 +71,8 @@ export function parseInode(bytes: Uint8Array, number: number, sb: ExtSuperblock)
     atime: decodeTime(v.i32(8), 144 <= extraEnd ? v.u32(140) : 0),
     ctime: decodeTime(v.i32(12), 136 <= extraEnd ? v.u32(132) : 0),
     mtime: decodeTime(v.i32(16), 140 <= extraEnd ? v.u32(136) : 0),
-    iblock: v.sub(40, 60),
+    // Copies (small enough to live on the JS heap): `bytes` may be a view of a shared cache.
+    iblock: v.sub(40, 60).slice(),
     fileAcl: v.u32(104) + v.u16(118) * 2 ** 32,
   };
   if (148 <= extraEnd) inode.crtime = decodeTime(v.i32(144), 152 <= extraEnd ? v.u32(148) : 0);
@@ -114,7 +115,7 @@ function findSystemData(v: ByteView, start: number, end: number): Uint8Array | u
       if (first + valueOffset + valueSize > end) {
         throw v.fail('has its inline data attribute value past its end');
       }
-      return v.sub(first + valueOffset, valueSize);
+      return v.sub(first + valueOffset, valueSize).slice();
     }
     pos += (16 + nameLen + 3) & ~3;
   }

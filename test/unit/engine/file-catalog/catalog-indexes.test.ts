@@ -306,6 +306,8 @@ describe('upgrade from schema 5', () => {
         }).hits.map((h) => h.entry.path);
       expect(hits('h*')).toEqual(['/vda1/etc/Hosts']);
       expect(hits('*.C')).toEqual(['/vda1/etc/a.c']);
+      // Infix searches use the trigram index.
+      expect(hits('*OST*')).toEqual(['/vda1/etc/Hosts']);
       // A later point of the upgraded lineage shares the old path nodes.
       const ingest = old.beginPoint({
         repository: 'default',

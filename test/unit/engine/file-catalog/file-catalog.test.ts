@@ -196,6 +196,28 @@ describe('file catalog version ranges', () => {
     expect(page('p1', 5000, 10)).toMatchObject({ entries: [], total: 1200 });
   });
 
+  it('keeps hundreds of names in one folder exact, searchable as soon as the point is done', () => {
+    // Enough files that rows go in many per statement; names beyond the BMP and in other scripts.
+    const tree: Tree = { '/data/': '', '/data/🦀 crab.txt': 'x', '/data/日本語.md': 'y' };
+    for (let i = 0; i < 300; i++) tree[`/data/file-${String(i).padStart(3, '0')}.bin`] = `t${i}`;
+    backup('p1', { vda1: tree });
+    const listed = names('p1', '/vda1/data');
+    expect(listed).toHaveLength(302);
+    expect(listed).toEqual(expect.arrayContaining(['🦀 crab.txt', '日本語.md', 'file-299.bin']));
+    const found = (pattern: string) =>
+      searchFiles(db, catalog.queries, { pattern, allPoints: true, limit: 50 }).hits.map(
+        (h) => h.entry.name,
+      );
+    expect(found('*ile-29*').sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `file-29${i}.bin`),
+    );
+    expect(found('*crab*')).toEqual(['🦀 crab.txt']);
+    const before = catalog.entryCount();
+    backup('p2', { vda1: { ...tree, '/data/file-000.bin': 'changed' } });
+    expect(catalog.entryCount()).toBe(before + 1);
+    expect(names('p2', '/vda1/data')).toEqual(listed);
+  });
+
   it('searches names by glob, case-insensitively, in the latest point or all points', () => {
     backup('p1', { vda1: BASE });
     backup('p2', { vda1: { ...BASE, '/home/alice/notes.txt': 'v2 longer' } });
