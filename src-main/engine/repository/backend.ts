@@ -49,6 +49,8 @@ export interface RepositoryBackend {
    * lock), so it never races with a put in progress. Returns how many leftovers were removed.
    */
   removeIncompleteWrites(): Promise<number>;
+  /** Lets go of whatever the backend keeps open (cached file handles, connections). */
+  close(): Promise<void>;
 }
 
 const KEY_SEGMENT = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;

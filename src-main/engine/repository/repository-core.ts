@@ -145,5 +145,7 @@ export class RepositoryCore {
   async close(): Promise<void> {
     // The readers' decoding threads too: idle ones would otherwise hold memory for 30 s.
     await Promise.all([this.pool.close(), this.blobs.close()]);
+    // After the readers: a file system with open files cannot be unmounted.
+    await this.backend.close();
   }
 }

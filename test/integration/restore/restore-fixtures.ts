@@ -31,6 +31,7 @@ export async function openCountingRepository(
     list: (prefix) => inner.list(prefix),
     delete: (key) => inner.delete(key),
     removeIncompleteWrites: () => inner.removeIncompleteWrites(),
+    close: () => inner.close(),
   };
   const repository = await Repository.open(counting, { passphrase: PASSPHRASE });
   return {

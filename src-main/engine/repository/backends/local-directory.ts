@@ -9,6 +9,7 @@ import {
   type PutOptions,
   type RepositoryBackend,
 } from '../backend';
+import { ReadHandles } from './read-handles';
 
 /** Temp files live inside the repository so that rename/link never crosses file systems. */
 const TEMP_DIR = 'tmp';
@@ -21,6 +22,7 @@ const TEMP_DIR = 'tmp';
 export class LocalDirectoryBackend implements RepositoryBackend {
   readonly location: string;
   private readonly knownDirs = new Set<string>();
+  private readonly readHandles = new ReadHandles();
 
   constructor(readonly root: string) {
     this.location = root;
@@ -49,17 +51,18 @@ export class LocalDirectoryBackend implements RepositoryBackend {
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
     const path = this.pathOf(key);
-    let fh;
     try {
-      fh = await open(path, 'r');
       const out = new Uint8Array(length);
-      let done = 0;
-      // Bounded: every iteration reads at least one byte or stops.
-      while (done < length) {
-        const { bytesRead } = await fh.read(out, done, length - done, offset + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
+      const done = await this.readHandles.with(path, async (fh) => {
+        let n = 0;
+        // Bounded: every iteration reads at least one byte or stops.
+        while (n < length) {
+          const { bytesRead } = await fh.read(out, n, length - n, offset + n);
+          if (bytesRead === 0) break;
+          n += bytesRead;
+        }
+        return n;
+      });
       if (done !== length) {
         throw new HyperkeepError(
           'INTERNAL',
@@ -70,8 +73,6 @@ export class LocalDirectoryBackend implements RepositoryBackend {
       return out;
     } catch (err) {
       throw this.fsError(err, 'read', key);
-    } finally {
-      await fh?.close();
     }
   }
 
@@ -158,12 +159,18 @@ export class LocalDirectoryBackend implements RepositoryBackend {
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
     try {
+      await this.readHandles.forget(path);
       await unlink(path);
       await syncDir(dirname(path));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw this.fsError(err, 'delete', key);
     }
+  }
+
+  /** Closes the cached read handles: the folder's file system can then be unmounted. */
+  close(): Promise<void> {
+    return this.readHandles.closeAll();
   }
 
   async removeIncompleteWrites(): Promise<number> {
