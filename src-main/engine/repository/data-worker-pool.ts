@@ -31,7 +31,8 @@ parentPort.on('message', (m) => {
   try {
     if (m.op === 'seal') {
       const t = { compressMs: 0, encryptMs: 0 };
-      const out = compressAndSeal(mods, seal, new Uint8Array(m.aad), new Uint8Array(m.data), t);
+      const params = m.level === undefined ? seal : { ...seal, level: m.level };
+      const out = compressAndSeal(mods, params, new Uint8Array(m.aad), new Uint8Array(m.data), t);
       const buf = new Uint8Array(out).buffer;
       parentPort.postMessage({ seq: m.seq, blobs: [buf], c: t.compressMs, e: t.encryptMs }, [buf]);
     } else if (m.op === 'chunk') {
@@ -277,15 +278,25 @@ export class DataWorkerPool {
     return reply.blobs!.map((b) => new Uint8Array(b));
   }
 
-  /** Seals one blob (metadata such as disk maps): compress if worthwhile, encrypt or MAC. */
-  async seal(aad: Uint8Array, data: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Seals one blob (metadata such as disk maps): compress if worthwhile (at `level`, default
+   * the repository's), encrypt or MAC.
+   */
+  async seal(aad: Uint8Array, data: Uint8Array, level?: number): Promise<Uint8Array> {
     if (this.size === 0) {
-      return compressAndSeal(MAIN_THREAD_MODULES, this.params.seal, aad, data, dataPathTimings);
+      const params = level === undefined ? this.params.seal : { ...this.params.seal, level };
+      return compressAndSeal(MAIN_THREAD_MODULES, params, aad, data, dataPathTimings);
     }
     const index = this.next++ % this.size;
     const copy = Uint8Array.from(data).buffer;
     const aadCopy = Uint8Array.from(aad).buffer;
-    const reply = await this.call(index, { op: 'seal', aad: aadCopy, data: copy }, [copy, aadCopy]);
+    const message = {
+      op: 'seal',
+      aad: aadCopy,
+      data: copy,
+      ...(level === undefined ? {} : { level }),
+    };
+    const reply = await this.call(index, message, [copy, aadCopy]);
     dataPathTimings.compressMs += reply.c ?? 0;
     dataPathTimings.encryptMs += reply.e ?? 0;
     return new Uint8Array(reply.blobs![0]!);
