@@ -3,21 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { virsh } from '../../harness/exec';
-import { dispatch } from '../../../src-main/engine/api/dispatch';
 import { createHandlers, type Handlers } from '../../../src-main/engine/api/handlers';
+import { dispatch } from '../../../src-main/engine/api/dispatch';
 import { Engine } from '../../../src-main/engine/engine';
 import type { Channel, RequestOf, ResponseOf } from '../../../shared/contract';
+import { apiCall } from '../../harness/api-calls';
 
 const lab = inject('lab');
 let dir: string;
 let engine: Engine;
 let handlers: Handlers;
 
-async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-  const result = await dispatch(handlers, channel, request);
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code} ${result.error.message}`);
-  return result.value as ResponseOf<C>;
-}
+const call = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+  apiCall(handlers, channel, request);
 
 function scratchXml(name: string): string {
   return `<domain type='qemu'><name>${name}</name><memory unit='MiB'>32</memory><vcpu>1</vcpu>

@@ -10,12 +10,11 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Channel, RequestOf, ResponseOf } from '../../../shared/contract';
+import type { Channel, RequestOf } from '../../../shared/contract';
 import type { Job } from '../../../shared/domain/jobs';
-import type { ErrorData } from '../../../shared/errors';
-import { dispatch } from '../../../src-main/engine/api/dispatch';
 import { createHandlers, type Handlers } from '../../../src-main/engine/api/handlers';
 import { Engine } from '../../../src-main/engine/engine';
+import { apiCall, apiRefusal, macAddresses } from '../../harness/api-calls';
 import { run, virsh } from '../../harness/exec';
 import { LAB_POOL } from '../../harness/pools';
 import { defineThrowawayVm, removeThrowawayVm, type ThrowawayVm } from '../../harness/throwaway-vm';
@@ -30,25 +29,13 @@ let handlers: Handlers;
 let vm: ThrowawayVm | undefined;
 let pointId: string;
 
-async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-  const result = await dispatch(handlers, channel, request);
-  if (!result.ok) throw Object.assign(new Error(result.error.message), { data: result.error });
-  return result.value as ResponseOf<C>;
-}
-
-async function callError<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ErrorData> {
-  const result = await dispatch(handlers, channel, request);
-  if (result.ok) throw new Error(`${channel} succeeded where it should have been refused`);
-  return result.error;
-}
+const call = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+  apiCall(handlers, channel, request);
+const callError = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+  apiRefusal(handlers, channel, request);
 
 async function qemuIo(path: string, command: string): Promise<string> {
   return (await run('qemu-io', ['-f', 'qcow2', '-c', command, path])).stdout;
-}
-
-async function macsOf(uri: string, name: string): Promise<string[]> {
-  const out = await virsh(uri, 'domiflist', name);
-  return [...out.matchAll(/([0-9a-f]{2}(?::[0-9a-f]{2}){5})/g)].map((m) => m[1]!);
 }
 
 /** What an administrator would look at: the pool's volumes and the files in its directory. */
@@ -132,7 +119,7 @@ describe('VM restore in place (FIG. 14A)', () => {
   it('overwrites the disk at its own path: same UUID and MACs, equal to the backup, starts', async () => {
     const { uri } = vm!.host;
     const before = await poolContents();
-    const macsBefore = await macsOf(uri, VM_NAME);
+    const macsBefore = await macAddresses(uri, VM_NAME);
     expect(await qemuIo(vm!.diskPath, 'read -P 0xab 1M 1M')).toMatch(/read 1048576/);
 
     const job = await engine.jobs.wait((await call('restore.vm', inPlaceRequest())).id);
@@ -147,7 +134,7 @@ describe('VM restore in place (FIG. 14A)', () => {
       new RegExp(`vda\\s+${vm!.diskPath.replace(/[.]/g, '\\.')}`),
     );
     expect((await virsh(uri, 'domuuid', VM_NAME)).trim()).toBe(vm!.uuid);
-    expect(await macsOf(uri, VM_NAME)).toEqual(macsBefore);
+    expect(await macAddresses(uri, VM_NAME)).toEqual(macsBefore);
     const info = JSON.parse(
       (await run('qemu-img', ['info', '--output=json', vm!.diskPath])).stdout,
     ) as { format: string; 'format-specific': { data: { compat: string } } };

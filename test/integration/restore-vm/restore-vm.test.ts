@@ -9,12 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Channel, RequestOf, ResponseOf } from '../../../shared/contract';
+import type { Channel, RequestOf } from '../../../shared/contract';
 import type { Job } from '../../../shared/domain/jobs';
-import type { ErrorData } from '../../../shared/errors';
-import { dispatch } from '../../../src-main/engine/api/dispatch';
 import { createHandlers, type Handlers } from '../../../src-main/engine/api/handlers';
 import { Engine } from '../../../src-main/engine/engine';
+import { apiCall, apiRefusal, macAddresses } from '../../harness/api-calls';
 import { run, virsh } from '../../harness/exec';
 import { LAB_POOL } from '../../harness/pools';
 import { deleteOurCheckpoints, restoreDisk } from '../backup/backup-helpers';
@@ -31,17 +30,10 @@ let engine: Engine;
 let handlers: Handlers;
 let pointId: string;
 
-async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-  const result = await dispatch(handlers, channel, request);
-  if (!result.ok) throw Object.assign(new Error(result.error.message), { data: result.error });
-  return result.value as ResponseOf<C>;
-}
-
-async function callError<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ErrorData> {
-  const result = await dispatch(handlers, channel, request);
-  if (result.ok) throw new Error(`${channel} succeeded where it should have been refused`);
-  return result.error;
-}
+const call = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+  apiCall(handlers, channel, request);
+const callError = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+  apiRefusal(handlers, channel, request);
 
 async function finished(job: Job): Promise<Job> {
   const done = await engine.jobs.wait(job.id);
@@ -51,11 +43,6 @@ async function finished(job: Job): Promise<Job> {
     );
   }
   return done;
-}
-
-async function macsOf(uri: string, vm: string): Promise<string[]> {
-  const out = await virsh(uri, 'domiflist', vm);
-  return [...out.matchAll(/([0-9a-f]{2}(?::[0-9a-f]{2}){5})/g)].map((m) => m[1]!);
 }
 
 async function expectSameAsPoint(
@@ -140,8 +127,8 @@ describe('VM restore into a libvirt host (FIG. 14A)', () => {
     const uuid = (await virsh(host2.uri, 'domuuid', RESTORED)).trim();
     expect(uuid).toBe(result.uuid);
     expect(uuid).not.toBe(source.uuid);
-    const oldMacs = await macsOf(host1.uri, SOURCE_VM);
-    const newMacs = await macsOf(host2.uri, RESTORED);
+    const oldMacs = await macAddresses(host1.uri, SOURCE_VM);
+    const newMacs = await macAddresses(host2.uri, RESTORED);
     expect(newMacs.length).toBe(oldMacs.length);
     for (const mac of newMacs) expect(oldMacs).not.toContain(mac);
 

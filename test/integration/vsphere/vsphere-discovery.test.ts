@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Channel, RequestOf, ResponseOf } from '../../../shared/contract';
-import { dispatch } from '../../../src-main/engine/api/dispatch';
+import type { Channel, RequestOf } from '../../../shared/contract';
+import { apiCall } from '../../harness/api-calls';
 import { createHandlers, type Handlers } from '../../../src-main/engine/api/handlers';
 import { Engine } from '../../../src-main/engine/engine';
 import { startVcsim, uploadToDatastore, vmdkFromRaw, type Vcsim } from '../../harness/vcsim';
@@ -21,11 +21,8 @@ let dir: string;
 let engine: Engine;
 let handlers: Handlers;
 
-async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-  const result = await dispatch(handlers, channel, request);
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code} ${result.error.message}`);
-  return result.value as ResponseOf<C>;
-}
+const call = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+  apiCall(handlers, channel, request);
 
 beforeAll(async () => {
   [vcenter, esx] = await Promise.all([startVcsim({ model: 'vpx' }), startVcsim({ model: 'esx' })]);
