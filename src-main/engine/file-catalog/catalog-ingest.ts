@@ -1,7 +1,7 @@
 import type { GuestOs, PointVolume } from '../../../shared/domain/files';
 import { HyperkeepError } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
-import { TYPE_CODES } from './catalog-record';
+import { TYPE_CODES, storedAttributes } from './catalog-record';
 import type { GuestAccounts } from './guest-accounts';
 import { VolumeIngestWorker, sqliteModulePath } from './ingest-worker';
 import { volumeIngestProgram, type VolumeIngest, type VolumeStatements } from './volume-ingest';
@@ -31,6 +31,7 @@ export const INGEST_PAGE_CACHE_KIB = 64 * 1024;
 const { VolumeStatements: VolumeStatementsClass, VolumeIngest: VolumeIngestClass } =
   volumeIngestProgram({
     typeCodes: TYPE_CODES,
+    storedAttributes,
     corrupt: (message) => new HyperkeepError('INTERNAL', message, { reason: 'CORRUPT' }),
   });
 

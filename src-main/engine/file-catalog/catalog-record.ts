@@ -92,7 +92,8 @@ export function recordOf(
 /**
  * A record's attributes in the order the catalog stores them everywhere: the fc_entries columns
  * after the type and the point index object's fields. Changing the order changes stored index
- * objects.
+ * objects. Also shipped to the ingest worker as source text (ingest-worker.ts): it stays
+ * self-contained.
  */
 export function storedAttributes(r: CatalogRecord) {
   return [

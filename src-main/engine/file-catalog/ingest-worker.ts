@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { HyperkeepError } from '../../../shared/errors';
 import { EvalWorker } from '../repository/eval-worker';
-import { TYPE_CODES } from './catalog-record';
+import { TYPE_CODES, storedAttributes } from './catalog-record';
 import { volumeIngestProgram } from './volume-ingest';
 
 /**
@@ -17,6 +17,7 @@ var __name = (target, value) => Object.defineProperty(target, 'name', { value, c
 const Database = process.getBuiltinModule('node:module').createRequire(workerData.sqlite)(workerData.sqlite);
 const program = (${volumeIngestProgram.toString()})({
   typeCodes: workerData.typeCodes,
+  storedAttributes: (${storedAttributes.toString()}),
   corrupt: (message) => Object.assign(new Error(message), { corrupt: true }),
 });
 const db = new Database(workerData.path);

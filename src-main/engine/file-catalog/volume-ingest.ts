@@ -1,10 +1,12 @@
 import type { CatalogDb } from '../catalog/catalog';
-import type { CatalogRecord } from './catalog-record';
+import type { CatalogRecord, storedAttributes } from './catalog-record';
 
 /** What the ingest takes from where it runs (the engine's thread, or the ingest worker). */
 export interface VolumeIngestHost {
   /** catalog-record's TYPE_CODES: a record's type is stored as its index there. */
   typeCodes: readonly string[];
+  /** catalog-record's storedAttributes: the fc_entries columns after the type, in order. */
+  storedAttributes: typeof storedAttributes;
   /** The error for a record stream that breaks its own order (a damaged file index). */
   corrupt(message: string): Error;
 }
@@ -16,6 +18,7 @@ export interface VolumeIngestHost {
  */
 export function volumeIngestProgram(host: VolumeIngestHost) {
   const typeCodes = host.typeCodes;
+  const attributesOf = host.storedAttributes;
   /** In a unicode regexp a surrogate pair is one code point: this finds only unpaired halves. */
   const LONE_SURROGATE = /\p{Surrogate}/u;
   /** A name cache this large covers the distinct names of most guests; beyond it we query. */
@@ -283,16 +286,7 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
         this.seq,
         this.seq,
         typeCodes.indexOf(r.type),
-        r.size,
-        r.mtimeMs,
-        r.mode,
-        r.uid,
-        r.gid,
-        r.owner,
-        r.acl,
-        r.link,
-        r.attrs,
-        r.fsId,
+        ...attributesOf(r),
         r.extents,
       );
     }
