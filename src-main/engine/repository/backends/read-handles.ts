@@ -9,6 +9,8 @@ interface Entry {
   handle: Promise<FileHandle>;
   users: number;
   lastUsed: number;
+  /** Set while a close waits for the last read on this handle to end. */
+  onIdle?: () => void;
 }
 
 /**
@@ -41,6 +43,7 @@ export class ReadHandles {
     } finally {
       entry.users--;
       entry.lastUsed = performance.now();
+      if (entry.users === 0) entry.onIdle?.();
       this.scheduleSweep();
     }
   }
@@ -62,8 +65,8 @@ export class ReadHandles {
   }
 
   private async closeWhenIdle(entry: Entry): Promise<void> {
-    // Bounded: users only drop once the map no longer hands this entry out.
-    while (entry.users > 0) await new Promise((r) => setTimeout(r, 5));
+    // Out of the map, so no new read starts on it: the last running one wakes us.
+    if (entry.users > 0) await new Promise<void>((resolve) => (entry.onIdle = resolve));
     const fh = await entry.handle.catch(() => undefined);
     await fh?.close().catch(() => undefined);
   }
