@@ -69,6 +69,11 @@ export class NbdClient {
   private failure: HyperkeepError | undefined;
   private closing = false;
   private idleWaiters: (() => void)[] = [];
+  /** Requests encoded this tick, written together (see send). */
+  private outgoing: Uint8Array[] = [];
+  /** When each pending request went out (performance.now(), in sending order): the watchdog's. */
+  private readonly sentAt = new Map<bigint, number>();
+  private watchdog: NodeJS.Timeout | undefined;
 
   private readonly socket: Socket;
   private readonly bytes: SocketBytes;
@@ -230,9 +235,9 @@ export class NbdClient {
         extents: new Map(),
         error: undefined,
         settle: (err, value) => {
-          clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           this.pending.delete(handle);
+          this.sentAt.delete(handle);
           this.releaseSlot();
           if (!request.abandoned) {
             if (err) reject(err);
@@ -241,16 +246,57 @@ export class NbdClient {
           if (this.pending.size === 0) this.idleWaiters.splice(0).forEach((w) => w());
         },
       };
-      const timer = setTimeout(() => {
-        this.fail(
-          'TIMEOUT',
-          `NBD server at ${this.where} did not answer ${op} at offset ${offset} within ${this.requestTimeoutMs / 1000} s; the connection was dropped`,
-        );
-      }, this.requestTimeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(handle, request);
-      this.socket.write(encodeRequest(type, 0, handle, offset, length));
+      this.sentAt.set(handle, performance.now());
+      this.watch();
+      this.send(encodeRequest(type, 0, handle, offset, length));
     });
+  }
+
+  /**
+   * Queues a request for the socket: the requests made in one tick go out in one write. A file
+   * system walk asks for thousands of small blocks, and a write system call per request cost
+   * more than reading the blocks (measured: 0.4 s of a 2 s walk with 10k reads).
+   */
+  private send(request: Uint8Array): void {
+    this.outgoing.push(request);
+    if (this.outgoing.length > 1) return;
+    process.nextTick(() => {
+      const batch = this.outgoing;
+      this.outgoing = [];
+      if (this.socket.destroyed) return; // fail() has settled whatever was pending
+      this.socket.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+    });
+  }
+
+  /**
+   * One timer per connection instead of one per request (thousands per walk): it fails the
+   * connection once the oldest pending request has waited requestTimeoutMs, and stops when
+   * nothing is pending.
+   */
+  private watch(): void {
+    if (this.watchdog) return;
+    const every = Math.max(10, Math.min(1000, this.requestTimeoutMs / 4));
+    this.watchdog = setInterval(() => {
+      if (this.pending.size === 0 || this.failure) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+        return;
+      }
+      const now = performance.now();
+      for (const [handle, sent] of this.sentAt) {
+        if (now - sent < this.requestTimeoutMs) return; // in sending order: the rest are newer
+        const request = this.pending.get(handle);
+        const what = request ? `${request.op} at offset ${request.offset}` : 'a request';
+        this.fail(
+          'TIMEOUT',
+          `NBD server at ${this.where} did not answer ${what} within ${this.requestTimeoutMs / 1000} s; the connection was dropped`,
+        );
+        return;
+      }
+    }, every);
+    this.watchdog.unref();
   }
 
   /** Takes one of the `maxInFlight` slots, waiting in FIFO order when all are taken. */
@@ -294,6 +340,8 @@ export class NbdClient {
   /** Marks the connection dead and rejects everything pending with an error naming its request. */
   private fail(code: ErrorCode, message: string): void {
     if (this.failure) return;
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
     this.failure = new HyperkeepError(code, message, { where: this.where });
     this.bytes.fail(this.failure);
     this.socket.destroy();
