@@ -10,13 +10,15 @@
  *   npx tsx scripts/bench/catalog-overhead.ts [--runs 3] [--source bench-disk.raw]
  *
  * --source reads the disk from a raw image of the same content instead of the repository (as if
- * the backup handed its still-open source to the cataloging phase).
+ * the backup handed its still-open source to the cataloging phase); --nbd serves that image with
+ * qemu-nbd and reads it over NBD, as the backup job's cataloging phase reads a running VM's export.
  *
  * Each run prints wall time, files/s, event-loop lag, process CPU and CPU per thread (from
  * /proc/self/task), peak RSS (sampled every 50 ms, with heap/external/arrayBuffers at the peak)
  * and RSS before and after the phase. `npx node --expose-gc --import tsx …` makes "after" follow a
  * full GC, so it shows what the phase leaves resident rather than garbage not yet collected.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,8 @@ import { detectGuestFacts } from '../../src-main/engine/file-catalog/catalog-pha
 import { FileCatalog } from '../../src-main/engine/file-catalog/file-catalog';
 import { FileReader } from '../../src-main/engine/io/file-reader';
 import type { RandomAccessReader } from '../../src-main/engine/io/random-access';
+import { NbdClient } from '../../src-main/engine/nbd/client';
+import { NbdDiskReader } from '../../src-main/engine/nbd/disk-reader';
 import { LocalDirectoryBackend } from '../../src-main/engine/repository/backends/local-directory';
 import type { PointManifest } from '../../src-main/engine/repository/manifest';
 import { Repository } from '../../src-main/engine/repository/repository';
@@ -235,13 +239,40 @@ async function preparePoint(work: string): Promise<{ repository: Repository; poi
   return { repository, pointId: manifest.id };
 }
 
+/** `image` served read-only by qemu-nbd on a private socket, as a reader; closing stops it. */
+async function serveOverNbd(image: string): Promise<RandomAccessReader> {
+  const dir = await mkdtemp(join(tmpdir(), 'hk-catalog-nbd-'));
+  const socketPath = join(dir, 'nbd.sock');
+  const server = spawn('qemu-nbd', ['-r', '-f', 'raw', '--shared=4', '-k', socketPath, image], {
+    stdio: 'inherit',
+  });
+  for (let i = 0; i < 100 && !existsSync(socketPath); i++)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  const reader = new NbdDiskReader(await NbdClient.connect({ endpoint: { socketPath } }));
+  return {
+    size: reader.size,
+    read: (offset, length) => reader.read(offset, length),
+    close: async () => {
+      await reader.close();
+      server.kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--runs');
   const runs = i >= 0 ? Number(process.argv[i + 1]) : 3;
   // --source RAW: read the disk from a raw image of the same content (as a backup could hand
   // over its source), to see what cataloging costs without reading the point back.
   const s = process.argv.indexOf('--source');
-  const source = s >= 0 ? await FileReader.open(process.argv[s + 1]!) : null;
+  const n = process.argv.indexOf('--nbd');
+  const source =
+    s >= 0
+      ? await FileReader.open(process.argv[s + 1]!)
+      : n >= 0
+        ? await serveOverNbd(process.argv[n + 1]!)
+        : null;
   const work = join(ROOT, '.tmp/catalog-overhead');
   const { repository, pointId } = await preparePoint(work);
   try {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { backupVm, type BackupVmResult } from '../../src-main/engine/backup/backup-vm';
+import type { BackupVmRequest } from '../../src-main/engine/backup/types';
 import type { LibvirtConnector } from '../../src-main/engine/connectors/libvirt/libvirt-connector';
 import { openFileSystem } from '../../src-main/engine/filesystems/detect';
 import type { RandomAccessReader } from '../../src-main/engine/io/random-access';
@@ -61,6 +62,8 @@ export async function backupOnce(
   vmUuid: string,
   parentPointId?: string,
   log: (line: string) => void = () => undefined,
+  /** The backup job's cataloging phase, run while the disks are still exported (see BackupVmRequest). */
+  whileExported?: BackupVmRequest['whileExported'],
 ): Promise<{ result: BackupVmResult; timings: DataPathTimings }> {
   resetDataPathTimings();
   let phase = '';
@@ -83,6 +86,7 @@ export async function backupOnce(
       if (p.phase !== phase) log(`phase ${(phase = p.phase)}`);
     },
     log,
+    ...(whileExported ? { whileExported } : {}),
   });
   return { result, timings: { ...dataPathTimings } };
 }

@@ -12,6 +12,7 @@ import { runCli } from '../harness/serve';
 
 const lab = inject('lab');
 let home: string;
+let jobLog: string;
 const cli = (...args: string[]) => runCli(['--home', home, ...args]);
 const json = async (...args: string[]) => {
   const result = await cli('--json', ...args);
@@ -29,11 +30,21 @@ beforeAll(async () => {
   expect((await cli('hypervisor', 'add', '--name', host.name, '--uri', host.uri)).code).toBe(0);
   const backup = await cli('--json', 'backup', '--vm', 'lab-web-01', '--full', '--wait');
   expect(backup.code, backup.stdout).toBe(0);
+  jobLog = (
+    (await json('jobs', (JSON.parse(backup.stdout) as { id: string }).id)) as { log: string }
+  ).log;
 }, 300_000);
 
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 describe('hyperkeep ls / find', () => {
+  it('the backup job cataloged the running VM from the disks libvirt still exported', () => {
+    // Not from the repository: that would decrypt and decompress every chunk holding metadata.
+    expect(jobLog).toMatch(
+      /lab-web-01: cataloged \d+ files in \d+ of \d+ volumes from the hypervisor's export of the disks/,
+    );
+  });
+
   it('ls --json lists a folder of the latest point as the lab recipe has it', async () => {
     const listing = (await json('ls', '--vm', 'lab-web-01', '/vda1/home/alice')) as {
       pointId: string;

@@ -11,12 +11,15 @@ import {
   DOMAIN_BACKUP_GET_XML_DESC,
 } from '../connectors/libvirt/backup-procedures';
 import { invoke } from '../connectors/libvirt/procedures';
+import type { RandomAccessReader } from '../io/random-access';
+import type { PointManifest } from '../repository/manifest';
 import type { PointWriter } from '../repository/point-writer';
 import {
   buildBackupXml,
   buildCheckpointXml,
   parseRunningBackup,
   type NbdServerSpec,
+  type RunningBackup,
 } from './backup-xml';
 import {
   CHECKPOINT_PREFIX,
@@ -28,7 +31,7 @@ import {
   type IncrementalPlan,
 } from './checkpoints';
 import { createJobDir, type JobDir } from './job-dir';
-import { openExports, readExports } from './nbd-exports';
+import { openExportReaders, openExports, readExports } from './nbd-exports';
 import { freezeGuest, thawGuest } from './quiesce';
 import { endStaleBackupJob } from './stale-backup-job';
 import {
@@ -179,6 +182,7 @@ export async function backupRunningVm(ctx: VmBackupContext): Promise<PathResult>
       },
     });
     committed = true;
+    await whileExported(ctx, running, manifest, target.host);
     return {
       pointId: manifest.id,
       type: incremental ? 'incremental' : 'full',
@@ -193,6 +197,34 @@ export async function backupRunningVm(ctx: VmBackupContext): Promise<PathResult>
     if (jobMayRun) await endBackupJob(ctx);
     if (jobMayRun && checkpointXml) await tidyCheckpoints(ctx, checkpointName, committed);
     await dir?.remove().catch(() => undefined);
+  }
+}
+
+/**
+ * The request's whileExported hook, before the job ends: the exports still show the disks as
+ * backed up (guest writes since go to the scratch files). A failure to reconnect only loses
+ * the shortcut: the hook is not called and the caller reads the point from the repository.
+ */
+async function whileExported(
+  ctx: VmBackupContext,
+  running: RunningBackup,
+  manifest: PointManifest,
+  remoteHost: string | undefined,
+): Promise<void> {
+  const hook = ctx.request.whileExported;
+  if (!hook) return;
+  let readers: Map<string, RandomAccessReader>;
+  try {
+    const targets = manifest.disks.map((d) => d.name);
+    readers = await openExportReaders(running, targets, remoteHost, ctx.request.signal);
+  } catch (err) {
+    ctx.log(`Could not reconnect to the disk exports (${(err as Error).message})`);
+    return;
+  }
+  try {
+    await hook.call(ctx.request, manifest, readers);
+  } finally {
+    await Promise.allSettled([...readers.values()].map((r) => r.close()));
   }
 }
 

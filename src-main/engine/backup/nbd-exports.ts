@@ -1,5 +1,7 @@
 import { HyperkeepError } from '../../../shared/errors';
+import type { RandomAccessReader } from '../io/random-access';
 import { NbdClient, type NbdEndpoint } from '../nbd/client';
+import { NbdDiskReader } from '../nbd/disk-reader';
 import { BASE_ALLOCATION, dirtyBitmapContext } from '../nbd/extents';
 import type { PointWriter } from '../repository/point-writer';
 import type { RunningBackup } from './backup-xml';
@@ -20,6 +22,42 @@ export interface OpenExport {
   steps: CopyStep[];
 }
 
+function endpointOf(running: RunningBackup, remoteHost: string | undefined): NbdEndpoint {
+  return running.server.transport === 'unix'
+    ? { socketPath: running.server.socket }
+    : { host: remoteHost ?? running.server.host, port: running.server.port };
+}
+
+/**
+ * Readers of the exports of `targets`, on connections of their own (the copy's are closed):
+ * what the cataloging phase reads the committed point's file systems from. The caller closes them.
+ */
+export async function openExportReaders(
+  running: RunningBackup,
+  targets: string[],
+  remoteHost: string | undefined,
+  signal: AbortSignal,
+): Promise<Map<string, RandomAccessReader>> {
+  const readers = new Map<string, RandomAccessReader>();
+  try {
+    for (const target of targets) {
+      const exported = running.disks.find((d) => d.target === target && d.backup);
+      if (!exported) continue;
+      const client = await NbdClient.connect({
+        endpoint: endpointOf(running, remoteHost),
+        exportName: exported.exportName,
+        maxInFlight: READS_IN_FLIGHT * 4,
+        signal,
+      });
+      readers.set(target, new NbdDiskReader(client));
+    }
+    return readers;
+  } catch (err) {
+    await Promise.allSettled([...readers.values()].map((r) => r.close()));
+    throw err;
+  }
+}
+
 /**
  * Connects to every disk's NBD export and plans what to read. A disk is read incrementally only
  * when libvirt exported exactly the changes since the checkpoint we asked for and the export
@@ -32,10 +70,7 @@ export async function openExports(
   remoteHost: string | undefined,
 ): Promise<OpenExport[]> {
   const { signal } = ctx.request;
-  const endpoint: NbdEndpoint =
-    running.server.transport === 'unix'
-      ? { socketPath: running.server.socket }
-      : { host: remoteHost ?? running.server.host, port: running.server.port };
+  const endpoint = endpointOf(running, remoteHost);
   const opened: OpenExport[] = [];
   try {
     for (const disk of ctx.disks) {

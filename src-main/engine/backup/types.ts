@@ -1,4 +1,6 @@
 import type { LibvirtConnector } from '../connectors/libvirt/libvirt-connector';
+import type { RandomAccessReader } from '../io/random-access';
+import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
 
 export type BackupPhase =
@@ -41,6 +43,18 @@ export interface BackupVmRequest<C = LibvirtConnector> {
   signal: AbortSignal;
   onProgress(progress: BackupProgress): void;
   log(line: string): void;
+  /**
+   * Runs once the point has committed, while the hypervisor still exports the disks as they
+   * were backed up (running VMs: the pull-mode job stays open until it returns). `disks` reads
+   * each backed-up disk by target, so the cataloging phase reads file-system metadata from the
+   * source instead of decrypting and decompressing it back out of the repository. Not called
+   * where no export can be re-read (powered-off VMs stream their volumes once): the caller
+   * notices and reads the point from the repository. It must not throw; the readers close after.
+   */
+  whileExported?(
+    point: PointManifest,
+    disks: ReadonlyMap<string, RandomAccessReader>,
+  ): Promise<void>;
 }
 
 export type Consistency = 'application-consistent' | 'crash-consistent';

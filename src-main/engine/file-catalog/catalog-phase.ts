@@ -29,18 +29,28 @@ export async function catalogBackupPoint(
   engine: Engine,
   ctx: JobContext,
   task: TaskHandle,
-  target: { repository: Repository; repositoryName: string; manifest: PointManifest },
+  target: {
+    repository: Repository;
+    repositoryName: string;
+    manifest: PointManifest;
+    /** The point's disks as the backup still sees them (catalogPoint's diskReaders). */
+    diskReaders?: CatalogPointOptions['diskReaders'];
+  },
   detectGuest: CatalogPointOptions['detectGuest'] = detectGuestFacts,
 ): Promise<void> {
   const vmName = target.manifest.vm.name;
   task.progress({ phase: 'cataloging', message: 'indexing files' });
   const started = performance.now();
+  const source = target.diskReaders
+    ? "from the hypervisor's export of the disks"
+    : 'from the repository';
   try {
     const result = await catalogPoint({
       catalog: engine.fileCatalog,
       repository: target.repository,
       repositoryName: target.repositoryName,
       manifest: target.manifest,
+      ...(target.diskReaders ? { diskReaders: target.diskReaders } : {}),
       signal: ctx.signal,
       onProgress: ({ volume, files }) =>
         task.progress({ phase: 'cataloging', message: `${volume}: ${files} files indexed` }),
@@ -48,7 +58,7 @@ export async function catalogBackupPoint(
     });
     for (const warning of result.warnings) ctx.warn(`${vmName}: ${warning}`);
     ctx.log(
-      `${vmName}: cataloged ${result.files} files in ${result.volumes.filter((v) => v.indexed).length} of ${result.volumes.length} volumes (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+      `${vmName}: cataloged ${result.files} files in ${result.volumes.filter((v) => v.indexed).length} of ${result.volumes.length} volumes ${source} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
     );
   } catch (err) {
     ctx.warn(

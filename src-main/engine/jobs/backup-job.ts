@@ -6,6 +6,8 @@ import { HyperkeepError, toErrorData } from '../../../shared/errors';
 import { backupVm, type BackupVmRequest, type BackupVmResult } from '../backup/backup-vm';
 import { backupVsphereVm } from '../backup/vsphere/vsphere-backup';
 import type { HypervisorConnector } from '../connectors/connector';
+import type { RandomAccessReader } from '../io/random-access';
+import type { PointManifest } from '../repository/manifest';
 import { LibvirtConnector } from '../connectors/libvirt/libvirt-connector';
 import { VsphereConnector } from '../connectors/vsphere/vsphere-connector';
 import type { Engine } from '../engine';
@@ -17,6 +19,8 @@ export interface BackupTarget {
   vm: VirtualMachine;
   settings: SubclientSettings;
 }
+
+type DiskReaders = ReadonlyMap<string, RandomAccessReader>;
 
 /** Backups running per hypervisor host, over all jobs of each engine (see host-slots.ts). */
 const hostSlotsOf = new WeakMap<Engine, HostSlots>();
@@ -37,6 +41,21 @@ async function backupOne(
     const parent = engine.repositories
       .points(vm.uuid)
       .find((p) => p.repository.toLowerCase() === repositoryName.toLowerCase());
+    // A running VM's point is cataloged while libvirt still exports its disks (whileExported);
+    // otherwise (powered off, vSphere, the exports unreachable) from the repository afterwards.
+    let cataloged = false;
+    const recordAndCatalog = async (manifest: PointManifest, diskReaders?: DiskReaders) => {
+      engine.repositories.recordPoint(repositoryName, manifest);
+      engine.events.emit('points.changed', { vmUuid: vm.uuid });
+      const point = {
+        repository,
+        repositoryName,
+        manifest,
+        ...(diskReaders ? { diskReaders } : {}),
+      };
+      await catalogBackupPoint(engine, ctx, task, point);
+      cataloged = true;
+    };
     const result = await backupFor(connector)({
       vmUuid: vm.uuid,
       repository,
@@ -59,11 +78,9 @@ async function backupOne(
           bytesTotal: p.bytesTotal,
         }),
       log: (line) => ctx.log(`${vm.name}: ${line}`),
+      whileExported: (manifest, diskReaders) => recordAndCatalog(manifest, diskReaders),
     });
-    const manifest = await repository.getPoint(result.pointId);
-    engine.repositories.recordPoint(repositoryName, manifest);
-    engine.events.emit('points.changed', { vmUuid: vm.uuid });
-    await catalogBackupPoint(engine, ctx, task, { repository, repositoryName, manifest });
+    if (!cataloged) await recordAndCatalog(await repository.getPoint(result.pointId));
     if (result.fallbackReason) ctx.warn(`${vm.name}: ${result.fallbackReason}`);
     for (const warning of result.warnings) ctx.warn(`${vm.name}: ${warning}`);
     task.finish('succeeded', `${result.type} point ${result.pointId} (${result.consistency})`);
