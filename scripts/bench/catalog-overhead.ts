@@ -15,8 +15,7 @@
  *
  * Each run prints wall time, files/s, event-loop lag, process CPU and CPU per thread (from
  * /proc/self/task), peak RSS (sampled every 50 ms, with heap/external/arrayBuffers at the peak)
- * and RSS before and after the phase. `npx node --expose-gc --import tsx …` makes "after" follow a
- * full GC, so it shows what the phase leaves resident rather than garbage not yet collected.
+ * and RSS before and after the phase (which ends with releaseMemory, as the job's does).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,6 +28,7 @@ import { openCatalog } from '../../src-main/engine/catalog/catalog';
 import { catalogPoint } from '../../src-main/engine/file-catalog/catalog-point';
 import { detectGuestFacts } from '../../src-main/engine/file-catalog/catalog-phase';
 import { FileCatalog } from '../../src-main/engine/file-catalog/file-catalog';
+import { releaseMemory } from '../../src-main/engine/memory';
 import { FileReader } from '../../src-main/engine/io/file-reader';
 import type { RandomAccessReader } from '../../src-main/engine/io/random-access';
 import { NbdClient } from '../../src-main/engine/nbd/client';
@@ -56,7 +56,7 @@ export interface CatalogingMeasure {
   endedThreadCpuS: number[];
   /** process.memoryUsage() at the highest RSS sampled (every 50 ms) while cataloging. */
   peak: NodeJS.MemoryUsage;
-  /** RSS just before, and once the phase returned (after a GC when run with --expose-gc). */
+  /** RSS just before, and once the phase returned (after releaseMemory). */
   rssBefore: number;
   rssAfter: number;
   warnings: string[];
@@ -148,6 +148,7 @@ export async function catalogOnce(
       detectGuest: detectGuestFacts,
       ...(diskReaders ? { diskReaders } : {}),
     });
+    releaseMemory(); // as the backup job's phase ends (catalog-phase.ts)
     const wallMs = performance.now() - began;
     lag.disable();
     const cpu = process.cpuUsage(cpuBefore);
@@ -163,8 +164,6 @@ export async function catalogOnce(
       .filter((sec) => sec > 0.005)
       .sort((a, b) => b - a);
     clearInterval(sampler);
-    const gc = (globalThis as { gc?: () => void }).gc;
-    if (gc) gc();
     const rssAfter = process.memoryUsage().rss;
     return {
       files: result.files,

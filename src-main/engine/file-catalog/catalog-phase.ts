@@ -1,5 +1,6 @@
 import { toErrorData } from '../../../shared/errors';
 import type { Engine } from '../engine';
+import { releaseMemory } from '../memory';
 import type { JobContext, TaskHandle } from '../jobs/job-controller';
 import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
@@ -64,5 +65,8 @@ export async function catalogBackupPoint(
     ctx.warn(
       `${vmName}: the files of point ${target.manifest.id} could not be cataloged (the backup itself is complete): ${toErrorData(err).message}`,
     );
+  } finally {
+    // The walk's garbage made V8 grow its heap several times over what stays alive.
+    releaseMemory();
   }
 }

@@ -1,0 +1,37 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+type GcFunction = (options?: { type?: string; execution?: string; flavor?: string }) => void;
+
+let gcFunction: GcFunction | null | undefined;
+
+/**
+ * V8's gc(), obtained at run time the way Node's v8.setFlagsFromString documentation shows
+ * (--expose-gc, then a fresh context's global `gc`). Null where the runtime refuses.
+ */
+function v8Gc(): GcFunction | null {
+  if (gcFunction !== undefined) return gcFunction;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    gcFunction = typeof gc === 'function' ? (gc as GcFunction) : null;
+  } catch {
+    gcFunction = null;
+  }
+  return gcFunction;
+}
+
+/**
+ * Gives the memory of a finished allocation-heavy phase back to the system. A file-system walk
+ * allocates ~1 GB of short-lived objects; V8 sizes its heap to that churn and keeps the pages
+ * (measured after the bench disk's 66k files: heapTotal 211 MB for 14 MB live, RssAnon 267 MB)
+ * until an idle period that a busy engine may never have. A "last resort" collection compacts
+ * and shrinks the heap at once (heapTotal 15 MB, RssAnon 57 MB), for tens of milliseconds.
+ */
+export function releaseMemory(): void {
+  try {
+    v8Gc()?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  } catch {
+    // Only an optimisation: a runtime without these options keeps its heap as before.
+  }
+}
