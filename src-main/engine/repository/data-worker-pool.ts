@@ -27,6 +27,11 @@ const chunkIdsOfSegment = (${chunkIdsOfSegment.toString()});
 const sealPicked = (${sealPicked.toString()});
 const held = new Map();
 const segments = new Map();
+let collectGarbage = null;
+try {
+  require('node:v8').setFlagsFromString('--expose-gc');
+  collectGarbage = require('node:vm').runInNewContext('gc');
+} catch {}
 parentPort.on('message', (m) => {
   try {
     if (m.op === 'seal') {
@@ -45,6 +50,8 @@ parentPort.on('message', (m) => {
       parentPort.postMessage({ seq: m.seq, lengths: result.lengths, ids: result.ids, k: result.chunkMs, h: result.hashMs });
     } else if (m.op === 'forget') {
       segments.delete(m.segment);
+      // An idle thread may not collect for minutes, and the 16 MiB buffer lives until it does.
+      if (segments.size === 0 && held.size === 0 && typeof collectGarbage === 'function') collectGarbage();
       parentPort.postMessage({ seq: m.seq });
     } else if (m.op === 'sealHeld') {
       const segment = held.get(m.ref);
@@ -100,6 +107,9 @@ interface Reply {
   e?: number;
 }
 
+/** How long the pool stays idle before it lets go of its recycled segment buffers. */
+const IDLE_TRIM_MS = 1000;
+
 /** Chunking, hashing, compression and encryption of backup data. `size` 0 runs on the caller. */
 export class DataWorkerPool {
   private readonly workers: EvalWorker<Reply>[] = [];
@@ -118,6 +128,9 @@ export class DataWorkerPool {
   private readonly segmentIds = new WeakMap<SharedArrayBuffer, number>();
   /** Per worker, the segment buffers it has already been sent. */
   private readonly shared: Set<number>[] = [];
+  /** Worker calls under way; when none is for IDLE_TRIM_MS, the free buffers are let go. */
+  private busy = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   /** Threads start on first use: a process that only restores or browses never pays for them. */
   constructor(
@@ -159,7 +172,27 @@ export class DataWorkerPool {
   private call(index: number, message: object, transfer: ArrayBuffer[]): Promise<Reply> {
     if (this.closed)
       return Promise.reject(new HyperkeepError('INTERNAL', 'The backup worker pool is closed'));
-    return this.started()[index]!.call(message, transfer);
+    this.busy++;
+    clearTimeout(this.idleTimer);
+    const done = (): void => {
+      if (--this.busy === 0 && !this.closed) {
+        this.idleTimer = setTimeout(() => this.trim(), IDLE_TRIM_MS);
+        this.idleTimer.unref();
+      }
+    };
+    const reply = this.started()[index]!.call(message, transfer);
+    reply.then(done, done);
+    return reply;
+  }
+
+  /**
+   * Lets go of the recycled segment buffers once the pool has been idle for IDLE_TRIM_MS: they
+   * are 16 MiB each (128 MiB with two workers), worth keeping between the segments of a backup,
+   * not through the cataloging phase after it or an idle engine. Held segments are untouched.
+   */
+  private trim(): void {
+    if (this.busy > 0 || this.closed) return;
+    for (const buffer of this.free.splice(0)) this.discard(buffer);
   }
 
   /** A buffer of SEGMENT_BYTES to fill with a segment (a recycled one when available). */
@@ -305,6 +338,7 @@ export class DataWorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.idleTimer);
     this.local.clear();
     this.free.length = 0;
     await Promise.all(this.workers.map((w) => w.terminate()));

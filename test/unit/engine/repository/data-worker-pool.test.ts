@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { releaseMemory } from '../../../../src-main/engine/memory';
 import { DataWorkerPool } from '../../../../src-main/engine/repository/data-worker-pool';
 import {
   cdcCutParams,
@@ -62,6 +64,32 @@ describe.each([0, 2])('DataWorkerPool with %i workers', (workers) => {
       }
       // The segment was released: sealing it again is an error, not a silent result.
       await expect(pool.sealHeld(segment, chosen)).rejects.toThrow(/not held/);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('DataWorkerPool when idle', () => {
+  it('lets go of its recycled 16 MiB segment buffers, in the workers too', async () => {
+    const seal: SealParams = { encrypt: true, key: randomBytes(32), level: 1 };
+    const cdc = cdcCutParams(gearTableFromSeed(randomBytes(32)), SMALL);
+    const pool = new DataWorkerPool({ seal, idKey: randomBytes(32), cdc }, 2);
+    const rssAnon = async (): Promise<number> =>
+      Number(/RssAnon:\s+(\d+) kB/.exec(await readFile('/proc/self/status', 'utf8'))![1]) * 1024;
+    try {
+      // Eight segments in flight at once, every page written: all eight come back to be reused.
+      const backUp = async (): Promise<void> => {
+        const views = Array.from({ length: 8 }, (_, i) => pool.segmentBuffer().fill(i + 1));
+        const held = await Promise.all(views.map((v) => pool.chunkSegment(v)));
+        await Promise.all(held.map((segment) => pool.sealHeld(segment, [])));
+      };
+      await backUp();
+      const busy = await rssAnon();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      releaseMemory(); // the main thread's views are garbage; the workers collected theirs
+      const idle = await rssAnon();
+      expect(busy - idle).toBeGreaterThan(96 * 2 ** 20);
     } finally {
       await pool.close();
     }
