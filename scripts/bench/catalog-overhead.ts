@@ -51,7 +51,7 @@ export interface CatalogingMeasure {
   threadCpuS: Record<string, number>;
   /**
    * CPU seconds of each thread that ended during the phase (the decoding and ingest workers stop
-   * at its end), as last sampled (every 100 ms): /proc forgets a thread once it ends.
+   * at its end), as last sampled (every 500 ms): /proc forgets a thread once it ends.
    */
   endedThreadCpuS: number[];
   /** process.memoryUsage() at the highest RSS sampled (every 50 ms) while cataloging. */
@@ -129,9 +129,10 @@ export async function catalogOnce(
     }
   };
   let sampling: Promise<void> = Promise.resolve();
+  // Rarely: each sample opens two /proc files per thread, on the thread being measured.
   const threadSampler = setInterval(() => {
     sampling = sampling.then(sampleThreads);
-  }, 100);
+  }, 500);
   try {
     const catalog = new FileCatalog(db);
     await sampleThreads();

@@ -27,6 +27,8 @@ const ROOT_INODE = 2;
 const MAX_SYMLINK = 4096;
 /** Directory blocks are read in batches of this size: big enough for few reads, bounded memory. */
 const DIR_READ_BATCH = 1024 * 1024;
+/** Folders up to this size are read through the block cache (see readDirectoryBlocks). */
+const DIR_CACHED_BYTES = 16 * 1024;
 /** Longest a folder listing runs before letting the event loop serve others. */
 const LIST_SLICE_MS = 10;
 /**
@@ -140,7 +142,7 @@ export class ExtFileSystem extends BaseFileSystem {
       const run = (await this.mapRuns(inode)).find((r) => !r.unwritten);
       if (!run) return;
       const blocks = Math.min(run.count, Math.max(1, Math.floor(DIR_READ_BATCH / this.blockSize)));
-      await this.reader.read(run.physical * this.blockSize, blocks * this.blockSize);
+      await this.readDirectoryBlocks(run.physical, blocks, `directory inode ${inode.number}`);
     };
     warm().catch(() => undefined);
   }
@@ -296,7 +298,7 @@ export class ExtFileSystem extends BaseFileSystem {
       const batchBlocks = Math.max(1, Math.floor(DIR_READ_BATCH / bs));
       for (let i = 0; i < run.count; i += batchBlocks) {
         const n = Math.min(batchBlocks, run.count - i);
-        const bytes = await this.reader.read((run.physical + i) * bs, n * bs);
+        const bytes = await this.readDirectoryBlocks(run.physical + i, n, what);
         for (let b = 0; b < n; b++) {
           const logical = run.logical + i + b;
           parseDirectoryRegion(
@@ -310,6 +312,18 @@ export class ExtFileSystem extends BaseFileSystem {
       }
     }
     return out;
+  }
+
+  /**
+   * Blocks of a folder: small folders (most: one block each) through the block cache, so a walk
+   * reads 64 KiB at a time instead of a request per folder (over NBD, 2.9k requests instead of
+   * 10k for the bench disk's 70k entries, for 3× the bytes); big folders with a read of their own,
+   * which would only evict the inode tables the walk keeps using.
+   */
+  private readDirectoryBlocks(first: number, count: number, what: string): Promise<Uint8Array> {
+    const bs = this.blockSize;
+    if (count * bs <= DIR_CACHED_BYTES) return this.cache.read(first * bs, count * bs, what);
+    return this.reader.read(first * bs, count * bs);
   }
 
   private async toEntry(inode: ExtInode, name: string, path: string): Promise<FsEntry> {
