@@ -2,6 +2,7 @@
  * `npx tsx scripts/bench/backup-only.ts`: only Hyperkeep's full and incremental backup of the
  * benchmark VM, with the same breakdown as `npm run bench` — for working on the backup path
  * without waiting for the peers. Uses the same lab (HYPERKEEP_LAB_DIR) and cached image.
+ * `--catalog` adds the cataloging phase to the full backup, from the export as the job does.
  */
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createLibvirtConnector } from '../../src-main/engine/connectors/libvirt/libvirt-connector';
 import { startLab } from '../../test/harness/lab';
 import { changeDisk, ensurePristineImage, startBenchVm } from './bench-disk';
+import { catalogOnce } from './catalog-overhead';
 import { backupOnce, initRepository } from './hyperkeep-steps';
 import { measureInProcess } from './measure';
 
@@ -56,7 +58,25 @@ async function main(): Promise<void> {
     }, 50);
     const faultsBefore = await minorFaults();
     const before = await threadCpu();
-    const full = await measureInProcess(() => backupOnce(connector, repository, vm.uuid));
+    // --catalog: catalog the full point from the export, as the backup job does.
+    const catalog = process.argv.includes('--catalog');
+    const full = await measureInProcess(() =>
+      backupOnce(
+        connector,
+        repository,
+        vm.uuid,
+        undefined,
+        undefined,
+        catalog
+          ? async (point, disks) => {
+              const m = await catalogOnce(repository, point, disks);
+              console.log(
+                `cataloged ${m.files} files in ${(m.wallMs / 1000).toFixed(1)} s, cpu ${(m.cpuMs / 1000).toFixed(2)} s, peak rss ${(m.peak.rss / 2 ** 20).toFixed(0)} MiB, rss before ${(m.rssBefore / 2 ** 20).toFixed(0)} after ${(m.rssAfter / 2 ** 20).toFixed(0)} MiB`,
+              );
+            }
+          : undefined,
+      ),
+    );
     const after = await threadCpu();
     clearInterval(sampler);
     const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;

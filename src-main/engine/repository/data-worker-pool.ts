@@ -1,4 +1,5 @@
 import { HyperkeepError } from '../../../shared/errors';
+import { releaseMemory } from '../memory';
 import { dataPathTimings } from './data-path-timings';
 import { EvalWorker, blake3ModulePath } from './eval-worker';
 import { cdcCut, type CdcCutParams } from './fastcdc';
@@ -51,7 +52,9 @@ parentPort.on('message', (m) => {
     } else if (m.op === 'forget') {
       segments.delete(m.segment);
       // An idle thread may not collect for minutes, and the 16 MiB buffer lives until it does.
-      if (segments.size === 0 && held.size === 0 && typeof collectGarbage === 'function') collectGarbage();
+      // 'last-resort' also shrinks the heap: the backup grew it, nothing will use it soon.
+      if (segments.size === 0 && held.size === 0 && typeof collectGarbage === 'function')
+        collectGarbage({ type: 'major', execution: 'sync', flavor: 'last-resort' });
       parentPort.postMessage({ seq: m.seq });
     } else if (m.op === 'sealHeld') {
       const segment = held.get(m.ref);
@@ -176,7 +179,7 @@ export class DataWorkerPool {
     clearTimeout(this.idleTimer);
     const done = (): void => {
       if (--this.busy === 0 && !this.closed) {
-        this.idleTimer = setTimeout(() => this.trim(), IDLE_TRIM_MS);
+        this.idleTimer = setTimeout(() => void this.trim(), IDLE_TRIM_MS);
         this.idleTimer.unref();
       }
     };
@@ -186,13 +189,17 @@ export class DataWorkerPool {
   }
 
   /**
-   * Lets go of the recycled segment buffers once the pool has been idle for IDLE_TRIM_MS: they
-   * are 16 MiB each (128 MiB with two workers), worth keeping between the segments of a backup,
-   * not through the cataloging phase after it or an idle engine. Held segments are untouched.
+   * Lets go of the recycled segment buffers (called once the pool has been idle for IDLE_TRIM_MS,
+   * and when a point commits): they are 16 MiB each (128 MiB with two workers), worth keeping
+   * between the segments of a backup, not through the cataloging phase after it or an idle
+   * engine. Does nothing while other work is under way; held segments are untouched.
    */
-  private trim(): void {
-    if (this.busy > 0 || this.closed) return;
-    for (const buffer of this.free.splice(0)) this.discard(buffer);
+  async trim(): Promise<void> {
+    if (this.busy > 0 || this.closed || this.free.length === 0) return;
+    const forgotten = this.free.splice(0).flatMap((buffer) => this.discard(buffer));
+    await Promise.allSettled(forgotten);
+    // This thread's views of them are garbage too, but an idle thread does not collect.
+    if (this.busy === 0) releaseMemory();
   }
 
   /** A buffer of SEGMENT_BYTES to fill with a segment (a recycled one when available). */
@@ -221,14 +228,17 @@ export class DataWorkerPool {
     }
   }
 
-  private discard(buffer: SharedArrayBuffer): void {
+  /** Drops a buffer; resolves once every worker that was sent it has let go of it too. */
+  private discard(buffer: SharedArrayBuffer): Promise<unknown>[] {
     // The workers that were sent it must let go of it too, or it would never be freed.
     const segment = this.segmentIds.get(buffer)!;
+    const forgets: Promise<unknown>[] = [];
     this.shared.forEach((sent, index) => {
       if (sent.delete(segment)) {
-        this.call(index, { op: 'forget', segment }, []).catch(() => undefined);
+        forgets.push(this.call(index, { op: 'forget', segment }, []).catch(() => undefined));
       }
     });
+    return forgets;
   }
 
   /**

@@ -114,6 +114,8 @@ export class PointWriter {
         { ifAbsent: true },
       );
       this.state = 'committed';
+      // The cataloging phase comes next: it should not start 128 MiB up.
+      await this.core.pool.trim();
       return manifest;
     } catch (err) {
       this.state = 'failed';
