@@ -3,7 +3,7 @@ import { HyperkeepError, toErrorData } from '../../../shared/errors';
 import { openFileSystem } from '../filesystems/detect';
 import type { FileSystem, FsEntry } from '../filesystems/filesystem';
 import type { RandomAccessReader } from '../io/random-access';
-import { SliceReader } from '../io/slice-reader';
+import { FallbackReader } from '../io/fallback-reader';
 import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
 import { listDiskVolumes, listVolumes, type DiskInput, type VolumeInfo } from '../volumes/detect';
@@ -47,7 +47,8 @@ export interface CatalogPointOptions {
    * Readers of the point's disks by disk name that the caller already has open and that hold
    * exactly the point's content (a backup's own source, still open after the commit): they are
    * read instead of the repository, which would decrypt and decompress every chunk holding
-   * metadata (~600 MiB for 65k files). The caller keeps them open until this returns.
+   * metadata (~600 MiB for 65k files). The caller keeps them open until this returns; should one
+   * fail, the walk goes on from the repository.
    */
   diskReaders?: ReadonlyMap<string, RandomAccessReader>;
 }
@@ -85,6 +86,13 @@ const OFF_THREAD_BATCH = 2000;
  * own block caches hold the metadata that gets reused.
  */
 const CHUNK_CACHE_BYTES = 32 * 1024 * 1024;
+/**
+ * A point's disk as the walk reads it. No read-ahead: metadata reads are small and scattered, so
+ * the chunks after each one are mostly file data nobody reads (measured: 70% more chunks decoded
+ * with it on); the ext walk prefetches the folders it lists next instead. A private chunk cache:
+ * it goes away with the phase instead of filling the repository's with chunks nobody browses.
+ */
+const POINT_DISK_OPTIONS = { readAhead: false, privateCacheBytes: CHUNK_CACHE_BYTES };
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -146,6 +154,7 @@ export async function catalogPoint(options: CatalogPointOptions): Promise<Catalo
   if (!ingest) return { volumes: [], files: 0, warnings: [] };
   const readers: RandomAccessReader[] = [];
   const open: OpenVolume[] = [];
+  const switched: string[] = [];
   try {
     const disks: DiskInput[] = [];
     for (const d of manifest.disks) {
@@ -156,18 +165,21 @@ export async function catalogPoint(options: CatalogPointOptions): Promise<Catalo
             'INTERNAL',
             `The reader given for disk ${d.name} has ${given.size} bytes, the point's disk ${d.sizeBytes}`,
           );
-        // A slice: closing the file systems on it must not close the caller's reader.
-        disks.push({ name: d.name, reader: new SliceReader(given, 0, given.size, d.name) });
+        // Should the export go away mid-walk (the VM shut down), the same bytes come from the
+        // point instead. Closing it (the file systems do) leaves the caller's reader open.
+        const reader = new FallbackReader(
+          given,
+          () => repository.openDisk(manifest.id, d.name, POINT_DISK_OPTIONS),
+          (cause) =>
+            switched.push(
+              `Disk ${d.name} was read from the restore point after its source failed (${messageOf(cause)})`,
+            ),
+        );
+        readers.push(reader);
+        disks.push({ name: d.name, reader });
         continue;
       }
-      // No read-ahead: metadata reads are small and scattered, so the chunks after each one are
-      // mostly file data nobody reads (measured: 70% more chunks decoded with it on); the ext
-      // walk prefetches the folders it lists next instead. A private chunk cache: it goes away
-      // with the phase instead of filling the repository's with chunks nobody browses.
-      const reader = await repository.openDisk(manifest.id, d.name, {
-        readAhead: false,
-        privateCacheBytes: CHUNK_CACHE_BYTES,
-      });
+      const reader = await repository.openDisk(manifest.id, d.name, POINT_DISK_OPTIONS);
       readers.push(reader);
       disks.push({ name: d.name, reader });
     }
@@ -243,6 +255,7 @@ export async function catalogPoint(options: CatalogPointOptions): Promise<Catalo
       if (!v.indexed)
         warnings.push(`Volume ${v.name} was not indexed: ${v.error ?? 'unknown reason'}`);
     }
+    warnings.push(...switched);
     ingest.finish(accounts, guest);
     try {
       await repository.putFileIndex(
