@@ -350,7 +350,7 @@ async function walkInto(
     let extents: Uint8Array | null = null;
     if (entry.type === 'file') {
       try {
-        extents = encodeExtents(await fs.extents(entry));
+        extents = encodeExtents(fs.extentsIfReady(entry) ?? (await fs.extents(entry)));
       } catch {
         noExtents++;
       }

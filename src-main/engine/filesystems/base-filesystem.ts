@@ -48,6 +48,11 @@ export abstract class BaseFileSystem implements FileSystem {
    */
   protected prefetchDirectory(_dir: FsEntry): void {}
 
+  /** extents() of the main stream without waiting, where a file system can (see FileSystem). */
+  extentsIfReady(_entry: FsEntry): FileExtent[] | undefined {
+    return undefined;
+  }
+
   extents(entry: FsEntry, stream?: string): Promise<FileExtent[]> {
     const key = `${entry.id}:${stream ?? ''}`;
     const cached = this.extentCache.get(key);

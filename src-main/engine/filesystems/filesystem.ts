@@ -109,6 +109,11 @@ export interface FileSystem {
   lookup(path: string): Promise<FsEntry>;
   /** Where the bytes of a file (or of a named NTFS stream) live; holes included. */
   extents(entry: FsEntry, stream?: string): Promise<FileExtent[]>;
+  /**
+   * The same as extents(entry) without waiting, when the file system has everything it needs at
+   * hand (undefined otherwise: then call extents). Throws what extents would reject with.
+   */
+  extentsIfReady(entry: FsEntry): FileExtent[] | undefined;
   /** Reads up to `length` bytes at `offset` (short only at the end of the file). */
   read(entry: FsEntry, offset: number, length: number, stream?: string): Promise<Uint8Array>;
   /** The whole content as a stream of chunks. */

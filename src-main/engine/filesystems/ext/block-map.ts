@@ -44,14 +44,30 @@ export async function mapExtentTree(
   return runs;
 }
 
-async function walkExtentNode(
-  src: BlockSource,
+/**
+ * mapExtentTree without waiting, for the common tree whose root (in the inode) is a leaf: all of
+ * a file's extents fit in i_block (up to four). Undefined when the tree has nodes to read.
+ */
+export function mapExtentRootLeaf(
+  blocksCount: number,
+  root: Uint8Array,
+  inode: number,
+  neededBlocks: number,
+): BlockRun[] | undefined {
+  const v = new ByteView(root, 'ext', `inode ${inode} extent root`);
+  const { entries, depth } = extentHeader(v, -1, { nodes: MAX_TREE_NODES });
+  if (depth !== 0) return undefined;
+  const runs: BlockRun[] = [];
+  addLeafRuns(v, entries, runs, neededBlocks, blocksCount);
+  return runs;
+}
+
+/** Checks an extent tree node's header against its bytes and the tree's bounds. */
+function extentHeader(
   v: ByteView,
   expectedDepth: number,
-  runs: BlockRun[],
-  neededBlocks: number,
   budget: { nodes: number },
-): Promise<void> {
+): { entries: number; depth: number } {
   if (v.u16(0) !== EXTENT_MAGIC) throw v.fail('has no extent header (magic 0xf30a)');
   const entries = v.u16(2);
   const max = v.u16(4);
@@ -65,35 +81,63 @@ async function walkExtentNode(
     throw v.fail(`claims ${entries} of ${max} extent entries in ${v.length} bytes`);
   }
   if (--budget.nodes < 0) throw v.fail('belongs to an extent tree with too many nodes');
+  return { entries, depth };
+}
+
+/** The runs of a leaf node's entries, in order, up to the file's last needed block. */
+function addLeafRuns(
+  v: ByteView,
+  entries: number,
+  runs: BlockRun[],
+  neededBlocks: number,
+  blocksCount: number,
+): void {
   for (let i = 0; i < entries; i++) {
     const at = 12 + i * 12;
     const logical = v.u32(at);
     if (logical >= neededBlocks) break; // preallocated past the end of the file: not content
-    if (depth === 0) {
-      let count = v.u16(at + 4);
-      const unwritten = count > 32768;
-      if (unwritten) count -= 32768;
-      const physical = v.u16(at + 6) * 2 ** 32 + v.u32(at + 8);
-      checkRange(v, physical, count, src.blocksCount);
-      const last = runs[runs.length - 1];
-      if (last && logical < last.logical + last.count) {
-        throw v.fail(`has overlapping or unordered extents at logical block ${logical}`);
-      }
-      pushRun(v, runs, { logical, physical, count, unwritten });
-    } else {
-      const child = v.u16(at + 8) * 2 ** 32 + v.u32(at + 4);
-      checkRange(v, child, 1, src.blocksCount);
-      const what = `extent tree node at block ${child} (under ${v.structure})`;
-      const bytes = await src.readBlock(child, what);
-      await walkExtentNode(
-        src,
-        new ByteView(bytes, 'ext', what),
-        depth - 1,
-        runs,
-        neededBlocks,
-        budget,
-      );
+    let count = v.u16(at + 4);
+    const unwritten = count > 32768;
+    if (unwritten) count -= 32768;
+    const physical = v.u16(at + 6) * 2 ** 32 + v.u32(at + 8);
+    checkRange(v, physical, count, blocksCount);
+    const last = runs[runs.length - 1];
+    if (last && logical < last.logical + last.count) {
+      throw v.fail(`has overlapping or unordered extents at logical block ${logical}`);
     }
+    pushRun(v, runs, { logical, physical, count, unwritten });
+  }
+}
+
+async function walkExtentNode(
+  src: BlockSource,
+  v: ByteView,
+  expectedDepth: number,
+  runs: BlockRun[],
+  neededBlocks: number,
+  budget: { nodes: number },
+): Promise<void> {
+  const { entries, depth } = extentHeader(v, expectedDepth, budget);
+  if (depth === 0) {
+    addLeafRuns(v, entries, runs, neededBlocks, src.blocksCount);
+    return;
+  }
+  for (let i = 0; i < entries; i++) {
+    const at = 12 + i * 12;
+    const logical = v.u32(at);
+    if (logical >= neededBlocks) break; // preallocated past the end of the file: not content
+    const child = v.u16(at + 8) * 2 ** 32 + v.u32(at + 4);
+    checkRange(v, child, 1, src.blocksCount);
+    const what = `extent tree node at block ${child} (under ${v.structure})`;
+    const bytes = await src.readBlock(child, what);
+    await walkExtentNode(
+      src,
+      new ByteView(bytes, 'ext', what),
+      depth - 1,
+      runs,
+      neededBlocks,
+      budget,
+    );
   }
 }
 
