@@ -13,12 +13,12 @@ import {
   type BlockSource,
 } from './block-map';
 import { decodeName, parseDirectoryRegion, type DirEntryRef } from './directory';
-import { INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, parseInode, type ExtInode } from './inode';
+import { INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type ExtInode } from './inode';
+import { InodeTables } from './inode-tables';
 import {
   INCOMPAT,
   SUPERBLOCK_OFFSET,
   SUPERBLOCK_SIZE,
-  groupHasSuperblock,
   parseSuperblock,
   type ExtSuperblock,
 } from './superblock';
@@ -32,11 +32,6 @@ const DIR_READ_BATCH = 1024 * 1024;
 const DIR_CACHED_BYTES = 16 * 1024;
 /** Longest a folder listing runs before letting the event loop serve others. */
 const LIST_SLICE_MS = 10;
-/**
- * Inodes kept parsed (a power of two): a walk lists a folder (parsing its children's inodes),
- * then asks for the extents of each child file, which needs the same inodes again.
- */
-const PARSED_INODES = 8192;
 
 /** ext2, ext3 and ext4, read straight from the volume's blocks. */
 export class ExtFileSystem extends BaseFileSystem {
@@ -50,13 +45,7 @@ export class ExtFileSystem extends BaseFileSystem {
   protected readonly data: VolumeSource;
   private readonly cache: BlockCache;
   private readonly blocks: BlockSource;
-  /** Inode table block of each group, read from its descriptor on first use. */
-  private readonly inodeTables = new Map<number, number>();
-  /**
-   * Recently parsed inodes, slot `number % PARSED_INODES` (read-only: they never change). A
-   * folder's children mostly have neighbouring numbers, so they rarely evict each other.
-   */
-  private readonly parsedInodes = new Array<ExtInode | undefined>(PARSED_INODES);
+  private readonly inodes: InodeTables;
 
   private constructor(
     private readonly reader: RandomAccessReader,
@@ -70,6 +59,7 @@ export class ExtFileSystem extends BaseFileSystem {
     this.totalBytes = sb.blocksCount * sb.blockSize;
     this.data = reader;
     this.cache = new BlockCache(reader, 'ext');
+    this.inodes = new InodeTables(this.cache, sb);
     this.blocks = {
       blockSize: sb.blockSize,
       blocksCount: sb.blocksCount,
@@ -169,74 +159,12 @@ export class ExtFileSystem extends BaseFileSystem {
   }
 
   /** Reads inode `number` (1-based) from its group's inode table. */
-  async inode(number: number): Promise<ExtInode> {
-    const ready = this.inodeIfCached(number);
-    if (ready) return ready;
-    const { inodesCount, inodesPerGroup, inodeSize, blockSize } = this.sb;
-    if (!Number.isInteger(number) || number < 1 || number > inodesCount) {
-      throw fsError(
-        'ext',
-        'directory entry',
-        `names inode ${number}, out of range (1..${inodesCount})`,
-      );
-    }
-    const group = Math.floor((number - 1) / inodesPerGroup);
-    const table = await this.inodeTable(group);
-    const offset = table * blockSize + ((number - 1) % inodesPerGroup) * inodeSize;
-    const bytes = await this.cache.read(offset, inodeSize, `inode ${number}`);
-    return this.remember(parseInode(bytes, number, this.sb));
+  inode(number: number): Promise<ExtInode> {
+    return this.inodes.inode(number);
   }
 
-  /**
-   * Inode `number` without waiting: parsed before, or in a cached inode table block; undefined
-   * when it needs a read (or is out of range: `inode` reports that).
-   */
   private inodeIfCached(number: number): ExtInode | undefined {
-    const parsed = this.parsedInodes[number & (PARSED_INODES - 1)];
-    if (parsed?.number === number) return parsed;
-    const { inodesCount, inodesPerGroup, inodeSize, blockSize } = this.sb;
-    if (!Number.isInteger(number) || number < 1 || number > inodesCount) return undefined;
-    const table = this.inodeTables.get(Math.floor((number - 1) / inodesPerGroup));
-    if (table === undefined) return undefined;
-    const offset = table * blockSize + ((number - 1) % inodesPerGroup) * inodeSize;
-    // parseInode copies what it keeps, so parsing straight from the cache is safe.
-    const bytes = this.cache.viewCached(offset, inodeSize);
-    return bytes ? this.remember(parseInode(bytes, number, this.sb)) : undefined;
-  }
-
-  private remember(inode: ExtInode): ExtInode {
-    this.parsedInodes[inode.number & (PARSED_INODES - 1)] = inode;
-    return inode;
-  }
-
-  private async inodeTable(group: number): Promise<number> {
-    const known = this.inodeTables.get(group);
-    if (known !== undefined) return known;
-    const { blockSize, descSize, firstDataBlock, blocksPerGroup, blocksCount } = this.sb;
-    const perBlock = blockSize / descSize;
-    const descBlock = Math.floor(group / perBlock);
-    let block = firstDataBlock + 1 + descBlock;
-    // meta_bg: later descriptor blocks live at the start of their own group of groups.
-    if ((this.sb.featureIncompat & INCOMPAT.metaBg) !== 0 && descBlock >= this.sb.firstMetaBg) {
-      const first = descBlock * perBlock;
-      block =
-        firstDataBlock + first * blocksPerGroup + (groupHasSuperblock(this.sb, first) ? 1 : 0);
-    }
-    const what = `group descriptor ${group}`;
-    const desc = await this.cache.read(
-      block * blockSize + (group % perBlock) * descSize,
-      descSize,
-      what,
-    );
-    const view = new DataView(desc.buffer, desc.byteOffset, desc.byteLength);
-    const table =
-      view.getUint32(8, true) + (descSize >= 64 ? view.getUint32(0x28, true) * 2 ** 32 : 0);
-    const tableBlocks = Math.ceil((this.sb.inodesPerGroup * this.sb.inodeSize) / blockSize);
-    if (table === 0 || table + tableBlocks > blocksCount) {
-      throw fsError('ext', what, `puts the inode table at block ${table}, outside the file system`);
-    }
-    this.inodeTables.set(group, table);
-    return table;
+    return this.inodes.ifCached(number);
   }
 
   private mapRuns(inode: ExtInode): Promise<BlockRun[]> {
