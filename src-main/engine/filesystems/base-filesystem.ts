@@ -102,9 +102,13 @@ export abstract class BaseFileSystem implements FileSystem {
   }
 
   async *walk(options: WalkOptions = {}): AsyncGenerator<FsEntry> {
+    for await (const entries of this.walkFolders(options)) yield* entries;
+  }
+
+  async *walkFolders(options: WalkOptions = {}): AsyncGenerator<FsEntry[]> {
     const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     const root = await this.root();
-    yield root;
+    yield [root];
     const seen = new Set<number>([this.directoryKey(root)]);
     // Explicit stack instead of recursion: deep trees cannot overflow the JS stack.
     const stack: { dir: FsEntry; depth: number; prefetched?: boolean }[] = [
@@ -119,9 +123,9 @@ export abstract class BaseFileSystem implements FileSystem {
         if (options.onDirectoryError?.(dir, err)) continue;
         throw err;
       }
+      yield children;
       const subdirs: FsEntry[] = [];
       for (const child of children) {
-        yield child;
         if (child.type !== 'dir' || depth + 1 > maxDepth) continue;
         const key = this.directoryKey(child);
         if (seen.has(key)) continue;

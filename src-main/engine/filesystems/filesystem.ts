@@ -120,5 +120,10 @@ export interface FileSystem {
   readFile(entry: FsEntry, stream?: string): AsyncIterable<Uint8Array>;
   /** Every entry, root first, depth first; each directory listed once even if linked twice. */
   walk(options?: WalkOptions): AsyncIterable<FsEntry>;
+  /**
+   * The same walk a folder at a time: the root alone, then each folder's entries as listDir gives
+   * them. A catalog of 100k files then waits once per folder instead of once per file.
+   */
+  walkFolders(options?: WalkOptions): AsyncIterable<FsEntry[]>;
   close(): Promise<void>;
 }
