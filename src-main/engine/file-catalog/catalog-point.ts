@@ -342,13 +342,12 @@ async function walkInto(
   });
   // A folder at a time: awaiting the walk once per file cost more than the rest of its work.
   for await (const entries of folders) {
+    // One folder's listing: the same parent for all (the root comes alone, without one).
+    const first = entries[0];
+    if (!first) continue;
+    const parent = first.path === '/' ? -1 : dirs.get(parentPath(first.path));
+    if (parent === undefined) continue; // the walk yields parents first; anything else is skipped
     for (const entry of entries) {
-      let parent = -1;
-      if (entry.path !== '/') {
-        const p = dirs.get(parentPath(entry.path));
-        if (p === undefined) continue; // the walk yields parents first; anything else is skipped
-        parent = p;
-      }
       let extents: Uint8Array | null = null;
       if (entry.type === 'file') {
         try {
