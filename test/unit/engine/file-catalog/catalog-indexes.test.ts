@@ -328,6 +328,14 @@ describe('upgrade from schema 5', () => {
       expect(
         (upgraded.prepare('SELECT count(*) AS n FROM fc_paths').get() as { n: number }).n,
       ).toBe(5);
+      // The name index rebuilt by the upgrade (schema 8) and written by the new point agree
+      // with fc_names, and keep doing so once gc drops a name.
+      expect(hits('*.c')).toEqual(['/vda1/etc/a.c', '/vda1/etc/b.c']);
+      const ftsCheck = "INSERT INTO fc_names_fts (fc_names_fts) VALUES ('integrity-check')";
+      expect(() => upgraded.exec(ftsCheck)).not.toThrow();
+      old.forgetPoints('default', ['new-p2']);
+      expect(hits('*b.c*')).toEqual([]);
+      expect(() => upgraded.exec(ftsCheck)).not.toThrow();
     } finally {
       upgraded.close();
     }
