@@ -1,5 +1,5 @@
 import { HyperkeepError } from '../../../shared/errors';
-import { releaseMemory } from '../memory';
+import { collectGarbage } from '../memory';
 import { dataPathTimings } from './data-path-timings';
 import { EvalWorker, blake3ModulePath } from './eval-worker';
 import { cdcCut, type CdcCutParams } from './fastcdc';
@@ -179,7 +179,7 @@ export class DataWorkerPool {
     clearTimeout(this.idleTimer);
     const done = (): void => {
       if (--this.busy === 0 && !this.closed) {
-        this.idleTimer = setTimeout(() => void this.trim(), IDLE_TRIM_MS);
+        this.idleTimer = setTimeout(() => void this.trim({ collect: true }), IDLE_TRIM_MS);
         this.idleTimer.unref();
       }
     };
@@ -194,12 +194,13 @@ export class DataWorkerPool {
    * between the segments of a backup, not through the cataloging phase after it or an idle
    * engine. Does nothing while other work is under way; held segments are untouched.
    */
-  async trim(): Promise<void> {
+  async trim({ collect = false } = {}): Promise<void> {
     if (this.busy > 0 || this.closed || this.free.length === 0) return;
     const forgotten = this.free.splice(0).flatMap((buffer) => this.discard(buffer));
     await Promise.allSettled(forgotten);
-    // This thread's views of them are garbage too, but an idle thread does not collect.
-    if (this.busy === 0) releaseMemory();
+    // This thread's views of them are garbage too, but an idle thread does not collect. After a
+    // commit the cataloging phase soon does; a collection there would stall the backup's end.
+    if (collect && this.busy === 0) collectGarbage();
   }
 
   /** A buffer of SEGMENT_BYTES to fill with a segment (a recycled one when available). */
