@@ -223,6 +223,9 @@ async function whileExported(
   }
   try {
     await hook.call(ctx.request, manifest, readers);
+  } catch (err) {
+    // The point is committed: whatever went wrong after it must not fail the backup.
+    ctx.warn(`After the commit: ${(err as Error).message}`);
   } finally {
     await Promise.allSettled([...readers.values()].map((r) => r.close()));
   }

@@ -1,3 +1,4 @@
+import { checkRange } from './file-reader';
 import type { RandomAccessReader } from './random-access';
 
 /**
@@ -21,12 +22,9 @@ export class FallbackReader implements RandomAccessReader {
     return this.primary.size;
   }
 
-  /** True once reads go to the fallback. */
-  get switched(): boolean {
-    return this.fallback !== undefined;
-  }
-
   async read(offset: number, length: number): Promise<Uint8Array> {
+    // A bad range is the caller's mistake, not the source failing: no switch for that.
+    checkRange(offset, length, this.size, 'the disk');
     if (!this.fallback) {
       try {
         return await this.primary.read(offset, length);
