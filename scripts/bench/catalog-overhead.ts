@@ -28,7 +28,7 @@ import { openCatalog } from '../../src-main/engine/catalog/catalog';
 import { catalogPoint } from '../../src-main/engine/file-catalog/catalog-point';
 import { detectGuestFacts } from '../../src-main/engine/file-catalog/catalog-phase';
 import { FileCatalog } from '../../src-main/engine/file-catalog/file-catalog';
-import { releaseMemory } from '../../src-main/engine/memory';
+import { releaseMemory, withSmallYoungGeneration } from '../../src-main/engine/memory';
 import { FileReader } from '../../src-main/engine/io/file-reader';
 import type { RandomAccessReader } from '../../src-main/engine/io/random-access';
 import { NbdClient } from '../../src-main/engine/nbd/client';
@@ -141,14 +141,17 @@ export async function catalogOnce(
     const cpuBefore = process.cpuUsage();
     lag.enable();
     const began = performance.now();
-    const result = await catalogPoint({
-      catalog,
-      repository,
-      repositoryName: 'bench',
-      manifest,
-      detectGuest: detectGuestFacts,
-      ...(diskReaders ? { diskReaders } : {}),
-    });
+    // As the backup job's phase runs it (catalog-phase.ts).
+    const result = await withSmallYoungGeneration(() =>
+      catalogPoint({
+        catalog,
+        repository,
+        repositoryName: 'bench',
+        manifest,
+        detectGuest: detectGuestFacts,
+        ...(diskReaders ? { diskReaders } : {}),
+      }),
+    );
     releaseMemory(); // as the backup job's phase ends (catalog-phase.ts)
     const wallMs = performance.now() - began;
     lag.disable();

@@ -48,3 +48,32 @@ export function collectGarbage(): void {
     // As releaseMemory: only an optimisation.
   }
 }
+
+/** V8's default --semi-space-growth-factor: the young generation doubles when it grows. */
+const DEFAULT_SEMI_SPACE_GROWTH = 2;
+let smallYoungGeneration = 0;
+
+/**
+ * Runs `phase` with V8's young generation kept from growing (in every thread of the process).
+ * A file-system walk allocates at a rate that makes V8 grow the engine thread's young
+ * generation to 128 MB (it holds ~10 MB live); kept at its size, the heap stays ~100 MB smaller
+ * for a few percent more collection work. The growth factor is the one heap setting V8 reads
+ * while running: --max-semi-space-size only counts at start, which an Electron main process
+ * cannot be given. Phases may overlap; the last one to end restores the default.
+ */
+export async function withSmallYoungGeneration<T>(phase: () => Promise<T>): Promise<T> {
+  if (smallYoungGeneration++ === 0) setGrowth(1);
+  try {
+    return await phase();
+  } finally {
+    if (--smallYoungGeneration === 0) setGrowth(DEFAULT_SEMI_SPACE_GROWTH);
+  }
+}
+
+function setGrowth(factor: number): void {
+  try {
+    setFlagsFromString(`--semi-space-growth-factor=${factor}`);
+  } catch {
+    // Only an optimisation.
+  }
+}

@@ -1,6 +1,6 @@
 import { toErrorData } from '../../../shared/errors';
 import type { Engine } from '../engine';
-import { releaseMemory } from '../memory';
+import { releaseMemory, withSmallYoungGeneration } from '../memory';
 import type { JobContext, TaskHandle } from '../jobs/job-controller';
 import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
@@ -46,7 +46,7 @@ export async function catalogBackupPoint(
     ? "from the hypervisor's export of the disks"
     : 'from the repository';
   try {
-    const result = await catalogPoint({
+    const point: CatalogPointOptions = {
       catalog: engine.fileCatalog,
       repository: target.repository,
       repositoryName: target.repositoryName,
@@ -56,7 +56,8 @@ export async function catalogBackupPoint(
       onProgress: ({ volume, files }) =>
         task.progress({ phase: 'cataloging', message: `${volume}: ${files} files indexed` }),
       detectGuest,
-    });
+    };
+    const result = await withSmallYoungGeneration(() => catalogPoint(point));
     for (const warning of result.warnings) ctx.warn(`${vmName}: ${warning}`);
     ctx.log(
       `${vmName}: cataloged ${result.files} files in ${result.volumes.filter((v) => v.indexed).length} of ${result.volumes.length} volumes ${source} (${((performance.now() - started) / 1000).toFixed(1)} s)`,

@@ -1,5 +1,28 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { releaseMemory } from '../../../src-main/engine/memory';
+import { releaseMemory, withSmallYoungGeneration } from '../../../src-main/engine/memory';
+
+const newSpaceBytes = (): number =>
+  getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
+
+/** A walk's pattern: many objects that live for a while, so V8 would grow its young generation. */
+function churn(): number {
+  const live: { path: string; size: number }[][] = [];
+  for (let round = 0; round < 40; round++) {
+    live.push(Array.from({ length: 20_000 }, (_, i) => ({ path: `/dir${round}/f${i}`, size: i })));
+    if (live.length > 8) live.shift();
+  }
+  return live.length;
+}
+
+describe('withSmallYoungGeneration', () => {
+  // First in the file: the process's young generation still has its starting size.
+  it('keeps the young generation from growing during the phase', async () => {
+    const before = newSpaceBytes();
+    expect(await withSmallYoungGeneration(async () => churn())).toBe(8);
+    expect(newSpaceBytes()).toBeLessThanOrEqual(before);
+  });
+});
 
 describe('releaseMemory', () => {
   it('returns the heap an allocation-heavy phase grew, without losing live objects', () => {
