@@ -114,8 +114,9 @@ export class PointWriter {
         { ifAbsent: true },
       );
       this.state = 'committed';
-      // The cataloging phase comes next: it should not start 128 MiB up.
-      await this.core.pool.trim();
+      // The cataloging phase comes next: it should not start 128 MiB up. Not awaited: the
+      // point is durable now, and the caller should hear so at once.
+      void this.core.pool.trim();
       return manifest;
     } catch (err) {
       this.state = 'failed';
