@@ -108,33 +108,35 @@ export class ExtFileSystem extends BaseFileSystem {
 
   protected async mapExtents(entry: FsEntry): Promise<FileExtent[]> {
     const inode = await this.inode(entry.id);
-    const inline = this.inlineBytes(inode);
-    if (inline) {
-      return inline.length === 0
-        ? []
-        : [{ kind: 'inline', fileOffset: 0, length: inline.length, data: inline }];
-    }
-    return runsToExtents(await this.mapRuns(inode), this.blockSize, inode.size);
+    return (
+      this.inlineExtents(inode) ??
+      runsToExtents(await this.mapRuns(inode), this.blockSize, inode.size)
+    );
   }
 
   /**
-   * A file's extents without waiting, when its inode is at hand and its whole map lives in the
-   * inode (inline data, or an extent tree of at most four extents: most files). A catalog walk
-   * takes them for tens of thousands of files; the async path costs several promises each.
+   * extents() without waiting when the inode was parsed moments before (a folder listing does)
+   * and its whole map lives in it: inline data, or an extent tree of at most four extents (most
+   * ext4 files). A catalog walk asks for tens of thousands of files, each a few promises on the
+   * async path, which stays the reference (walkExtentNode) for everything else.
    */
   override extentsIfReady(entry: FsEntry): FileExtent[] | undefined {
     const inode = this.inodeIfCached(entry.id);
     if (!inode) return undefined;
-    const inline = this.inlineBytes(inode);
-    if (inline) {
-      return inline.length === 0
-        ? []
-        : [{ kind: 'inline', fileOffset: 0, length: inline.length, data: inline }];
-    }
-    if ((inode.flags & INODE_FLAG.extents) === 0) return undefined;
+    const inline = this.inlineExtents(inode);
+    if (inline || (inode.flags & INODE_FLAG.extents) === 0) return inline;
     const needed = Math.ceil(inode.size / this.blockSize);
     const runs = mapExtentRootLeaf(this.sb.blocksCount, inode.iblock, inode.number, needed);
     return runs && runsToExtents(runs, this.blockSize, inode.size);
+  }
+
+  /** The extents of content stored in the inode itself; undefined when it lives in blocks. */
+  private inlineExtents(inode: ExtInode): FileExtent[] | undefined {
+    const inline = this.inlineBytes(inode);
+    if (!inline) return undefined;
+    return inline.length === 0
+      ? []
+      : [{ kind: 'inline', fileOffset: 0, length: inline.length, data: inline }];
   }
 
   async close(): Promise<void> {
