@@ -17,7 +17,6 @@
  * /proc/self/task), peak RSS (sampled every 50 ms, with heap/external/arrayBuffers at the peak)
  * and RSS before and after the phase (which ends with releaseMemory, as the job's does).
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,6 +36,7 @@ import { LocalDirectoryBackend } from '../../src-main/engine/repository/backends
 import type { PointManifest } from '../../src-main/engine/repository/manifest';
 import { Repository } from '../../src-main/engine/repository/repository';
 import { run } from '../../test/harness/exec';
+import { startQemuNbd } from '../../test/harness/nbd-servers';
 
 export interface CatalogingMeasure {
   files: number;
@@ -246,18 +246,14 @@ async function preparePoint(work: string): Promise<{ repository: Repository; poi
 async function serveOverNbd(image: string): Promise<RandomAccessReader> {
   const dir = await mkdtemp(join(tmpdir(), 'hk-catalog-nbd-'));
   const socketPath = join(dir, 'nbd.sock');
-  const server = spawn('qemu-nbd', ['-r', '-f', 'raw', '--shared=4', '-k', socketPath, image], {
-    stdio: 'inherit',
-  });
-  for (let i = 0; i < 100 && !existsSync(socketPath); i++)
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  const server = await startQemuNbd(image, { socketPath }, ['--format=raw']);
   const reader = new NbdDiskReader(await NbdClient.connect({ endpoint: { socketPath } }));
   return {
     size: reader.size,
     read: (offset, length) => reader.read(offset, length),
     close: async () => {
       await reader.close();
-      server.kill();
+      await server.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -4,8 +4,6 @@
  * goes away mid-walk (qemu-nbd killed, as when the VM is shut down) the walk goes on from the
  * restore point, with a warning, and still indexes every file.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,20 +17,19 @@ import { NbdClient } from '../../../src-main/engine/nbd/client';
 import { NbdDiskReader } from '../../../src-main/engine/nbd/disk-reader';
 import type { PointManifest } from '../../../src-main/engine/repository/manifest';
 import type { Repository } from '../../../src-main/engine/repository/repository';
+import { startQemuNbd, type RunningServer } from '../../harness/nbd-servers';
 import { TEST_VM, initRepo, makeExt4Image, makeTempDir, writeImage } from '../repository/helpers';
 
 let dir: string;
 let image: string;
 let repository: Repository;
 let manifest: PointManifest;
-let server: ChildProcess | undefined;
+let server: RunningServer | undefined;
 
 /** qemu-nbd serving the image read-only on a socket of its own, and a reader of it. */
 async function serve(name: string): Promise<NbdDiskReader> {
   const socketPath = join(dir, `${name}.sock`);
-  server = spawn('qemu-nbd', ['-r', '-f', 'raw', '-k', socketPath, image], { stdio: 'ignore' });
-  for (let i = 0; i < 100 && !existsSync(socketPath); i++)
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  server = await startQemuNbd(image, { socketPath }, ['--format=raw']);
   return new NbdDiskReader(await NbdClient.connect({ endpoint: { socketPath } }));
 }
 
@@ -73,7 +70,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  server?.kill();
+  await server?.stop();
   await repository?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -87,7 +84,7 @@ describe('cataloging from the export of a backed-up disk', () => {
     const export1 = await serve('whole');
     const fromExport = await catalogInto('export', new Map([['vda', export1]]));
     await export1.close();
-    server?.kill();
+    await server?.stop();
     expect(fromExport.result.warnings).toEqual([]);
     expect(fromExport.entries).toEqual(fromRepository.entries);
 
@@ -97,7 +94,7 @@ describe('cataloging from the export of a backed-up disk', () => {
     const dying: RandomAccessReader = {
       size: export2.size,
       read: (offset, length) => {
-        if (++reads === 40) server?.kill('SIGKILL');
+        if (++reads === 40) server?.process.kill('SIGKILL');
         return export2.read(offset, length);
       },
       close: () => export2.close(),

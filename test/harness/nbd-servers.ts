@@ -1,5 +1,5 @@
 /**
- * Real NBD servers for the client's integration tests: qemu-nbd (what libvirt pull backups speak)
+ * Real NBD servers for the client's integration tests and the catalog bench: qemu-nbd (what libvirt pull backups speak)
  * and nbdkit (a second, independent implementation), started as child processes on a unix socket
  * or a loopback port, plus libnbd's nbdinfo/nbdcopy as the reference reader.
  */
@@ -91,7 +91,10 @@ async function startServer(
   };
 }
 
-/** qemu-nbd serving `image` read-only; extra args e.g. ['-B', 'b0'] or ['-x', 'name']. */
+/**
+ * qemu-nbd serving `image` read-only (qcow2 unless `extra` names a --format); extra args e.g.
+ * ['-B', 'b0'], ['-x', 'name'] or ['--format=raw'].
+ */
 export function startQemuNbd(
   image: string,
   listen: Listen,
@@ -105,7 +108,7 @@ export function startQemuNbd(
   const args = [
     '--persistent',
     ...where,
-    '--format=qcow2',
+    ...(extra.some((a) => a.startsWith('--format')) ? [] : ['--format=qcow2']),
     '--shared=4',
     '--read-only',
     ...extra,
