@@ -15,7 +15,7 @@
  *
  * Each run prints wall time, files/s, event-loop lag, process CPU and CPU per thread (from
  * /proc/self/task), peak RSS (sampled every 50 ms, with heap/external/arrayBuffers at the peak)
- * and RSS before and after the phase (which ends with releaseMemory, as the job's does).
+ * and RSS before and after the phase (catalogPoint ends by giving its heap back).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -27,7 +27,6 @@ import { openCatalog } from '../../src-main/engine/catalog/catalog';
 import { catalogPoint } from '../../src-main/engine/file-catalog/catalog-point';
 import { detectGuestFacts } from '../../src-main/engine/file-catalog/catalog-phase';
 import { FileCatalog } from '../../src-main/engine/file-catalog/file-catalog';
-import { releaseMemory, withSmallYoungGeneration } from '../../src-main/engine/memory';
 import { FileReader } from '../../src-main/engine/io/file-reader';
 import type { RandomAccessReader } from '../../src-main/engine/io/random-access';
 import { NbdClient } from '../../src-main/engine/nbd/client';
@@ -56,7 +55,7 @@ export interface CatalogingMeasure {
   endedThreadCpuS: number[];
   /** process.memoryUsage() at the highest RSS sampled (every 50 ms) while cataloging. */
   peak: NodeJS.MemoryUsage;
-  /** RSS just before, and once the phase returned (after releaseMemory). */
+  /** RSS just before, and once the phase returned. */
   rssBefore: number;
   rssAfter: number;
   warnings: string[];
@@ -141,18 +140,14 @@ export async function catalogOnce(
     const cpuBefore = process.cpuUsage();
     lag.enable();
     const began = performance.now();
-    // As the backup job's phase runs it (catalog-phase.ts).
-    const result = await withSmallYoungGeneration(() =>
-      catalogPoint({
-        catalog,
-        repository,
-        repositoryName: 'bench',
-        manifest,
-        detectGuest: detectGuestFacts,
-        ...(diskReaders ? { diskReaders } : {}),
-      }),
-    );
-    releaseMemory(); // as the backup job's phase ends (catalog-phase.ts)
+    const result = await catalogPoint({
+      catalog,
+      repository,
+      repositoryName: 'bench',
+      manifest,
+      detectGuest: detectGuestFacts,
+      ...(diskReaders ? { diskReaders } : {}),
+    });
     const wallMs = performance.now() - began;
     lag.disable();
     const cpu = process.cpuUsage(cpuBefore);

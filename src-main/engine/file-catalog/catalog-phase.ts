@@ -1,6 +1,5 @@
 import { toErrorData } from '../../../shared/errors';
 import type { Engine } from '../engine';
-import { releaseMemory, withSmallYoungGeneration } from '../memory';
 import type { JobContext, TaskHandle } from '../jobs/job-controller';
 import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
@@ -46,7 +45,7 @@ export async function catalogBackupPoint(
     ? "from the hypervisor's export of the disks"
     : 'from the repository';
   try {
-    const point: CatalogPointOptions = {
+    const result = await catalogPoint({
       catalog: engine.fileCatalog,
       repository: target.repository,
       repositoryName: target.repositoryName,
@@ -56,8 +55,7 @@ export async function catalogBackupPoint(
       onProgress: ({ volume, files }) =>
         task.progress({ phase: 'cataloging', message: `${volume}: ${files} files indexed` }),
       detectGuest,
-    };
-    const result = await withSmallYoungGeneration(() => catalogPoint(point));
+    });
     for (const warning of result.warnings) ctx.warn(`${vmName}: ${warning}`);
     ctx.log(
       `${vmName}: cataloged ${result.files} files in ${result.volumes.filter((v) => v.indexed).length} of ${result.volumes.length} volumes ${source} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
@@ -66,8 +64,5 @@ export async function catalogBackupPoint(
     ctx.warn(
       `${vmName}: the files of point ${target.manifest.id} could not be cataloged (the backup itself is complete): ${toErrorData(err).message}`,
     );
-  } finally {
-    // The walk's garbage made V8 grow its heap several times over what stays alive.
-    releaseMemory();
   }
 }
