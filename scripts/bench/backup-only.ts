@@ -4,35 +4,18 @@
  * without waiting for the peers. Uses the same lab (HYPERKEEP_LAB_DIR) and cached image.
  * `--catalog` adds the cataloging phase to the full backup, from the export as the job does.
  */
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLibvirtConnector } from '../../src-main/engine/connectors/libvirt/libvirt-connector';
 import { startLab } from '../../test/harness/lab';
 import { changeDisk, ensurePristineImage, startBenchVm } from './bench-disk';
-import { catalogOnce } from './catalog-overhead';
+import { catalogOnce, threadCpu } from './catalog-overhead';
 import { backupOnce, initRepository } from './hyperkeep-steps';
 import { measureInProcess } from './measure';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH_DIR = join(ROOT, '.bench');
-
-/** CPU seconds per thread name of this process, from /proc (workers, libuv pool, V8 helpers). */
-async function threadCpu(): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const tid of await readdir('/proc/self/task')) {
-    try {
-      const comm = (await readFile(`/proc/self/task/${tid}/comm`, 'utf8')).trim();
-      const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      out[comm] = (out[comm] ?? 0) + ticks / 100;
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  return out;
-}
 
 async function minorFaults(): Promise<number> {
   const stat = await readFile('/proc/self/stat', 'utf8');

@@ -84,7 +84,7 @@ async function threadTimes(): Promise<Map<string, { comm: string; sec: number }>
 }
 
 /** CPU seconds per thread of this process, summed by thread name. */
-async function threadCpu(): Promise<Record<string, number>> {
+export async function threadCpu(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const { comm, sec } of (await threadTimes()).values()) out[comm] = (out[comm] ?? 0) + sec;
   return out;
