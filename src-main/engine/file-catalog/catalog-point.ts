@@ -252,7 +252,7 @@ async function indexPoint(options: CatalogPointOptions): Promise<CatalogPointRes
       const volume = results[slot]!;
       const mark = encoder.mark();
       try {
-        const files = await walkVolume(fs, ingest, encoder, slot, volume, warnings, options);
+        const files = await walkVolume({ fs, ingest, encoder, slot, volume, warnings, options });
         volume.indexed = true;
         volume.files = files;
         total += files;
@@ -289,18 +289,22 @@ async function indexPoint(options: CatalogPointOptions): Promise<CatalogPointRes
   }
 }
 
-async function walkVolume(
-  fs: FileSystem,
-  ingest: PointIngest,
-  encoder: PointIndexEncoder,
-  slot: number,
-  volume: PointVolume,
-  warnings: string[],
-  options: CatalogPointOptions,
-): Promise<number> {
-  const offThread = ingest.beginVolumeOffThread(volume.name);
+/** One volume's walk: where its records go, and what it reports into. */
+interface VolumeWalk {
+  fs: FileSystem;
+  ingest: PointIngest;
+  encoder: PointIndexEncoder;
+  /** The volume's position in the point's volume list (its index in the file index object). */
+  slot: number;
+  volume: PointVolume;
+  warnings: string[];
+  options: CatalogPointOptions;
+}
+
+async function walkVolume(walk: VolumeWalk): Promise<number> {
+  const offThread = walk.ingest.beginVolumeOffThread(walk.volume.name);
   try {
-    return await walkInto(fs, ingest, offThread, encoder, slot, volume, warnings, options);
+    return await walkInto(walk, offThread);
   } catch (err) {
     await offThread?.abort();
     throw err;
@@ -308,14 +312,8 @@ async function walkVolume(
 }
 
 async function walkInto(
-  fs: FileSystem,
-  ingest: PointIngest,
+  { fs, ingest, encoder, slot, volume, warnings, options }: VolumeWalk,
   offThread: VolumeIngestWorker | null,
-  encoder: PointIndexEncoder,
-  slot: number,
-  volume: PointVolume,
-  warnings: string[],
-  options: CatalogPointOptions,
 ): Promise<number> {
   const writer = offThread ? null : ingest.beginVolume(volume.name);
   const dirs = new Map<string, number>();
