@@ -4,11 +4,10 @@
  * finds, folder pages come from the (parent, name) index in name order with the same total on
  * every page, and a catalog of the previous schema is upgraded in place.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openTempCatalog, type TempCatalog } from './temp-catalog';
 import {
   openCatalog,
   schemaVersion,
@@ -25,19 +24,16 @@ import {
 } from '../../../../src-main/engine/file-catalog/name-pattern';
 
 const VM = 'idx-vm';
+let temp: TempCatalog;
 let dir: string;
 let db: CatalogDb;
 let catalog: FileCatalog;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hk-catalog-idx-'));
-  db = openCatalog(join(dir, 'catalog.sqlite'));
-  catalog = new FileCatalog(db);
+  temp = openTempCatalog('hk-catalog-idx-');
+  ({ dir, db, catalog } = temp);
 });
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => temp.remove());
 
 const file = (parent: number, name: string, size = 1): CatalogRecord => ({
   parent,

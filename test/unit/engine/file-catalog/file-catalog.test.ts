@@ -3,13 +3,11 @@
  * across points, listings of each point stay exact, forgetting points keeps the others intact and
  * gc removes what no point uses any more.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openTempCatalog, type TempCatalog } from './temp-catalog';
 import type { GuestOs, PointVolume } from '../../../../shared/domain/files';
 import { HyperkeepError } from '../../../../shared/errors';
-import { openCatalog, type CatalogDb } from '../../../../src-main/engine/catalog/catalog';
+import type { CatalogDb } from '../../../../src-main/engine/catalog/catalog';
 import type { CatalogRecord } from '../../../../src-main/engine/file-catalog/catalog-record';
 import { diffPoints, searchFiles } from '../../../../src-main/engine/file-catalog/catalog-search';
 import { FileCatalog } from '../../../../src-main/engine/file-catalog/file-catalog';
@@ -70,7 +68,7 @@ const BASE: Tree = {
   '/home/alice/old.log': 'old',
 };
 
-let dir: string;
+let temp: TempCatalog;
 let db: CatalogDb;
 let catalog: FileCatalog;
 let clock = 0;
@@ -104,16 +102,12 @@ const names = (pointId: string, path: string) =>
     .entries.map((e) => e.name);
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hk-file-catalog-'));
-  db = openCatalog(join(dir, 'catalog.sqlite'));
-  catalog = new FileCatalog(db);
+  temp = openTempCatalog('hk-file-catalog-');
+  ({ db, catalog } = temp);
   clock = 0;
 });
 
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => temp.remove());
 
 describe('file catalog version ranges', () => {
   it('shares unchanged entries between points and lists each point as it was', () => {

@@ -4,10 +4,8 @@
  * their sizes, and a damaged record stream fails the volume with a clear error while the catalog
  * stays consistent.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openTempCatalog, type TempCatalog } from './temp-catalog';
 import type { PointVolume } from '../../../../shared/domain/files';
 import { openCatalog, type CatalogDb } from '../../../../src-main/engine/catalog/catalog';
 import type { CatalogRecord } from '../../../../src-main/engine/file-catalog/catalog-record';
@@ -15,19 +13,15 @@ import { searchFiles } from '../../../../src-main/engine/file-catalog/catalog-se
 import { FileCatalog } from '../../../../src-main/engine/file-catalog/file-catalog';
 import { PointIndexEncoder } from '../../../../src-main/engine/file-catalog/point-index-object';
 
-let dir: string;
+let temp: TempCatalog;
 let db: CatalogDb;
 let catalog: FileCatalog;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hk-ingest-worker-'));
-  db = openCatalog(join(dir, 'catalog.sqlite'));
-  catalog = new FileCatalog(db);
+  temp = openTempCatalog('hk-ingest-worker-');
+  ({ db, catalog } = temp);
 });
-afterEach(() => {
-  db.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => temp.remove());
 
 const record = (parent: number, name: string, type: 'dir' | 'file', size = 0): CatalogRecord => ({
   parent,
