@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NbdClient, type NbdConnectOptions } from '../../../src-main/engine/nbd/client';
 import { NbdDiskReader, readChangedRanges } from '../../../src-main/engine/nbd/disk-reader';
 import { BASE_ALLOCATION, readExtents } from '../../../src-main/engine/nbd/extents';
-import { nbdinfoMap, runBinary, sha256, startNbdkit, type RunningServer } from '../../harness/nbd-servers';
+import {
+  nbdinfoMap,
+  runBinary,
+  sha256,
+  startNbdkit,
+  type RunningServer,
+} from '../../harness/nbd-servers';
 
 const MiB = 1024 * 1024;
 let dir: string;

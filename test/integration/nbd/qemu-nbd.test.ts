@@ -11,7 +11,14 @@ import {
   dirtyBitmapContext,
   readExtents,
 } from '../../../src-main/engine/nbd/extents';
-import { freePort, nbdinfoMap, run, sha256, startQemuNbd, type RunningServer } from '../../harness/nbd-servers';
+import {
+  freePort,
+  nbdinfoMap,
+  run,
+  sha256,
+  startQemuNbd,
+  type RunningServer,
+} from '../../harness/nbd-servers';
 
 const MiB = 1024 * 1024;
 let dir: string;
