@@ -1,3 +1,4 @@
+import { releaseBuffer } from '../io/release-buffer';
 import { RepoKeys } from './backend';
 import { toHex } from './binary';
 import { dataPathTimings } from './data-path-timings';
@@ -133,6 +134,8 @@ export class ChunkStore {
     const writeStart = performance.now();
     await this.core.backend.put(RepoKeys.pack(id), parts);
     dataPathTimings.writeMs += performance.now() - writeStart;
+    // The sealed blobs came from the data workers' malloc arenas: give them back now.
+    for (const part of parts) releaseBuffer(part);
     this.unindexed.push({ id, size, blobs: entries });
     this.stats.packs++;
     if (this.unindexed.length >= INDEX_EVERY_PACKS) await this.writeIndex();

@@ -5,6 +5,7 @@ import { EvalWorker, blake3ModulePath } from './eval-worker';
 import { cdcCut, type CdcCutParams } from './fastcdc';
 import { chunkIdsOfSegment, sealPicked, type SegmentChunks } from './segment-work';
 import { MAIN_THREAD_MODULES, compressAndSeal, type SealParams } from './sealing';
+import { newZstdIntoState, zstdCompressInto, zstdIntoSupported } from './zstd-into';
 
 /**
  * The CPU work of a backup on worker threads, so that the event loop stays free for I/O and IPC
@@ -26,6 +27,10 @@ const cdcCut = (${cdcCut.toString()});
 const compressAndSeal = (${compressAndSeal.toString()});
 const chunkIdsOfSegment = (${chunkIdsOfSegment.toString()});
 const sealPicked = (${sealPicked.toString()});
+const zstdCompressInto = (${zstdCompressInto.toString()});
+const zstdState = (${newZstdIntoState.toString()})();
+if ((${zstdIntoSupported.toString()})(mods.zlib))
+  mods.compressInto = (data, level, limit) => zstdCompressInto(mods.zlib, zstdState, data, level, limit);
 const held = new Map();
 const segments = new Map();
 let collectGarbage = null;

@@ -31,6 +31,11 @@ export interface SealParams {
 export interface SealModules {
   zlib: typeof nodeZlib;
   crypto: typeof nodeCrypto;
+  /**
+   * zstd into a reused buffer (zstd-into.ts), set on the data workers: a frame of at most
+   * `limit` bytes, or null when it would not fit. Without it, zstdCompressSync.
+   */
+  compressInto?: (data: Uint8Array, level: number, limit: number) => Uint8Array | null;
 }
 
 export const MAIN_THREAD_MODULES: SealModules = { zlib: nodeZlib, crypto: nodeCrypto };
@@ -50,14 +55,27 @@ export function compressAndSeal(
 ): Uint8Array {
   let payload: Uint8Array = data;
   let format = 0x00;
+  /** Whether payload is a buffer of our own, to be freed once copied (see release-buffer.ts). */
+  let spentPayload = false;
   const t0 = performance.now();
   if (p.level > 0 && data.length >= 64) {
-    const packed = mods.zlib.zstdCompressSync(data, {
-      params: { [mods.zlib.constants.ZSTD_c_compressionLevel]: p.level },
-    });
-    if (packed.length < data.length - (data.length >> 5)) {
-      payload = packed;
-      format = 0x01;
+    // Compressed data is kept only when it saves at least 1/32.
+    const limit = data.length - (data.length >> 5) - 1;
+    if (mods.compressInto) {
+      const packed = mods.compressInto(data, p.level, limit);
+      if (packed !== null) {
+        payload = packed;
+        format = 0x01;
+      }
+    } else {
+      const packed = mods.zlib.zstdCompressSync(data, {
+        params: { [mods.zlib.constants.ZSTD_c_compressionLevel]: p.level },
+      });
+      if (packed.length <= limit) {
+        payload = packed;
+        format = 0x01;
+        spentPayload = true;
+      }
     }
   }
   const plainLen = 1 + payload.length;
@@ -79,6 +97,14 @@ export function compressAndSeal(
     const body = cipher.update(payload);
     out.set(body, pos);
     pos += body.length;
+    // Free the compressed and encrypted copies now, not at a collection (see release-buffer.ts,
+    // inlined: this function is shipped as source). Only whole, unpooled buffers of ≥ 64 KiB.
+    for (const spent of spentPayload ? [body, payload] : [body]) {
+      const whole = spent.byteOffset === 0 && spent.byteLength === spent.buffer.byteLength;
+      if (whole && spent.byteLength >= 65536 && spent.buffer instanceof ArrayBuffer) {
+        if (!spent.buffer.detached) spent.buffer.transfer(0);
+      }
+    }
     const tail = cipher.final();
     out.set(tail, pos);
     pos += tail.length;
@@ -90,6 +116,11 @@ export function compressAndSeal(
   out[0] = 0x00;
   out[1] = format;
   out.set(payload, 2);
+  if (spentPayload && payload.byteLength >= 65536 && payload.buffer instanceof ArrayBuffer) {
+    // The compressed copy is spent: free it now (as above).
+    const whole = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength;
+    if (whole) payload.buffer.transfer(0);
+  }
   // The AAD length goes first so that (aad, plaintext) pairs cannot be re-split into another pair.
   const mac = mods.crypto
     .createHmac('sha256', p.key)

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { releaseBuffer } from '../../../../src-main/engine/io/release-buffer';
 import { DataWorkerPool } from '../../../../src-main/engine/repository/data-worker-pool';
 import {
+  DEFAULT_CHUNKER_PARAMS,
   cdcCutParams,
   cutAll,
   gearTableFromSeed,
@@ -69,13 +71,50 @@ describe.each([0, 2])('DataWorkerPool with %i workers', (workers) => {
   });
 });
 
+const rssAnon = async (): Promise<number> =>
+  Number(/RssAnon:\s+(\d+) kB/.exec(await readFile('/proc/self/status', 'utf8'))![1]) * 1024;
+
+describe('DataWorkerPool memory while busy', () => {
+  it('does not pile up compressed and sealed copies in its workers', async () => {
+    const seal: SealParams = { encrypt: true, key: randomBytes(32), level: 1 };
+    const cdc = cdcCutParams(gearTableFromSeed(randomBytes(32)), DEFAULT_CHUNKER_PARAMS);
+    const pool = new DataWorkerPool({ seal, idKey: randomBytes(32), cdc }, 2);
+    // 16 random bytes in every 64: ~1 MiB chunks that compress to about a third.
+    const template = randomBytes(16 * 2 ** 20);
+    for (let at = 0; at < template.length; at += 64) template.fill(0x61, at + 16, at + 64);
+    const segment = (): Uint8Array => {
+      const view = pool.segmentBuffer();
+      view.set(template.subarray(0, view.length));
+      return view;
+    };
+    const backUp = async (segments: number): Promise<void> => {
+      for (let i = 0; i < segments; i += 2) {
+        const held = await Promise.all([segment(), segment()].map((v) => pool.chunkSegment(v)));
+        for (const s of held) {
+          const picks = s.ids.flatMap((id, k) => (id === null ? [] : [k]));
+          // As the chunk store does once a pack is written.
+          for (const blob of await pool.sealHeld(s, picks)) releaseBuffer(blob);
+        }
+      }
+    };
+    try {
+      await backUp(2);
+      const warm = await rssAnon();
+      await backUp(16);
+      // Before: each worker's malloc arena filled to 64 MiB with zstd contexts and output pieces
+      // waiting for a garbage collection.
+      expect((await rssAnon()) - warm).toBeLessThan(32 * 2 ** 20);
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('DataWorkerPool when idle', () => {
   it('lets go of its recycled 16 MiB segment buffers, in the workers too', async () => {
     const seal: SealParams = { encrypt: true, key: randomBytes(32), level: 1 };
     const cdc = cdcCutParams(gearTableFromSeed(randomBytes(32)), SMALL);
     const pool = new DataWorkerPool({ seal, idKey: randomBytes(32), cdc }, 2);
-    const rssAnon = async (): Promise<number> =>
-      Number(/RssAnon:\s+(\d+) kB/.exec(await readFile('/proc/self/status', 'utf8'))![1]) * 1024;
     try {
       // Eight segments in flight at once, every page written: all eight come back to be reused.
       const backUp = async (): Promise<void> => {
