@@ -90,7 +90,18 @@ export function openSealedChunk(
     throw Object.assign(new Error(`unknown payload format ${String(format)}`), {
       name: 'SealError',
     });
-  if (into && mods.zstdInto) return into.subarray(0, mods.zstdInto(plain.subarray(1), into));
+  // Through the thread's one decompressor (no context per chunk), into the block or a buffer of
+  // the chunk's size; only outsized requests (never a chunk) take the allocating path.
+  if (mods.zstdInto && (into || maxBytes <= 16 * 1024 * 1024)) {
+    const target = into ?? new Uint8Array(Math.max(1, maxBytes));
+    const written = mods.zstdInto(plain.subarray(1), target);
+    // The decrypted copy is spent: free it now, not at a collection (see release-buffer.ts;
+    // inlined, this function is shipped as source). Only a whole, decrypted buffer of ≥ 64 KiB.
+    const whole = plain.byteOffset === 0 && plain.byteLength === plain.buffer.byteLength;
+    if (p.encrypt && whole && plain.byteLength >= 65536 && plain.buffer instanceof ArrayBuffer)
+      plain.buffer.transfer(0);
+    return target.subarray(0, written);
+  }
   try {
     // One output buffer of the chunk's size instead of 16 KiB pieces joined at the end.
     return mods.zlib.zstdDecompressSync(plain.subarray(1), {
@@ -217,4 +228,15 @@ export function assembleBlock(
       );
   }
   if (dirty && zeroedTo < out.length) out.fill(0, zeroedTo);
+  // Chunks opened outside `out` (stored raw, or cut by the block's edges) were decrypted or
+  // decompressed into buffers of their own: free those now, not at a collection
+  // (release-buffer.ts). A raw chunk of an unencrypted repository is a view of its span: kept.
+  for (const data of opened) {
+    const buffer = data?.buffer;
+    if (!(buffer instanceof ArrayBuffer) || buffer === out.buffer || buffer.byteLength < 65536)
+      continue;
+    let inSpan = false;
+    for (const span of job.spans) inSpan ||= span.buffer === buffer;
+    if (!inSpan && !buffer.detached) buffer.transfer(0);
+  }
 }

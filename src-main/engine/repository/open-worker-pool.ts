@@ -71,6 +71,9 @@ parentPort.on('message', (m) => {
       const overflow = new Uint8Array(m.overflow);
       const job = { length: m.length, overflow: m.overflow, spans: m.spans.map((b) => new Uint8Array(b)), chunks: m.chunks, pieces: m.pieces };
       assembleBlock(openSealedChunk, mods, params, hash, job, out, overflow, reused);
+      // The pack bytes are spent: free them now rather than at a collection (release-buffer.ts).
+      for (const span of job.spans)
+        if (span.byteLength >= 65536 && span.byteLength === span.buffer.byteLength) span.buffer.transfer(0);
       parentPort.postMessage({ seq: m.seq, buf: out.buffer, overflow: overflow.buffer }, [out.buffer, overflow.buffer]);
     } catch (err) {
       parentPort.postMessage({ seq: m.seq, error: String((err && err.message) || err), damaged: !!err && err.name === 'SealError', chunk: err && err.chunk });

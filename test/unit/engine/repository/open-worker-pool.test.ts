@@ -1,4 +1,5 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import * as nodeCrypto from 'node:crypto';
 import * as nodeZlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -245,5 +246,61 @@ describe('OpenWorkerPool', () => {
       chunk: 2,
       message: expect.stringMatching(/authentication failed/),
     });
+  });
+});
+
+describe('OpenWorkerPool memory', () => {
+  it('does not pile up pack bytes and decrypted copies in its workers', async () => {
+    const key = randomBytes(32);
+    const pool = new OpenWorkerPool({ encrypt: true, key }, idKey, 2);
+    const rssAnon = async (): Promise<number> =>
+      Number(/RssAnon:\s+(\d+) kB/.exec(await readFile('/proc/self/status', 'utf8'))![1]) * 1024;
+    // Eight 1 MiB chunks, half noise and half text: each compresses to about half, as disks do.
+    const chunks = Array.from({ length: 8 }, (_, i) =>
+      Buffer.concat([noise(`memory ${i}`, 512 * 1024), text(512 * 1024)]),
+    );
+    const sealed = chunks.map((c) => seal(c, true, key));
+    const span = Buffer.concat(sealed.map((s) => s.sealed));
+    const block = (): AssembleJob => {
+      let at = 0;
+      return {
+        length: 8 * 1024 * 1024,
+        overflow: 0,
+        spans: [new Uint8Array(span)],
+        chunks: sealed.map((s, i) => {
+          const c = { id: s.id.toString('hex'), span: 0, offset: at, length: s.sealed.length };
+          at += s.sealed.length;
+          return { ...c, rawLength: chunks[i]!.length };
+        }),
+        // The last chunk starts 1 byte late: opened apart, then copied (cut by the block's end).
+        pieces: chunks.map((c, i) => ({
+          chunk: i,
+          from: 0,
+          length: i === 7 ? c.length - 1 : c.length,
+          at: i * c.length + (i === 7 ? 1 : 0),
+        })),
+      };
+    };
+    const restore = async (blocks: number): Promise<void> => {
+      let reuse: ArrayBuffer[] = [];
+      for (let i = 0; i < blocks; i += 2) {
+        const built = await Promise.all(
+          [0, 1].map((k) =>
+            pool.assemble({ ...block(), ...(reuse[k] ? { reuse: reuse[k] } : {}) }),
+          ),
+        );
+        reuse = built.map((b) => b.data.buffer as ArrayBuffer);
+      }
+    };
+    try {
+      await restore(4);
+      const warm = await rssAnon();
+      await restore(48);
+      // Before: each worker's malloc arena filled to 64 MiB with spans and decrypted chunks
+      // waiting for a garbage collection.
+      expect((await rssAnon()) - warm).toBeLessThan(32 * 2 ** 20);
+    } finally {
+      await pool.close();
+    }
   });
 });
