@@ -165,6 +165,19 @@ export const contract = {
     request: z.object({ name: z.string().default('default') }).strict(),
     response: RepositoryInfo,
   },
+  /**
+   * Unregister a repository from this home; its folder and every point in it stay on disk, so it
+   * can be attached again. Refused while a subclient targets it or a job runs.
+   */
+  'repo.remove': {
+    request: z.object({ name: z.string().trim().min(1).max(100) }).strict(),
+    response: z.object({
+      name: z.string(),
+      location: z.string(),
+      /** restore points no longer listed here (still in the repository) */
+      points: z.number().int().nonnegative(),
+    }),
+  },
   'repo.verify': {
     request: z
       .object({ name: z.string().default('default'), readData: z.boolean().default(false) })

@@ -19,6 +19,8 @@ export interface StorageSlice {
   /** The mutations throw ApiError so the dialogs can show field errors next to the fields. */
   initRepository(request: RequestOf<'repo.init'>): Promise<RepositoryInfo>;
   attachRepository(request: RequestOf<'repo.attach'>): Promise<RepositoryInfo>;
+  /** Unregisters a repository here; its folder and points stay on disk. */
+  removeRepository(name: string): Promise<void>;
   verifyRepository(name: string, readData: boolean): Promise<Job>;
   pruneRepository(name: string, dryRun: boolean): Promise<Job>;
   /** Keyed by VM UUID; only VMs someone looked at are kept current. */
@@ -63,6 +65,15 @@ export const createStorageSlice: SliceCreator<StorageSlice> = (set, get) => ({
     );
     void get().loadRepositories();
     return attached;
+  },
+
+  async removeRepository(name) {
+    const removed = await invoke('repo.remove', { name });
+    get().notify(
+      'success',
+      `Repository ${removed.name} removed from this console. Its data is still in ${removed.location}.`,
+    );
+    void get().loadRepositories();
   },
 
   async verifyRepository(name, readData) {

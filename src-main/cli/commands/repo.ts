@@ -11,9 +11,11 @@ function printInfo(info: RepositoryInfo): void {
   console.log(
     `  ${info.points} restore points, ${formatBytes(info.logicalBytes)} of VM data stored in ${formatBytes(info.storedBytes)}`,
   );
-  console.log(
-    `  dedup ${info.dedupRatio.toFixed(2)}×, compression ${info.compressionRatio.toFixed(2)}×`,
-  );
+  // Ratios of nothing are not 1.00×: an empty repository has none yet.
+  if (info.logicalBytes > 0)
+    console.log(
+      `  dedup ${info.dedupRatio.toFixed(2)}×, compression ${info.compressionRatio.toFixed(2)}×`,
+    );
 }
 
 function parseCompressionLevel(value: string): number {
@@ -114,6 +116,22 @@ export function registerRepoCommands(program: Command, run: Run): void {
             r.points,
             formatBytes(r.storedBytes),
           ]),
+        );
+      }),
+    );
+
+  repo
+    .command('remove')
+    .description(
+      'unregister a repository from this console; its folder and restore points stay on disk and can be attached again',
+    )
+    .argument('<name>', 'the repository to forget here')
+    .action((name: string) =>
+      run(async ({ client, json }) => {
+        const removed = await client.call('repo.remove', { name });
+        if (json) return printJson(removed);
+        console.log(
+          `Repository ${removed.name} removed from this console. Its ${removed.points} restore points are still in ${removed.location}: attach it again to use them.`,
         );
       }),
     );

@@ -9,6 +9,7 @@ type JobChannel =
   | 'repo.attach'
   | 'repo.list'
   | 'repo.info'
+  | 'repo.remove'
   | 'repo.verify'
   | 'repo.prune'
   | 'backup.start'
@@ -35,6 +36,14 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
     },
     'repo.list': () => Promise.all(repositories.list().map((name) => repositories.info(name))),
     'repo.info': ({ name }) => repositories.info(name),
+    'repo.remove': async ({ name }) => {
+      const removed = await repositories.remove(name);
+      // The file catalog holds the points' listings: they would be search hits nothing can restore.
+      engine.fileCatalog.forgetPoints(removed.name, removed.pointIds);
+      engine.events.emit('repositories.changed', {});
+      engine.events.emit('points.changed', {});
+      return { name: removed.name, location: removed.location, points: removed.pointIds.length };
+    },
     'repo.verify': ({ name, readData }) => startVerifyJob(engine, name, readData),
     'repo.prune': ({ name, dryRun }) => startPruneJob(engine, name, dryRun),
     'backup.start': (request) =>

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { RepositoryInfo, RestorePoint } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
@@ -19,6 +19,22 @@ interface Row {
 }
 
 export const DEFAULT_REPOSITORY = 'default';
+
+/**
+ * The folder as typed, made canonical. A relative path would land under whatever directory the
+ * engine happened to start in, so it is refused instead of resolved.
+ */
+function fullPath(location: string): string {
+  const trimmed = location.trim();
+  if (!isAbsolute(trimmed)) {
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `Enter the repository folder as a full path, e.g. /srv/backups/repo ("${trimmed}" is relative).`,
+      { field: 'location' },
+    );
+  }
+  return resolve(trimmed);
+}
 
 /** What the catalog remembers of a restore point; the manifest in the repository is the truth. */
 export function toRestorePoint(repository: string, m: PointManifest): RestorePoint {
@@ -59,20 +75,20 @@ export class RepositoryRegistry {
     compressionLevel?: number;
   }): Promise<RepositoryInfo> {
     this.assertNameFree(options.name);
-    const location = resolve(options.location);
+    const location = fullPath(options.location);
     if (existsSync(location) && readdirSync(location).length > 0) {
       throw new HyperkeepError(
         'ALREADY_EXISTS',
-        `${location} is not empty. Attach an existing repository with \`repo attach\`, or choose an empty folder.`,
+        existsSync(join(location, 'config'))
+          ? `${location} already holds a repository: attach it instead of creating a new one.`
+          : `${location} is not empty: choose an empty or new folder for a new repository.`,
         { field: 'location' },
       );
     }
     if (options.encrypt && !options.passphrase) {
-      throw new HyperkeepError(
-        'INVALID_INPUT',
-        'An encrypted repository needs a passphrase (HYPERKEEP_PASSPHRASE or --password-file).',
-        { field: 'passphrase' },
-      );
+      throw new HyperkeepError('INVALID_INPUT', 'An encrypted repository needs a passphrase.', {
+        field: 'passphrase',
+      });
     }
     const repository = await Repository.init(new LocalDirectoryBackend(location), {
       encrypt: options.encrypt,
@@ -92,7 +108,7 @@ export class RepositoryRegistry {
     location: string;
     passphrase?: string;
   }): Promise<RepositoryInfo> {
-    const location = resolve(options.location);
+    const location = fullPath(options.location);
     const known = this.db.prepare('SELECT * FROM repositories WHERE name = ?').get(options.name) as
       Row | undefined;
     // Attaching the same repository again under its name replaces the stored passphrase (it was
@@ -115,6 +131,60 @@ export class RepositoryRegistry {
     this.open.set(options.name.toLowerCase(), Promise.resolve(repository));
     await this.refreshPoints(options.name);
     return this.info(options.name);
+  }
+
+  /**
+   * Unregisters a repository from this home: its row and its cached points go, its folder is not
+   * touched, so it can be attached again (here or on another console) with every point it holds.
+   * Returns the ids of the points that are no longer listed here.
+   */
+  async remove(name: string): Promise<{ name: string; location: string; pointIds: string[] }> {
+    const row = this.row(name);
+    const targets = this.db
+      .prepare(
+        `SELECT b.name AS backupSet, s.name AS subclient FROM subclients s
+         JOIN backup_sets b ON b.id = s.backup_set_id
+         WHERE lower(json_extract(s.settings_json, '$.storage.repository')) = lower(?)
+         ORDER BY b.name, s.position`,
+      )
+      .all(row.name) as { backupSet: string; subclient: string }[];
+    if (targets.length > 0) {
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `Repository "${row.name}" is the target of ${targets.map((t) => `subclient "${t.subclient}" of backup set "${t.backupSet}"`).join(', ')}: choose another repository for them first.`,
+        { reason: 'IN_USE', subclients: targets },
+      );
+    }
+    // Jobs do not record the repository they read, and a restore reads the one its point is in:
+    // while any job runs, closing this repository could pull it from under that job.
+    const running = this.db
+      .prepare("SELECT title FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at")
+      .all() as { title: string }[];
+    if (running.length > 0) {
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `Jobs are running (${running.map((j) => `"${j.title}"`).join(', ')}): remove repository "${row.name}" when they have finished.`,
+        { reason: 'JOBS_RUNNING', jobs: running.map((j) => j.title) },
+      );
+    }
+    const pointIds = (
+      this.db
+        .prepare('SELECT id FROM restore_points WHERE repository = ? COLLATE NOCASE')
+        .all(row.name) as { id: string }[]
+    ).map((p) => p.id);
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare('DELETE FROM restore_points WHERE repository = ? COLLATE NOCASE')
+          .run(row.name);
+        this.db.prepare('DELETE FROM repositories WHERE name = ?').run(row.name);
+      })
+      .immediate();
+    const key = row.name.toLowerCase();
+    const open = this.open.get(key);
+    this.open.delete(key);
+    await open?.then((r) => r.close()).catch(() => undefined);
+    return { name: row.name, location: row.location, pointIds };
   }
 
   list(): string[] {
@@ -140,7 +210,7 @@ export class RepositoryRegistry {
         if (err instanceof HyperkeepError && err.code === 'AUTH_FAILED') {
           throw new HyperkeepError(
             'AUTH_FAILED',
-            `${err.message}: the passphrase this console stored for repository "${row.name}" no longer opens it (was it changed from another console?). Attach it again with the current passphrase: hyperkeep repo attach --path ${row.location} --name ${row.name}`,
+            `${err.message}: the passphrase this console stored for repository "${row.name}" no longer opens it (was it changed from another console?). Attach ${row.location} again as "${row.name}" with its current passphrase.`,
             { repository: row.name },
           );
         }
@@ -251,7 +321,7 @@ export class RepositoryRegistry {
       throw new HyperkeepError(
         'NOT_FOUND',
         name === DEFAULT_REPOSITORY
-          ? 'No repository yet: create one with `hyperkeep repo init --path DIR` (or in Storage).'
+          ? 'No repository yet: create one first (in Storage, or with hyperkeep repo init).'
           : `No repository named "${name}".`,
       );
     }

@@ -33,7 +33,13 @@ export function RestoreDialogFrame(props: {
       fullWidth
       aria-labelledby={titleId}
     >
-      <Box component="form" noValidate onSubmit={props.onSubmit}>
+      {/* A flex column that may shrink: the content scrolls, title and buttons stay in view. */}
+      <Box
+        component="form"
+        noValidate
+        onSubmit={props.onSubmit}
+        sx={{ display: 'flex', flexDirection: 'column', minHeight: 0 }}
+      >
         <DialogTitle id={titleId}>{props.title}</DialogTitle>
         <DialogContent>{props.children}</DialogContent>
         <DialogActions>

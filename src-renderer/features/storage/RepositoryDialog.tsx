@@ -125,7 +125,13 @@ export function RepositoryDialog(props: {
       fullWidth
       aria-labelledby={titleId}
     >
-      <Box component="form" noValidate onSubmit={(e) => void submit(e)}>
+      {/* A flex column that may shrink: the content scrolls, title and buttons stay in view. */}
+      <Box
+        component="form"
+        noValidate
+        onSubmit={(e) => void submit(e)}
+        sx={{ display: 'flex', flexDirection: 'column', minHeight: 0 }}
+      >
         <DialogTitle id={titleId}>{TITLES[mode]}</DialogTitle>
         <DialogContent>
           <Stack spacing={2} sx={{ pt: 1 }}>

@@ -20,21 +20,18 @@ import RefreshIcon from '@mui/icons-material/Refresh';
 import type { Job, RepositoryInfo } from '../../../shared/domain/jobs';
 import { describeError } from '../../api/api-error';
 import { formatBytes } from '../../lib/format';
+import { ConfirmDialog } from '../../shell/ConfirmDialog';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import { MONO_FONT_STACK } from '../../theme/theme';
 import { JobInlineStatus } from '../jobs/JobInlineStatus';
 import { PruneDialog } from './PruneDialog';
 import { RepositoryDialog } from './RepositoryDialog';
-import type { RepositoryDialogMode } from './repository-form';
+import { ratioText, type RepositoryDialogMode } from './repository-form';
 import { RepositoryUsageChart } from './RepositoryUsageChart';
 import { RepositoryUsageHistoryChart } from './RepositoryUsageHistoryChart';
 
 const NUMBER = { whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' } as const;
-
-function ratio(value: number): string {
-  return Number.isFinite(value) && value > 0 ? `${value.toFixed(2)}×` : '—';
-}
 
 /** Repositories: where backups are kept, how compactly, and their maintenance jobs. */
 export function StoragePage() {
@@ -44,6 +41,8 @@ export function StoragePage() {
   const loadRepositories = useStore((s) => s.loadRepositories);
   const [dialog, setDialog] = useState<RepositoryDialogMode | null>(null);
   const [pruning, setPruning] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<RepositoryInfo | null>(null);
+  const removeRepository = useStore((s) => s.removeRepository);
   // Jobs started here, newest first, followed live at the top of the page.
   const [startedJobs, setStartedJobs] = useState<string[]>([]);
   const onStarted = (job: Job) => setStartedJobs((ids) => [job.id, ...ids].slice(0, 3));
@@ -125,6 +124,7 @@ export function StoragePage() {
                   repository={repository}
                   onStarted={onStarted}
                   onPrune={() => setPruning(repository.name)}
+                  onRemove={() => setRemoving(repository)}
                 />
               ))}
               {repositories.length === 0 && status !== 'loading' && (
@@ -152,6 +152,16 @@ export function StoragePage() {
       {pruning !== null && (
         <PruneDialog repository={pruning} onClose={() => setPruning(null)} onStarted={onStarted} />
       )}
+      {removing !== null && (
+        <ConfirmDialog
+          title={`Remove ${removing.name} from this console?`}
+          text={`Hyperkeep stops using ${removing.name} and no longer lists its ${removing.points} restore point${removing.points === 1 ? '' : 's'} here. Nothing is deleted: the data stays on disk in ${removing.location}, and “Attach existing” brings the repository and its restore points back.`}
+          confirmLabel="Remove"
+          busyLabel="Removing…"
+          onConfirm={() => removeRepository(removing.name)}
+          onClose={() => setRemoving(null)}
+        />
+      )}
     </>
   );
 }
@@ -160,8 +170,9 @@ function RepositoryRow(props: {
   repository: RepositoryInfo;
   onStarted(job: Job): void;
   onPrune(): void;
+  onRemove(): void;
 }) {
-  const { repository, onStarted, onPrune } = props;
+  const { repository, onStarted, onPrune, onRemove } = props;
   const verifyRepository = useStore((s) => s.verifyRepository);
   const notify = useStore((s) => s.notify);
   const [starting, setStarting] = useState(false);
@@ -204,10 +215,10 @@ function RepositoryRow(props: {
         {formatBytes(repository.storedBytes)}
       </TableCell>
       <TableCell align="right" sx={NUMBER}>
-        {ratio(repository.dedupRatio)}
+        {ratioText(repository.dedupRatio, repository.logicalBytes)}
       </TableCell>
       <TableCell align="right" sx={NUMBER}>
-        {ratio(repository.compressionRatio)}
+        {ratioText(repository.compressionRatio, repository.logicalBytes)}
       </TableCell>
       <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
         <Stack direction="row" spacing={0.5} sx={{ justifyContent: 'flex-end' }}>
@@ -243,6 +254,11 @@ function RepositoryRow(props: {
           >
             Prune
           </Button>
+          <Tooltip title="Stop using this repository here; its data stays on disk and can be attached again">
+            <Button size="small" onClick={onRemove} aria-label={`Remove ${repository.name}`}>
+              Remove
+            </Button>
+          </Tooltip>
         </Stack>
       </TableCell>
     </TableRow>

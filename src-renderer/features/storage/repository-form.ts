@@ -1,4 +1,5 @@
 import { ApiError, describeError } from '../../api/api-error';
+import { isAbsoluteFolder } from '../restore/restore-paths';
 
 export type RepositoryDialogMode = 'create' | 'attach';
 
@@ -30,7 +31,11 @@ export function validateRepositoryForm(
   if (name === '') fields.name = 'Give the repository a name, e.g. default';
   else if (takenNames.some((taken) => taken.toLowerCase() === name.toLowerCase()))
     fields.name = `A repository named “${name}” is already configured`;
-  if (values.location.trim() === '') fields.location = 'Enter the folder that holds the repository';
+  const location = values.location.trim();
+  if (location === '') fields.location = 'Enter the folder that holds the repository';
+  // A relative folder would land wherever the engine happened to start.
+  else if (!isAbsoluteFolder(location))
+    fields.location = 'Enter a full path, such as /srv/backups/hyperkeep';
   if (mode === 'create' && values.encrypt) {
     if (values.passphrase.length < MIN_PASSPHRASE_LENGTH)
       fields.passphrase = `Use at least ${MIN_PASSPHRASE_LENGTH} characters`;
@@ -50,4 +55,9 @@ export function repositoryErrorsFrom(err: unknown): RepositoryFormErrors {
     return { fields: { [field]: err.message } };
   }
   return { fields: {}, general: describeError(err) };
+}
+
+/** Dedup and compression of nothing are not 1.00×: an empty repository has no ratio yet. */
+export function ratioText(value: number, logicalBytes: number): string {
+  return logicalBytes > 0 && Number.isFinite(value) && value > 0 ? `${value.toFixed(2)}×` : '—';
 }

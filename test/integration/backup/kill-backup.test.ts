@@ -180,7 +180,9 @@ describe('a wrong repository passphrase', () => {
     expect(result.code).not.toBe(0);
     const job = JSON.parse(result.stdout) as { status: string; tasks: { message?: string }[] };
     expect(job.status).toBe('failed');
-    expect(job.tasks[0]?.message).toMatch(/Wrong passphrase for repository at .*repo attach/s);
+    expect(job.tasks[0]?.message).toMatch(
+      /Wrong passphrase for repository at .*Attach .* again as "default" with its current passphrase/s,
+    );
     // What the message says to do works: the same repository, attached again under its name.
     const again = await cli(['repo', 'attach', '--path', repoDir], {
       HYPERKEEP_PASSPHRASE: 'changed elsewhere',

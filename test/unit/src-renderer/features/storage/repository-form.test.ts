@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../../../src-renderer/api/api-error';
 import { passphraseStrength } from '../../../../../src-renderer/features/storage/passphrase-strength';
 import {
+  ratioText,
   repositoryErrorsFrom,
   validateRepositoryForm,
   type RepositoryFormValues,
@@ -19,6 +20,23 @@ describe('repository form', () => {
   it('accepts a complete form and refuses a taken name, whatever its case', () => {
     expect(validateRepositoryForm('create', values, []).fields).toEqual({});
     expect(validateRepositoryForm('create', values, ['Default']).fields.name).toMatch(/already/);
+  });
+
+  it('asks for a full path: a relative folder would land wherever the engine started', () => {
+    for (const mode of ['create', 'attach'] as const) {
+      expect(
+        validateRepositoryForm(mode, { ...values, location: 'relative/repo' }, []).fields.location,
+      ).toBe('Enter a full path, such as /srv/backups/hyperkeep');
+      expect(
+        validateRepositoryForm(mode, { ...values, location: ' /srv/backups/repo ' }, []).fields,
+      ).toEqual({});
+    }
+  });
+
+  it('shows no dedup or compression ratio for a repository without data', () => {
+    expect(ratioText(1, 0)).toBe('—');
+    expect(ratioText(2.345, 10_000)).toBe('2.35×');
+    expect(ratioText(0, 10_000)).toBe('—');
   });
 
   it('asks for a passphrase typed twice only when creating an encrypted repository', () => {
