@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -19,6 +20,7 @@ function eventually<T>(read: () => Promise<T> | T) {
 }
 
 let serve: RunningServe;
+let scratch: string;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
@@ -33,6 +35,21 @@ async function shot(name: string): Promise<void> {
 async function choose(scope: Locator | Page, label: string | RegExp, option: string | RegExp) {
   await scope.getByRole('combobox', { name: label }).click();
   await page.getByRole('option', { name: option }).click();
+}
+
+/** The focused element is `locator` (e.g. a dialog's default button). */
+async function hasFocus(locator: Locator): Promise<boolean> {
+  return locator.evaluate((element) => element === document.activeElement);
+}
+
+/** Escape on a dialog with unsaved changes asks first; the focus starts on "Keep editing". */
+async function expectDiscardPrompt(): Promise<Locator> {
+  const confirm = page.getByRole('dialog', { name: 'Discard changes?' });
+  await confirm.waitFor();
+  await eventually(() => hasFocus(confirm.getByRole('button', { name: 'Keep editing' }))).toBe(
+    true,
+  );
+  return confirm;
 }
 
 /** The data grid row of a VM on the Virtual Machine Configuration tab. */
@@ -51,6 +68,7 @@ async function addSubclient(name: string, configure: (dialog: Locator) => Promis
 }
 
 beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-backup-sets-'));
   serve = await startServe();
   for (const host of lab.hosts) {
     const added = await runCli([
@@ -79,9 +97,34 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await serve?.stop();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
 describe('Backup sets', () => {
+  it('closes an untouched new backup set at once, and asks before Escape loses a typed one', async () => {
+    await page.getByRole('button', { name: 'New backup set' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New backup set' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+
+    await page.getByRole('button', { name: 'New backup set' }).click();
+    await dialog.getByLabel('Name').fill('draft-set');
+    await page.keyboard.press('Escape');
+    let confirm = await expectDiscardPrompt();
+    await shot('00-discard-new-backup-set');
+    await confirm.getByRole('button', { name: 'Keep editing' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect(await dialog.getByLabel('Name').inputValue()).toBe('draft-set');
+
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    confirm = await expectDiscardPrompt();
+    await confirm.getByRole('button', { name: 'Discard' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const sets = await runCli(['--home', serve.home, '--json', 'backupset', 'list']);
+    expect(JSON.parse(sets.stdout)).toEqual([]);
+  });
+
   it('creates a set over both lab hosts, with a name rule and a host-affinity rule', async () => {
     await page.getByRole('button', { name: 'New backup set' }).click();
     const dialog = page.getByRole('dialog', { name: 'New backup set' });
@@ -118,6 +161,17 @@ describe('Backup sets', () => {
         .waitFor();
       await shot('03-subclient-content');
     });
+    // No repository exists yet: the target is not a free-text field but a choice, and says why
+    // nothing can be chosen instead of letting a name be typed that backups then fail on.
+    await web.getByRole('tab', { name: /Storage/ }).click();
+    const target = web.getByRole('combobox', { name: 'Target repository' });
+    await eventually(() => target.innerText()).toBe('default (not registered)');
+    await web
+      .getByText(
+        'No repository is registered yet: backups of this subclient will fail. Create a repository on the Storage page first.',
+      )
+      .waitFor();
+    await shot('03b-subclient-storage-no-repository');
     // The schedule's next runs come live from the engine; a bad expression is named at its field.
     await web.getByRole('tab', { name: 'Schedule' }).click();
     await web.getByRole('textbox', { name: 'Full backup schedule' }).fill('0 3 * * *');
@@ -161,6 +215,13 @@ describe('Backup sets', () => {
   });
 
   it('refuses to save an invalid regular expression and says why next to the rule', async () => {
+    // An untouched new subclient has nothing to lose: Escape closes it at once.
+    await page.getByRole('button', { name: 'Add subclient' }).click();
+    const blank = page.getByRole('dialog', { name: 'New subclient' });
+    await blank.waitFor();
+    await page.keyboard.press('Escape');
+    await blank.waitFor({ state: 'detached' });
+
     const sub = await addSubclient('broken', async (dialog) => {
       await dialog
         .getByRole('group', { name: 'Rule 1' })
@@ -181,10 +242,21 @@ describe('Backup sets', () => {
     await expect(sub.getByRole('tab', { name: /Content/, selected: true }).count()).resolves.toBe(
       1,
     );
-    // Esc closes the topmost dialog only: the backup set's properties stay open. (Focus the tab
-    // first: the refused Save re-renders the tabs and may leave the focus on the page body.)
+    // Esc asks before the new subclient's name and rule are lost; a second Esc keeps editing.
+    // (Focus the tab first: the refused Save re-renders the tabs and may leave the focus on the
+    // page body.)
     await sub.getByRole('tab', { name: /Content/ }).focus();
     await page.keyboard.press('Escape');
+    let confirm = await expectDiscardPrompt();
+    await shot('06b-discard-new-subclient');
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'detached' });
+    expect(await sub.getByRole('group', { name: 'Rule 1' }).count()).toBe(1);
+    await sub.getByRole('tab', { name: /Content/ }).focus();
+    await page.keyboard.press('Escape');
+    confirm = await expectDiscardPrompt();
+    // Discard closes the topmost dialog only: the backup set's properties stay open.
+    await confirm.getByRole('button', { name: 'Discard' }).click();
     await sub.waitFor({ state: 'detached' });
     const rows = page.getByRole('table', { name: 'Subclients' }).locator('tbody tr');
     await eventually(() => rows.count()).toBe(3);
@@ -203,11 +275,15 @@ describe('Backup sets', () => {
     for (const name of ['lab-db-01', 'lab-archive-01']) {
       expect(await vmRow(name).innerText()).toMatch(/\bdefault\b[\s\S]*matches no subclient rule/);
     }
+    // Every VM is in a subclient; none was backed up, so the count must not say "protected".
+    await props.getByText('4 assigned', { exact: true }).waitFor();
+    await props.getByText('0 not assigned', { exact: true }).waitFor();
     await shot('07-vm-configuration');
 
     await vmRow('lab-db-01').getByRole('checkbox').check();
     await vmRow('lab-archive-01').getByRole('checkbox').check();
-    await choose(props, 'Sub-client', 'web');
+    await props.getByText('Change all selected virtual machines to subclient:').waitFor();
+    await choose(props, 'Subclient', 'web');
     await props.getByRole('button', { name: 'Apply' }).click();
     for (const name of ['lab-db-01', 'lab-archive-01']) {
       await eventually(() => vmRow(name).innerText()).toMatch(/\bweb\b[\s\S]*assigned manually/);
@@ -230,6 +306,56 @@ describe('Backup sets', () => {
     await shot('09-vm-credentials');
   });
 
+  it('targets a registered repository, and flags a saved name that names none', async () => {
+    const init = await runCli([
+      '--home',
+      serve.home,
+      'repo',
+      'init',
+      '--name',
+      'offsite',
+      '--path',
+      join(scratch, 'offsite'),
+      '--no-encrypt',
+    ]);
+    expect(init.code, init.stderr).toBe(0);
+    const props = page.getByRole('dialog', { name: 'Backup set properties of lab-set' });
+    await props.getByRole('tab', { name: 'Subclients' }).click();
+    await props.getByRole('button', { name: 'Properties of web' }).click();
+    const web = page.getByRole('dialog', { name: 'Subclient properties of web' });
+    await web.getByRole('tab', { name: /Storage/ }).click();
+    const target = web.getByRole('combobox', { name: 'Target repository' });
+    // The saved "default" names no repository: kept and flagged, never swapped silently.
+    await eventually(() => target.innerText()).toBe('default (not registered)');
+    await web
+      .getByText(
+        'No repository named "default" is registered: backups of this subclient will fail. Choose a registered repository.',
+      )
+      .waitFor();
+    await target.click();
+    expect(await page.getByRole('option').allInnerTexts()).toEqual([
+      'default (not registered)',
+      'offsite',
+    ]);
+    await page.getByRole('option', { name: 'offsite' }).click();
+    await eventually(() => web.getByText(/No repository named/).count()).toBe(0);
+    await shot('09b-subclient-storage-repository');
+    await web.getByRole('button', { name: 'Save' }).click();
+    await web.waitFor({ state: 'detached' });
+    const shown = await runCli([
+      '--home',
+      serve.home,
+      'subclient',
+      'show',
+      'web',
+      '--backupset',
+      'lab-set',
+    ]);
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      settings: { storage: { repository: 'offsite' } },
+    });
+  });
+
   it('persists everything across a reload', async () => {
     const props = page.getByRole('dialog', { name: 'Backup set properties of lab-set' });
     await props.getByRole('button', { name: 'Close', exact: true }).click();
@@ -239,7 +365,7 @@ describe('Backup sets', () => {
       .getByRole('table', { name: 'Backup sets' })
       .getByRole('row', { name: /lab-set/ });
     await eventually(() => row.innerText()).toMatch(
-      /lab-host-1[\s\S]*lab-host-2[\s\S]*3[\s\S]*4 protected/,
+      /lab-host-1[\s\S]*lab-host-2[\s\S]*3[\s\S]*4 assigned/,
     );
     await shot('10-backup-sets-page');
     await page.getByRole('button', { name: 'Properties of lab-set' }).click();

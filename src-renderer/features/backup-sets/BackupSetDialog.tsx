@@ -5,7 +5,6 @@ import Button from '@mui/material/Button';
 import Dialog from '@mui/material/Dialog';
 import DialogActions from '@mui/material/DialogActions';
 import DialogContent from '@mui/material/DialogContent';
-import DialogContentText from '@mui/material/DialogContentText';
 import DialogTitle from '@mui/material/DialogTitle';
 import Tab from '@mui/material/Tab';
 import Tabs from '@mui/material/Tabs';
@@ -17,6 +16,7 @@ import { CredentialsTab } from './CredentialsTab';
 import { GeneralTab } from './GeneralTab';
 import { SubclientsTab } from './SubclientsTab';
 import { VmConfigurationTab } from './VmConfigurationTab';
+import { DiscardChangesDialog } from './form/DiscardChangesDialog';
 import { TabPanel } from './form/TabPanel';
 import { useBackupSetForm } from './use-backup-set-form';
 
@@ -73,7 +73,7 @@ function BackupSetForm(props: {
 
   function requestClose() {
     if (form.saving) return;
-    if (existing !== undefined && form.dirty) setConfirmDiscard(true);
+    if (form.dirty) setConfirmDiscard(true);
     else props.onClose();
   }
 
@@ -159,29 +159,26 @@ function BackupSetForm(props: {
           <Button onClick={requestClose} disabled={form.saving}>
             {existing === undefined ? 'Cancel' : 'Close'}
           </Button>
-          <Button type="submit" variant="contained" disabled={form.saving || !form.dirty}>
+          <Button
+            type="submit"
+            variant="contained"
+            // A new set can always be tried: Save names what is missing.
+            disabled={form.saving || (existing !== undefined && !form.dirty)}
+          >
             {form.saving ? 'Saving…' : 'Save'}
           </Button>
         </DialogActions>
       </Box>
       {confirmDiscard && (
-        <Dialog open onClose={() => setConfirmDiscard(false)} aria-labelledby="discard-title">
-          <DialogTitle id="discard-title">Discard unsaved changes?</DialogTitle>
-          <DialogContent>
-            <DialogContentText>
-              The General settings or some auto-discovery rules of this backup set were changed and
-              not saved.
-            </DialogContentText>
-          </DialogContent>
-          <DialogActions>
-            <Button onClick={() => setConfirmDiscard(false)} autoFocus>
-              Keep editing
-            </Button>
-            <Button color="error" onClick={props.onClose}>
-              Discard
-            </Button>
-          </DialogActions>
-        </Dialog>
+        <DiscardChangesDialog
+          message={
+            existing === undefined
+              ? 'The new backup set was not saved.'
+              : 'The General settings or some auto-discovery rules of this backup set were changed and not saved.'
+          }
+          onKeepEditing={() => setConfirmDiscard(false)}
+          onDiscard={props.onClose}
+        />
       )}
     </Dialog>
   );

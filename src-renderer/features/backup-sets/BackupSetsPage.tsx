@@ -201,13 +201,13 @@ function VmCounts({ summary }: { summary: AssignmentSummary | undefined }) {
   }
   return (
     <Stack direction="row" spacing={0.5} sx={{ flexWrap: 'wrap', rowGap: 0.5 }}>
-      <Chip size="small" color="success" label={`${summary.protected} protected`} />
+      <Chip size="small" color="success" label={`${summary.protected} assigned`} />
       {summary.unprotected > 0 && (
         <Chip
           size="small"
           color="error"
           variant="outlined"
-          label={`${summary.unprotected} unprotected`}
+          label={`${summary.unprotected} unassigned`}
         />
       )}
       {summary.vanished > 0 && (

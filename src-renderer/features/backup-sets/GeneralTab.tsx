@@ -108,11 +108,11 @@ export function GeneralTab(props: { form: BackupSetForm; hypervisors: readonly H
               onChange={(e) => form.change('autoAddUnmatched', e.target.checked)}
             />
           }
-          label="Automatically add new VMs that don't qualify for membership in any of the sub-clients"
+          label="Automatically add new VMs that don't qualify for membership in any of the subclients"
         />
         <FormHelperText sx={{ mt: -0.5 }}>
-          They join the default subclient; when this is off they stay unprotected and are listed as
-          such.
+          They join the default subclient; when this is off they stay in no subclient, are not
+          backed up, and are listed as not assigned.
         </FormHelperText>
       </FormGroup>
     </Stack>

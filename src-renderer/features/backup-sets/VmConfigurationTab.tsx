@@ -24,7 +24,7 @@ const NO_SELECTION: GridRowSelectionModel = { type: 'include', ids: new Set() };
 
 /**
  * FIG. 5B Virtual Machine Configuration: every VM of the set with its subclient, Discover to ask
- * the hypervisors now, and "Change all selected virtual machines to sub-client".
+ * the hypervisors now, and "Change all selected virtual machines to subclient".
  */
 export function VmConfigurationTab(props: { backupSet: BackupSet; rulesDirty: boolean }) {
   const { backupSet } = props;
@@ -96,12 +96,12 @@ export function VmConfigurationTab(props: { backupSet: BackupSet; rulesDirty: bo
         </Typography>
         {summary !== null && summary.total > 0 && (
           <Stack direction="row" spacing={1}>
-            <Chip size="small" color="success" label={`${summary.protected} protected`} />
+            <Chip size="small" color="success" label={`${summary.protected} assigned`} />
             <Chip
               size="small"
               color={summary.unprotected > 0 ? 'error' : 'default'}
               variant="outlined"
-              label={`${summary.unprotected} not protected`}
+              label={`${summary.unprotected} not assigned`}
             />
             <Chip
               size="small"
@@ -174,12 +174,12 @@ export function VmConfigurationTab(props: { backupSet: BackupSet; rulesDirty: bo
         aria-label="Change the subclient of the selected virtual machines"
       >
         <Typography variant="body2" sx={{ fontWeight: 600 }}>
-          Change all selected virtual machines to sub-client:
+          Change all selected virtual machines to subclient:
         </Typography>
         <TextField
           select
           size="small"
-          label="Sub-client"
+          label="Subclient"
           value={target}
           onChange={(e) => setTarget(e.target.value)}
           sx={{ minWidth: 220 }}

@@ -57,7 +57,7 @@ function StatusChip({ row }: { row: VmAssignment }) {
 
 function SubclientCell({ row }: { row: VmAssignment }) {
   if (row.subclientId === null) {
-    return <Chip size="small" color="error" variant="outlined" label="Not protected" />;
+    return <Chip size="small" color="error" variant="outlined" label="Not assigned" />;
   }
   return (
     <Box sx={{ display: 'flex', alignItems: 'center', gap: 0.75, height: '100%' }}>
@@ -102,7 +102,7 @@ export const ASSIGNMENT_COLUMNS: GridColDef<VmAssignment>[] = [
     headerName: 'Subclient',
     flex: 0.8,
     minWidth: 140,
-    valueGetter: (_value, row) => row.subclientName ?? 'Not protected',
+    valueGetter: (_value, row) => row.subclientName ?? 'Not assigned',
     renderCell: ({ row }) => <SubclientCell row={row} />,
   },
   {

@@ -63,7 +63,8 @@ export function useBackupSetForm(existing: BackupSet | undefined, initialTab?: B
   /** Subclient shown on the Auto-discovery rules tab */
   const [rulesSubclientId, setRulesSubclientId] = useState<string | null>(null);
 
-  const generalDirty = existing === undefined || !sameGeneral(general, generalOf(existing));
+  // A new set compares with the defaults it opened with: untouched, it closes without a prompt.
+  const generalDirty = !sameGeneral(general, generalOf(existing));
   const dirty = generalDirty || Object.keys(ruleDrafts).length > 0;
 
   function change<K extends keyof GeneralValues>(key: K, value: GeneralValues[K]) {
@@ -140,7 +141,7 @@ export function useBackupSetForm(existing: BackupSet | undefined, initialTab?: B
     setSaving(true);
     setErrors(NO_ERRORS);
     try {
-      if (generalDirty && !(await saveGeneral())) return;
+      if ((existing === undefined || generalDirty) && !(await saveGeneral())) return;
       if (existing === undefined) return;
       if (!(await saveRules(existing))) return;
       notify('success', `Backup set ${general.name.trim()} saved.`);

@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -12,7 +12,9 @@ import ErrorIcon from '@mui/icons-material/ErrorOutlined';
 import type { Subclient } from '../../../../shared/domain/backup-set';
 import { useStore } from '../../../store';
 import { hasErrorUnder } from '../field-errors';
+import { DiscardChangesDialog } from '../form/DiscardChangesDialog';
 import { TabPanel } from '../form/TabPanel';
+import { initialRepository, repositoryChoice } from './repository-choice';
 import { ScheduleTab } from './ScheduleTab';
 import { SubclientContentTab } from './SubclientContentTab';
 import { SubclientGeneralTab } from './SubclientGeneralTab';
@@ -43,7 +45,7 @@ const TAB_LABELS: Record<SubclientTab, string> = {
   activity: 'Activity control',
 };
 
-/** FIG. 15 Sub-client properties: create (no `subclient`) or edit, saved as one whole. */
+/** FIG. 15 Subclient properties: create (no `subclient`) or edit, saved as one whole. */
 export function SubclientDialog(props: {
   backupSetId: string;
   subclient?: Subclient;
@@ -59,15 +61,46 @@ export function SubclientDialog(props: {
       ? []
       : discovered.filter((a) => a.manual && a.subclientId === subclient.id).map((a) => a.vmUuid),
   );
+  const repositories = useStore((s) => s.repositories);
+  const repositoriesStatus = useStore((s) => s.repositoriesStatus);
+  const loadRepositories = useStore((s) => s.loadRepositories);
+  // The Storage tab offers the registered repositories: read them fresh for each dialog.
+  useEffect(() => {
+    void loadRepositories();
+  }, [loadRepositories]);
+  const [startRepository] = useState(() =>
+    subclient === undefined && repositoriesStatus === 'ready'
+      ? initialRepository(repositories.map((r) => r.name))
+      : undefined,
+  );
   const form = useSubclientForm({
     backupSetId,
     existing: subclient,
     initialManualVms,
+    initialRepository: startRepository,
     onSaved: props.onClose,
   });
+  const repositoryName = form.values.settings.storage.repository;
+  const repository = useMemo(
+    () =>
+      repositoriesStatus === 'ready'
+        ? repositoryChoice(
+            repositoryName,
+            repositories.map((r) => r.name),
+          )
+        : undefined,
+    [repositoryName, repositories, repositoriesStatus],
+  );
+  const [confirmDiscard, setConfirmDiscard] = useState(false);
   const isDefault = subclient?.isDefault === true;
   const vmNames = useMemo(() => [...new Set(discovered.map((a) => a.vmName))].sort(), [discovered]);
   const titleId = 'subclient-dialog-title';
+
+  function requestClose() {
+    if (form.saving) return;
+    if (form.dirty) setConfirmDiscard(true);
+    else props.onClose();
+  }
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -78,9 +111,7 @@ export function SubclientDialog(props: {
   return (
     <Dialog
       open
-      onClose={() => {
-        if (!form.saving) props.onClose();
-      }}
+      onClose={requestClose}
       maxWidth="lg"
       fullWidth
       aria-labelledby={titleId}
@@ -109,7 +140,9 @@ export function SubclientDialog(props: {
           }}
         >
           {SUBCLIENT_TABS.map((tab) => {
-            const failed = hasErrorUnder(form.errors.fields, TAB_FIELDS[tab]);
+            const failed =
+              hasErrorUnder(form.errors.fields, TAB_FIELDS[tab]) ||
+              (tab === 'storage' && repository?.problem !== undefined);
             return (
               <Tab
                 key={tab}
@@ -137,7 +170,14 @@ export function SubclientDialog(props: {
               />
             )}
             {form.tab === 'filters' && <FiltersTab form={form} vmNames={vmNames} />}
-            {form.tab === 'storage' && <StorageTab form={form} />}
+            {form.tab === 'storage' && (
+              <StorageTab
+                form={form}
+                choice={repository}
+                loadError={repositoriesStatus === 'error'}
+                onReload={() => void loadRepositories()}
+              />
+            )}
             {form.tab === 'encryption' && <EncryptionTab form={form} />}
             {form.tab === 'prepost' && <PrePostTab form={form} />}
             {form.tab === 'schedule' && <ScheduleTab form={form} />}
@@ -151,7 +191,7 @@ export function SubclientDialog(props: {
           </Alert>
         )}
         <DialogActions sx={{ px: 3, pb: 2, borderTop: 1, borderColor: 'divider', pt: 1.5 }}>
-          <Button onClick={props.onClose} disabled={form.saving}>
+          <Button onClick={requestClose} disabled={form.saving}>
             Cancel
           </Button>
           <Button type="submit" variant="contained" disabled={form.saving}>
@@ -159,6 +199,17 @@ export function SubclientDialog(props: {
           </Button>
         </DialogActions>
       </Box>
+      {confirmDiscard && (
+        <DiscardChangesDialog
+          message={
+            subclient === undefined
+              ? 'The new subclient, its rules and settings were not saved.'
+              : `The changes to subclient ${subclient.name} were not saved.`
+          }
+          onKeepEditing={() => setConfirmDiscard(false)}
+          onDiscard={props.onClose}
+        />
+      )}
     </Dialog>
   );
 }

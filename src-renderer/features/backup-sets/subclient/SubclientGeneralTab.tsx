@@ -37,8 +37,8 @@ export function SubclientGeneralTab({
     <Stack spacing={2.5}>
       {isDefault && (
         <Alert severity="info">
-          Note: This is a default sub-client. It takes every VM that no other subclient’s rules
-          claim (when “automatically add new VMs” is on for the backup set).
+          Note: This is a default subclient. It takes every VM that no other subclient’s rules claim
+          (when “automatically add new VMs” is on for the backup set).
         </Alert>
       )}
       <TextField

@@ -1,3 +1,4 @@
+import Button from '@mui/material/Button';
 import Checkbox from '@mui/material/Checkbox';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import FormHelperText from '@mui/material/FormHelperText';
@@ -10,6 +11,7 @@ import type { SubclientSettings } from '../../../../shared/domain/backup-set';
 import { MONO_FONT_STACK } from '../../../theme/theme';
 import { ChipListField } from '../form/ChipListField';
 import { NumberField } from '../form/NumberField';
+import type { RepositoryChoice } from './repository-choice';
 import type { SubclientForm } from './use-subclient-form';
 
 /** First error under a list field ('settings.filters.excludeVms.3' → its message). */
@@ -54,19 +56,53 @@ export function FiltersTab({ form, vmNames }: { form: SubclientForm; vmNames: re
   );
 }
 
-export function StorageTab({ form }: { form: SubclientForm }) {
-  const error = form.errors.fields['settings.storage.repository'];
+/**
+ * The repository the subclient's backups go to, chosen among the registered ones (`choice` is
+ * undefined while they are read). A saved name that no longer names one stays shown, flagged.
+ */
+export function StorageTab(props: {
+  form: SubclientForm;
+  choice: RepositoryChoice | undefined;
+  loadError: boolean;
+  onReload(): void;
+}) {
+  const { form, choice } = props;
+  const current = form.values.settings.storage.repository;
+  const saveError = form.errors.fields['settings.storage.repository'];
+  const problem = saveError ?? choice?.problem;
+  const options = choice?.options ?? (current === '' ? [] : [{ name: current, registered: true }]);
+  let helperText =
+    problem ?? 'The repository (storage target) this subclient’s backups are written to';
+  if (choice === undefined) {
+    helperText = props.loadError
+      ? 'Could not read the registered repositories.'
+      : 'Reading the registered repositories…';
+  }
   return (
-    <TextField
-      label="Target repository"
-      value={form.values.settings.storage.repository}
-      onChange={(e) => form.patchSettings('storage', { repository: e.target.value })}
-      error={error !== undefined}
-      helperText={
-        error ?? 'The repository (storage target) this subclient’s backups are written to'
-      }
-      fullWidth
-    />
+    <Stack spacing={2} sx={{ alignItems: 'flex-start' }}>
+      <TextField
+        select
+        label="Target repository"
+        value={current}
+        onChange={(e) => form.patchSettings('storage', { repository: e.target.value })}
+        error={problem !== undefined}
+        helperText={helperText}
+        disabled={choice?.none === true && current === ''}
+        fullWidth
+      >
+        {options.map((option) => (
+          <MenuItem key={option.name} value={option.name}>
+            {option.registered ? option.name : `${option.name} (not registered)`}
+          </MenuItem>
+        ))}
+      </TextField>
+      {(choice?.none === true || props.loadError) && (
+        // A repository created meanwhile (another window, the CLI) shows up without closing this.
+        <Button size="small" onClick={props.onReload}>
+          Refresh list
+        </Button>
+      )}
+    </Stack>
   );
 }
 

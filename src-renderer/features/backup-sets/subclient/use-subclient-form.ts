@@ -9,6 +9,7 @@ import type { SubclientContent } from '../../../../shared/domain/rules';
 import { useStore } from '../../../store';
 import { NO_ERRORS, fieldErrorsFrom, fieldErrorsFromZod, type FieldErrors } from '../field-errors';
 import { emptyContent, normalizeContent } from '../rules/rule-text';
+import { formChanged } from '../unsaved-changes';
 
 /** The tabs of FIG. 15, in order. */
 export const SUBCLIENT_TABS = [
@@ -70,6 +71,8 @@ export function useSubclientForm(props: {
   existing: Subclient | undefined;
   /** VMs manually assigned to the subclient when the dialog opened */
   initialManualVms: readonly string[];
+  /** Repository a NEW subclient starts with (see initialRepository) */
+  initialRepository?: string;
   onSaved(): void;
 }) {
   const { backupSetId, existing } = props;
@@ -77,12 +80,20 @@ export function useSubclientForm(props: {
   const updateSubclient = useStore((s) => s.updateSubclient);
   const assignVms = useStore((s) => s.assignVms);
   const notify = useStore((s) => s.notify);
-  const [values, setValues] = useState<SubclientFormValues>(() => ({
+  // What the dialog opened with: closing it without Save loses only what differs from this.
+  const [initial] = useState<SubclientFormValues>(() => ({
     name: existing?.name ?? '',
     content: existing?.content ?? emptyContent(),
-    settings: existing?.settings ?? SubclientSettings.parse({}),
+    settings:
+      existing?.settings ??
+      SubclientSettings.parse(
+        props.initialRepository === undefined
+          ? {}
+          : { storage: { repository: props.initialRepository } },
+      ),
     manualVms: [...props.initialManualVms],
   }));
+  const [values, setValues] = useState<SubclientFormValues>(initial);
   const [errors, setErrors] = useState<FieldErrors>(NO_ERRORS);
   const [saving, setSaving] = useState(false);
   const [tab, setTab] = useState<SubclientTab>('general');
@@ -157,7 +168,20 @@ export function useSubclientForm(props: {
     }
   }
 
-  return { values, change, patchSettings, errors, saving, tab, setTab, save };
+  const dirty = formChanged(
+    {
+      ...values,
+      content: normalizeContent(values.content),
+      manualVms: [...values.manualVms].sort(),
+    },
+    {
+      ...initial,
+      content: normalizeContent(initial.content),
+      manualVms: [...initial.manualVms].sort(),
+    },
+  );
+
+  return { values, change, patchSettings, errors, saving, dirty, tab, setTab, save };
 }
 
 export type SubclientForm = ReturnType<typeof useSubclientForm>;
