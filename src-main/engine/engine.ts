@@ -43,7 +43,9 @@ export class Engine {
     secretBox: SecretBox,
   ) {
     this.hypervisors = new HypervisorStore(db, secretBox);
-    this.inventory = new Inventory(this.hypervisors);
+    this.inventory = new Inventory(this.hypervisors, () =>
+      this.events.emit('hypervisors.changed', {}),
+    );
     this.backupSets = new BackupSetStore(db);
     this.discovery = new Discovery(db, this.backupSets, this.hypervisors, this.inventory);
     this.credentials = new CredentialStore(db, secretBox);

@@ -22,6 +22,8 @@ export function ConfirmDialog(props: {
   cancelLabel?: string;
   onConfirm(): Promise<void>;
   onClose(): void;
+  /** Why the action cannot be done now (e.g. the engine refused it): shown, and confirm disabled. */
+  blockedReason?: string;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -52,9 +54,9 @@ export function ConfirmDialog(props: {
       <DialogTitle id={titleId}>{props.title}</DialogTitle>
       <DialogContent>
         <DialogContentText id={textId}>{props.text}</DialogContentText>
-        {error !== null && (
+        {(props.blockedReason ?? error) !== null && (
           <Alert severity="error" sx={{ mt: 2 }}>
-            {error}
+            {props.blockedReason ?? error}
           </Alert>
         )}
       </DialogContent>
@@ -62,7 +64,12 @@ export function ConfirmDialog(props: {
         <Button onClick={props.onClose} disabled={busy} autoFocus>
           {props.cancelLabel ?? 'Cancel'}
         </Button>
-        <Button color="error" variant="contained" onClick={() => void confirm()} disabled={busy}>
+        <Button
+          color="error"
+          variant="contained"
+          onClick={() => void confirm()}
+          disabled={busy || props.blockedReason !== undefined}
+        >
           {busy ? (props.busyLabel ?? `${props.confirmLabel}…`) : props.confirmLabel}
         </Button>
       </DialogActions>

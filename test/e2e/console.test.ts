@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from '../harness/browser';
-import { startServe, type RunningServe } from '../harness/serve';
+import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
  * The console as an administrator uses it: the real `hyperkeep serve` (built bundle, fresh data
@@ -70,6 +70,43 @@ describe('console', () => {
     const row = page.getByRole('row', { name: new RegExp(host.name) });
     await row.getByText(`${vmCount} VMs`).waitFor();
     expect(await row.textContent()).toContain(host.uri);
+    // The host's name, learned when its VMs were listed, shows without a Refresh (review P2).
+    await row.getByRole('cell', { name: hostname(), exact: true }).waitFor({ timeout: 10_000 });
+  });
+
+  it('refuses a URI that cannot parse, and the same host under a second name', async () => {
+    const host = lab.hosts.find((h) => h.name === 'lab-host-1')!;
+    await page.getByRole('button', { name: 'Add hypervisor' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add hypervisor' });
+    await dialog.getByLabel('Name').fill('garbage');
+    await dialog.getByLabel('URI').fill('not a uri');
+    await dialog.getByLabel('URI').blur();
+    // Said next to the field as soon as it is left, with an example; Save is not offered.
+    await dialog.getByText(/Not a libvirt URI: use e\.g\. qemu:\/\/\/system/).waitFor();
+    expect(await dialog.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+
+    await dialog.getByLabel('Name').fill(`${host.name}-again`);
+    await dialog.getByLabel('URI').fill(host.uri);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.getByText(`${host.name} already uses ${host.uri}`).waitFor();
+    expect(await dialog.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.getByRole('row', { name: /-again|garbage/ }).count()).toBe(0);
+  });
+
+  it('does not offer Remove for a host a backup set uses, and says why', async () => {
+    const cli = (...args: string[]) => runCli(['--home', serve.home, ...args]);
+    expect(
+      (await cli('backupset', 'create', 'uses-host-1', '--hypervisor', 'lab-host-1')).code,
+    ).toBe(0);
+    await page.getByRole('button', { name: 'Remove lab-host-1' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Remove lab-host-1?' });
+    await confirm.getByText(/lab-host-1 is a target of backup set “uses-host-1”/).waitFor();
+    expect(await confirm.getByRole('button', { name: 'Remove' }).isDisabled()).toBe(true);
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect((await cli('backupset', 'delete', 'uses-host-1')).code).toBe(0);
   });
 
   it("lists the lab host's virtual machines with their state and disks", async () => {
@@ -107,8 +144,12 @@ describe('console', () => {
     await failure.waitFor();
     expect(await failure.textContent()).toContain('/nonexistent/sock');
 
-    // Enter saves (registering a host that is down is allowed: it may come back).
+    // Enter saves after a confirmation, as `hypervisor add --no-test` does in the CLI: a host that
+    // is down may come back.
     await dialog.getByLabel('URI').press('Enter');
+    const untested = page.getByRole('dialog', { name: 'Save without a working connection?' });
+    expect(await untested.textContent()).toContain('/nonexistent/sock');
+    await untested.getByRole('button', { name: 'Save anyway' }).click();
     await dialog.waitFor({ state: 'detached' });
     await openPage('Virtual machines');
     const warning = page.getByRole('alert').filter({ hasText: 'The list is incomplete' });

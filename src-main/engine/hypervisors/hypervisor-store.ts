@@ -5,8 +5,11 @@ import type {
   HypervisorInput,
   HypervisorUpdate,
 } from '../../../shared/domain/hypervisor';
+import { uriIdentity } from '../../../shared/domain/hypervisor-uri';
 import type { CatalogDb } from '../catalog/catalog';
 import type { ConnectionSettings } from '../connectors/connector';
+import { parseLibvirtUri } from '../connectors/libvirt/uri';
+import { parseVsphereUri } from '../connectors/vsphere/vsphere-connector';
 import type { SecretBox } from '../secrets/secret-box';
 
 interface HypervisorRow {
@@ -65,6 +68,8 @@ export class HypervisorStore {
 
   add(input: HypervisorInput, hostname?: string): Hypervisor {
     this.assertNameFree(input.name);
+    assertUriParses(input.type, input.uri);
+    this.assertUriFree(input.type, input.uri);
     const id = randomUUID();
     this.db
       .prepare(
@@ -89,6 +94,10 @@ export class HypervisorStore {
     const row = this.row(change.id);
     if (change.name !== undefined && change.name.toLowerCase() !== row.name.toLowerCase())
       this.assertNameFree(change.name);
+    if (change.uri !== undefined && change.uri.trim() !== row.uri) {
+      assertUriParses(row.type, change.uri);
+      this.assertUriFree(row.type, change.uri, row.id);
+    }
     const password =
       change.password === undefined
         ? row.password_secret
@@ -151,6 +160,21 @@ export class HypervisorStore {
     return row;
   }
 
+  /** The same host twice would list every VM twice and let a backup set take it twice. */
+  private assertUriFree(type: Hypervisor['type'], uri: string, exceptId?: string): void {
+    const identity = uriIdentity(type, uri);
+    const rows = this.db
+      .prepare('SELECT * FROM hypervisors WHERE type = ? AND id IS NOT ?')
+      .all(type, exceptId ?? null) as HypervisorRow[];
+    const existing = rows.find((row) => uriIdentity(row.type, row.uri) === identity);
+    if (existing)
+      throw new HyperkeepError(
+        'ALREADY_EXISTS',
+        `${existing.name} already uses ${existing.uri}: the same host registered twice would list every VM twice. Edit ${existing.name} instead.`,
+        { field: 'uri', hypervisorId: existing.id },
+      );
+  }
+
   private assertNameFree(name: string): void {
     const taken = this.db
       .prepare('SELECT 1 FROM hypervisors WHERE name = ? COLLATE NOCASE')
@@ -161,5 +185,21 @@ export class HypervisorStore {
         `A hypervisor named "${name}" is already registered.`,
         { field: 'name' },
       );
+  }
+}
+
+/**
+ * A URI that does not even parse can never connect: refused before it is stored, with the
+ * parser's message (it names the problem and gives an example). Reachability is not checked here:
+ * a host that is down may come back.
+ */
+function assertUriParses(type: Hypervisor['type'], uri: string): void {
+  try {
+    if (type === 'vsphere') parseVsphereUri(uri);
+    else parseLibvirtUri(uri);
+  } catch (err) {
+    if (err instanceof HyperkeepError && err.code === 'INVALID_URI')
+      throw new HyperkeepError('INVALID_URI', err.message, { ...err.details, field: 'uri' });
+    throw err;
   }
 }

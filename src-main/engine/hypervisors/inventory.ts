@@ -46,7 +46,19 @@ function presentedCertificate(
 export class Inventory {
   private readonly connectors = new Map<string, { uri: string; connector: HypervisorConnector }>();
 
-  constructor(private readonly store: HypervisorStore) {}
+  constructor(
+    private readonly store: HypervisorStore,
+    /** Told when a host's name was learned or changed, so the consoles reload the hypervisor list. */
+    private readonly onHostnameChanged: (hypervisorId: string) => void = () => undefined,
+  ) {}
+
+  private rememberHostname(hypervisorId: string, hostname: string): void {
+    const known = this.store.list().find((h) => h.id === hypervisorId);
+    // Removed while its VMs were being listed, or nothing new: nobody needs telling.
+    if (known === undefined || known.hostname === hostname) return;
+    this.store.rememberHostname(hypervisorId, hostname);
+    this.onHostnameChanged(hypervisorId);
+  }
 
   private connectorFor(hypervisor: Hypervisor): HypervisorConnector {
     const cached = this.connectors.get(hypervisor.id);
@@ -96,7 +108,7 @@ export class Inventory {
       return connector.listVms();
     });
     const host = vms[0]?.host;
-    if (host && host !== hypervisor.hostname) this.store.rememberHostname(hypervisor.id, host);
+    if (host && host !== hypervisor.hostname) this.rememberHostname(hypervisor.id, host);
     return vms.map((vm) => ({
       ...vm,
       hypervisorId: hypervisor.id,
@@ -122,7 +134,7 @@ export class Inventory {
           return { host, vmCount: vms.length };
         },
       );
-      if (registered) this.store.rememberHostname(target.id, host.hostname);
+      if (registered) this.rememberHostname(target.id, host.hostname);
       const certificate = presentedCertificate(connector, undefined);
       return {
         ok: true,

@@ -27,6 +27,19 @@ export interface TaskHandle {
   finish(status: JobStatus, message?: string, errorCode?: ErrorCode): void;
 }
 
+/**
+ * The job's bytes are its tasks' bytes. While a task still runs without a size (a VM "starting",
+ * its disks not planned yet) the job's total is not known: it is reported as 0, so no percentage
+ * or ETA is shown, rather than a total that would read 100 % while that VM has not begun.
+ */
+function sumTasks(job: Job): void {
+  job.bytesDone = job.tasks.reduce((s, t) => s + t.bytesDone, 0);
+  const unsized = job.tasks.some(
+    (t) => (t.status === 'running' || t.status === 'queued') && t.bytesTotal === 0,
+  );
+  job.bytesTotal = unsized ? 0 : job.tasks.reduce((s, t) => s + t.bytesTotal, 0);
+}
+
 const EMIT_INTERVAL_MS = 250;
 const PERSIST_INTERVAL_MS = 2_000;
 
@@ -115,6 +128,7 @@ export class JobController {
         for (const t of job.tasks)
           if (t.status === 'running' || t.status === 'queued')
             t.status = job.status === 'cancelled' ? 'cancelled' : 'failed';
+        sumTasks(job);
         ctx.log(`Job ${job.status}`);
         this.running.delete(job.id);
         this.persist(job);
@@ -184,8 +198,7 @@ export class JobController {
     const changed = (force = false) => {
       const now = Date.now();
       const overall = entry.meters.get('')!;
-      job.bytesDone = job.tasks.reduce((s, t) => s + t.bytesDone, 0);
-      job.bytesTotal = job.tasks.reduce((s, t) => s + t.bytesTotal, 0);
+      sumTasks(job);
       overall.update(job.bytesDone);
       job.rate = Math.round(overall.rate);
       job.etaSeconds = overall.eta(job.bytesDone, job.bytesTotal);

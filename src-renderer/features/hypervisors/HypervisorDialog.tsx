@@ -5,6 +5,7 @@ import Button from '@mui/material/Button';
 import Dialog from '@mui/material/Dialog';
 import DialogActions from '@mui/material/DialogActions';
 import DialogContent from '@mui/material/DialogContent';
+import DialogContentText from '@mui/material/DialogContentText';
 import DialogTitle from '@mui/material/DialogTitle';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
@@ -41,7 +42,7 @@ function HypervisorForm({ existing, onClose }: { existing?: Hypervisor; onClose:
 
   const onSubmit = (event: FormEvent) => {
     event.preventDefault();
-    if (!busy) void form.save();
+    if (!busy) form.requestSave();
   };
 
   return (
@@ -94,8 +95,9 @@ function HypervisorForm({ existing, onClose }: { existing?: Hypervisor; onClose:
               label="URI"
               value={values.uri}
               onChange={(e) => change('uri', e.target.value)}
-              error={errors.fields.uri !== undefined}
-              helperText={errors.fields.uri ?? URI_HELP[values.type]}
+              onBlur={form.leaveUri}
+              error={form.uriError !== undefined}
+              helperText={form.uriError ?? URI_HELP[values.type]}
               required
               fullWidth
               slotProps={{ htmlInput: { spellCheck: false, autoCapitalize: 'off' } }}
@@ -164,11 +166,32 @@ function HypervisorForm({ existing, onClose }: { existing?: Hypervisor; onClose:
           <Button onClick={onClose} disabled={form.saving}>
             Cancel
           </Button>
-          <Button type="submit" variant="contained" disabled={busy}>
+          <Button type="submit" variant="contained" disabled={busy || form.uriError !== undefined}>
             {form.saving ? 'Saving…' : 'Save'}
           </Button>
         </DialogActions>
       </Box>
+      <Dialog
+        open={form.confirmingUntested}
+        onClose={form.keepEditing}
+        aria-labelledby="save-untested-title"
+      >
+        <DialogTitle id="save-untested-title">Save without a working connection?</DialogTitle>
+        <DialogContent>
+          <DialogContentText>
+            The last connection test failed: {form.failedTest} {values.name.trim() || 'The host'} is
+            registered anyway and shown as unreachable until it answers.
+          </DialogContentText>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={form.keepEditing} autoFocus>
+            Keep editing
+          </Button>
+          <Button variant="contained" onClick={() => void form.save()}>
+            Save anyway
+          </Button>
+        </DialogActions>
+      </Dialog>
     </Dialog>
   );
 }

@@ -7,6 +7,7 @@ import {
   type Hypervisor,
   type HypervisorType,
 } from '../../../shared/domain/hypervisor';
+import { uriShapeProblem } from '../../../shared/domain/hypervisor-uri';
 import { describeError } from '../../api/api-error';
 import { useStore } from '../../store';
 import { formErrorsFrom, formErrorsFromZod, type FormErrors } from './form-errors';
@@ -70,12 +71,26 @@ export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () 
   const [errors, setErrors] = useState<FormErrors>(EMPTY_ERRORS);
   const [saving, setSaving] = useState(false);
   const [test, setTest] = useState<TestState>({ phase: 'idle' });
+  /** The URI's shape is judged once the field was left (or Save pressed), not at every key. */
+  const [uriLeft, setUriLeft] = useState(false);
+  /** Save was pressed after a failed test: "Save without a working connection?" is open. */
+  const [confirmingUntested, setConfirmingUntested] = useState(false);
+  const shapeProblem = uriShapeProblem(values.type, values.uri);
+  const uriError = errors.fields.uri ?? (uriLeft ? shapeProblem : undefined);
+  /** Why the connection test of the values as they are now failed, if it did. */
+  const failedTest =
+    test.phase === 'failed'
+      ? test.message
+      : test.phase === 'done' && !test.result.ok
+        ? (test.result.error?.message ?? 'The connection test failed.')
+        : undefined;
 
   function change<K extends keyof FormValues>(field: K, value: FormValues[K]) {
     setValues((v) => ({ ...v, [field]: value }));
     // An edited field's error is about the old value; connection results may be too.
     setErrors((e) => ({ general: e.general, fields: { ...e.fields, [field]: undefined } }));
     if (field === 'uri' || field === 'username' || field === 'password') setTest({ phase: 'idle' });
+    if (field === 'uri' || field === 'type') setUriLeft(false);
   }
 
   /** Pins the certificate the server presented and tests again with it. */
@@ -100,7 +115,11 @@ export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () 
     setErrors(EMPTY_ERRORS);
     setTest({ phase: 'testing', uri: current.uri.trim() });
     try {
-      setTest({ phase: 'done', result: await testHypervisor(parsed) });
+      const result = await testHypervisor(parsed);
+      setTest({ phase: 'done', result });
+      // A URI that does not parse can never be saved: its error belongs next to the field.
+      if (result.error?.code === 'INVALID_URI')
+        setErrors({ fields: { uri: result.error.message } });
     } catch (err) {
       const formErrors = formErrorsFrom(err);
       setTest({ phase: 'failed', message: describeError(err) });
@@ -108,7 +127,21 @@ export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () 
     }
   }
 
+  /**
+   * Save as the CLI adds: a URI that cannot parse is not saved at all, and after a failed test the
+   * administrator confirms registering a host that does not answer (`--no-test` in the CLI).
+   */
+  function requestSave() {
+    if (shapeProblem !== undefined || errors.fields.uri !== undefined) {
+      setUriLeft(true);
+      return;
+    }
+    if (failedTest !== undefined) setConfirmingUntested(true);
+    else void save();
+  }
+
   async function save() {
+    setConfirmingUntested(false);
     const parsed =
       existing === undefined
         ? HypervisorInput.safeParse({
@@ -145,5 +178,20 @@ export function useHypervisorForm(existing: Hypervisor | undefined, onSaved: () 
     }
   }
 
-  return { values, change, errors, saving, test, runTest, save, acceptCertificate };
+  return {
+    values,
+    change,
+    errors,
+    saving,
+    test,
+    runTest,
+    save,
+    requestSave,
+    acceptCertificate,
+    uriError,
+    leaveUri: () => setUriLeft(true),
+    failedTest,
+    confirmingUntested,
+    keepEditing: () => setConfirmingUntested(false),
+  };
 }

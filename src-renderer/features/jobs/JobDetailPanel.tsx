@@ -28,6 +28,7 @@ import {
   formatLocalTime,
   formatRate,
   resultRows,
+  unknownTotalNote,
 } from './job-text';
 import { useNow } from './use-now';
 
@@ -91,7 +92,10 @@ export function JobDetailPanel({ job }: { job: Job }) {
       <Stack direction="row" sx={{ mt: 1.5, gap: 3, flexWrap: 'wrap' }}>
         <Fact label="Kind">{KIND_LABELS[job.kind]}</Fact>
         <Fact label="Phase">{job.phase}</Fact>
-        <Fact label="Data">{bytesProgress(job.bytesDone, job.bytesTotal)}</Fact>
+        <Fact label="Data">
+          {bytesProgress(job.bytesDone, job.bytesTotal)}
+          {unknownTotalNote(job) !== undefined && ` · ${unknownTotalNote(job)}`}
+        </Fact>
         <Fact label="Rate">{running ? formatRate(job.rate) : '—'}</Fact>
         <Fact label="Time left">{running ? formatClock(job.etaSeconds) : '—'}</Fact>
         <Fact label="Started">{formatLocalTime(job.startedAt ?? job.createdAt)}</Fact>

@@ -9,7 +9,14 @@ import { useStore } from '../../store';
 import { isActive } from '../../store/jobs-slice';
 import { JobProgressBar } from './JobProgressBar';
 import { JobStatusChip } from './JobStatusChip';
-import { bytesProgress, failureSummary, formatClock, formatRate } from './job-text';
+import {
+  bytesProgress,
+  failureSummary,
+  formatClock,
+  formatRate,
+  unknownTotalNote,
+  warningsPreview,
+} from './job-text';
 
 /**
  * A job started from another page (Verify, Back up now, Restore disk), followed live where it
@@ -21,6 +28,8 @@ export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss
   if (job === undefined) return null;
   const running = isActive(job);
   const failure = failureSummary(job);
+  const warnings = warningsPreview(job.warnings);
+  const totalNote = unknownTotalNote(job);
   return (
     <Alert
       severity={alertSeverity(job)}
@@ -46,12 +55,27 @@ export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss
       />
       <Typography variant="body2" sx={{ mt: 0.5 }}>
         {job.phase} · {bytesProgress(job.bytesDone, job.bytesTotal)}
+        {totalNote !== undefined && ` · ${totalNote}`}
         {running && ` · ${formatRate(job.rate)} · ${formatClock(job.etaSeconds)} left`}
       </Typography>
       {failure !== undefined && (
         <Typography variant="body2" sx={{ mt: 0.5, fontWeight: 600 }}>
           {failure}
         </Typography>
+      )}
+      {warnings.lines.length > 0 && (
+        <Box component="ul" aria-label="Warnings" sx={{ mt: 0.5, mb: 0, pl: 2.5 }}>
+          {warnings.lines.map((line, i) => (
+            <Typography component="li" variant="body2" key={i}>
+              {line}
+            </Typography>
+          ))}
+          {warnings.more !== undefined && (
+            <Typography component="li" variant="body2" color="text.secondary">
+              {warnings.more}
+            </Typography>
+          )}
+        </Box>
       )}
       <Button size="small" sx={{ mt: 1, ml: -0.5 }} onClick={() => showJob(job.id)}>
         Open in Jobs

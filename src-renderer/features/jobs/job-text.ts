@@ -84,6 +84,31 @@ export function failureSummary(job: Job): string | undefined {
   return failed.map((task) => `${task.label}: ${task.message ?? ''}`).join(' · ');
 }
 
+/** The first few warnings of a job, then "and N more" (the Jobs page lists them all). */
+export function warningsPreview(
+  warnings: readonly string[],
+  shown = 3,
+): { lines: string[]; more: string | undefined } {
+  const rest = warnings.length - shown;
+  return {
+    lines: warnings.slice(0, shown),
+    more: rest > 0 ? `and ${rest} more warning${rest === 1 ? '' : 's'}` : undefined,
+  };
+}
+
+/**
+ * While a running job has tasks not sized yet (a VM still "starting"), its total is not known and
+ * the engine reports none: says which, so the moving bar without a percentage is explained.
+ */
+export function unknownTotalNote(job: Job): string | undefined {
+  if (job.status !== 'running' || job.bytesTotal > 0) return undefined;
+  const starting = job.tasks.filter((t) => t.status === 'running' && t.bytesTotal === 0);
+  if (starting.length === 0) return undefined;
+  const names = starting.slice(0, 3).map((t) => t.label);
+  if (starting.length > 3) names.push(`${starting.length - 3} more`);
+  return `${names.join(', ')} starting — total not known yet`;
+}
+
 const RESULT_LABELS: Record<string, string> = {
   points: 'Restore points',
   packs: 'Packs',

@@ -106,6 +106,10 @@ describe('VM restore into a libvirt host (FIG. 14A)', () => {
   });
 
   it('restores lab-web-01 to lab-host-2 under a new name: new UUID and MACs, same disk, starts', async () => {
+    const inventoryEvents: unknown[] = [];
+    const stopListening = engine.events.onAny((event, payload) => {
+      if (event === 'inventory.changed') inventoryEvents.push(payload);
+    });
     const job = await finished(
       await call('restore.vm', {
         vm: SOURCE_VM,
@@ -122,6 +126,10 @@ describe('VM restore into a libvirt host (FIG. 14A)', () => {
     };
     expect(result.poweredOn).toBe(true);
     expect((await virsh(host2.uri, 'domstate', RESTORED)).trim()).toBe('running');
+    // The consoles list the new VM without a Refresh (review M5).
+    stopListening();
+    const destination = (await call('hypervisor.list', {})).find((h) => h.name === 'lab-host-2')!;
+    expect(inventoryEvents).toContainEqual({ hypervisorId: destination.id });
 
     const source = lab.vms.find((v) => v.name === SOURCE_VM)!;
     const uuid = (await virsh(host2.uri, 'domuuid', RESTORED)).trim();

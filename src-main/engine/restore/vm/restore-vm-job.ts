@@ -81,7 +81,12 @@ export async function startVmRestoreJob(engine: Engine, request: VmRestoreReques
   const title = plan.inPlace
     ? `Restore ${plan.name} in place on ${where} from ${plan.source.point.time}`
     : `Restore ${plan.source.point.vmName} (${plan.source.point.time}) as ${plan.name} to ${where}`;
-  return engine.jobs.start('restore', title, (ctx) => runRestore(ctx, plan, request));
+  return engine.jobs.start('restore', title, async (ctx) => {
+    const result = await runRestore(ctx, plan, request);
+    // A VM was defined (or redefined): the consoles list it without waiting for a Refresh.
+    engine.events.emit('inventory.changed', { hypervisorId: plan.destination.hypervisorId });
+    return result;
+  });
 }
 
 async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<RestorePlan> {

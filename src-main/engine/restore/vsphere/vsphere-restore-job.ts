@@ -48,6 +48,8 @@ export async function startVsphereRestoreJob(
         tasks.get(disk)?.progress({ phase: 'uploading', bytesDone, bytesTotal }),
     });
     for (const task of tasks.values()) task.finish('succeeded');
+    // The new VM is listed by the consoles without waiting for a Refresh.
+    engine.events.emit('inventory.changed', {});
     return { vm: name, uuid: result.uuid, hypervisor: hypervisorName, vmxPath: result.vmxPath };
   });
 }

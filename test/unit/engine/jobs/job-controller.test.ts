@@ -86,6 +86,44 @@ describe('job controller', () => {
     });
   });
 
+  it('reports no job total while a VM has not started, so the job never reads 100 % early', async () => {
+    const { jobs, seen } = setup();
+    let release!: () => void;
+    const waiting = new Promise<void>((r) => (release = r));
+    let finish!: () => void;
+    const finishing = new Promise<void>((r) => (finish = r));
+    const job = jobs.start('backup', 'two VMs', async (ctx) => {
+      const web = ctx.task('web', 'lab-web-01');
+      const win = ctx.task('win', 'lab-win-01');
+      web.progress({ phase: 'read vda', bytesDone: 100, bytesTotal: 100 });
+      web.finish('succeeded');
+      await waiting;
+      win.progress({ phase: 'read sda', bytesDone: 50, bytesTotal: 300 });
+      await finishing;
+      win.progress({ bytesDone: 300 });
+      win.finish('succeeded');
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    // lab-web-01 is done, lab-win-01 is still "starting" at 0 B: the total is not known yet.
+    const early = jobs.get(job.id);
+    expect(early.tasks[1]).toMatchObject({ phase: 'starting', bytesTotal: 0 });
+    expect(early).toMatchObject({ bytesDone: 100, bytesTotal: 0 });
+    expect(early.etaSeconds).toBeUndefined();
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    // Once every VM is sized, the job's total is theirs: 150 of 400 bytes.
+    expect(jobs.get(job.id)).toMatchObject({ bytesDone: 150, bytesTotal: 400 });
+    finish();
+    const done = await jobs.wait(job.id);
+    expect(done).toMatchObject({ status: 'succeeded', bytesDone: 400, bytesTotal: 400 });
+    const reported = seen.filter((s) => s.event === 'job.progress').map((s) => s.job);
+    // Never a total that the bytes done fill while a task still runs unsized.
+    for (const j of reported) {
+      const unsized = j.tasks.some((t) => t.status === 'running' && t.bytesTotal === 0);
+      if (unsized) expect(j.bytesTotal).toBe(0);
+    }
+  });
+
   it('history survives a restart, and a job the engine died during is marked failed', async () => {
     const { db, events, home, jobs } = setup();
     const ok = await jobs.wait(jobs.start('verify', 'done before', async () => undefined).id);

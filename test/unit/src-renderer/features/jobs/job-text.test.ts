@@ -7,6 +7,8 @@ import {
   formatRate,
   percentOf,
   resultRows,
+  unknownTotalNote,
+  warningsPreview,
 } from '../../../../../src-renderer/features/jobs/job-text';
 
 function job(overrides: Partial<Job> = {}): Job {
@@ -88,5 +90,33 @@ describe('job text', () => {
       ['Points removed', 'none'],
       ['Written to', '/tmp/a.raw'],
     ]);
+  });
+
+  it('shows the first warnings of a job that succeeded with warnings, then how many more', () => {
+    const warnings = ['lab-web-01: Volume vda was not indexed', 'b', 'c', 'd', 'e'];
+    expect(warningsPreview(warnings)).toEqual({
+      lines: ['lab-web-01: Volume vda was not indexed', 'b', 'c'],
+      more: 'and 2 more warnings',
+    });
+    expect(warningsPreview(warnings.slice(0, 4)).more).toBe('and 1 more warning');
+    expect(warningsPreview(['only'])).toEqual({ lines: ['only'], more: undefined });
+    expect(warningsPreview([])).toEqual({ lines: [], more: undefined });
+  });
+
+  it('says which VMs are still starting while the job total is not known', () => {
+    const task = {
+      key: 'w',
+      label: 'lab-win-01',
+      status: 'running' as const,
+      phase: 'starting',
+      bytesDone: 0,
+      bytesTotal: 0,
+      rate: 0,
+    };
+    const done = { ...task, key: 'a', label: 'lab-web-01', status: 'succeeded' as const };
+    const starting = job({ bytesDone: 100, bytesTotal: 0, tasks: [done, task] });
+    expect(unknownTotalNote(starting)).toBe('lab-win-01 starting — total not known yet');
+    expect(unknownTotalNote(job({ bytesTotal: 400, tasks: [done] }))).toBeUndefined();
+    expect(unknownTotalNote({ ...starting, status: 'failed' })).toBeUndefined();
   });
 });
