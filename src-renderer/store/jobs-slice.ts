@@ -2,6 +2,7 @@ import type { RequestOf } from '../../shared/contract';
 import type { Job } from '../../shared/domain/jobs';
 import { invoke, onConnectionStatus, onEvent } from '../api/client';
 import { toApiError, type ApiError } from '../api/api-error';
+import { jobTitle } from '../features/jobs/job-text';
 import type { LoadStatus, SliceCreator, StoreState } from './types';
 
 /** The log of one job as last fetched (the dialog polls it while the job runs). */
@@ -110,7 +111,7 @@ export const createJobsSlice: SliceCreator<JobsSlice> = (set, get) => ({
   async cancelJob(id) {
     const job = await invoke('job.cancel', { id });
     get().jobUpdated(job);
-    get().notify('info', `Cancelling “${job.title}”…`);
+    get().notify('info', `Cancelling “${jobTitle(job)}”…`);
   },
 
   async startBackup(request) {

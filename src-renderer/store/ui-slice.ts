@@ -9,6 +9,8 @@ export interface Notification {
   id: number;
   severity: Severity;
   message: string;
+  /** The page it was raised on: it reports on that page's work and goes when the user leaves. */
+  route: Route;
 }
 
 /** The Add/Edit hypervisor dialog lives at the app level: the VM page's empty state opens it too. */
@@ -57,6 +59,18 @@ function currentHash(): string {
 
 let nextNotificationId = 1;
 
+/**
+ * The new route, and only the notifications of that page: "Subclient web saved." means nothing
+ * on the Jobs page, and a toast left over from another page hides the one that matters here.
+ */
+function onRoute(
+  state: Pick<UiSlice, 'route' | 'notifications'>,
+  route: Route,
+): Pick<UiSlice, 'route' | 'notifications'> {
+  if (route === state.route) return { route, notifications: state.notifications };
+  return { route, notifications: state.notifications.filter((n) => n.route === route) };
+}
+
 export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
   themeMode: readThemeMode(),
   setThemeMode(mode) {
@@ -68,15 +82,18 @@ export const createUiSlice: SliceCreator<UiSlice> = (set) => ({
     if (typeof window !== 'undefined' && window.location.hash !== hashOf(route)) {
       window.location.hash = hashOf(route);
     }
-    set({ route });
+    set((state) => onRoute(state, route));
   },
   syncRouteFromLocation() {
-    set({ route: routeFromHash(currentHash()) });
+    const route = routeFromHash(currentHash());
+    set((state) => onRoute(state, route));
   },
   notifications: [],
   notify(severity, message) {
     const id = nextNotificationId++;
-    set((state) => ({ notifications: [...state.notifications, { id, severity, message }] }));
+    set((state) => ({
+      notifications: [...state.notifications, { id, severity, message, route: state.route }],
+    }));
   },
   dismissNotification(id) {
     set((state) => ({ notifications: state.notifications.filter((n) => n.id !== id) }));

@@ -158,6 +158,19 @@ describe('Storage, jobs and restore points', () => {
     expect(await row.textContent()).toContain(repoDir());
     expect(existsSync(join(repoDir(), 'config'))).toBe(true);
     await page.getByRole('img', { name: /default: no backup data yet/ }).waitFor();
+
+    // The toast sits over the top bar, clear of page and dialog actions, and belongs to its
+    // page: it does not follow the user to the Jobs page (review P7).
+    const toast = page.getByRole('alert').filter({ hasText: 'Repository default created' });
+    await toast.waitFor();
+    // Polled: the toast grows in, and its box moves until the transition ends. Anchored at the
+    // top, it can wrap to two lines without reaching anything a dialog or page acts with.
+    await expect
+      .poll(async () => (await toast.boundingBox())?.y ?? Infinity)
+      .toBeLessThanOrEqual(16);
+    await openPage('Jobs');
+    await toast.waitFor({ state: 'detached', timeout: 1500 });
+    await openPage('Storage');
   });
 
   it('verifies the repository: the job shows up on the Jobs page, succeeds, and has a log', async () => {
@@ -211,6 +224,9 @@ describe('Storage, jobs and restore points', () => {
       .click();
     const drawer = page.getByRole('region', { name: 'Details of lab-archive-01' });
     await drawer.getByText('No restore point yet').waitFor();
+    // No OS is known before a backup looked inside: say so, not libvirt's "hvm" (review M6).
+    const osRow = drawer.getByRole('row', { name: /^Operating system/ });
+    expect(await osRow.textContent()).toBe('Operating systemUnknown (detected by a backup)');
     await drawer.getByRole('button', { name: 'Back up now' }).click();
 
     const inline = drawer.getByRole('status', { name: 'Job Backup of lab-archive-01' });
@@ -277,6 +293,18 @@ describe('Storage, jobs and restore points', () => {
     // The point appears without a reload (points.changed), its time in local form.
     const points = drawer.getByRole('table', { name: 'Restore points of lab-web-01' });
     await points.getByText('Full', { exact: true }).waitFor();
+    // The table fits the drawer: no sideways scrolling, its actions in view (review P12).
+    const restoreButton = drawer
+      .getByRole('button', { name: /^Restore a disk from the point of/ })
+      .first();
+    const drawerBox = (await drawer.boundingBox())!;
+    const buttonBox = (await restoreButton.boundingBox())!;
+    expect(buttonBox.x + buttonBox.width).toBeLessThanOrEqual(drawerBox.x + drawerBox.width);
+    const sideways = await drawer.evaluate((el) => {
+      const paper = el.closest('.MuiDrawer-paper') ?? el;
+      return paper.scrollWidth - paper.clientWidth;
+    });
+    expect(sideways).toBe(0);
 
     await drawer
       .getByRole('button', { name: /^Restore a disk from the point of/ })
@@ -290,6 +318,9 @@ describe('Storage, jobs and restore points', () => {
     await dialog.waitFor({ state: 'detached' });
     const restore = drawer.getByRole('status', { name: /^Job Restore lab-web-01 vda/ });
     expect(await waitForFinalStatus(restore, 60_000)).toContain('Succeeded');
+    // The point's time in the title is local like every other time, not ISO UTC (review P6).
+    expect(await restore.getAttribute('aria-label')).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/);
+    expect(await restore.textContent()).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:/);
     await shot('09-restore-done');
 
     // The image is the whole disk, and the guest's ext4 file system is where the lab put it.

@@ -9,7 +9,7 @@ import type { Job } from '../../../shared/domain/jobs';
 import { ConfirmDialog } from '../../shell/ConfirmDialog';
 import { useStore } from '../../store';
 import { isActive } from '../../store/jobs-slice';
-import { STATUS_LABELS } from './job-text';
+import { STATUS_LABELS, jobTitle } from './job-text';
 
 const CONSEQUENCES: Record<Job['kind'], string> = {
   backup:
@@ -32,7 +32,7 @@ export function CancelJobDialog(props: { job: Job; onClose(): void }) {
   if (!isActive(job)) {
     return (
       <Dialog open onClose={onClose} aria-labelledby="cancel-job-ended-title">
-        <DialogTitle id="cancel-job-ended-title">{`“${job.title}” has ended`}</DialogTitle>
+        <DialogTitle id="cancel-job-ended-title">{`“${jobTitle(job)}” has ended`}</DialogTitle>
         <DialogContent>
           <DialogContentText>
             {`It ended while you were deciding: ${STATUS_LABELS[job.status]}. There is nothing to cancel.`}
@@ -48,7 +48,7 @@ export function CancelJobDialog(props: { job: Job; onClose(): void }) {
   }
   return (
     <ConfirmDialog
-      title={`Cancel “${job.title}”?`}
+      title={`Cancel “${jobTitle(job)}”?`}
       text={CONSEQUENCES[job.kind]}
       confirmLabel="Cancel job"
       busyLabel="Cancelling…"

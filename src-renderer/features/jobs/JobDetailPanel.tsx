@@ -29,6 +29,7 @@ import {
   formatRate,
   resultRows,
   unknownTotalNote,
+  jobTitle,
 } from './job-text';
 import { useNow } from './use-now';
 
@@ -58,12 +59,12 @@ export function JobDetailPanel({ job }: { job: Job }) {
     <Paper
       variant="outlined"
       component="section"
-      aria-label={`Job details: ${job.title}`}
+      aria-label={`Job details: ${jobTitle(job)}`}
       sx={{ p: 2.5 }}
     >
       <Stack direction="row" sx={{ alignItems: 'center', gap: 1.5, flexWrap: 'wrap' }}>
         <Typography variant="h6" component="h2" sx={{ flex: '1 1 320px', minWidth: 0 }}>
-          {job.title}
+          {jobTitle(job)}
         </Typography>
         <JobStatusChip status={job.status} />
         <Button startIcon={<ArticleIcon />} onClick={() => setShowLog(true)}>
@@ -86,7 +87,7 @@ export function JobDetailPanel({ job }: { job: Job }) {
           status={job.status}
           bytesDone={job.bytesDone}
           bytesTotal={job.bytesTotal}
-          label={`Overall progress of ${job.title}`}
+          label={`Overall progress of ${jobTitle(job)}`}
         />
       </Box>
       <Stack direction="row" sx={{ mt: 1.5, gap: 3, flexWrap: 'wrap' }}>

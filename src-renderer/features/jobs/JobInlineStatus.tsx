@@ -16,6 +16,7 @@ import {
   formatRate,
   unknownTotalNote,
   warningsPreview,
+  jobTitle,
 } from './job-text';
 
 /**
@@ -35,14 +36,14 @@ export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss
       severity={alertSeverity(job)}
       variant="outlined"
       role="status"
-      aria-label={`Job ${job.title}`}
+      aria-label={`Job ${jobTitle(job)}`}
       onClose={running ? undefined : onDismiss}
       sx={{ '& .MuiAlert-message': { flexGrow: 1, minWidth: 0 } }}
     >
       <AlertTitle>
         <Stack direction="row" sx={{ alignItems: 'center', gap: 1, flexWrap: 'wrap' }}>
           <Box component="span" sx={{ flex: '1 1 auto', minWidth: 0 }}>
-            {job.title}
+            {jobTitle(job)}
           </Box>
           <JobStatusChip status={job.status} />
         </Stack>
@@ -51,7 +52,7 @@ export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss
         status={job.status}
         bytesDone={job.bytesDone}
         bytesTotal={job.bytesTotal}
-        label={`Progress of ${job.title}`}
+        label={`Progress of ${jobTitle(job)}`}
       />
       <Typography variant="body2" sx={{ mt: 0.5 }}>
         {job.phase} · {bytesProgress(job.bytesDone, job.bytesTotal)}

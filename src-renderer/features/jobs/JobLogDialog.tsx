@@ -15,6 +15,7 @@ import { describeError } from '../../api/api-error';
 import { useStore } from '../../store';
 import { isActive } from '../../store/jobs-slice';
 import { MONO_FONT_STACK } from '../../theme/theme';
+import { jobTitle } from './job-text';
 
 const REFRESH_MS = 2000;
 
@@ -81,10 +82,12 @@ export function JobLogDialog(props: { job: Job; onClose(): void }) {
   const lines = text === '' ? 0 : text.trimEnd().split('\n').length;
   return (
     <Dialog open onClose={onClose} maxWidth="lg" fullWidth aria-labelledby={titleId}>
-      <DialogTitle id={titleId}>Log of “{job.title}”</DialogTitle>
+      <DialogTitle id={titleId}>Log of “{jobTitle(job)}”</DialogTitle>
       <DialogContent>
         <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
           {lines} line{lines === 1 ? '' : 's'}
+          {/* The log stays as the engine wrote it, so a copy pasted into a ticket is unambiguous. */}
+          {' · times in UTC (ISO 8601), as written by the engine'}
           {running ? ' · refreshing every 2 s while the job runs' : ''}
         </Typography>
         {log?.status === 'loading' && log.fetchedAt === null && (

@@ -13,6 +13,7 @@ import {
   formatShortTime,
   formatRate,
   percentOf,
+  jobTitle,
 } from './job-text';
 
 const ACTIVE = new Set<Job['status']>(['queued', 'running']);
@@ -26,9 +27,9 @@ export function jobColumns(now: number): GridColDef<Job>[] {
       flex: 1,
       minWidth: 180,
       renderCell: ({ row }) => (
-        <Tooltip title={row.title} enterDelay={600}>
+        <Tooltip title={jobTitle(row)} enterDelay={600}>
           <Typography variant="body2" noWrap sx={{ fontWeight: 600, lineHeight: '52px' }}>
-            {row.title}
+            {jobTitle(row)}
           </Typography>
         </Tooltip>
       ),
@@ -59,7 +60,7 @@ export function jobColumns(now: number): GridColDef<Job>[] {
             status={row.status}
             bytesDone={row.bytesDone}
             bytesTotal={row.bytesTotal}
-            label={`Progress of ${row.title}`}
+            label={`Progress of ${jobTitle(row)}`}
           />
         </Box>
       ),

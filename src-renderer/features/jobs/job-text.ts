@@ -17,11 +17,13 @@ export const KIND_LABELS: Record<Job['kind'], string> = {
   prune: 'Prune',
 };
 
-/** Decimal megabytes per second, the unit backup products (and network people) quote. */
+/**
+ * Binary units per second ("12.5 MiB/s"), the units of every size beside it: a rate in decimal
+ * MB/s next to sizes in MiB would not divide into the ETA a reader works out.
+ */
 export function formatRate(bytesPerSecond: number): string {
   if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return '—';
-  const mb = bytesPerSecond / 1_000_000;
-  return `${mb >= 100 ? mb.toFixed(0) : mb.toFixed(1)} MB/s`;
+  return `${formatBytes(bytesPerSecond)}/s`;
 }
 
 /** h:mm:ss, hours unbounded (a 30-hour full backup reads "30:00:00"). */
@@ -45,6 +47,23 @@ export function formatLocalTime(iso: string | undefined): string {
   if (iso === undefined) return '—';
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** An ISO 8601 instant with its zone, as the engine writes times into job titles. */
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+
+/**
+ * Text with every ISO instant in it ("Restore web (2026-11-23T00:45:21.063Z) to …") shown in
+ * local time, like every other time in the console. The engine's text keeps UTC for the CLI and
+ * the log; only what the console shows changes.
+ */
+export function localizeTimes(text: string): string {
+  return text.replace(ISO_INSTANT, (iso) => formatLocalTime(iso));
+}
+
+/** A job's title as the console shows it: its times in local time. */
+export function jobTitle(job: Pick<Job, 'title'>): string {
+  return localizeTimes(job.title);
 }
 
 /** Time only for today's jobs, day and time for older ones: the column stays narrow. */

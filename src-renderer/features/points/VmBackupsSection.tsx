@@ -67,32 +67,34 @@ export function VmBackupsSection({ vm }: { vm: VirtualMachine }) {
           </Typography>
         )
       ) : (
-        <Table size="small" aria-label={`Restore points of ${vm.name}`}>
-          <TableHead>
-            <TableRow>
-              <TableCell>Time</TableCell>
-              <TableCell>Type</TableCell>
-              <TableCell>Consistency</TableCell>
-              <TableCell align="right">Logical</TableCell>
-              <TableCell align="right">Stored</TableCell>
-              <TableCell align="right">
-                <Box component="span" sx={visuallyHidden}>
-                  Actions
-                </Box>
-              </TableCell>
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {points.map((point) => (
-              <PointRows
-                key={point.id}
-                point={point}
-                onRestore={() => setRestoring(point)}
-                onBrowse={() => openRestore({ vmUuid: vm.uuid, vmName: vm.name }, point.id)}
-              />
-            ))}
-          </TableBody>
-        </Table>
+        // Four narrow columns fit the drawer; should a locale's date still not fit, only the
+        // table scrolls sideways, never the drawer with the actions cut off.
+        <Box sx={{ overflowX: 'auto' }}>
+          <Table size="small" aria-label={`Restore points of ${vm.name}`}>
+            <TableHead>
+              <TableRow>
+                <TableCell>Time</TableCell>
+                <TableCell>Type</TableCell>
+                <TableCell align="right">Size</TableCell>
+                <TableCell align="right">
+                  <Box component="span" sx={visuallyHidden}>
+                    Actions
+                  </Box>
+                </TableCell>
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {points.map((point) => (
+                <PointRows
+                  key={point.id}
+                  point={point}
+                  onRestore={() => setRestoring(point)}
+                  onBrowse={() => openRestore({ vmUuid: vm.uuid, vmName: vm.name }, point.id)}
+                />
+              ))}
+            </TableBody>
+          </Table>
+        </Box>
       )}
       {restoring !== null && (
         <RestoreDiskDialog
@@ -106,10 +108,12 @@ export function VmBackupsSection({ vm }: { vm: VirtualMachine }) {
   );
 }
 
+// Pixels as strings: in `sx` a bare 1 means 100 %, and a header 640 px wide pushed the drawer
+// sideways, cutting off the actions.
 const visuallyHidden = {
   position: 'absolute',
-  width: 1,
-  height: 1,
+  width: '1px',
+  height: '1px',
   overflow: 'hidden',
   clip: 'rect(0 0 0 0)',
   whiteSpace: 'nowrap',
@@ -189,13 +193,17 @@ function PointRows(props: { point: RestorePoint; onRestore(): void; onBrowse(): 
             color={point.type === 'full' ? 'primary' : 'default'}
             label={point.type === 'full' ? 'Full' : 'Incremental'}
           />
+          <Typography variant="caption" color="text.secondary" component="div">
+            {point.consistency}
+          </Typography>
         </TableCell>
-        <TableCell sx={cellSx}>{point.consistency}</TableCell>
         <TableCell align="right" sx={{ ...cellSx, whiteSpace: 'nowrap' }}>
-          {formatBytes(point.logicalBytes)}
-        </TableCell>
-        <TableCell align="right" sx={{ ...cellSx, whiteSpace: 'nowrap' }}>
-          {formatBytes(point.storedBytes)}
+          <Tooltip title="Size of the VM's disks in this point / space it added to the repository">
+            <span>{formatBytes(point.logicalBytes)}</span>
+          </Tooltip>
+          <Typography variant="caption" color="text.secondary" component="div">
+            {formatBytes(point.storedBytes)} stored
+          </Typography>
         </TableCell>
         <TableCell align="right" sx={{ ...cellSx, px: 0.5, whiteSpace: 'nowrap' }}>
           <Tooltip title="Browse and restore files…">
@@ -223,7 +231,7 @@ function PointRows(props: { point: RestorePoint; onRestore(): void; onBrowse(): 
       </TableRow>
       {hasFallback && (
         <TableRow>
-          <TableCell colSpan={6} sx={{ pt: 0 }}>
+          <TableCell colSpan={4} sx={{ pt: 0 }}>
             <Stack direction="row" sx={{ gap: 0.75, alignItems: 'flex-start' }}>
               <WarningAmberIcon fontSize="small" color="warning" aria-hidden />
               <Typography variant="caption" color="text.secondary">

@@ -4,7 +4,9 @@ import {
   durationSeconds,
   failureSummary,
   formatClock,
+  formatLocalTime,
   formatRate,
+  jobTitle,
   percentOf,
   resultRows,
   unknownTotalNote,
@@ -37,9 +39,11 @@ describe('job text', () => {
     expect(formatClock(undefined)).toBe('—');
   });
 
-  it('shows rates in decimal MB/s, a dash when idle', () => {
-    expect(formatRate(123_456_789)).toBe('123 MB/s');
-    expect(formatRate(1_500_000)).toBe('1.5 MB/s');
+  it('shows rates in the binary units of the sizes beside them, a dash when idle', () => {
+    expect(formatRate(123_456_789)).toBe('118 MiB/s');
+    expect(formatRate(1.5 * 1024 * 1024)).toBe('1.5 MiB/s');
+    expect(formatRate(2 * 1024 ** 3)).toBe('2 GiB/s');
+    expect(formatRate(512)).toBe('512 B/s');
     expect(formatRate(0)).toBe('—');
   });
 
@@ -118,5 +122,26 @@ describe('job text', () => {
     expect(unknownTotalNote(starting)).toBe('lab-win-01 starting — total not known yet');
     expect(unknownTotalNote(job({ bytesTotal: 400, tasks: [done] }))).toBeUndefined();
     expect(unknownTotalNote({ ...starting, status: 'failed' })).toBeUndefined();
+  });
+});
+
+describe('times in job titles', () => {
+  it('shows the instant a title embeds in local time, like the rest of the console', () => {
+    const iso = '2026-11-23T00:45:21.063Z';
+    const title = jobTitle(job({ title: `Restore lab-web-01 (${iso}) as copy to lab-host-1` }));
+    expect(title).toBe(`Restore lab-web-01 (${formatLocalTime(iso)}) as copy to lab-host-1`);
+    expect(title).not.toContain('T00:45');
+  });
+
+  it('converts instants with an offset and leaves other numbers alone', () => {
+    const title = jobTitle(
+      job({ title: 'Restore web in place on h1 from 2026-11-23T01:45:21+01:00, 2 disks' }),
+    );
+    expect(title).toBe(
+      `Restore web in place on h1 from ${formatLocalTime('2026-11-23T00:45:21Z')}, 2 disks`,
+    );
+    expect(jobTitle(job({ title: 'Backup of lab-set / web (2026-11-23)' }))).toBe(
+      'Backup of lab-set / web (2026-11-23)',
+    );
   });
 });

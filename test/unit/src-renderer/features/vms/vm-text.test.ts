@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { VirtualMachine } from '../../../../../shared/domain/vm';
-import { diskTargets, filterVms, osLabel } from '../../../../../src-renderer/features/vms/vm-text';
+import {
+  OS_NOT_DETECTED,
+  diskTargets,
+  filterVms,
+  osLabel,
+} from '../../../../../src-renderer/features/vms/vm-text';
 
 const GiB = 1024 ** 3;
 
@@ -63,10 +68,33 @@ describe('filterVms', () => {
 });
 
 describe('VM columns text', () => {
-  it('lists only real disks as targets, and falls back from guest OS to OS type', () => {
+  it('lists only real disks as targets', () => {
     expect(diskTargets(inventory[1]!)).toBe('vda, vdb');
-    expect(osLabel(inventory[0]!)).toBe('debian12');
-    expect(osLabel(inventory[2]!)).toBe('hvm');
-    expect(osLabel(vm('bare'))).toBe('—');
+  });
+
+  it('names the guest OS, never the virtualization type "hvm"', () => {
+    expect(osLabel(inventory[0]!)).toBe('Debian 12');
+    expect(osLabel(inventory[2]!)).toBe(OS_NOT_DETECTED);
+    expect(osLabel(vm('bare'))).toBe(OS_NOT_DETECTED);
+    expect(osLabel(vm('found', { guestOs: 'Debian GNU/Linux', osType: 'hvm' }))).toBe(
+      'Debian GNU/Linux',
+    );
+  });
+
+  it('writes libosinfo ids the way people do, and leaves unknown ids alone', () => {
+    const label = (guestOs: string) => osLabel(vm('x', { guestOs }));
+    expect(label('ubuntu22.04')).toBe('Ubuntu 22.04');
+    expect(label('centos-stream9')).toBe('CentOS Stream 9');
+    expect(label('rhel9.2')).toBe('RHEL 9.2');
+    expect(label('win11')).toBe('Windows 11');
+    expect(label('win2k22')).toBe('Windows Server 2022');
+    expect(label('win2k8r2')).toBe('Windows Server 2008 R2');
+    expect(label('haiku-nightly')).toBe('haiku-nightly');
+  });
+
+  it('finds VMs by OS, but not by the "unknown" placeholder', () => {
+    expect(filterVms(inventory, 'debian 12').map((v) => v.name)).toEqual(['lab-web-01']);
+    expect(filterVms(inventory, 'debian12').map((v) => v.name)).toEqual(['lab-web-01']);
+    expect(filterVms(inventory, 'unknown')).toEqual([]);
   });
 });
