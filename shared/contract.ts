@@ -78,6 +78,16 @@ export const RulePreview = z.object({
 });
 export type RulePreview = z.infer<typeof RulePreview>;
 
+/** One VM's restore points at a glance: how many, and the newest (for "Last backup"). */
+export const VmPointSummary = z.object({
+  vmUuid: z.string(),
+  vmName: z.string(),
+  points: z.number().int().nonnegative(),
+  /** ISO 8601 time of the newest point */
+  newestTime: z.string(),
+});
+export type VmPointSummary = z.infer<typeof VmPointSummary>;
+
 export const contract = {
   'app.info': { request: empty, response: AppInfo },
   'hypervisor.list': { request: empty, response: z.array(Hypervisor) },
@@ -216,6 +226,8 @@ export const contract = {
     request: z.object({ vm: z.string().optional() }).strict(),
     response: z.array(RestorePoint),
   },
+  /** Per VM with points: the count and the newest time, from the catalog (no repository read). */
+  'points.summary': { request: empty, response: z.array(VmPointSummary) },
   /** The volumes of a point, with their file systems, mount points and index state. */
   'points.volumes': {
     request: z.object({ vm: z.string().min(1), pointId: z.string().min(1) }).strict(),

@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import { onConnectionStatus, onEvent } from '../api/client';
 import { createAppSlice } from './app-slice';
 import { createBackupSetsSlice } from './backup-sets-slice';
+import { createBackupStatusSlice, subscribeBackupStatusEvents } from './backup-status-slice';
 import { createHypervisorsSlice } from './hypervisors-slice';
 import { createJobsSlice, subscribeJobEvents } from './jobs-slice';
 import { createRestoreSlice } from './restore-slice';
@@ -22,6 +23,7 @@ export const useStore = create<StoreState>()((...args) => ({
   ...createStorageSlice(...args),
   ...createRestoreSlice(...args),
   ...createUiSlice(...args),
+  ...createBackupStatusSlice(...args),
 }));
 
 /**
@@ -41,6 +43,7 @@ export function connectStoreToEngine(): () => void {
   const unsubscribers = [
     ...subscribeJobEvents(useStore.getState),
     ...subscribeStorageEvents(useStore.getState),
+    ...subscribeBackupStatusEvents(useStore.getState),
     onEvent('hypervisors.changed', () => {
       void useStore.getState().loadHypervisors();
       void useStore.getState().refreshVms();

@@ -1,5 +1,6 @@
 import type { StateCreator } from 'zustand';
 import type { AppSlice } from './app-slice';
+import type { BackupStatusSlice } from './backup-status-slice';
 import type { BackupSetsSlice } from './backup-sets-slice';
 import type { HypervisorsSlice } from './hypervisors-slice';
 import type { JobsSlice } from './jobs-slice';
@@ -15,7 +16,8 @@ export type StoreState = AppSlice &
   JobsSlice &
   StorageSlice &
   RestoreSlice &
-  UiSlice;
+  UiSlice &
+  BackupStatusSlice;
 
 export type SliceCreator<T> = StateCreator<StoreState, [], [], T>;
 

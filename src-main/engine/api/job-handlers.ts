@@ -17,7 +17,8 @@ type JobChannel =
   | 'job.get'
   | 'job.cancel'
   | 'job.log'
-  | 'points.list';
+  | 'points.list'
+  | 'points.summary';
 
 export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
   const { repositories, jobs } = engine;
@@ -62,5 +63,6 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
         return guestOs ? { ...p, guestOs } : p;
       });
     },
+    'points.summary': () => repositories.pointSummary(),
   };
 }

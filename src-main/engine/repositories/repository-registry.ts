@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import type { VmPointSummary } from '../../../shared/contract';
 import type { RepositoryInfo, RestorePoint } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
@@ -285,6 +286,23 @@ export class RepositoryRegistry {
         : this.db.prepare('SELECT point_json FROM restore_points ORDER BY time DESC').all()
     ) as { point_json: string }[];
     return rows.map((r) => JSON.parse(r.point_json) as RestorePoint);
+  }
+
+  /** Per VM: how many points and the newest one's time — one indexed pass, for the overviews. */
+  pointSummary(): VmPointSummary[] {
+    const rows = this.db
+      .prepare(
+        `SELECT vm_uuid, MAX(time) AS newest, COUNT(*) AS points,
+           (SELECT vm_name FROM restore_points n WHERE n.vm_uuid = p.vm_uuid ORDER BY time DESC LIMIT 1) AS vm_name
+         FROM restore_points p GROUP BY vm_uuid`,
+      )
+      .all() as { vm_uuid: string; vm_name: string; newest: string; points: number }[];
+    return rows.map((r) => ({
+      vmUuid: r.vm_uuid,
+      vmName: r.vm_name,
+      points: r.points,
+      newestTime: r.newest,
+    }));
   }
 
   async close(): Promise<void> {

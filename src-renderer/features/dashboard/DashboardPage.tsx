@@ -13,6 +13,7 @@ import { describeError } from '../../api/api-error';
 import { formatBytes, formatCount } from '../../lib/format';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
+import { BackupCards } from './BackupCards';
 import { inventoryStats } from './dashboard-stats';
 import { HostBars, StateBar } from './InventoryCharts';
 
@@ -135,6 +136,7 @@ export function DashboardPage() {
             detail={`${formatBytes(stats.memoryBytes)} memory assigned`}
           />
         </Grid>
+        <BackupCards />
         <Grid size={{ xs: 12, md: 5 }}>
           <Card sx={{ height: '100%' }}>
             <CardContent>

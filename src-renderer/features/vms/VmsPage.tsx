@@ -2,12 +2,14 @@ import { useMemo } from 'react';
 import Alert from '@mui/material/Alert';
 import AlertTitle from '@mui/material/AlertTitle';
 import Button from '@mui/material/Button';
+import Chip from '@mui/material/Chip';
 import InputAdornment from '@mui/material/InputAdornment';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import AddIcon from '@mui/icons-material/Add';
+import CancelIcon from '@mui/icons-material/Cancel';
 import RefreshIcon from '@mui/icons-material/Refresh';
 import SearchIcon from '@mui/icons-material/Search';
 import { DataGrid } from '@mui/x-data-grid';
@@ -16,6 +18,9 @@ import { formatCount } from '../../lib/format';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import { vmRowId } from '../../store/vms-slice';
+import { filterByBackup, type VmBackupFilter } from './backup-status';
+import { lastBackupColumn } from './last-backup-column';
+import { useNow, useVmBackupStatuses } from './use-backup-status';
 import { VM_COLUMNS } from './vm-columns';
 import { filterVms } from './vm-text';
 import { VmDetailsDrawer } from './VmDetailsDrawer';
@@ -33,7 +38,25 @@ export function VmsPage() {
   const hypervisorCount = useStore((s) => s.hypervisors.length);
   const hypervisorsStatus = useStore((s) => s.hypervisorsStatus);
   const openDialog = useStore((s) => s.openHypervisorDialog);
-  const rows = useMemo(() => filterVms(vms, filter), [vms, filter]);
+  const backupFilter = useStore((s) => s.vmBackupFilter);
+  const setBackupFilter = useStore((s) => s.setVmBackupFilter);
+  const summaries = useStore((s) => s.pointSummaries);
+  const backupStatuses = useVmBackupStatuses();
+  const now = useNow();
+  const columns = useMemo(() => {
+    // After the power state: the two things an administrator checks first.
+    const at = VM_COLUMNS.findIndex((c) => c.field === 'powerState') + 1;
+    return [
+      ...VM_COLUMNS.slice(0, at),
+      lastBackupColumn(backupStatuses, now),
+      ...VM_COLUMNS.slice(at),
+    ];
+  }, [backupStatuses, now]);
+  const rows = useMemo(
+    () => filterByBackup(filterVms(vms, filter), backupFilter, summaries),
+    [vms, filter, backupFilter, summaries],
+  );
+  const filtered = filter.trim() !== '' || backupFilter !== 'all';
   const noHypervisors = hypervisorsStatus === 'ready' && hypervisorCount === 0;
 
   return (
@@ -94,8 +117,19 @@ export function VmsPage() {
                 htmlInput: { type: 'search' },
               }}
             />
+            {backupFilter !== 'all' && (
+              <Chip
+                label={
+                  backupFilter === 'protected' ? 'With a restore point' : 'Without a restore point'
+                }
+                onDelete={() => setBackupFilter('all')}
+                deleteIcon={<CancelIcon titleAccess="Show every virtual machine" />}
+                color="primary"
+                variant="outlined"
+              />
+            )}
             <Typography variant="body2" color="text.secondary">
-              {filter.trim() === ''
+              {!filtered
                 ? formatCount(vms.length, 'virtual machine')
                 : `${rows.length} of ${formatCount(vms.length, 'virtual machine')}`}
             </Typography>
@@ -103,7 +137,7 @@ export function VmsPage() {
           <DataGrid
             aria-label="Virtual machines"
             rows={rows}
-            columns={VM_COLUMNS}
+            columns={columns}
             getRowId={vmRowId}
             loading={status === 'loading' || status === 'idle'}
             onRowClick={({ row }) => selectVm(vmRowId(row))}
@@ -122,7 +156,9 @@ export function VmsPage() {
             slotProps={{
               loadingOverlay: { variant: 'linear-progress', noRowsVariant: 'skeleton' },
             }}
-            localeText={{ noRowsLabel: noRowsLabel(error !== null, vms.length, filter) }}
+            localeText={{
+              noRowsLabel: noRowsLabel(error !== null, vms.length, filter, backupFilter),
+            }}
             sx={{ border: 0, '& .MuiDataGrid-row': { cursor: 'pointer' } }}
           />
         </Paper>
@@ -132,8 +168,17 @@ export function VmsPage() {
   );
 }
 
-function noRowsLabel(failed: boolean, total: number, filter: string): string {
+function noRowsLabel(
+  failed: boolean,
+  total: number,
+  filter: string,
+  backupFilter: VmBackupFilter,
+): string {
   if (failed && total === 0) return 'Not available while the engine cannot be reached';
+  if (total > 0 && filter.trim() === '' && backupFilter !== 'all')
+    return backupFilter === 'protected'
+      ? 'No virtual machine has a restore point yet'
+      : 'Every virtual machine has a restore point';
   if (total > 0) return `No virtual machine matches “${filter.trim()}”`;
   return 'No virtual machines on the registered hypervisors';
 }
