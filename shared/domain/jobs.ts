@@ -52,6 +52,21 @@ export const Job = z.object({
 });
 export type Job = z.infer<typeof Job>;
 
+/**
+ * What a backup job produced (its `result`): the points, and the data behind them for the
+ * average rate (over the bytes read) and the dedup and compression effect.
+ */
+export const BackupJobResult = z.object({
+  points: z.array(z.string()),
+  /** bytes read from the hypervisors, over all VMs */
+  readBytes: z.number().nonnegative(),
+  /** bytes of chunks the repository did not hold yet, before compression */
+  newBytes: z.number().nonnegative(),
+  /** what those new chunks take in the repository, after compression */
+  storedBytes: z.number().nonnegative(),
+});
+export type BackupJobResult = z.infer<typeof BackupJobResult>;
+
 export const RestorePoint = z.object({
   id: z.string(),
   repository: z.string(),

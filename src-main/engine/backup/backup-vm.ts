@@ -22,6 +22,7 @@ import {
 } from '../connectors/libvirt/procedures';
 import { selectDisks } from './disk-selection';
 import { runHookCommand } from './hook-command';
+import { humanSizeWithBytes } from './human-size';
 import { backupRunningVm } from './live-backup';
 import { backupPoweredOffVm } from './offline-backup';
 import { ProgressTracker } from './progress';
@@ -106,7 +107,7 @@ export async function backupVm(request: BackupVmRequest): Promise<BackupVmResult
   const stored = result.disks.reduce((n, d) => n + d.newBytes, 0);
   request.log(
     `Restore point ${result.pointId} committed: ${result.type}, ${result.consistency}, ` +
-      `${read} bytes read, ${stored} new bytes stored`,
+      `${humanSizeWithBytes(read)} read, ${humanSizeWithBytes(stored)} new to the repository`,
   );
   return { ...result, warnings, durationMs: Date.now() - started };
 }

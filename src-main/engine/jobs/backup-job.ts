@@ -1,6 +1,6 @@
 import type { SubclientSettings } from '../../../shared/domain/backup-set';
 import { SubclientSettings as SettingsSchema } from '../../../shared/domain/backup-set';
-import type { Job } from '../../../shared/domain/jobs';
+import { BackupJobResult, type Job } from '../../../shared/domain/jobs';
 import type { VirtualMachine } from '../../../shared/domain/vm';
 import { HyperkeepError, toErrorData } from '../../../shared/errors';
 import { backupVm, type BackupVmRequest, type BackupVmResult } from '../backup/backup-vm';
@@ -13,7 +13,7 @@ import { VsphereConnector } from '../connectors/vsphere/vsphere-connector';
 import type { Engine } from '../engine';
 import { catalogBackupPoint } from '../file-catalog/catalog-phase';
 import { HostSlots, runHostLimited } from './host-slots';
-import type { JobContext } from './job-controller';
+import type { JobContext, TaskHandle } from './job-controller';
 
 export interface BackupTarget {
   vm: VirtualMachine;
@@ -21,19 +21,35 @@ export interface BackupTarget {
 }
 
 type DiskReaders = ReadonlyMap<string, RandomAccessReader>;
+interface QueuedTarget {
+  target: BackupTarget;
+  task: TaskHandle;
+}
 
 /** Backups running per hypervisor host, over all jobs of each engine (see host-slots.ts). */
 const hostSlotsOf = new WeakMap<Engine, HostSlots>();
+
+/** The phase of a VM's row until its host has a free backup slot. */
+export const WAITING_FOR_SLOT = 'waiting for a free slot';
+
+/** What one VM's backup added to the job's summary. */
+interface VmBackupOutcome {
+  pointId: string;
+  readBytes: number;
+  newBytes: number;
+  storedBytes: number;
+}
 
 /** One VM into the repository: a task row with live progress, a restore point in the catalog. */
 async function backupOne(
   engine: Engine,
   ctx: JobContext,
   target: BackupTarget,
+  task: TaskHandle,
   forceFull: boolean,
-): Promise<string | undefined> {
+): Promise<VmBackupOutcome | undefined> {
   const { vm, settings } = target;
-  const task = ctx.task(vm.uuid, vm.name);
+  task.start();
   try {
     const connector = await engine.inventory.connector(vm.hypervisorId);
     const repositoryName = settings.storage.repository;
@@ -43,7 +59,7 @@ async function backupOne(
       .find((p) => p.repository.toLowerCase() === repositoryName.toLowerCase());
     // A running VM's point is cataloged while libvirt still exports its disks (whileExported);
     // otherwise (powered off, vSphere, the exports unreachable) from the repository afterwards.
-    let cataloged = false;
+    let cataloged: PointManifest | undefined;
     const recordAndCatalog = async (manifest: PointManifest, diskReaders?: DiskReaders) => {
       engine.repositories.recordPoint(repositoryName, manifest);
       engine.events.emit('points.changed', { vmUuid: vm.uuid });
@@ -54,7 +70,7 @@ async function backupOne(
         ...(diskReaders ? { diskReaders } : {}),
       };
       await catalogBackupPoint(engine, ctx, task, point);
-      cataloged = true;
+      cataloged = manifest;
     };
     const result = await backupFor(connector)({
       vmUuid: vm.uuid,
@@ -81,10 +97,16 @@ async function backupOne(
       whileExported: (manifest, diskReaders) => recordAndCatalog(manifest, diskReaders),
     });
     if (!cataloged) await recordAndCatalog(await repository.getPoint(result.pointId));
+    const stats = cataloged?.stats;
     if (result.fallbackReason) ctx.warn(`${vm.name}: ${result.fallbackReason}`);
     for (const warning of result.warnings) ctx.warn(`${vm.name}: ${warning}`);
     task.finish('succeeded', `${result.type} point ${result.pointId} (${result.consistency})`);
-    return result.pointId;
+    return {
+      pointId: result.pointId,
+      readBytes: result.disks.reduce((n, d) => n + d.readBytes, 0),
+      newBytes: stats?.newRawBytes ?? result.disks.reduce((n, d) => n + d.newBytes, 0),
+      storedBytes: stats?.newStoredBytes ?? 0,
+    };
   } catch (err) {
     const error = toErrorData(err);
     task.finish(ctx.signal.aborted ? 'cancelled' : 'failed', error.message, error.code);
@@ -108,23 +130,33 @@ export function startBackupJob(
         'NOT_FOUND',
         'No VMs to back up: the subclient has no VMs (run Discover, or check its rules).',
       );
-    const points: string[] = [];
+    const summary: BackupJobResult = { points: [], readBytes: 0, newBytes: 0, storedBytes: 0 };
     ctx.phase('backing up');
     const readers = Math.max(...targets.map((t) => t.settings.dataReaders));
     let slots = hostSlotsOf.get(engine);
     if (!slots) hostSlotsOf.set(engine, (slots = new HostSlots()));
     const options = {
       parallel: readers,
-      hostOf: (t: BackupTarget) => `${t.vm.hypervisorId}/${t.vm.host}`,
-      limitOf: (t: BackupTarget) => t.settings.maxBackupsPerHost,
+      hostOf: (t: QueuedTarget) => `${t.target.vm.hypervisorId}/${t.target.vm.host}`,
+      limitOf: (t: QueuedTarget) => t.target.settings.maxBackupsPerHost,
       slots,
       signal: ctx.signal,
     };
-    await runHostLimited(targets, options, async (target) => {
-      const point = await backupOne(engine, ctx, target, forceFull);
-      if (point) points.push(point);
+    // Every VM has its row from the start, waiting and unsized: the job's total stays unknown
+    // until the last VM has begun, instead of reading 100 % just before a waiting VM starts.
+    const queued = targets.map((target) => ({
+      target,
+      task: ctx.task(target.vm.uuid, target.vm.name, { waiting: WAITING_FOR_SLOT }),
+    }));
+    await runHostLimited(queued, options, async ({ target, task }) => {
+      const outcome = await backupOne(engine, ctx, target, task, forceFull);
+      if (!outcome) return;
+      summary.points.push(outcome.pointId);
+      summary.readBytes += outcome.readBytes;
+      summary.newBytes += outcome.newBytes;
+      summary.storedBytes += outcome.storedBytes;
     });
-    return { points };
+    return BackupJobResult.parse(summary);
   });
 }
 

@@ -14,10 +14,16 @@ export interface JobContext {
   log(line: string): void;
   warn(line: string): void;
   phase(phase: string): void;
-  task(key: string, label: string): TaskHandle;
+  /**
+   * A row of the job. With `waiting`, the row exists before its work can begin (a VM waiting for
+   * a free slot on its host): queued, with that phase and no size, until `start()`.
+   */
+  task(key: string, label: string, options?: { waiting?: string }): TaskHandle;
 }
 
 export interface TaskHandle {
+  /** A waiting task begins: running, "starting", its size still unknown. */
+  start(): void;
   progress(update: {
     phase?: string;
     bytesDone?: number;
@@ -29,7 +35,7 @@ export interface TaskHandle {
 
 /**
  * The job's bytes are its tasks' bytes. While a task still runs without a size (a VM "starting",
- * its disks not planned yet) the job's total is not known: it is reported as 0, so no percentage
+ * its disks not planned yet, or waiting for a free slot) the job's total is not known: it is reported as 0, so no percentage
  * or ETA is shown, rather than a total that would read 100 % while that VM has not begun.
  */
 function sumTasks(job: Job): void {
@@ -125,9 +131,15 @@ export class JobController {
         job.finishedAt = new Date().toISOString();
         job.phase = job.status;
         job.etaSeconds = undefined;
-        for (const t of job.tasks)
-          if (t.status === 'running' || t.status === 'queued')
-            t.status = job.status === 'cancelled' ? 'cancelled' : 'failed';
+        for (const t of job.tasks) {
+          if (t.status !== 'running' && t.status !== 'queued') continue;
+          // A task still waiting never began: its phase ("waiting for a free slot") is no longer true.
+          if (t.status === 'queued') {
+            t.phase = job.status === 'cancelled' ? 'cancelled' : 'failed';
+            t.message ??= 'Did not start: the job ended while it waited.';
+          }
+          t.status = job.status === 'cancelled' ? 'cancelled' : 'failed';
+        }
         sumTasks(job);
         ctx.log(`Job ${job.status}`);
         this.running.delete(job.id);
@@ -224,12 +236,13 @@ export class JobController {
         job.phase = phase;
         changed(true);
       },
-      task: (key, label) => {
+      task: (key, label, options) => {
+        const waiting = options?.waiting;
         const task: JobTask = {
           key,
           label,
-          status: 'running',
-          phase: 'starting',
+          status: waiting === undefined ? 'running' : 'queued',
+          phase: waiting ?? 'starting',
           bytesDone: 0,
           bytesTotal: 0,
           rate: 0,
@@ -239,6 +252,13 @@ export class JobController {
         entry.meters.set(key, meter);
         changed(true);
         return {
+          start: () => {
+            if (task.status !== 'queued') return;
+            task.status = 'running';
+            task.phase = 'starting';
+            this.appendLog(job.id, `${label}: starting`);
+            changed(true);
+          },
           progress: (update) => {
             if (update.phase && update.phase !== task.phase)
               this.appendLog(job.id, `${label}: ${update.phase}`);

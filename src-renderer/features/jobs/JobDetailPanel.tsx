@@ -21,6 +21,7 @@ import { JobProgressBar } from './JobProgressBar';
 import { JobStatusChip } from './JobStatusChip';
 import {
   KIND_LABELS,
+  backupSummaryFacts,
   bytesProgress,
   durationSeconds,
   failureSummary,
@@ -28,6 +29,7 @@ import {
   formatLocalTime,
   formatRate,
   resultRows,
+  taskStatusLabel,
   unknownTotalNote,
   jobTitle,
 } from './job-text';
@@ -54,6 +56,7 @@ export function JobDetailPanel({ job }: { job: Job }) {
   const [showLog, setShowLog] = useState(false);
   const failure = failureSummary(job);
   const results = resultRows(job.result);
+  const summary = backupSummaryFacts(job, now);
 
   return (
     <Paper
@@ -97,12 +100,17 @@ export function JobDetailPanel({ job }: { job: Job }) {
           {bytesProgress(job.bytesDone, job.bytesTotal)}
           {unknownTotalNote(job) !== undefined && ` · ${unknownTotalNote(job)}`}
         </Fact>
-        <Fact label="Rate">{running ? formatRate(job.rate) : '—'}</Fact>
-        <Fact label="Time left">{running ? formatClock(job.etaSeconds) : '—'}</Fact>
+        {running && <Fact label="Rate">{formatRate(job.rate)}</Fact>}
+        {running && <Fact label="Time left">{formatClock(job.etaSeconds)}</Fact>}
         <Fact label="Started">{formatLocalTime(job.startedAt ?? job.createdAt)}</Fact>
         <Fact label={running ? 'Running for' : 'Duration'}>
           {formatClock(durationSeconds(job, now))}
         </Fact>
+        {summary.map(([label, value]) => (
+          <Fact key={label} label={label}>
+            {value}
+          </Fact>
+        ))}
         {job.finishedAt !== undefined && (
           <Fact label="Finished">{formatLocalTime(job.finishedAt)}</Fact>
         )}
@@ -210,7 +218,7 @@ function TasksTable({ tasks }: { tasks: JobTask[] }) {
             <TableRow key={task.key}>
               <TableCell sx={{ fontWeight: 600 }}>{task.label}</TableCell>
               <TableCell>
-                <JobStatusChip status={task.status} />
+                <JobStatusChip status={task.status} label={taskStatusLabel(task)} />
               </TableCell>
               <TableCell>
                 <JobProgressBar
@@ -228,7 +236,11 @@ function TasksTable({ tasks }: { tasks: JobTask[] }) {
               </TableCell>
               <TableCell align="right">{running ? formatClock(task.etaSeconds) : '—'}</TableCell>
               <TableCell sx={{ wordBreak: 'break-word' }}>
-                {task.message !== undefined && !running ? task.message : task.phase}
+                {task.message !== undefined && !running
+                  ? task.message
+                  : task.status === 'queued'
+                    ? '—'
+                    : task.phase}
               </TableCell>
             </TableRow>
           );

@@ -10,7 +10,9 @@ import { isActive } from '../../store/jobs-slice';
 import { JobProgressBar } from './JobProgressBar';
 import { JobStatusChip } from './JobStatusChip';
 import {
+  backupSummaryFacts,
   bytesProgress,
+  durationSeconds,
   failureSummary,
   formatClock,
   formatRate,
@@ -31,6 +33,11 @@ export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss
   const failure = failureSummary(job);
   const warnings = warningsPreview(job.warnings);
   const totalNote = unknownTotalNote(job);
+  // Ended jobs only: their duration ends at finishedAt, whatever "now" is.
+  const endedAt = Date.parse(job.finishedAt ?? job.createdAt);
+  const facts = running ? [] : backupSummaryFacts(job, endedAt);
+  const summary: [string, string][] =
+    facts.length > 0 ? [['Duration', formatClock(durationSeconds(job, endedAt))], ...facts] : [];
   return (
     <Alert
       severity={alertSeverity(job)}
@@ -59,6 +66,11 @@ export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss
         {totalNote !== undefined && ` · ${totalNote}`}
         {running && ` · ${formatRate(job.rate)} · ${formatClock(job.etaSeconds)} left`}
       </Typography>
+      {summary.length > 0 && (
+        <Typography variant="body2" sx={{ mt: 0.5 }}>
+          {summary.map(([label, value]) => `${label}: ${value}`).join(' · ')}
+        </Typography>
+      )}
       {failure !== undefined && (
         <Typography variant="body2" sx={{ mt: 0.5, fontWeight: 600 }}>
           {failure}

@@ -11,13 +11,14 @@ const COLORS: Record<JobStatus, ChipProps['color']> = {
   cancelled: 'default',
 };
 
-export function JobStatusChip({ status }: { status: JobStatus }) {
+/** `label` overrides the status word (a task waiting for a free slot says so). */
+export function JobStatusChip({ status, label }: { status: JobStatus; label?: string }) {
   return (
     <Chip
       size="small"
       color={COLORS[status]}
       variant={status === 'queued' || status === 'cancelled' ? 'outlined' : 'filled'}
-      label={STATUS_LABELS[status]}
+      label={label ?? STATUS_LABELS[status]}
     />
   );
 }

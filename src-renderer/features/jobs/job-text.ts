@@ -1,4 +1,9 @@
-import type { Job, JobStatus } from '../../../shared/domain/jobs';
+import {
+  BackupJobResult,
+  type Job,
+  type JobStatus,
+  type JobTask,
+} from '../../../shared/domain/jobs';
 import { formatBytes } from '../../lib/format';
 
 export const STATUS_LABELS: Record<JobStatus, string> = {
@@ -9,6 +14,14 @@ export const STATUS_LABELS: Record<JobStatus, string> = {
   failed: 'Failed',
   cancelled: 'Cancelled',
 };
+
+/**
+ * A task's status as its row shows it: a VM queued in a backup is waiting for its host to have a
+ * free backup slot (per-host concurrency), which "Queued" would not explain.
+ */
+export function taskStatusLabel(task: Pick<JobTask, 'status'>): string {
+  return task.status === 'queued' ? 'Waiting for a free slot' : STATUS_LABELS[task.status];
+}
 
 export const KIND_LABELS: Record<Job['kind'], string> = {
   backup: 'Backup',
@@ -116,17 +129,60 @@ export function warningsPreview(
 }
 
 /**
- * While a running job has tasks not sized yet (a VM still "starting"), its total is not known and
- * the engine reports none: says which, so the moving bar without a percentage is explained.
+ * While a running job has tasks not sized yet (a VM still "starting", or waiting for a free slot
+ * on its host), its total is not known and the engine reports none: says which, so the moving bar
+ * without a percentage is explained.
  */
 export function unknownTotalNote(job: Job): string | undefined {
   if (job.status !== 'running' || job.bytesTotal > 0) return undefined;
   const starting = job.tasks.filter((t) => t.status === 'running' && t.bytesTotal === 0);
-  if (starting.length === 0) return undefined;
-  const names = starting.slice(0, 3).map((t) => t.label);
-  if (starting.length > 3) names.push(`${starting.length - 3} more`);
-  return `${names.join(', ')} starting — total not known yet`;
+  const waiting = job.tasks.filter((t) => t.status === 'queued');
+  const parts: string[] = [];
+  if (starting.length > 0) parts.push(`${fewNames(starting)} starting`);
+  if (waiting.length > 0) parts.push(`${fewNames(waiting)} waiting for a free slot`);
+  if (parts.length === 0) return undefined;
+  return `${parts.join(', ')} — total not known yet`;
 }
+
+function fewNames(tasks: readonly JobTask[]): string {
+  const names = tasks.slice(0, 3).map((t) => t.label);
+  if (tasks.length > 3) names.push(`${tasks.length - 3} more`);
+  return names.join(', ');
+}
+
+/**
+ * What an ended backup job did, as label/value facts: the average rate over the data read, the
+ * new data it stored and how much of what it read the repository already held (dedup). Empty for
+ * other jobs, running ones, and backups recorded before the engine kept these numbers.
+ */
+export function backupSummaryFacts(job: Job, now: number): [string, string][] {
+  if (job.kind !== 'backup' || job.status === 'running' || job.status === 'queued') return [];
+  const parsed = BackupJobResult.safeParse(job.result);
+  if (!parsed.success) return [];
+  const { readBytes, newBytes, storedBytes } = parsed.data;
+  const facts: [string, string][] = [];
+  const seconds = durationSeconds(job, now);
+  if (seconds !== undefined && seconds > 0 && readBytes > 0)
+    facts.push(['Average rate', formatRate(readBytes / seconds)]);
+  const compressed = storedBytes > 0 && storedBytes !== newBytes;
+  facts.push([
+    'New data stored',
+    compressed
+      ? `${formatBytes(storedBytes)} (${formatBytes(newBytes)} before compression)`
+      : formatBytes(newBytes),
+  ]);
+  if (readBytes > 0) {
+    const known = Math.max(0, readBytes - newBytes);
+    const percent = Math.round((known / readBytes) * 100);
+    facts.push([
+      'Deduplicated',
+      `${formatBytes(known)} of ${formatBytes(readBytes)} read (${percent} %) already stored`,
+    ]);
+  }
+  return facts;
+}
+
+const BACKUP_SIZE_KEYS = ['readBytes', 'newBytes', 'storedBytes'];
 
 const RESULT_LABELS: Record<string, string> = {
   points: 'Restore points',
@@ -142,8 +198,10 @@ const RESULT_LABELS: Record<string, string> = {
 /** A job's result as label/value rows; unknown keys keep their name, values are shown plainly. */
 export function resultRows(result: Record<string, unknown> | undefined): [string, string][] {
   if (result === undefined) return [];
+  // A backup's sizes are shown as its summary facts (backupSummaryFacts), not again here.
+  const summarized = BackupJobResult.safeParse(result).success ? BACKUP_SIZE_KEYS : [];
   return Object.entries(result)
-    .filter(([key]) => key !== 'errors')
+    .filter(([key]) => key !== 'errors' && !summarized.includes(key))
     .map(([key, value]) => [RESULT_LABELS[key] ?? humanizeKey(key), formatResultValue(key, value)]);
 }
 

@@ -15,6 +15,7 @@ import type { PointWriter } from '../../repository/point-writer';
 import { copyDisk, stepBytes } from '../disk-copy';
 import { selectDisks } from '../disk-selection';
 import { runHookCommand } from '../hook-command';
+import { humanSizeWithBytes } from '../human-size';
 import { ProgressTracker } from '../progress';
 import type { BackupVmRequest, BackupVmResult, Consistency } from '../types';
 import { backedUp, mapLimit, parentPoint } from '../vm-context';
@@ -100,7 +101,8 @@ export async function backupVsphereVm(request: VsphereBackupRequest): Promise<Ba
   const read = result.disks.reduce((n, d) => n + d.readBytes, 0);
   const stored = result.disks.reduce((n, d) => n + d.newBytes, 0);
   request.log(
-    `Restore point ${result.pointId} committed: ${result.type}, ${result.consistency}, ${read} bytes read, ${stored} new bytes stored`,
+    `Restore point ${result.pointId} committed: ${result.type}, ${result.consistency}, ` +
+      `${humanSizeWithBytes(read)} read, ${humanSizeWithBytes(stored)} new to the repository`,
   );
   return { ...result, warnings, durationMs: Date.now() - started };
 }

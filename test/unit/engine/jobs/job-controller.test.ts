@@ -124,6 +124,54 @@ describe('job controller', () => {
     }
   });
 
+  it('a task created waiting keeps the job total unknown until it starts, and ends cancelled unstarted', async () => {
+    const { jobs } = setup();
+    let startWin!: () => void;
+    const gate = new Promise<void>((r) => (startWin = r));
+    const job = jobs.start('backup', 'two VMs, one slot', async (ctx) => {
+      const web = ctx.task('web', 'lab-web-01', { waiting: 'waiting for a free slot' });
+      const win = ctx.task('win', 'lab-win-01', { waiting: 'waiting for a free slot' });
+      web.start();
+      web.progress({ phase: 'read vda', bytesDone: 100, bytesTotal: 100 });
+      web.finish('succeeded');
+      await gate;
+      win.start();
+      win.progress({ phase: 'read sda', bytesDone: 300, bytesTotal: 300 });
+      win.finish('succeeded');
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    // lab-web-01 is done, lab-win-01 waits for its slot: not 100 %, no total yet.
+    const early = jobs.get(job.id);
+    expect(early.tasks[1]).toMatchObject({
+      status: 'queued',
+      phase: 'waiting for a free slot',
+      bytesTotal: 0,
+    });
+    expect(early).toMatchObject({ status: 'running', bytesDone: 100, bytesTotal: 0 });
+    startWin();
+    expect(await jobs.wait(job.id)).toMatchObject({
+      status: 'succeeded',
+      bytesDone: 400,
+      bytesTotal: 400,
+    });
+    expect(jobs.log(job.id)).toMatch(/lab-win-01: starting[\s\S]*lab-win-01: read sda/);
+
+    const cancelled = jobs.start('backup', 'cancelled while waiting', async (ctx) => {
+      ctx.task('win', 'lab-win-01', { waiting: 'waiting for a free slot' });
+      await new Promise<void>((_, reject) =>
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+      );
+    });
+    jobs.cancel(cancelled.id);
+    const ended = await jobs.wait(cancelled.id);
+    expect(ended.status).toBe('cancelled');
+    expect(ended.tasks[0]).toMatchObject({
+      status: 'cancelled',
+      phase: 'cancelled',
+      message: expect.stringContaining('Did not start'),
+    });
+  });
+
   it('history survives a restart, and a job the engine died during is marked failed', async () => {
     const { db, events, home, jobs } = setup();
     const ok = await jobs.wait(jobs.start('verify', 'done before', async () => undefined).id);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../../../../shared/domain/jobs';
 import {
+  backupSummaryFacts,
   durationSeconds,
   failureSummary,
   formatClock,
@@ -9,6 +10,7 @@ import {
   jobTitle,
   percentOf,
   resultRows,
+  taskStatusLabel,
   unknownTotalNote,
   warningsPreview,
 } from '../../../../../src-renderer/features/jobs/job-text';
@@ -122,6 +124,60 @@ describe('job text', () => {
     expect(unknownTotalNote(starting)).toBe('lab-win-01 starting — total not known yet');
     expect(unknownTotalNote(job({ bytesTotal: 400, tasks: [done] }))).toBeUndefined();
     expect(unknownTotalNote({ ...starting, status: 'failed' })).toBeUndefined();
+  });
+});
+
+describe('a backup job that waits for free slots, and what a finished one did', () => {
+  const waitingTask = {
+    key: 'win',
+    label: 'lab-win-01',
+    status: 'queued' as const,
+    phase: 'waiting for a free slot',
+    bytesDone: 0,
+    bytesTotal: 0,
+    rate: 0,
+  };
+
+  it('names the VMs waiting for a free slot while the job total is not known', () => {
+    const sized = { ...waitingTask, key: 'web', label: 'lab-web-01', status: 'running' as const };
+    const running = job({
+      bytesDone: 50,
+      tasks: [{ ...sized, bytesDone: 50, bytesTotal: 100 }, waitingTask],
+    });
+    expect(unknownTotalNote(running)).toBe(
+      'lab-win-01 waiting for a free slot — total not known yet',
+    );
+    const both = job({ tasks: [{ ...sized, phase: 'starting' }, waitingTask] });
+    expect(unknownTotalNote(both)).toBe(
+      'lab-web-01 starting, lab-win-01 waiting for a free slot — total not known yet',
+    );
+    expect(taskStatusLabel(waitingTask)).toBe('Waiting for a free slot');
+    expect(taskStatusLabel({ status: 'running' })).toBe('Running');
+  });
+
+  it('shows the average rate over the data read, the new data stored and the dedup effect', () => {
+    const finished = job({
+      status: 'succeeded',
+      startedAt: '2026-01-01T10:00:00.000Z',
+      finishedAt: '2026-01-01T10:00:10.000Z',
+      result: {
+        points: ['p1'],
+        readBytes: 600 * 1024 * 1024,
+        newBytes: 150 * 1024 * 1024,
+        storedBytes: 100 * 1024 * 1024,
+      },
+    });
+    expect(backupSummaryFacts(finished, Date.now())).toEqual([
+      ['Average rate', '60 MiB/s'],
+      ['New data stored', '100 MiB (150 MiB before compression)'],
+      ['Deduplicated', '450 MiB of 600 MiB read (75 %) already stored'],
+    ]);
+    // The sizes are facts now, not repeated as result rows.
+    expect(resultRows(finished.result)).toEqual([['Restore points', 'p1']]);
+    // Running jobs, other kinds, and old results without the sizes have no summary.
+    expect(backupSummaryFacts({ ...finished, status: 'running' }, Date.now())).toEqual([]);
+    expect(backupSummaryFacts({ ...finished, kind: 'verify' }, Date.now())).toEqual([]);
+    expect(backupSummaryFacts({ ...finished, result: { points: ['p1'] } }, Date.now())).toEqual([]);
   });
 });
 
