@@ -61,7 +61,21 @@ export function NavigationDrawer() {
       sx={{
         width: DRAWER_WIDTH,
         flexShrink: 0,
-        '& .MuiDrawer-paper': { width: DRAWER_WIDTH, boxSizing: 'border-box' },
+        // The drawer's own box stretches with the page (the shell is a flex row), so its background
+        // and border reach the bottom of long pages; the paper inside stays in view while the page
+        // scrolls (sticky, one viewport tall) instead of being fixed at the first viewport.
+        alignSelf: 'stretch',
+        bgcolor: 'background.paper',
+        borderRight: 1,
+        borderColor: 'divider',
+        '& .MuiDrawer-paper': {
+          width: DRAWER_WIDTH,
+          boxSizing: 'border-box',
+          position: 'sticky',
+          top: 0,
+          height: '100vh',
+          borderRight: 0,
+        },
       }}
     >
       <Toolbar />

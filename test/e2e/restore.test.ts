@@ -191,11 +191,19 @@ describe('Restore wizards', () => {
     await files.getByRole('gridcell', { name: 'home', exact: true }).click();
     await page.keyboard.press('Enter');
     await rowNamed(files, 'alice').dblclick();
-    await page.getByText(/Current selected: lab-web-01\/vda\d+\/home\/alice$/).waitFor();
+    await page.getByText(/^Folder: lab-web-01\/vda\d+\/home\/alice$/).waitFor();
+    // Folders first, then files, case- and accent-blind (review P10): "Résumé" among the r's.
+    await expect
+      .poll(async () =>
+        (await files.locator('[role="gridcell"][data-field="name"]').allTextContents()).map(
+          (name) => name.split(' → ')[0],
+        ),
+      )
+      .toEqual(['docs', 'empty.txt', 'latest-report', 'notes.txt', UNICODE_NAME]);
 
     for (const name of ['notes.txt', UNICODE_NAME, 'docs'])
       await rowNamed(files, name).getByRole('checkbox').check();
-    await page.getByText('3 items selected').waitFor();
+    await page.getByText(/^Selected: 2 files \(\d+ B\), 1 folder$/).waitFor();
 
     // The browser console can download the selection as a tar.
     const href = await page.getByRole('link', { name: 'Download as tar' }).getAttribute('href');
@@ -206,6 +214,32 @@ describe('Restore wizards', () => {
     expect(tar.status).toBe(200);
     expect(tar.text).toContain(WEB_NOTES);
     await shot('02-browse-window');
+
+    // The navigation's background reaches the bottom of a page taller than the window, and its
+    // links stay in view while the page scrolls (review P14).
+    await page.setViewportSize({ width: 1500, height: 600 });
+    const drawer = await page.evaluate(() => {
+      window.scrollTo(0, document.documentElement.scrollHeight);
+      const root = document.querySelector('nav[aria-label="Main"]')!.closest('.MuiDrawer-root')!;
+      const paper = root.querySelector('.MuiDrawer-paper')!;
+      const settings = document.querySelector('nav[aria-label="Main"] a[href="#/settings"]')!;
+      // The tallest box of the drawer that paints a background: what a full-page shot shows.
+      const painted = [root, paper]
+        .filter((el) => getComputedStyle(el).backgroundColor !== 'rgba(0, 0, 0, 0)')
+        .map((el) => el.getBoundingClientRect().height);
+      return {
+        page: document.documentElement.scrollHeight,
+        drawer: Math.max(0, ...painted),
+        settingsTop: settings.getBoundingClientRect().top,
+      };
+    });
+    expect(drawer.page).toBeGreaterThan(600);
+    // scrollHeight is rounded to whole pixels, the drawer's height is not.
+    expect(drawer.drawer).toBeGreaterThan(drawer.page - 1);
+    expect(drawer.settingsTop).toBeGreaterThanOrEqual(0);
+    expect(drawer.settingsTop).toBeLessThan(600);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.setViewportSize({ width: 1500, height: 1000 });
 
     await page.getByRole('button', { name: 'Restore…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Restore options for all selected items' });
@@ -285,6 +319,10 @@ describe('Restore wizards', () => {
     await dialog.getByLabel('New VM name').fill(RESTORED_VM);
     await dialog.getByRole('combobox', { name: 'Storage pool' }).click();
     await page.getByRole('option').first().waitFor();
+    // The pool named "default" is the automatic choice, and is not offered again (review P11).
+    const poolOptions = await page.getByRole('option').allTextContents();
+    expect(poolOptions[0]).toMatch(/^Default pool: default/);
+    expect(poolOptions.filter((text) => text.startsWith('default'))).toEqual([]);
     await page.keyboard.press('Escape');
     await shot('06-vm-restore');
     await dialog.getByRole('button', { name: 'Restore VM' }).click();

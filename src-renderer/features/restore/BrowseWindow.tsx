@@ -17,6 +17,7 @@ import { formatCount } from '../../lib/format';
 import { useStore } from '../../store';
 import { CompareDialog } from './CompareDialog';
 import { fileColumns, type FileRow } from './file-columns';
+import { folderLocation, selectionSummary, sortedByEntry } from './file-order';
 import { FileRestoreDialog } from './FileRestoreDialog';
 import { FileSearchBar, type FileSearch } from './FileSearchBar';
 import { FolderTree } from './FolderTree';
@@ -91,7 +92,8 @@ export function BrowseWindow(props: {
         pointId: hit.pointId,
         pointTime: hit.pointTime,
       }));
-    return (listing.data?.entries ?? []).map((entry) => ({ id: entry.path, entry }));
+    // Search hits keep the engine's order (per point); a folder lists folders first, by name.
+    return sortedByEntry((listing.data?.entries ?? []).map((entry) => ({ id: entry.path, entry })));
   }, [search, hits.data, listing.data, acrossPoints]);
   const columns = useMemo(
     () => fileColumns({ withPath: search !== null, withPoint: acrossPoints }),
@@ -156,7 +158,7 @@ export function BrowseWindow(props: {
         <Typography variant="body2" color="text.secondary" noWrap aria-live="polite">
           {search !== null
             ? `Search results for “${search.pattern}” ${acrossPoints ? 'in every point' : 'in this point'}`
-            : `Current selected: ${point.vmName}${folder === '/' ? '' : folder}`}
+            : folderLocation(point.vmName, folder)}
         </Typography>
       </Stack>
       <Stack direction="row" sx={{ gap: 1.5, height: 520, minHeight: 0 }}>
@@ -249,7 +251,7 @@ export function BrowseWindow(props: {
         <Typography variant="body2" sx={{ flex: '1 1 auto' }} aria-live="polite">
           {selected.size === 0
             ? 'Tick files and folders to restore them; double-click a folder to open it.'
-            : `${formatCount(selected.size, 'item')} selected`}
+            : selectionSummary(selected.values())}
         </Typography>
         {selected.size > 0 && (
           <Button onClick={() => setSelected(new Map())}>Clear selection</Button>

@@ -6,6 +6,7 @@ import type { StoragePool } from '../../../shared/domain/restore';
 import { describeError } from '../../api/api-error';
 import { formatBytes } from '../../lib/format';
 import { useStore } from '../../store';
+import { poolChoices } from './pool-choices';
 import { useEngineQuery } from './use-engine-query';
 
 /** FIG. 14A "Server name": a registered hypervisor, shown with the address it is reached at. */
@@ -70,7 +71,12 @@ export function PoolSelect(props: {
   const { hypervisorId, value, onChange, defaultLabel } = props;
   const pools = useEngineQuery('hypervisor.pools', hypervisorId === '' ? null : { hypervisorId });
   const list = pools.data ?? [];
-  const known = value === '' ? defaultLabel !== undefined : list.some((p) => p.name === value);
+  // With a default entry, the pool it stands for is shown there rather than listed again.
+  const { automatic, others } = poolChoices(list);
+  const listed = defaultLabel !== undefined ? others : list;
+  const automaticText =
+    automatic === undefined ? (defaultLabel ?? '') : `Default pool: ${automatic.name}`;
+  const known = value === '' ? defaultLabel !== undefined : listed.some((p) => p.name === value);
   return (
     <TextField
       select
@@ -94,17 +100,20 @@ export function PoolSelect(props: {
         // '' is a real choice ("let the engine choose") when there is a default entry.
         select: {
           displayEmpty: defaultLabel !== undefined,
-          renderValue: (name) => (name === '' ? (defaultLabel ?? '') : String(name)),
+          renderValue: (name) => (name === '' ? automaticText : String(name)),
         },
         inputLabel: defaultLabel !== undefined ? { shrink: true } : {},
       }}
     >
       {defaultLabel !== undefined && (
         <MenuItem value="">
-          <ListItemText primary={defaultLabel} />
+          <ListItemText
+            primary={automaticText}
+            secondary={automatic === undefined ? undefined : poolText(automatic)}
+          />
         </MenuItem>
       )}
-      {list.map((pool) => (
+      {listed.map((pool) => (
         <MenuItem key={pool.name} value={pool.name} disabled={!pool.active}>
           <ListItemText
             primary={pool.active ? pool.name : `${pool.name} (inactive)`}

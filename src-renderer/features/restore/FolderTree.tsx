@@ -12,6 +12,7 @@ import StorageIcon from '@mui/icons-material/Storage';
 import type { PointVolume } from '../../../shared/domain/files';
 import { describeError } from '../../api/api-error';
 import { formatBytes } from '../../lib/format';
+import { compareFileEntries } from './file-order';
 import { queryEngine } from './use-engine-query';
 
 interface TreeNode {
@@ -74,7 +75,11 @@ export function FolderTree(props: {
     setChildren((c) => ({ ...c, [path]: { status: 'loading' } }));
     try {
       const listing = await queryEngine('files.list', { vm: vmUuid, pointId, path });
-      const paths = listing.entries.filter((e) => e.type === 'dir').map((e) => e.path);
+      // The same order as the file list next to it: natural, case-insensitive.
+      const paths = listing.entries
+        .filter((e) => e.type === 'dir')
+        .sort(compareFileEntries)
+        .map((e) => e.path);
       setChildren((c) => ({ ...c, [path]: { status: 'ready', paths } }));
     } catch (err) {
       setChildren((c) => ({ ...c, [path]: { status: 'error', error: describeError(err) } }));

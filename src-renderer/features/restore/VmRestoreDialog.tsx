@@ -173,7 +173,8 @@ export function VmRestoreDialog(props: { vmUuid: string; point: RestorePoint; on
               onChange={setPool}
               error={errors.pool ?? null}
               disabled={busy}
-              defaultLabel="Default (the pool named “default”)"
+              // Until the pools are listed; then the entry names the pool the engine will use.
+              defaultLabel="Default pool (“default”, else the first active one)"
             />
           </Box>
           <TextField

@@ -3,10 +3,11 @@ import Tooltip from '@mui/material/Tooltip';
 import DescriptionOutlinedIcon from '@mui/icons-material/DescriptionOutlined';
 import FolderIcon from '@mui/icons-material/Folder';
 import InsertLinkIcon from '@mui/icons-material/InsertLink';
-import type { GridColDef } from '@mui/x-data-grid';
+import type { GridColDef, GridComparatorFn, GridSortDirection } from '@mui/x-data-grid';
 import type { FileEntry } from '../../../shared/domain/files';
 import { formatBytes } from '../../lib/format';
 import { formatPointTime } from './browse-time';
+import { compareFileNames, ownerDetails, ownerText } from './file-order';
 
 /** A row of the browse list: a folder entry, or a search hit (which may be of another point). */
 export interface FileRow {
@@ -38,6 +39,18 @@ function formatModified(iso: string | undefined): string {
   return iso === undefined ? '' : formatPointTime(iso);
 }
 
+/** Sorting by name keeps folders on top in both directions, as file managers do. */
+function nameComparator(direction: GridSortDirection): GridComparatorFn<string> {
+  const sign = direction === 'desc' ? -1 : 1;
+  return (a, b, paramsA, paramsB) => {
+    // The grid types its api as any here: the rows are this grid's FileRows.
+    const rowA = paramsA.api.getRow(paramsA.id) as FileRow | null;
+    const rowB = paramsB.api.getRow(paramsB.id) as FileRow | null;
+    const folderFirst = (rowA?.entry.type === 'dir' ? 0 : 1) - (rowB?.entry.type === 'dir' ? 0 : 1);
+    return folderFirst || sign * compareFileNames(a, b);
+  };
+}
+
 /** Name, size, type, modified, owner; search hits add the folder and, across points, the point. */
 export function fileColumns(options: {
   withPath: boolean;
@@ -50,6 +63,7 @@ export function fileColumns(options: {
       flex: 2,
       minWidth: 200,
       valueGetter: (_value, row) => row.entry.name,
+      getSortComparator: nameComparator,
       renderCell: ({ row }) => {
         const Icon =
           row.entry.type === 'dir'
@@ -97,6 +111,9 @@ export function fileColumns(options: {
       headerName: 'Size',
       type: 'number',
       width: 100,
+      // A right-aligned header puts its menu button on the left, where it reads as a separate
+      // unlabeled column; sorting by a click on "Size" still works.
+      disableColumnMenu: true,
       valueGetter: (_value, row) => (row.entry.type === 'dir' ? null : row.entry.size),
       valueFormatter: (value: number | null) => (value === null ? '' : formatBytes(value)),
     },
@@ -116,16 +133,18 @@ export function fileColumns(options: {
     {
       field: 'owner',
       headerName: 'Owner',
-      width: 120,
-      valueGetter: (_value, row) => row.entry.owner ?? '',
-      renderCell: ({ row }) =>
-        row.entry.aclSummary !== undefined ? (
-          <Tooltip title={row.entry.aclSummary}>
-            <span>{row.entry.owner ?? ''}</span>
-          </Tooltip>
+      width: 140,
+      valueGetter: (_value, row) => ownerText(row.entry),
+      renderCell: ({ row }) => {
+        const details = ownerDetails(row.entry);
+        return details === '' ? (
+          ownerText(row.entry)
         ) : (
-          (row.entry.owner ?? '')
-        ),
+          <Tooltip title={details}>
+            <span>{ownerText(row.entry)}</span>
+          </Tooltip>
+        );
+      },
     },
   );
   return columns;
