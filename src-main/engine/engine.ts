@@ -49,7 +49,7 @@ export class Engine {
     this.backupSets = new BackupSetStore(db);
     this.discovery = new Discovery(db, this.backupSets, this.hypervisors, this.inventory);
     this.credentials = new CredentialStore(db, secretBox);
-    this.repositories = new RepositoryRegistry(db, secretBox);
+    this.repositories = new RepositoryRegistry(db, secretBox, () => this.jobs.activeTitles());
     this.jobs = new JobController(db, this.events, home);
     this.fileCatalog = new FileCatalog(db);
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from '../harness/browser';
+import { openConsole } from '../harness/browser';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -19,7 +19,7 @@ let serve: RunningServe;
 let browser: Browser;
 let page: Page;
 let scratch: string;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const cli = (...args: string[]) => runCli(['--home', serve.home, ...args]);
 
@@ -56,12 +56,7 @@ beforeAll(async () => {
   const host = lab.hosts.find((h) => h.name === 'lab-host-1')!;
   const added = await cli('hypervisor', 'add', '--name', host.name, '--uri', host.uri);
   expect(added.code, added.stderr).toBe(0);
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(`${serve.url}#/dashboard`);
-  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  ({ browser, page, pageErrors } = await openConsole(`${serve.url}#/dashboard`, 'Dashboard'));
 });
 
 afterAll(async () => {

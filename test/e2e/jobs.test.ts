@@ -88,6 +88,21 @@ async function waitForFinalStatus(scope: Locator, timeout: number): Promise<stri
   return (await scope.textContent()) ?? '';
 }
 
+/**
+ * Opens lab-web-01's drawer from the VM grid and runs "Back up now" there; returns the drawer
+ * and the job's inline status once the job has ended, with its final text.
+ */
+async function backUpWebFromDrawer(): Promise<{ drawer: Locator; status: Locator; text: string }> {
+  await page
+    .getByRole('grid', { name: 'Virtual machines' })
+    .getByRole('row', { name: /lab-web-01/ })
+    .click();
+  const drawer = page.getByRole('region', { name: 'Details of lab-web-01' });
+  await drawer.getByRole('button', { name: 'Back up now' }).click();
+  const status = drawer.getByRole('status', { name: 'Job Backup of lab-web-01' });
+  return { drawer, status, text: await waitForFinalStatus(status, 90_000) };
+}
+
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-jobs-'));
   serve = await startServe();
@@ -282,14 +297,8 @@ describe('Storage, jobs and restore points', () => {
     await archive.waitFor();
     await page.keyboard.press('Escape');
     await archive.waitFor({ state: 'detached' });
-    await page
-      .getByRole('grid', { name: 'Virtual machines' })
-      .getByRole('row', { name: /lab-web-01/ })
-      .click();
-    const drawer = page.getByRole('region', { name: 'Details of lab-web-01' });
-    await drawer.getByRole('button', { name: 'Back up now' }).click();
-    const backup = drawer.getByRole('status', { name: 'Job Backup of lab-web-01' });
-    expect(await waitForFinalStatus(backup, 90_000)).toContain('Succeeded');
+    const { drawer, text } = await backUpWebFromDrawer();
+    expect(text).toContain('Succeeded');
     // The point appears without a reload (points.changed), its time in local form.
     const points = drawer.getByRole('table', { name: 'Restore points of lab-web-01' });
     await points.getByText('Full', { exact: true }).waitFor();
@@ -427,15 +436,9 @@ describe('Storage, jobs and restore points', () => {
 
   it('a backup that succeeded with warnings lists them where it was started (review M7)', async () => {
     await openPage('Virtual machines');
-    await page
-      .getByRole('grid', { name: 'Virtual machines' })
-      .getByRole('row', { name: /lab-web-01/ })
-      .click();
-    const drawer = page.getByRole('region', { name: 'Details of lab-web-01' });
-    await drawer.getByRole('button', { name: 'Back up now' }).click();
     // Started from the drawer with the settings of subclient "web": its post command fails.
-    const inline = drawer.getByRole('status', { name: 'Job Backup of lab-web-01' });
-    expect(await waitForFinalStatus(inline, 90_000)).toContain('Succeeded');
+    const { drawer, status: inline, text } = await backUpWebFromDrawer();
+    expect(text).toContain('Succeeded');
     const engineJob = (await engineJobs()).find((j) => j.title === 'Backup of lab-web-01')!;
     expect(engineJob.status).toBe('succeeded');
     expect(engineJob.warnings.length).toBeGreaterThan(0);

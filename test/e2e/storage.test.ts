@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from '../harness/browser';
+import { openConsole } from '../harness/browser';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -19,7 +19,7 @@ let serve: RunningServe;
 let browser: Browser;
 let page: Page;
 let scratch: string;
-const pageErrors: string[] = [];
+let pageErrors: string[] = [];
 
 const cli = (...args: string[]) => runCli(['--home', serve.home, ...args]);
 const repositoriesTable = () => page.getByRole('table', { name: 'Repositories' });
@@ -29,12 +29,7 @@ const repositoryRow = (name: string) =>
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-storage-'));
   serve = await startServe();
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: VIEWPORT });
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(`${serve.url}#/storage`);
-  await page.getByRole('heading', { level: 1, name: 'Storage' }).waitFor();
+  ({ browser, page, pageErrors } = await openConsole(`${serve.url}#/storage`, 'Storage', VIEWPORT));
 });
 
 afterAll(async () => {

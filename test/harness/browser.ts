@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium, headless, as root on a machine without network: without the
@@ -17,4 +17,27 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** A console page in Chromium, with the page's uncaught errors collected as they happen. */
+export interface ConsolePage {
+  browser: Browser;
+  page: Page;
+  pageErrors: string[];
+}
+
+/** Opens `url` at 1400×900 (or `viewport`) and waits for the page's `heading`. */
+export async function openConsole(
+  url: string,
+  heading: string,
+  viewport = { width: 1400, height: 900 },
+): Promise<ConsolePage> {
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport });
+  page.setDefaultTimeout(30_000);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(url);
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  return { browser, page, pageErrors };
 }

@@ -14,7 +14,7 @@ import { Qcow2Image } from '../formats/qcow2/qcow2-image';
 import { RawImage } from '../formats/raw/raw-image';
 import type { PointWriter } from '../repository/point-writer';
 import { copyDisk, stepBytes, type CopyStep } from './disk-copy';
-import { humanSize } from './human-size';
+import { formatBytes } from '../../../shared/format';
 import type { Consistency } from './types';
 import {
   backedUp,
@@ -66,7 +66,7 @@ export async function backupPoweredOffVm(ctx: VmBackupContext): Promise<PathResu
     const outcomes = await mapLimit(opened, request.settings.dataReaders, async (o) => {
       const diskWriter = pointWriter.addDisk({ name: o.disk.target, sizeBytes: o.image.size });
       ctx.log(
-        `Reading ${humanSize(stepBytes(o.steps, 'read'))} allocated of disk ${o.disk.target}`,
+        `Reading ${formatBytes(stepBytes(o.steps, 'read'))} allocated of disk ${o.disk.target}`,
       );
       const { readBytes } = await copyDisk({
         writer: diskWriter,

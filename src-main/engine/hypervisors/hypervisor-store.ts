@@ -135,8 +135,12 @@ export class HypervisorStore {
     this.db.prepare('DELETE FROM hypervisors WHERE id = ?').run(id);
   }
 
-  rememberHostname(id: string, hostname: string): void {
-    this.db.prepare('UPDATE hypervisors SET hostname = ? WHERE id = ?').run(hostname, id);
+  /** Records a host's name; false when it was already known (or the hypervisor is gone). */
+  rememberHostname(id: string, hostname: string): boolean {
+    const result = this.db
+      .prepare('UPDATE hypervisors SET hostname = ? WHERE id = ? AND hostname IS NOT ?')
+      .run(hostname, id, hostname);
+    return result.changes > 0;
   }
 
   /** The connection settings with the password decrypted — for connectors only, never for the UI. */

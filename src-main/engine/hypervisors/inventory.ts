@@ -53,11 +53,8 @@ export class Inventory {
   ) {}
 
   private rememberHostname(hypervisorId: string, hostname: string): void {
-    const known = this.store.list().find((h) => h.id === hypervisorId);
-    // Removed while its VMs were being listed, or nothing new: nobody needs telling.
-    if (known === undefined || known.hostname === hostname) return;
-    this.store.rememberHostname(hypervisorId, hostname);
-    this.onHostnameChanged(hypervisorId);
+    // Nothing new, or removed while its VMs were being listed: nobody needs telling.
+    if (this.store.rememberHostname(hypervisorId, hostname)) this.onHostnameChanged(hypervisorId);
   }
 
   private connectorFor(hypervisor: Hypervisor): HypervisorConnector {

@@ -35,8 +35,9 @@ export interface TaskHandle {
 
 /**
  * The job's bytes are its tasks' bytes. While a task still runs without a size (a VM "starting",
- * its disks not planned yet, or waiting for a free slot) the job's total is not known: it is reported as 0, so no percentage
- * or ETA is shown, rather than a total that would read 100 % while that VM has not begun.
+ * its disks not planned yet, or waiting for a free slot) the job's total is not known: it is
+ * reported as 0, so no percentage or ETA is shown, rather than a total that would read 100 %
+ * while that VM has not begun.
  */
 function sumTasks(job: Job): void {
   job.bytesDone = job.tasks.reduce((s, t) => s + t.bytesDone, 0);
@@ -163,6 +164,11 @@ export class JobController {
     entry.controller.abort(new HyperkeepError('CANCELLED', 'Cancelled by the administrator.'));
     this.appendLog(id, 'Cancel requested');
     return structuredClone(entry.job);
+  }
+
+  /** Titles of the jobs of this engine that have not ended, oldest first. */
+  activeTitles(): string[] {
+    return [...this.running.values()].map((entry) => entry.job.title);
   }
 
   get(id: string): Job {

@@ -66,6 +66,8 @@ export class RepositoryRegistry {
   constructor(
     private readonly db: CatalogDb,
     private readonly secrets: SecretBox,
+    /** The titles of the jobs running now (JobController.activeTitles). */
+    private readonly activeJobs: () => string[] = () => [],
   ) {}
 
   async init(options: {
@@ -158,14 +160,12 @@ export class RepositoryRegistry {
     }
     // Jobs do not record the repository they read, and a restore reads the one its point is in:
     // while any job runs, closing this repository could pull it from under that job.
-    const running = this.db
-      .prepare("SELECT title FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at")
-      .all() as { title: string }[];
+    const running = this.activeJobs();
     if (running.length > 0) {
       throw new HyperkeepError(
         'INVALID_INPUT',
-        `Jobs are running (${running.map((j) => `"${j.title}"`).join(', ')}): remove repository "${row.name}" when they have finished.`,
-        { reason: 'JOBS_RUNNING', jobs: running.map((j) => j.title) },
+        `Jobs are running (${running.map((title) => `"${title}"`).join(', ')}): remove repository "${row.name}" when they have finished.`,
+        { reason: 'JOBS_RUNNING', jobs: running },
       );
     }
     const pointIds = (
