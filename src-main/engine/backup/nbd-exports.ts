@@ -137,7 +137,9 @@ export async function readExports(
     return await mapLimit(exports, settings.dataReaders, async (e) => {
       const diskWriter = writer.addDisk({ name: e.disk.target, sizeBytes: e.client.size });
       const what = e.bitmap ? 'changed' : 'allocated';
-      ctx.log(`Reading ${formatBytes(stepBytes(e.steps, 'read'))} ${what} of disk ${e.disk.target}`);
+      ctx.log(
+        `Reading ${formatBytes(stepBytes(e.steps, 'read'))} ${what} of disk ${e.disk.target}`,
+      );
       const pieceBytes = Math.min(PIECE_BYTES, e.client.maxRequestBytes);
       // Reads land where the writer will chunk them (placeFor), so no byte is copied on the
       // main thread. A piece it cannot place uses a buffer of its own, which goes round.
