@@ -180,7 +180,11 @@ describe('backing up a running VM', () => {
     // Everything allocated is read again, but only what changed is stored.
     expect(fallback.disks[0]!.readBytes).toBeGreaterThanOrEqual(24 * MiB);
     expect(fallback.disks[0]!.newBytes).toBeGreaterThanOrEqual(1 * MiB);
-    expect(fallback.disks[0]!.newBytes).toBeLessThan(8 * MiB);
+    // The chunks around the changed MiB are stored again. How many depends on where the
+    // repository's keyed chunker cuts (its gear table is derived from the repository's random
+    // key): up to 4 MiB each, and CI once stored 10.3 MiB. A fallback that stored what it read
+    // would be at 24 MiB or more.
+    expect(fallback.disks[0]!.newBytes).toBeLessThan(fallback.disks[0]!.readBytes / 2);
     await expectPointMatchesVm(
       repository,
       fallback.pointId,
