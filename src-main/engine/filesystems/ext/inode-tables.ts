@@ -1,18 +1,33 @@
 import { fsError } from '../binary';
 import type { BlockCache } from '../block-cache';
 import { parseInode, type ExtInode } from './inode';
-import { INCOMPAT, groupHasSuperblock, type ExtSuperblock } from './superblock';
+import { INCOMPAT, RO_COMPAT, groupHasSuperblock, type ExtSuperblock } from './superblock';
 
 /**
  * Inodes kept parsed (a power of two): a walk lists a folder (parsing its children's inodes),
  * then asks for the extents of each child file, which needs the same inodes again.
  */
 const PARSED_INODES = 8192;
+/** bg_flags: the group's inode table was never written (no inode of it is in use). */
+const BG_INODE_UNINIT = 0x1;
+/** One read of a preload: big enough for few requests, small enough to overlap several. */
+const PRELOAD_READ_BYTES = 4 * 1024 * 1024;
+const PRELOAD_READS_IN_FLIGHT = 4;
+
+/** What a walk needs of a group descriptor. */
+interface GroupTable {
+  /** First block of the group's inode table. */
+  table: number;
+  /** Inodes at the start of the table that may be in use (the rest were never initialised). */
+  used: number;
+}
 
 /** Where each inode of an ext file system lives, and the recently parsed ones. */
 export class InodeTables {
-  /** Inode table block of each group, read from its descriptor on first use. */
-  private readonly tables = new Map<number, number>();
+  /** Inode table of each group, read from its descriptor on first use. */
+  private readonly tables = new Map<number, GroupTable>();
+  /** The in-use part of each group's inode table, read whole for a walk (see preload). */
+  private readonly loaded = new Map<number, Uint8Array>();
   /**
    * Recently parsed inodes, slot `number % PARSED_INODES` (read-only: they never change). A
    * folder's children mostly have neighbouring numbers, so they rarely evict each other.
@@ -37,7 +52,7 @@ export class InodeTables {
       );
     }
     const group = Math.floor((number - 1) / inodesPerGroup);
-    const table = await this.inodeTable(group);
+    const { table } = await this.inodeTable(group);
     const offset = table * blockSize + ((number - 1) % inodesPerGroup) * inodeSize;
     const bytes = await this.cache.read(offset, inodeSize, `inode ${number}`);
     return this.remember(parseInode(bytes, number, this.sb));
@@ -52,9 +67,16 @@ export class InodeTables {
     if (parsed?.number === number) return parsed;
     const { inodesCount, inodesPerGroup, inodeSize, blockSize } = this.sb;
     if (!Number.isInteger(number) || number < 1 || number > inodesCount) return undefined;
-    const table = this.tables.get(Math.floor((number - 1) / inodesPerGroup));
+    const group = Math.floor((number - 1) / inodesPerGroup);
+    const inGroup = ((number - 1) % inodesPerGroup) * inodeSize;
+    const whole = this.loaded.get(group);
+    if (whole && inGroup + inodeSize <= whole.length)
+      return this.remember(
+        parseInode(whole.subarray(inGroup, inGroup + inodeSize), number, this.sb),
+      );
+    const table = this.tables.get(group)?.table;
     if (table === undefined) return undefined;
-    const offset = table * blockSize + ((number - 1) % inodesPerGroup) * inodeSize;
+    const offset = table * blockSize + inGroup;
     // parseInode copies what it keeps, so parsing straight from the cache is safe.
     const bytes = this.cache.viewCached(offset, inodeSize);
     return bytes ? this.remember(parseInode(bytes, number, this.sb)) : undefined;
@@ -65,7 +87,65 @@ export class InodeTables {
     return inode;
   }
 
-  private async inodeTable(group: number): Promise<number> {
+  /**
+   * Reads the in-use part of every group's inode table, up to `budgetBytes` in all, in a few
+   * large reads: a walk parses every inode anyway, and through the block cache it read them
+   * 64 KiB at a time, interleaved with folder reads that evicted them (over NBD: a round trip
+   * per chunk). Groups the descriptors call unused are skipped, which is what keeps this small;
+   * an inode past what was loaded (a descriptor that lies) is still read the usual way.
+   */
+  async preload(budgetBytes: number): Promise<void> {
+    const { groupCount, inodeSize, blockSize } = this.sb;
+    const ranges: { group: number; offset: number; length: number }[] = [];
+    let total = 0;
+    for (let group = 0; group < groupCount; group++) {
+      const { table, used } = await this.inodeTable(group);
+      const length = used * inodeSize;
+      if (length === 0) continue;
+      if (total + length > budgetBytes) break;
+      total += length;
+      ranges.push({ group, offset: table * blockSize, length });
+    }
+    // With flex_bg the tables of many groups lie end to end: one read covers several.
+    ranges.sort((a, b) => a.offset - b.offset);
+    const reads: { offset: number; length: number; groups: typeof ranges }[] = [];
+    for (const r of ranges) {
+      const last = reads.at(-1);
+      if (
+        last &&
+        last.offset + last.length === r.offset &&
+        last.length + r.length <= PRELOAD_READ_BYTES
+      ) {
+        last.length += r.length;
+        last.groups.push(r);
+      } else reads.push({ offset: r.offset, length: r.length, groups: [r] });
+    }
+    let next = 0;
+    const reader = async (): Promise<void> => {
+      while (next < reads.length) {
+        const read = reads[next++]!;
+        const bytes = await this.cache.read(read.offset, read.length, 'inode tables');
+        for (const g of read.groups)
+          this.loaded.set(
+            g.group,
+            bytes.subarray(g.offset - read.offset, g.offset - read.offset + g.length),
+          );
+      }
+    };
+    await Promise.all(Array.from({ length: PRELOAD_READS_IN_FLIGHT }, reader));
+  }
+
+  /** The in-use part of the inode table of each group preload read. */
+  loadedTables(): ReadonlyMap<number, Uint8Array> {
+    return this.loaded;
+  }
+
+  /** Forgets what preload read. */
+  unload(): void {
+    this.loaded.clear();
+  }
+
+  private async inodeTable(group: number): Promise<GroupTable> {
     const known = this.tables.get(group);
     if (known !== undefined) return known;
     const { blockSize, descSize, firstDataBlock, blocksPerGroup, blocksCount } = this.sb;
@@ -85,13 +165,25 @@ export class InodeTables {
       what,
     );
     const view = new DataView(desc.buffer, desc.byteOffset, desc.byteLength);
-    const table =
-      view.getUint32(8, true) + (descSize >= 64 ? view.getUint32(0x28, true) * 2 ** 32 : 0);
-    const tableBlocks = Math.ceil((this.sb.inodesPerGroup * this.sb.inodeSize) / blockSize);
+    const wide = descSize >= 64;
+    const table = view.getUint32(8, true) + (wide ? view.getUint32(0x28, true) * 2 ** 32 : 0);
+    const { inodesPerGroup } = this.sb;
+    const tableBlocks = Math.ceil((inodesPerGroup * this.sb.inodeSize) / blockSize);
     if (table === 0 || table + tableBlocks > blocksCount) {
       throw fsError('ext', what, `puts the inode table at block ${table}, outside the file system`);
     }
-    this.tables.set(group, table);
-    return table;
+    // Only checksummed descriptors say how much of the table is in use (mke2fs and the kernel
+    // keep bg_itable_unused and INODE_UNINIT up to date there); otherwise all of it may be.
+    let used = inodesPerGroup;
+    if ((this.sb.featureRoCompat & (RO_COMPAT.gdtCsum | RO_COMPAT.metadataCsum)) !== 0) {
+      const unused = view.getUint16(0x1c, true) + (wide ? view.getUint16(0x32, true) * 0x10000 : 0);
+      used =
+        (view.getUint16(0x12, true) & BG_INODE_UNINIT) !== 0
+          ? 0
+          : inodesPerGroup - Math.min(unused, inodesPerGroup);
+    }
+    const found = { table, used };
+    this.tables.set(group, found);
+    return found;
   }
 }
