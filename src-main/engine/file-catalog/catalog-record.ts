@@ -50,11 +50,22 @@ const EXT_ATTRIBUTES: [number, string][] = [
   [0x40, 'nodump'],
 ];
 
-export function attributeNames(kind: FileSystemKind, entry: FsEntry): string[] {
-  const table =
-    kind === 'ntfs' ? NTFS_ATTRIBUTES : kind === 'fat' ? FAT_ATTRIBUTES : EXT_ATTRIBUTES;
+/** An attribute table with the union of its bits. */
+const tableOf = (bits: [number, string][]) => ({ bits, mask: bits.reduce((m, [b]) => m | b, 0) });
+const NTFS_TABLE = tableOf(NTFS_ATTRIBUTES);
+const FAT_TABLE = tableOf(FAT_ATTRIBUTES);
+const EXT_TABLE = tableOf(EXT_ATTRIBUTES);
+
+const NO_ATTRIBUTES: readonly string[] = Object.freeze([]);
+
+export function attributeNames(kind: FileSystemKind, entry: FsEntry): readonly string[] {
+  const table = kind === 'ntfs' ? NTFS_TABLE : kind === 'fat' ? FAT_TABLE : EXT_TABLE;
   const bits = entry.attributes ?? 0;
-  const out = table.filter(([bit]) => (bits & bit) !== 0).map(([, name]) => name);
+  // Most files have none: no arrays made for them (a walk asks for every file).
+  const { compressed, sparse, encrypted } = entry.flags;
+  if (!compressed && !sparse && !encrypted && !entry.streams?.length && (bits & table.mask) === 0)
+    return NO_ATTRIBUTES;
+  const out = table.bits.filter(([bit]) => (bits & bit) !== 0).map(([, name]) => name);
   if (entry.flags.compressed) out.push('compressed');
   if (entry.flags.sparse) out.push('sparse');
   if (entry.flags.encrypted) out.push('encrypted');

@@ -61,7 +61,12 @@ export class PointIndexEncoder {
         r.name,
         TYPE_CODES.indexOf(r.type),
         ...storedAttributes(r),
-        r.extents ? Buffer.from(r.extents).toString('base64') : null,
+        // A view, not a copy: 66k files made 66k short-lived buffers here.
+        r.extents
+          ? Buffer.from(r.extents.buffer, r.extents.byteOffset, r.extents.byteLength).toString(
+              'base64',
+            )
+          : null,
       ]);
       lines.push(line);
       this.pending.push(line);
