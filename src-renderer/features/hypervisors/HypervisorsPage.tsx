@@ -86,7 +86,9 @@ export function HypervisorsPage() {
                 <TableCell>Type</TableCell>
                 <TableCell>URI</TableCell>
                 <TableCell>Hostname</TableCell>
-                <TableCell align="right">Virtual machines</TableCell>
+                <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+                  Virtual machines
+                </TableCell>
                 <TableCell align="right">Actions</TableCell>
               </TableRow>
             </TableHead>
@@ -148,7 +150,8 @@ function HypervisorRow(props: { hypervisor: Hypervisor; onEdit(): void; onRemove
 
   return (
     <TableRow hover>
-      <TableCell sx={{ fontWeight: 600 }}>{hypervisor.name}</TableCell>
+      {/* A name breaks nowhere ("lab-host-\n1" reads as two things); the URI gives way instead. */}
+      <TableCell sx={{ fontWeight: 600, whiteSpace: 'nowrap' }}>{hypervisor.name}</TableCell>
       <TableCell>{hypervisor.type === 'libvirt' ? 'libvirt' : 'vSphere'}</TableCell>
       <TableCell sx={{ fontFamily: MONO_FONT_STACK, fontSize: 13, wordBreak: 'break-all' }}>
         {hypervisor.uri}

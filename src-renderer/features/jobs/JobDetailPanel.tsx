@@ -95,7 +95,8 @@ export function JobDetailPanel({ job }: { job: Job }) {
       </Box>
       <Stack direction="row" sx={{ mt: 1.5, gap: 3, flexWrap: 'wrap' }}>
         <Fact label="Kind">{KIND_LABELS[job.kind]}</Fact>
-        <Fact label="Phase">{job.phase}</Fact>
+        {/* An ended job's phase is its status again ("succeeded"): the chip above says it. */}
+        {running && <Fact label="Phase">{job.phase}</Fact>}
         <Fact label="Data">
           {bytesProgress(job.bytesDone, job.bytesTotal)}
           {unknownTotalNote(job) !== undefined && ` · ${unknownTotalNote(job)}`}

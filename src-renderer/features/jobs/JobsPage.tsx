@@ -89,7 +89,12 @@ export function JobsPage() {
             if (event.key === 'Enter') selectJob(String(id));
           }}
           rowHeight={52}
-          initialState={{ pagination: { paginationModel: { pageSize: 25 } } }}
+          initialState={{
+            pagination: { paginationModel: { pageSize: 25 } },
+            // Every title starts with its kind ("Backup of …", "Verify …"): the column would only
+            // repeat it and take the room the title needs. "Manage columns" still shows it.
+            columns: { columnVisibilityModel: { kind: false } },
+          }}
           pageSizeOptions={[25, 50, 100]}
           slotProps={{
             loadingOverlay: { variant: 'linear-progress', noRowsVariant: 'skeleton' },

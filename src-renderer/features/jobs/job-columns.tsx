@@ -8,6 +8,7 @@ import { JobStatusChip } from './JobStatusChip';
 import {
   KIND_LABELS,
   STATUS_LABELS,
+  backupVmsLine,
   durationSeconds,
   formatClock,
   formatShortTime,
@@ -18,40 +19,93 @@ import {
 
 const ACTIVE = new Set<Job['status']>(['queued', 'running']);
 
-/** Columns of the job controller. `now` keeps running jobs' durations moving between events. */
+/** The title, and under it the VMs of a backup; the whole of both on hover when cut short. */
+function JobCell({ job }: { job: Job }) {
+  const title = jobTitle(job);
+  const vms = backupVmsLine(job);
+  return (
+    <Tooltip title={vms === undefined ? title : `${title} — ${vms}`} enterDelay={600}>
+      <Box
+        sx={{ display: 'flex', flexDirection: 'column', justifyContent: 'center', height: '100%' }}
+      >
+        <Typography variant="body2" noWrap sx={{ fontWeight: 600 }}>
+          {title}
+        </Typography>
+        {vms !== undefined && (
+          <Typography variant="caption" color="text.secondary" noWrap>
+            {vms}
+          </Typography>
+        )}
+      </Box>
+    </Tooltip>
+  );
+}
+
+/**
+ * The status, and while the job runs what it is doing. An ended job's phase only repeats its
+ * status ("succeeded"), so it is not shown then.
+ */
+function StatusCell({ job }: { job: Job }) {
+  const phase = ACTIVE.has(job.status) && job.phase !== job.status ? job.phase : '';
+  return (
+    <Box
+      sx={{
+        display: 'flex',
+        flexDirection: 'column',
+        justifyContent: 'center',
+        alignItems: 'flex-start',
+        gap: 0.25,
+        height: '100%',
+      }}
+    >
+      <JobStatusChip status={job.status} />
+      {phase !== '' && (
+        <Typography
+          variant="caption"
+          color="text.secondary"
+          noWrap
+          title={phase}
+          sx={{ maxWidth: '100%', lineHeight: 1.3 }}
+        >
+          {phase}
+        </Typography>
+      )}
+    </Box>
+  );
+}
+
+/**
+ * Columns of the job controller. `now` keeps running jobs' durations moving between events.
+ * Widths leave room for a header's sort and menu buttons, so "Duration" does not turn into
+ * "Dur…" under the pointer; the Job column takes what is left.
+ */
 export function jobColumns(now: number): GridColDef<Job>[] {
   return [
     {
       field: 'title',
       headerName: 'Job',
       flex: 1,
-      minWidth: 180,
-      renderCell: ({ row }) => (
-        <Tooltip title={jobTitle(row)} enterDelay={600}>
-          <Typography variant="body2" noWrap sx={{ fontWeight: 600, lineHeight: '52px' }}>
-            {jobTitle(row)}
-          </Typography>
-        </Tooltip>
-      ),
+      minWidth: 150,
+      renderCell: ({ row }) => <JobCell job={row} />,
     },
     {
       field: 'kind',
       headerName: 'Kind',
-      width: 80,
+      width: 105,
       valueFormatter: (value: Job['kind']) => KIND_LABELS[value],
     },
     {
       field: 'status',
       headerName: 'Status',
-      width: 140,
+      // Room for the widest chip, "Partially succeeded".
+      width: 175,
       valueFormatter: (value: Job['status']) => STATUS_LABELS[value],
-      renderCell: ({ row }) => <JobStatusChip status={row.status} />,
+      renderCell: ({ row }) => <StatusCell job={row} />,
     },
-    { field: 'phase', headerName: 'Phase', width: 120 },
     {
       field: 'progress',
       headerName: 'Progress',
-      width: 150,
+      width: 140,
       sortable: false,
       valueGetter: (_value, row) => percentOf(row.bytesDone, row.bytesTotal) ?? 0,
       renderCell: ({ row }) => (
@@ -69,7 +123,11 @@ export function jobColumns(now: number): GridColDef<Job>[] {
       field: 'rate',
       headerName: 'Rate',
       type: 'number',
-      width: 90,
+      // "10.5 MiB/s" whole.
+      width: 100,
+      // A right-aligned header puts its menu button on the left, where it reads as a separate
+      // unlabeled column (as in the file browser); a click on the header still sorts.
+      disableColumnMenu: true,
       valueFormatter: (value: number, row) => (ACTIVE.has(row.status) ? formatRate(value) : '—'),
     },
     {
@@ -77,6 +135,7 @@ export function jobColumns(now: number): GridColDef<Job>[] {
       headerName: 'ETA',
       type: 'number',
       width: 80,
+      disableColumnMenu: true,
       valueFormatter: (value: number | undefined, row) =>
         ACTIVE.has(row.status) ? formatClock(value) : '—',
     },
@@ -91,7 +150,8 @@ export function jobColumns(now: number): GridColDef<Job>[] {
       field: 'duration',
       headerName: 'Duration',
       type: 'number',
-      width: 90,
+      width: 115,
+      disableColumnMenu: true,
       valueGetter: (_value, row) => durationSeconds(row, now) ?? 0,
       valueFormatter: (value: number) => formatClock(value),
     },

@@ -79,6 +79,18 @@ export function jobTitle(job: Pick<Job, 'title'>): string {
   return localizeTimes(job.title);
 }
 
+/**
+ * The VMs of a backup job, for its row in the job list: "Backup of lab-set / web" names the set
+ * and subclient, not the machines. Undefined when the title already says it all (one VM, named).
+ */
+export function backupVmsLine(job: Pick<Job, 'kind' | 'title' | 'tasks'>): string | undefined {
+  if (job.kind !== 'backup' || job.tasks.length === 0) return undefined;
+  const names = job.tasks.map((task) => task.label);
+  if (names.length === 1 && job.title.includes(names[0] ?? '')) return undefined;
+  const shown = names.slice(0, 3).join(', ');
+  return names.length > 3 ? `${shown} and ${names.length - 3} more` : shown;
+}
+
 /** Time only for today's jobs, day and time for older ones: the column stays narrow. */
 export function formatShortTime(iso: string | undefined, now: number): string {
   if (iso === undefined) return '—';

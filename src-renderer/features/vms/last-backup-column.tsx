@@ -12,6 +12,7 @@ import {
   type VmBackupStatus,
 } from './backup-status';
 import { statusOf } from './use-backup-status';
+import { fit } from './vm-columns';
 
 const CHIP_COLORS: Record<BackupState, ChipProps['color']> = {
   ok: 'success',
@@ -51,7 +52,7 @@ export function lastBackupColumn(
   return {
     field: 'lastBackup',
     headerName: 'Last backup',
-    width: 140,
+    ...fit(135, 135),
     valueGetter: (_value, row) => lastBackupSortValue(statusOf(statuses, row.uuid)),
     renderCell: ({ row }) => <LastBackupCell status={statusOf(statuses, row.uuid)} now={now} />,
   };

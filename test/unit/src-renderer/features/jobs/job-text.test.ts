@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Job } from '../../../../../shared/domain/jobs';
 import {
   backupSummaryFacts,
+  backupVmsLine,
   durationSeconds,
   failureSummary,
   formatClock,
@@ -199,5 +200,31 @@ describe('times in job titles', () => {
     expect(jobTitle(job({ title: 'Backup of lab-set / web (2026-11-23)' }))).toBe(
       'Backup of lab-set / web (2026-11-23)',
     );
+  });
+});
+
+describe('the VMs line of a job row', () => {
+  const vm = (label: string): Job['tasks'][number] => ({
+    key: label,
+    label,
+    status: 'succeeded',
+    phase: 'succeeded',
+    bytesDone: 0,
+    bytesTotal: 0,
+    rate: 0,
+  });
+
+  it('names the VMs a subclient backup covers, the first three and how many more', () => {
+    const title = 'Backup of lab-set / web';
+    expect(backupVmsLine(job({ title, tasks: [vm('lab-web-01')] }))).toBe('lab-web-01');
+    const five = ['a', 'b', 'c', 'd', 'e'].map(vm);
+    expect(backupVmsLine(job({ title, tasks: five }))).toBe('a, b, c and 2 more');
+  });
+
+  it('adds nothing the title already says, nor for jobs that are not backups', () => {
+    expect(backupVmsLine(job({ tasks: [vm('lab-web-01')] }))).toBeUndefined();
+    expect(backupVmsLine(job({ title: 'Backup of lab-set / web' }))).toBeUndefined();
+    const verify = job({ kind: 'verify', title: 'Verify default', tasks: [vm('repository')] });
+    expect(backupVmsLine(verify)).toBeUndefined();
   });
 });
