@@ -1,5 +1,8 @@
 import { toErrorData } from '../../shared/errors';
 
+/** Sizes in tables read as the console shows them: one formatter for both. */
+export { formatBytes } from '../../shared/format';
+
 /** Human output: a plain aligned table, the way `virsh list` prints. */
 export function printTable(headers: string[], rows: (string | number)[][]): void {
   const cells = [headers, ...rows.map((r) => r.map(String))];
@@ -23,15 +26,4 @@ export function reportError(err: unknown, json: boolean): void {
   const data = toErrorData(err);
   if (json) console.log(JSON.stringify({ error: data }, null, 2));
   else console.error(`hyperkeep: ${data.message}`);
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }

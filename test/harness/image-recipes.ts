@@ -61,10 +61,20 @@ SUPPORT_URL="https://www.debian.org/support"
 BUG_REPORT_URL="https://bugs.debian.org/"
 `;
 
+/** Names for the owners of the lab's files: without them a file browser can only show uids. */
+const debianPasswd = `root:x:0:0:root:/root:/bin/bash
+alice:x:${ALICE_UID}:${ALICE_UID}:Alice,,,:/home/alice:/bin/bash
+`;
+const debianGroup = `root:x:0:
+alice:x:${ALICE_UID}:
+`;
+
 function debianSystemFiles(hostname: string, fstab: string): TreeEntry[] {
   return [
     { path: '/etc/os-release', text: debian12OsRelease },
     { path: '/etc/hostname', text: `${hostname}\n` },
+    { path: '/etc/passwd', text: debianPasswd },
+    { path: '/etc/group', text: debianGroup },
     {
       path: '/etc/fstab',
       text: `# <file system> <mount point> <type> <options> <dump> <pass>\n${fstab}`,

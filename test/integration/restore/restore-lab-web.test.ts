@@ -25,6 +25,7 @@ import { openPointVolumes } from '../../../src-main/engine/restore/point-volumes
 import { run } from '../../harness/exec';
 import {
   ALICE_UID,
+  LAB_DISKS,
   LAB_FILE_MTIME,
   UNICODE_NAME,
   WEB_NOTES,
@@ -253,7 +254,11 @@ describe('restores through the engine handlers', () => {
       expect(job.status).toBe('succeeded');
       expect(job.bytesTotal).toBeGreaterThan(0);
       expect(job.bytesDone).toBe(job.bytesTotal);
-      expect(job.result).toMatchObject({ files: 4, skipped: [] });
+      // Every file of the recipe's /etc, and index.html.
+      const etcFiles = LAB_DISKS['web-01-vda'].volumes[0]!.tree.filter(
+        (e) => e.path.startsWith('/etc/') && !('dir' in e),
+      ).length;
+      expect(job.result).toMatchObject({ files: etcFiles + 1, skipped: [] });
       expect(await readFile(join(dest, 'etc/hostname'), 'utf8')).toBe('lab-web-01\n');
       expect(await readFile(join(dest, 'var/www/html/index.html'), 'utf8')).toContain('lab-web-01');
 

@@ -6,9 +6,10 @@
 import type { Job } from '../../../../shared/domain/jobs';
 import type { DiskToPoolRequest } from '../../../../shared/domain/restore';
 import { HyperkeepError } from '../../../../shared/errors';
+import { formatBytes } from '../../../../shared/format';
 import type { Engine } from '../../engine';
 import { resolvePool, uploadToNewVolume, volumeExists } from './pool-volumes';
-import { destinationOf, findPoint, formatBytes, UndoLog } from './restore-context';
+import { destinationOf, findPoint, UndoLog } from './restore-context';
 
 /** Volume names a pool of any type accepts and that never leave the pool's directory. */
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,254}$/;

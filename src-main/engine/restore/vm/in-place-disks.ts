@@ -15,6 +15,7 @@
  */
 import { basename, dirname } from 'node:path';
 import { HyperkeepError } from '../../../../shared/errors';
+import { formatBytes } from '../../../../shared/format';
 import { VolumeByteSource } from '../../backup/volume-source';
 import { VolumeLocator } from '../../backup/volume-locator';
 import {
@@ -42,7 +43,7 @@ import { attr, child, children, parseXmlDocument } from '../../connectors/libvir
 import type { RandomAccessReader } from '../../io/random-access';
 import { DiskDigest } from './disk-digest';
 import { CONVERT_TIMEOUT_MS, volumeXml, volumePath } from './pool-volumes';
-import { formatBytes, type UndoLog } from './restore-context';
+import type { UndoLog } from './restore-context';
 import { sendDiskToVolume } from './volume-upload';
 
 /** A disk of the original VM, as its current definition names it. */

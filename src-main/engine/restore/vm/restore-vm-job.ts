@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { Job } from '../../../../shared/domain/jobs';
 import type { VmRestoreRequest } from '../../../../shared/domain/restore';
 import { HyperkeepError } from '../../../../shared/errors';
+import { formatBytes } from '../../../../shared/format';
 import { parseDomainXml } from '../../connectors/libvirt/domain-xml';
 import {
   DOMAIN_GET_XML_DESC,
@@ -45,7 +46,6 @@ import { resolvePool, uploadToNewVolume, volumeExists, type PoolHandle } from '.
 import {
   destinationOf,
   findPoint,
-  formatBytes,
   UndoLog,
   type Destination,
   type PointSource,
