@@ -102,8 +102,8 @@ async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<R
       );
     throw new HyperkeepError(
       'INVALID_INPUT',
-      `Restore point ${source.point.id} holds no VM configuration, only disks: restore them with ` +
-        '`hyperkeep restore disk` or into a storage pool instead.',
+      `Restore point ${source.point.id} holds no VM configuration, only disks: restore them as ` +
+        'image files or into a storage pool instead.',
     );
   }
   const destination = await destinationOf(engine, request.hypervisorId);
@@ -124,7 +124,7 @@ async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<R
       throw new HyperkeepError(
         'INVALID_INPUT',
         `An in-place restore keeps the name ${originalName}; leave out the new name, or restore ` +
-          `as a new VM without --in-place.`,
+          'as a new VM instead of in place.',
         { field: 'name' },
       );
     }
@@ -150,7 +150,7 @@ async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<R
     if (request.name === undefined) {
       throw new HyperkeepError(
         'INVALID_INPUT',
-        'Give the restored VM a name (--name), or restore it in place (--in-place --yes).',
+        'Give the restored VM a name, or restore it in place (in the CLI: --in-place --yes).',
         { field: 'name' },
       );
     }
@@ -159,7 +159,7 @@ async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<R
       throw new HyperkeepError(
         'ALREADY_EXISTS',
         `A VM named ${name} already exists on ${destination.hypervisorName}: choose another ` +
-          'name, or restore in place (--in-place --yes) to replace it.',
+          'name, or restore in place to replace it (in the CLI: --in-place --yes).',
         { field: 'name' },
       );
     }
