@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SocketBytes } from '../../../../src-main/engine/nbd/socket-bytes';
 
-/** Delivers `stream` the way net.Socket's onread does: piece by piece through one reused buffer. */
+/**
+ * Delivers `stream` the way net.Socket's onread does: piece by piece into the buffer that
+ * `onread.buffer()` named last (Node asks again after each callback).
+ */
 function deliver(
   bytes: SocketBytes,
   stream: Buffer,
@@ -10,13 +13,17 @@ function deliver(
   to: number,
   piece: number,
 ): void {
-  const { buffer, callback } = bytes.onread;
-  for (let at = from; at < to; at += piece) {
-    const n = Math.min(piece, to - at, buffer.length);
-    stream.copy(buffer, 0, at, at + n);
-    callback(n, buffer);
-    // The socket reuses its buffer: anything SocketBytes kept without copying is now wrong.
-    buffer.fill(0xee);
+  const { callback } = bytes.onread;
+  let target = bytes.onread.buffer();
+  for (let at = from; at < to;) {
+    const n = Math.min(piece, to - at, target.length);
+    target.set(stream.subarray(at, at + n));
+    callback(n, target);
+    at += n;
+    const next = bytes.onread.buffer();
+    // The socket reuses its buffer: anything SocketBytes kept of it without copying is now wrong.
+    if (next === target) next.fill(0xee);
+    target = next;
   }
 }
 
@@ -56,5 +63,22 @@ describe('SocketBytes', () => {
       await new Promise((resolve) => setImmediate(resolve));
     }
     expect((await reading).equals(stream)).toBe(true);
+  });
+
+  it('has the socket read a large awaited payload straight into its destination', async () => {
+    const bytes = new SocketBytes();
+    const stream = randomBytes(2 * 1024 * 1024 + 5);
+    const out = Buffer.alloc(stream.length);
+    deliver(bytes, stream, 0, 10, 10); // the start arrives before anyone waits for it
+    const reading = bytes.readInto(out, 0, stream.length);
+    // Nothing queued any more: the next socket read lands in `out` itself, after its first 10 bytes.
+    const next = bytes.onread.buffer();
+    expect(next.buffer).toBe(out.buffer);
+    expect(next.byteOffset).toBe(out.byteOffset + 10);
+    deliver(bytes, stream, 10, stream.length, 100_000);
+    await reading;
+    expect(out.equals(stream)).toBe(true);
+    // Done: reads go back to the shared buffer.
+    expect(bytes.onread.buffer().buffer).not.toBe(out.buffer);
   });
 });
