@@ -166,6 +166,8 @@ export async function backupSubclient(
   backupSetId: string,
   subclientId: string,
   forceFull: boolean,
+  /** Started by the subclient's schedule: the title says so, and which schedule fired. */
+  scheduled = false,
 ): Promise<Job> {
   const set = engine.backupSets.get(backupSetId);
   const subclient = set.subclients.find((s) => s.id === subclientId);
@@ -186,7 +188,11 @@ export async function backupSubclient(
   const targets = vms
     .filter((vm) => members.has(vm.uuid))
     .map((vm) => ({ vm, settings: subclient.settings }));
-  return startBackupJob(engine, `Backup of ${set.name} / ${subclient.name}`, targets, forceFull);
+  const what = `${set.name} / ${subclient.name}`;
+  const title = scheduled
+    ? `Scheduled ${forceFull ? 'full' : 'incremental'} backup of ${what}`
+    : `Backup of ${what}`;
+  return startBackupJob(engine, title, targets, forceFull);
 }
 
 /** `backup --vm`: one VM, with the settings of the subclient it belongs to, if any. */

@@ -49,7 +49,7 @@ export class Scheduler {
     if (!full && now - (this.recentFull.get(subclientId) ?? 0) < 60_000) return;
     if (full) this.recentFull.set(subclientId, now);
     try {
-      const job = await backupSubclient(this.engine, backupSetId, subclientId, full);
+      const job = await backupSubclient(this.engine, backupSetId, subclientId, full, true);
       this.log(
         `scheduled ${full ? 'full' : 'incremental'} backup started: job ${job.id} (${job.title})`,
       );

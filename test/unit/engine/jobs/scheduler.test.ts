@@ -40,7 +40,8 @@ describe('scheduler', () => {
     await new Promise((r) => setTimeout(r, 2_500));
     const jobs = engine.jobs.list();
     expect(jobs.length).toBeGreaterThanOrEqual(1);
-    expect(jobs[0]!.title).toBe('Backup of nightly / every-second');
+    // Told apart from a manual backup, with the schedule that fired.
+    expect(jobs[0]!.title).toBe('Scheduled full backup of nightly / every-second');
     expect(logged.some((l) => l.startsWith('scheduled full backup started'))).toBe(true);
 
     engine.backupSets.updateSubclient({
