@@ -25,6 +25,19 @@ export function withFormatExtension(path: string, format: ImageFormat): string {
   return EXTENSIONS.test(path) ? path.replace(EXTENSIONS, `.${extensionOf(format)}`) : path;
 }
 
+/**
+ * A file name whose image extension names another format than the one chosen ("web.raw" written
+ * as VHDX): allowed, but worth a word before a person has a VHDX file called .raw.
+ */
+export function formatMismatch(path: string, format: ImageFormat): string | null {
+  const found = EXTENSIONS.exec(path.trim())?.[1]?.toLowerCase();
+  if (found === undefined) return null;
+  const expected = extensionOf(format);
+  if (found === expected || (format === 'raw' && found === 'img')) return null;
+  const label = IMAGE_FORMATS.find((f) => f.value === format)?.label ?? format;
+  return `The name ends in .${found}, but the file will be written as ${label}: name it .${expected}?`;
+}
+
 /** Why a destination file path cannot be used, or null. */
 export function imageFileError(path: string): string | null {
   const trimmed = path.trim();
@@ -74,7 +87,11 @@ export function ImageFileFields(props: {
         onChange={(e) => onChange({ ...value, dest: e.target.value })}
         placeholder={placeholder}
         error={destError !== null}
-        helperText={destError ?? "Full path on this console's host; the folder must exist"}
+        helperText={
+          destError ??
+          formatMismatch(value.dest, value.format) ??
+          "Full path on this console's host; the folder must exist"
+        }
         disabled={disabled}
         required
         autoFocus={props.autoFocus}

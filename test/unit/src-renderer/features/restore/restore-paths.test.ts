@@ -7,6 +7,7 @@ import {
 import { parseLevels } from '../../../../../src-renderer/features/restore/FileRestoreDialog';
 import { searchPattern } from '../../../../../src-renderer/features/restore/FileSearchBar';
 import {
+  formatMismatch,
   imageFileError,
   withFormatExtension,
 } from '../../../../../src-renderer/features/restore/ImageFileFields';
@@ -76,6 +77,13 @@ describe('restore dialog field checks', () => {
     expect(imageFileError('disk.raw')).not.toBeNull();
     expect(imageFileError('/var/tmp/')).not.toBeNull();
     expect(imageFileError('/var/tmp/disk.raw')).toBeNull();
+  });
+
+  it('warns when the file name names another image format than the one chosen', () => {
+    expect(formatMismatch('/var/tmp/web2.raw', 'vhdx')).toContain('.vhdx');
+    expect(formatMismatch('/var/tmp/web2.vhdx', 'vhdx')).toBeNull();
+    expect(formatMismatch('/var/tmp/web2.img', 'raw')).toBeNull();
+    expect(formatMismatch('/var/tmp/web2', 'qcow2')).toBeNull();
   });
 
   it('checks device paths and VM names', () => {
