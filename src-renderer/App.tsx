@@ -9,6 +9,7 @@ import { ConnectionBanner } from './shell/ConnectionBanner';
 import { NavigationDrawer } from './shell/navigation';
 import { Notifications } from './shell/Notifications';
 import { PageErrorBoundary } from './shell/PageErrorBoundary';
+import { MAIN_CONTENT_ID, SkipToContent } from './shell/SkipToContent';
 import { TopBar } from './shell/TopBar';
 import { DashboardPage } from './features/dashboard/DashboardPage';
 import { HypervisorsPage } from './features/hypervisors/HypervisorsPage';
@@ -73,11 +74,20 @@ export function App({ effectiveMode }: { effectiveMode: 'light' | 'dark' }) {
 
   return (
     <Box sx={{ display: 'flex', minHeight: '100vh' }}>
+      <SkipToContent />
       <TopBar effectiveMode={effectiveMode} />
       <NavigationDrawer />
       <Box
         component="main"
-        sx={{ flexGrow: 1, minWidth: 0, display: 'flex', flexDirection: 'column' }}
+        id={MAIN_CONTENT_ID}
+        tabIndex={-1}
+        sx={{
+          flexGrow: 1,
+          minWidth: 0,
+          display: 'flex',
+          flexDirection: 'column',
+          '&:focus': { outline: 'none' },
+        }}
       >
         <Toolbar />
         <ConnectionBanner />

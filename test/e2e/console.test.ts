@@ -49,6 +49,24 @@ describe('console', () => {
     await page.getByRole('cell', { name: serve.home }).waitFor();
   });
 
+  it('offers "Skip to content" as the first Tab stop, past the top bar and navigation', async () => {
+    await openPage('Settings');
+    // A fresh load: Tab starts from the top of the document.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+    await page.keyboard.press('Tab');
+    const skip = page.getByRole('button', { name: 'Skip to content' });
+    await expect.poll(() => skip.evaluate((el) => el === document.activeElement)).toBe(true);
+    // Hidden above the window until focused, then on screen.
+    expect((await skip.boundingBox())?.y).toBeGreaterThanOrEqual(0);
+    await page.keyboard.press('Enter');
+    // Focus is in the page now: the next Tab reaches the page's own controls, not the navigation.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('main-content');
+    await page.keyboard.press('Tab');
+    const inNavigation = await page.evaluate(() => document.activeElement?.closest('nav') !== null);
+    expect(inNavigation).toBe(false);
+  });
+
   it('adds the lab hypervisor through the dialog after a successful connection test', async () => {
     const host = lab.hosts.find((h) => h.name === 'lab-host-1')!;
     await openPage('Hypervisors');
