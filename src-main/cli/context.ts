@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolveHome } from '../engine/home';
 import { connectEngine, type EngineClient } from './engine-client';
 import { reportError } from './output';
+import { EXIT, isUsageError } from './usage';
 
 export interface CommandScope {
   client: EngineClient;
@@ -9,7 +10,10 @@ export interface CommandScope {
   home: string;
 }
 
-/** An action returns nothing (success) or an exit code; a thrown error is reported and exits 1. */
+/**
+ * An action returns nothing (success) or an exit code; a thrown error is reported and exits 1,
+ * or 2 when it says the command line itself is wrong (see usageError).
+ */
 export type Action = (scope: CommandScope) => Promise<unknown>;
 export type Run = (action: Action) => Promise<void>;
 
@@ -22,10 +26,10 @@ export function makeRunner(program: Command): Run {
       const home = resolveHome(opts.home);
       client = await connectEngine(home);
       const code = await action({ client, json, home });
-      process.exitCode = typeof code === 'number' ? code : 0;
+      process.exitCode = typeof code === 'number' ? code : EXIT.ok;
     } catch (err) {
       reportError(err, json);
-      process.exitCode = 1;
+      process.exitCode = isUsageError(err) ? EXIT.usage : EXIT.failed;
     } finally {
       await client?.close().catch(() => undefined);
     }

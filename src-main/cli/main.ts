@@ -11,6 +11,7 @@ import { registerServeCommand } from './commands/serve';
 import { registerSubclientCommands } from './commands/subclient';
 import { registerVmCommands } from './commands/vm';
 import { makeRunner } from './context';
+import { EXIT_CODES_HELP, exitCodeOfParseError, installUsageErrors } from './usage';
 
 export function buildProgram(): Command {
   const program = new Command('hyperkeep')
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
       'data home (catalog, keys, logs); default $HYPERKEEP_HOME or the OS app-data folder',
     )
     .option('--json', 'machine-readable output')
-    .showHelpAfterError();
+    .addHelpText('after', EXIT_CODES_HELP);
   const run = makeRunner(program);
   registerServeCommand(program);
   registerHypervisorCommands(program, run);
@@ -32,9 +33,14 @@ export function buildProgram(): Command {
   registerBackupCommands(program, run);
   registerFileCommands(program, run);
   registerVmRestoreCommands(program, registerRestoreCommands(program, run), run);
+  installUsageErrors(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<void> {
-  await buildProgram().parseAsync(argv);
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    process.exitCode = exitCodeOfParseError(err);
+  }
 }

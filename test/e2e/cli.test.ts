@@ -158,6 +158,23 @@ describe('hyperkeep CLI (the built bundle, as an administrator runs it)', () => 
       rulesText: ['name~^lab-web'],
       settings: { copyLevel: 'disk', dataReaders: 4 },
     });
+    // Without --json: labelled lines a person reads, not JSON (review P5).
+    const text = await cli('subclient', 'show', 'web', '--backupset', 'lab');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^Subclient web of backup set lab \(evaluated #1\)$/m);
+    expect(text.stdout).toMatch(/^ {2}Rules: +name~\^lab-web \(a VM matches any\)$/m);
+    expect(text.stdout).toMatch(/^ {2}Copy: +disk level, 4 data readers/m);
+    expect(text.stdout).not.toContain('{');
+  });
+
+  it('help speaks to an administrator: no patent figure numbers', async () => {
+    for (const command of ['subclient', 'discover', 'restore', 'backupset']) {
+      const help = await cli(command, '--help');
+      expect(help.code).toBe(0);
+      expect(help.stdout).not.toMatch(/FIG\./);
+    }
+    const top = await cli('--help');
+    expect(top.stdout).toContain('2  usage error');
   });
 
   it('schedules are validated and the next run is shown', async () => {
@@ -187,6 +204,11 @@ describe('hyperkeep CLI (the built bundle, as an administrator runs it)', () => 
     );
     expect(ok.code).toBe(0);
     expect(new Date(ok.value.nextFull).getTime()).toBeGreaterThan(Date.now());
+    // The next incremental too, when it comes first (review M1).
+    const list = await cli('subclient', 'list', '--backupset', 'lab');
+    expect(list.stdout).toMatch(/NEXT FULL\s+NEXT INCREMENTAL$/m);
+    expect(list.stdout).toContain(`${ok.value.nextFull}  ${ok.value.nextIncremental}`);
+    expect(new Date(ok.value.nextIncremental).getTime()).toBeGreaterThan(Date.now());
   });
 
   describe('with `hyperkeep serve` running on the same home', () => {
@@ -246,6 +268,35 @@ describe('hyperkeep CLI (the built bundle, as an administrator runs it)', () => 
       '--password-file',
       join(home, 'nope'),
     );
-    expect(missing.stderr).toMatch(/Cannot read the password file/);
+    expect(missing.stderr).toBe(
+      `hyperkeep: Cannot read the password file ${join(home, 'nope')}: no such file\n`,
+    );
+  });
+
+  it('attaching an encrypted repository without a passphrase says how to give one', async () => {
+    const location = join(home, 'encrypted-repo');
+    const init = await cli(
+      'repo',
+      'init',
+      '--name',
+      'enc',
+      '--path',
+      location,
+      '--password-file',
+      join(home, 'pw'),
+    );
+    expect(init.code, init.stderr).toBe(0);
+    const otherHome = mkdtempSync(join(tmpdir(), 'hk-cli-attach-'));
+    try {
+      const attach = await runCli(['--home', otherHome, 'repo', 'attach', '--path', location], {
+        HYPERKEEP_PASSPHRASE: '',
+      });
+      expect(attach.code).toBe(1);
+      expect(attach.stderr).toBe(
+        `hyperkeep: The repository at ${location} is encrypted: set HYPERKEEP_PASSPHRASE or give --password-file FILE.\n`,
+      );
+    } finally {
+      rmSync(otherHome, { recursive: true, force: true });
+    }
   });
 });

@@ -2,7 +2,7 @@
  * `hyperkeep ls` and `hyperkeep find` on the built CLI after a real backup of lab-web-01: the
  * backup job catalogs the point, and the CLI browses it as JSON and as a table.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -101,7 +101,114 @@ describe('hyperkeep ls / find', () => {
   });
 });
 
+describe('hyperkeep restore / points: defaults and errors a script can tell apart', () => {
+  it('restore files without --point uses the latest point and names it', async () => {
+    const latest = ((await json('points', '--vm', 'lab-web-01')) as { id: string }[])[0]!;
+    const dest = join(home, 'restored-latest');
+    const restored = await cli(
+      'restore',
+      'files',
+      '--vm',
+      'lab-web-01',
+      '--dest',
+      dest,
+      '--strip',
+      '3',
+      '/vda1/home/alice/notes.txt',
+    );
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stdout).toContain(`Restoring from restore point ${latest.id} of lab-web-01 (`);
+    expect(restored.stdout).toContain(', the latest).');
+    // One file: singular, not "1 files" (review P7).
+    expect(restored.stdout).toMatch(/1 file, 0 folders, 0 links restored/);
+    expect(readFileSync(join(dest, 'notes.txt'), 'utf8')).toBe(WEB_NOTES);
+  });
+
+  it('restore --at picks the newest point at or before the moment, or says there is none', async () => {
+    const latest = ((await json('points', '--vm', 'lab-web-01')) as { id: string }[])[0]!;
+    const at = await cli(
+      'restore',
+      'disk',
+      '--vm',
+      'lab-web-01',
+      '--at',
+      new Date(Date.now() + 60_000).toISOString(),
+      '--disk',
+      'vda',
+      '--dest',
+      join(home, 'at-now.raw'),
+    );
+    expect(at.code, at.stderr).toBe(0);
+    expect(at.stdout).toMatch(
+      new RegExp(
+        `Restoring from restore point ${latest.id} of lab-web-01 \\(.*the newest at or before`,
+      ),
+    );
+    const before = await cli(
+      '--json',
+      'restore',
+      'disk',
+      '--vm',
+      'lab-web-01',
+      '--at',
+      '2001-01-01T00:00:00Z',
+      '--disk',
+      'vda',
+      '--dest',
+      join(home, 'none.raw'),
+    );
+    expect(before.code).toBe(1);
+    expect(JSON.parse(before.stdout).error.message).toMatch(
+      /^VM "lab-web-01" has no restore point at or before 2001-01-01T00:00:00Z \(the oldest is from /,
+    );
+  });
+
+  it('a missing option is one line and exit code 2 (JSON under --json); a failure stays 1', async () => {
+    const missing = await cli('restore', 'files', '--dest', join(home, 'x'), '/vda1');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      "hyperkeep: required option '--vm <name>' not specified\n(see: hyperkeep restore files --help)\n",
+    );
+    const asJson = await cli('--json', 'restore', 'files', '--dest', join(home, 'x'), '/vda1');
+    expect(asJson.code).toBe(2);
+    expect(JSON.parse(asJson.stdout)).toEqual({
+      error: {
+        code: 'INVALID_INPUT',
+        message: "required option '--vm <name>' not specified",
+        details: { usage: true, help: 'hyperkeep restore files --help' },
+      },
+    });
+    expect((await cli('restor', 'files')).code).toBe(2);
+    const limit = await cli('ls', '--vm', 'lab-web-01', '--limit', 'abc');
+    expect(limit.code).toBe(2);
+    expect(limit.stderr).toContain(
+      "option '--limit <n>' argument 'abc' is invalid. Give a whole number from 1 to 100000.",
+    );
+    expect(limit.stderr).not.toContain('Invalid request');
+  });
+
+  it('points of an unknown VM is an error naming it, not an empty list', async () => {
+    const table = await cli('points', '--vm', 'nosuchvm');
+    expect(table.code).toBe(1);
+    expect(table.stdout).toBe('');
+    expect(table.stderr).toMatch(/^hyperkeep: No VM "nosuchvm" has restore points/);
+    const asJson = await cli('--json', 'points', '--vm', 'nosuchvm');
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout).error).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
 describe('hyperkeep repo', () => {
+  it('repo info takes --repository like verify and prune, and still --name', async () => {
+    const byRepository = (await json('repo', 'info', '--repository', 'default')) as {
+      name: string;
+    };
+    expect(byRepository.name).toBe('default');
+    expect(((await json('repo', 'info', '--name', 'default')) as { name: string }).name).toBe(
+      'default',
+    );
+  });
+
   it('shows the repository compression level; an impossible level is refused by name', async () => {
     const info = (await json('repo', 'info')) as { compressionLevel: number; points: number };
     // The default: zstd level 1 (fast), since compression is most of a full backup's CPU.

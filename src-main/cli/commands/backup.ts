@@ -1,24 +1,16 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Job } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
 import type { Run } from '../context';
 import type { EngineClient } from '../engine-client';
+import { readPasswordFile } from '../password-file';
 import { formatBytes, printJson, printTable } from '../output';
+import { EXIT, usageError } from '../usage';
 import { findBackupSet } from './lookup';
 
 /** Like restic and borg: the passphrase comes from a file or the environment, never only a prompt. */
 export function readPassphrase(passwordFile: string | undefined): string | undefined {
-  if (passwordFile) {
-    try {
-      return readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new HyperkeepError(
-        'INVALID_INPUT',
-        `Cannot read the password file ${passwordFile}: ${(err as Error).message}`,
-      );
-    }
-  }
+  if (passwordFile) return readPasswordFile(passwordFile);
   return process.env.HYPERKEEP_PASSPHRASE || undefined;
 }
 
@@ -62,12 +54,12 @@ export function reportJob(job: Job, json: boolean): number {
     if (job.error) console.error(`hyperkeep: ${job.error.message}`);
   }
   return job.status === 'succeeded'
-    ? 0
+    ? EXIT.ok
     : job.status === 'partial'
-      ? 2
+      ? EXIT.partial
       : job.status === 'running'
-        ? 0
-        : 1;
+        ? EXIT.ok
+        : EXIT.failed;
 }
 
 async function findSubclientAnywhere(client: EngineClient, name: string, backupSet?: string) {
@@ -92,6 +84,19 @@ async function findSubclientAnywhere(client: EngineClient, name: string, backupS
   return found[0]!;
 }
 
+/**
+ * A VM without restore points is either not backed up yet or a typo: only a VM the registered
+ * hypervisors have makes an empty list the right answer (a typo in a script is not "no backups").
+ */
+async function requireKnownVm(client: EngineClient, vm: string): Promise<void> {
+  const { vms } = await client.call('vm.list', {});
+  if (!vms.some((v) => v.name === vm || v.uuid === vm))
+    throw new HyperkeepError(
+      'NOT_FOUND',
+      `No VM "${vm}" has restore points or is on the registered hypervisors (see: hyperkeep points, hyperkeep vm list).`,
+    );
+}
+
 export function registerBackupCommands(program: Command, run: Run): void {
   program
     .command('backup')
@@ -112,8 +117,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
         wait?: boolean;
       }) =>
         run(async ({ client, json }) => {
-          if (!o.subclient === !o.vm)
-            throw new HyperkeepError('INVALID_INPUT', 'Name exactly one of --subclient or --vm.');
+          if (!o.subclient === !o.vm) throw usageError('Name exactly one of --subclient or --vm.');
           let job: Job;
           if (o.vm) job = await client.call('backup.start', { vm: o.vm, full: Boolean(o.full) });
           else {
@@ -145,6 +149,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
     .action((o: { vm?: string }) =>
       run(async ({ client, json }) => {
         const points = await client.call('points.list', o.vm ? { vm: o.vm } : {});
+        if (o.vm && points.length === 0) await requireKnownVm(client, o.vm);
         if (json) return printJson(points);
         printTable(
           ['ID', 'VM', 'TIME', 'TYPE', 'CONSISTENCY', 'LOGICAL', 'STORED'],

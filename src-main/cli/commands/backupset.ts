@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { DiscoveryResult } from '../../../shared/domain/backup-set';
 import type { Run } from '../context';
 import { printJson, printTable } from '../output';
+import { EXIT } from '../usage';
 import { findHypervisor } from './hypervisor';
 import { findBackupSet, findSubclient, findVms } from './lookup';
 
@@ -149,7 +150,9 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
 
   program
     .command('discover')
-    .description("ask the backup set's hypervisors for their VMs now and place each VM (FIG. 3)")
+    .description(
+      "ask the backup set's hypervisors for their VMs now and place each VM in a subclient",
+    )
     .requiredOption('--backupset <name>', 'backup set')
     .action((opts: { backupset: string }) =>
       run(async ({ client, json }) => {
@@ -157,7 +160,7 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
         const result = await client.call('discovery.run', { backupSetId: set.id });
         if (json) printJson(discoveryJson(result));
         else printAssignments(result);
-        return result.errors.length > 0 ? 2 : 0;
+        return result.errors.length > 0 ? EXIT.partial : EXIT.ok;
       }),
     );
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { FileEntry } from '../../../shared/domain/files';
 import type { Run } from '../context';
 import { formatBytes, printJson, printTable } from '../output';
+import { wholeNumber } from '../usage';
 
 const TYPE_CHAR: Record<FileEntry['type'], string> = {
   file: '-',
@@ -37,13 +38,17 @@ export function registerFileCommands(program: Command, run: Run): void {
     .requiredOption('--vm <name>', 'VM name or UUID')
     .option('--point <id>', 'restore point id (default: the latest)')
     .option('--at <iso-time>', 'the newest point at or before this time, e.g. 2025-03-14T02:00:00Z')
-    .option('--offset <n>', 'skip this many entries of a big folder (name order)')
-    .option('--limit <n>', 'list at most this many entries; the total is then printed')
+    .option('--offset <n>', 'skip this many entries of a big folder (name order)', wholeNumber(0))
+    .option(
+      '--limit <n>',
+      'list at most this many entries; the total is then printed',
+      wholeNumber(1, 100_000),
+    )
     .argument('[path]', 'browse path', '/')
     .action(
       (
         path: string,
-        o: { vm: string; point?: string; at?: string; offset?: string; limit?: string },
+        o: { vm: string; point?: string; at?: string; offset?: number; limit?: number },
       ) =>
         run(async ({ client, json }) => {
           const listing = await client.call('files.list', {
@@ -51,8 +56,8 @@ export function registerFileCommands(program: Command, run: Run): void {
             path,
             ...(o.point ? { pointId: o.point } : {}),
             ...(o.at ? { at: o.at } : {}),
-            ...(o.offset !== undefined ? { offset: Number(o.offset) } : {}),
-            ...(o.limit !== undefined ? { limit: Number(o.limit) } : {}),
+            ...(o.offset !== undefined ? { offset: o.offset } : {}),
+            ...(o.limit !== undefined ? { limit: o.limit } : {}),
           });
           if (json) return printJson(listing);
           console.log(`${listing.path} in restore point ${listing.pointId} (${listing.pointTime})`);
@@ -69,7 +74,7 @@ export function registerFileCommands(program: Command, run: Run): void {
           );
           if (listing.total !== undefined && listing.total > listing.entries.length)
             console.log(
-              `Entries ${(Number(o.offset) || 0) + 1}–${(Number(o.offset) || 0) + listing.entries.length} of ${listing.total}: use --offset for the others.`,
+              `Entries ${(o.offset ?? 0) + 1}–${(o.offset ?? 0) + listing.entries.length} of ${listing.total}: use --offset for the others.`,
             );
         }),
     );
@@ -82,15 +87,15 @@ export function registerFileCommands(program: Command, run: Run): void {
     .option('--vm <name>', 'only this VM (name or UUID); default: every VM')
     .option('--point <id>', 'only this restore point')
     .option('--all-points', 'every restore point (one line per version of a file)')
-    .option('--limit <n>', 'at most this many results', '500')
+    .option('--limit <n>', 'at most this many results', wholeNumber(1, 10_000), 500)
     .argument('<glob>', 'name pattern, e.g. "*.conf" or "report-202?.pdf"')
     .action(
-      (glob: string, o: { vm?: string; point?: string; allPoints?: boolean; limit: string }) =>
+      (glob: string, o: { vm?: string; point?: string; allPoints?: boolean; limit: number }) =>
         run(async ({ client, json }) => {
           const result = await client.call('files.search', {
             pattern: glob,
             allPoints: Boolean(o.allPoints),
-            limit: Number(o.limit),
+            limit: o.limit,
             ...(o.vm ? { vm: o.vm } : {}),
             ...(o.point ? { pointId: o.point } : {}),
           });

@@ -1,22 +1,14 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { HyperkeepError } from '../../../shared/errors';
 import type { EngineClient } from '../engine-client';
 import type { Run } from '../context';
 import { printJson, printTable } from '../output';
+import { readPasswordFile } from '../password-file';
+import { usageError } from '../usage';
 
 /** Unattended secrets come from a file or the environment, never only from a prompt. */
 function readPassword(passwordFile: string | undefined): string | undefined {
-  if (passwordFile) {
-    try {
-      return readFileSync(passwordFile, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new HyperkeepError(
-        'INVALID_INPUT',
-        `Cannot read the password file ${passwordFile}: ${(err as Error).message}`,
-      );
-    }
-  }
+  if (passwordFile) return readPasswordFile(passwordFile);
   return process.env.HYPERKEEP_HYPERVISOR_PASSWORD || undefined;
 }
 
@@ -43,9 +35,7 @@ interface AddOptions {
 
 function parseType(type: string): 'libvirt' | 'vsphere' {
   if (type === 'libvirt' || type === 'vsphere') return type;
-  throw new HyperkeepError('INVALID_INPUT', `--type must be libvirt or vsphere, not "${type}"`, {
-    field: 'type',
-  });
+  throw usageError(`--type must be libvirt or vsphere, not "${type}".`);
 }
 
 export function registerHypervisorCommands(program: Command, run: Run): void {

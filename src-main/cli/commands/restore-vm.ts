@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
 import type { Run } from '../context';
 import { formatBytes, printJson, printTable } from '../output';
-import { followRestoreJob, restoreSubcommand } from './restore-job';
+import { choosePoint, followRestoreJob, restoreSubcommand } from './restore-job';
 
 interface VmOptions {
   vm: string;
-  point: string;
+  point?: string;
+  at?: string;
   to: string;
   name?: string;
   pool?: string;
@@ -41,7 +42,7 @@ export function registerVmRestoreCommands(program: Command, restore: Command, ru
       run(async ({ client, json }) => {
         const job = await client.call('restore.vm', {
           vm: o.vm,
-          pointId: o.point,
+          pointId: await choosePoint(client, o, json),
           hypervisorId: o.to,
           ...(o.name !== undefined ? { name: o.name } : {}),
           ...(o.pool !== undefined ? { pool: o.pool } : {}),
@@ -69,7 +70,8 @@ export function registerVmRestoreCommands(program: Command, restore: Command, ru
     .action(
       (o: {
         vm: string;
-        point: string;
+        point?: string;
+        at?: string;
         disk: string;
         to: string;
         pool: string;
@@ -80,7 +82,7 @@ export function registerVmRestoreCommands(program: Command, restore: Command, ru
         run(async ({ client, json }) => {
           const job = await client.call('restore.diskToPool', {
             vm: o.vm,
-            pointId: o.point,
+            pointId: await choosePoint(client, o, json),
             disk: o.disk,
             hypervisorId: o.to,
             pool: o.pool,

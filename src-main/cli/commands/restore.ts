@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { ConflictPolicy, ImageFormat, PathMode } from '../../../shared/domain/restore';
-import { HyperkeepError } from '../../../shared/errors';
 import type { Run } from '../context';
-import { followRestoreJob, restoreSubcommand } from './restore-job';
+import { usageError } from '../usage';
+import { choosePoint, followRestoreJob, restoreSubcommand } from './restore-job';
 
 const FORMATS: ImageFormat[] = ['raw', 'qcow2', 'vmdk', 'vhd', 'vhdx'];
 
@@ -23,7 +23,8 @@ function levels(min: number) {
 
 interface FilesOptions {
   vm: string;
-  point: string;
+  point?: string;
+  at?: string;
   dest?: string;
   toGuest?: boolean;
   guestVm?: string;
@@ -41,14 +42,13 @@ interface FilesOptions {
 
 function conflictOf(o: FilesOptions): ConflictPolicy {
   const chosen = (['overwrite', 'skip', 'rename'] as const).filter((p) => o[p]);
-  if (chosen.length > 1)
-    throw new HyperkeepError('INVALID_INPUT', 'Choose one of --overwrite, --skip or --rename.');
+  if (chosen.length > 1) throw usageError('Choose one of --overwrite, --skip or --rename.');
   return chosen[0] ?? 'skip';
 }
 
 function pathModeOf(o: FilesOptions): PathMode {
   if (o.strip !== undefined && o.keepLast !== undefined)
-    throw new HyperkeepError('INVALID_INPUT', 'Choose either --strip or --keep-last, not both.');
+    throw usageError('Choose either --strip or --keep-last, not both.');
   if (o.strip !== undefined) return { kind: 'strip', levels: o.strip };
   if (o.keepLast !== undefined) return { kind: 'keepLast', levels: o.keepLast };
   return { kind: 'preserve' };
@@ -62,22 +62,19 @@ function destinationOf(
   | { destination: 'guest'; dest: string; guestVm?: string } {
   if (!o.toGuest) {
     if (o.guestVm !== undefined || o.guestDest !== undefined)
-      throw new HyperkeepError('INVALID_INPUT', '--guest-vm and --guest-dest go with --to-guest.');
+      throw usageError('--guest-vm and --guest-dest go with --to-guest.');
     if (o.dest === undefined)
-      throw new HyperkeepError(
-        'INVALID_INPUT',
+      throw usageError(
         'Give the destination folder with --dest, or --to-guest --guest-dest DIR to write into the VM.',
       );
     return { destination: 'local', dest: resolve(o.dest) };
   }
   if (o.dest !== undefined)
-    throw new HyperkeepError(
-      'INVALID_INPUT',
+    throw usageError(
       '--dest is a folder of this host; with --to-guest give the folder inside the guest with --guest-dest.',
     );
   if (o.guestDest === undefined)
-    throw new HyperkeepError(
-      'INVALID_INPUT',
+    throw usageError(
       'Give the folder inside the guest with --guest-dest, e.g. --guest-dest /srv/restore.',
     );
   // The path is the guest's, not this host's: passed as typed (the engine checks it).
@@ -119,13 +116,17 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
     .option('--no-ownership', 'do not restore owners (only possible as root anyway)')
     .action((paths: string[], o: FilesOptions) =>
       run(async ({ client, json }) => {
+        // The command line is checked before the point is looked up and named.
+        const destination = destinationOf(o);
+        const conflict = conflictOf(o);
+        const pathMode = pathModeOf(o);
         const job = await client.call('restore.files', {
           vm: o.vm,
-          pointId: o.point,
+          pointId: await choosePoint(client, o, json),
           paths,
-          ...destinationOf(o),
-          conflict: conflictOf(o),
-          pathMode: pathModeOf(o),
+          ...destination,
+          conflict,
+          pathMode,
           restoreTimestamps: o.timestamps,
           restorePermissions: o.permissions,
           restoreOwnership: o.ownership,
@@ -146,7 +147,8 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
     .action(
       (o: {
         vm: string;
-        point: string;
+        point?: string;
+        at?: string;
         volume: string;
         format: ImageFormat;
         dest: string;
@@ -156,7 +158,7 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
         run(async ({ client, json }) => {
           const job = await client.call('restore.volume', {
             vm: o.vm,
-            pointId: o.point,
+            pointId: await choosePoint(client, o, json),
             volume: o.volume,
             format: o.format,
             dest: resolve(o.dest),
@@ -180,7 +182,8 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
     .action(
       (o: {
         vm: string;
-        point: string;
+        point?: string;
+        at?: string;
         volume: string;
         device: string;
         confirmDevice: string;
@@ -189,7 +192,7 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
         run(async ({ client, json }) => {
           const job = await client.call('restore.volumeToDevice', {
             vm: o.vm,
-            pointId: o.point,
+            pointId: await choosePoint(client, o, json),
             volume: o.volume,
             device: o.device,
             confirmDevice: o.confirmDevice,
@@ -206,7 +209,8 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
     .action(
       (o: {
         vm: string;
-        point: string;
+        point?: string;
+        at?: string;
         disk: string;
         format: ImageFormat;
         dest: string;
@@ -216,7 +220,7 @@ export function registerRestoreCommands(program: Command, run: Run): Command {
         run(async ({ client, json }) => {
           const job = await client.call('restore.disk', {
             vm: o.vm,
-            pointId: o.point,
+            pointId: await choosePoint(client, o, json),
             disk: o.disk,
             format: o.format,
             dest: resolve(o.dest),

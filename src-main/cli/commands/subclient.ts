@@ -9,6 +9,7 @@ import type { Run } from '../context';
 import { printJson, printTable } from '../output';
 import { formatRule, parseRule, RULE_SYNTAX_HELP } from '../rule-syntax';
 import { findBackupSet, findSubclient, findVms } from './lookup';
+import { printSubclient } from './subclient-show';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const int = (value: string) => {
@@ -158,7 +159,7 @@ function describe(s: Subclient) {
 export function registerSubclientCommands(program: Command, run: Run): void {
   const subclient = program
     .command('subclient')
-    .description('subclients: rules that pick VMs, and how they are backed up (FIG. 15)');
+    .description('subclients: rules that pick VMs, and how they are backed up');
 
   withSettingsOptions(
     subclient
@@ -219,7 +220,7 @@ export function registerSubclientCommands(program: Command, run: Run): void {
         const set = await findBackupSet(client, o.backupset);
         if (json) return printJson(set.subclients.map(describe));
         printTable(
-          ['#', 'NAME', 'MATCH', 'RULES', 'LEVEL', 'READERS', 'NEXT FULL'],
+          ['#', 'NAME', 'MATCH', 'RULES', 'LEVEL', 'READERS', 'NEXT FULL', 'NEXT INCREMENTAL'],
           set.subclients.map((s) => [
             s.isDefault ? 'default' : s.position + 1,
             s.name,
@@ -228,6 +229,7 @@ export function registerSubclientCommands(program: Command, run: Run): void {
             s.settings.copyLevel,
             s.settings.dataReaders,
             s.nextFull ?? '-',
+            s.nextIncremental ?? '-',
           ]),
         );
       }),
@@ -238,9 +240,10 @@ export function registerSubclientCommands(program: Command, run: Run): void {
     .description('all settings of a subclient')
     .requiredOption('--backupset <name>', 'backup set')
     .action((name: string, o: { backupset: string }) =>
-      run(async ({ client }) => {
-        const { subclient: s } = await findSubclient(client, o.backupset, name);
-        printJson(describe(s));
+      run(async ({ client, json }) => {
+        const { set, subclient: s } = await findSubclient(client, o.backupset, name);
+        if (json) printJson(describe(s));
+        else printSubclient(set.name, s);
       }),
     );
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Run } from '../context';
 import { formatBytes, printJson, printTable } from '../output';
+import { EXIT } from '../usage';
 import { findHypervisor } from './hypervisor';
 
 export function registerVmCommands(program: Command, run: Run): void {
@@ -33,7 +34,7 @@ export function registerVmCommands(program: Command, run: Run): void {
             console.error(`warning: ${e.hypervisorName}: ${e.error.message}`);
         }
         // A partial list is still a failure for scripts: say so in the exit code.
-        return result.errors.length > 0 ? 2 : 0;
+        return result.errors.length > 0 ? EXIT.partial : EXIT.ok;
       }),
     );
 }

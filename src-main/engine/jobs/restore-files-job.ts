@@ -63,6 +63,11 @@ export function startRestoreFilesJob(engine: Engine, request: FileRestoreRequest
   );
 }
 
+/** "1 file", "0 folders", "2 links". */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /**
  * The end of a file restore job (to a folder or into a guest): skipped items and notes as
  * warnings, the task's summary, and the result as stored in the catalog.
@@ -79,7 +84,7 @@ export function reportFileRestore(
       `… and ${result.skipped.length - MAX_SKIPPED_WARNINGS} more items not restored (see the job's log).`,
     );
   for (const note of result.notes) ctx.warn(note);
-  const summary = `${result.files} files, ${result.folders} folders, ${result.symlinks} links restored${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}`;
+  const summary = `${count(result.files, 'file')}, ${count(result.folders, 'folder')}, ${count(result.symlinks, 'link')} restored${result.skipped.length ? `, ${result.skipped.length} skipped` : ''}`;
   task.finish(result.failed > 0 ? 'failed' : 'succeeded', summary);
   return {
     ...result,

@@ -182,9 +182,11 @@ export class Repository {
       return new Repository(new RepositoryCore(backend, config, keys, null, tuning(options)));
     }
     if (!options.passphrase) {
+      // The reason lets a client that cannot prompt (the CLI) say where a passphrase comes from.
       throw new HyperkeepError(
         'AUTH_FAILED',
         `The repository at ${backend.location} is encrypted: enter its passphrase`,
+        { reason: 'PASSPHRASE_REQUIRED' },
       );
     }
     const keyObjects = await backend.list('keys/');
