@@ -67,6 +67,36 @@ export const BackupJobResult = z.object({
 });
 export type BackupJobResult = z.infer<typeof BackupJobResult>;
 
+/** One restore point a prune kept or removed, and why. */
+export const PrunePointOutcome = z.object({
+  id: z.string(),
+  vmUuid: z.string(),
+  vmName: z.string(),
+  /** ISO 8601: the moment the point represents */
+  time: z.string(),
+  /** why the retention keeps it ("last, daily 2026-11-23"), or why it goes */
+  reason: z.string(),
+});
+export type PrunePointOutcome = z.infer<typeof PrunePointOutcome>;
+
+/**
+ * What a prune job did (its `result`). A dry run fills `wouldRemove`, a real prune `removed` and
+ * the space it got back. VMs whose retention no subclient on this console sets are left alone.
+ */
+export const PruneJobResult = z.object({
+  dryRun: z.boolean(),
+  removed: z.array(PrunePointOutcome).optional(),
+  wouldRemove: z.array(PrunePointOutcome).optional(),
+  kept: z.array(PrunePointOutcome),
+  skippedVms: z.array(
+    z.object({ vmUuid: z.string(), vmName: z.string(), points: z.number().int().nonnegative() }),
+  ),
+  freedBytes: z.number().nonnegative().optional(),
+  deletedPacks: z.number().int().nonnegative().optional(),
+  repackedPacks: z.number().int().nonnegative().optional(),
+});
+export type PruneJobResult = z.infer<typeof PruneJobResult>;
+
 export const RestorePoint = z.object({
   id: z.string(),
   repository: z.string(),

@@ -357,7 +357,7 @@ describe('Storage, jobs and restore points', () => {
 
     // The Storage page now accounts for the backed-up data.
     await openPage('Storage');
-    const usage = page.getByRole('img', { name: /^default: logical .* stored / });
+    const usage = page.getByRole('img', { name: /^default: protected data .* stored / });
     await usage.waitFor();
     const pointCount = await engineRepositoryPoints();
     expect(pointCount).toBeGreaterThanOrEqual(1);
@@ -377,6 +377,28 @@ describe('Storage, jobs and restore points', () => {
       ),
     );
     await shot('10-storage-with-data');
+  });
+
+  it('a prune dry run keeps the points of VMs no subclient covers, and says so', async () => {
+    // No backup set exists yet: no subclient sets the retention of the VMs backed up above.
+    await page.getByRole('button', { name: 'Prune default' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Prune default?' });
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const inline = page.getByRole('status', { name: 'Job Prune default (dry run)' });
+    expect(await waitForFinalStatus(inline, 30_000)).toContain('Succeeded');
+    const pointCount = await engineRepositoryPoints();
+    await inline.getByText(`Would remove nothing, keep ${pointCount}.`).waitFor();
+    const warnings = (await inline.getByRole('list', { name: 'Warnings' }).textContent()) ?? '';
+    expect(warnings).toContain('lab-web-01: no subclient on this console sets its retention');
+    expect(await inline.textContent()).not.toContain('0 B');
+    await shot('10b-prune-dry-run');
+
+    await inline.getByRole('button', { name: 'Open in Jobs' }).click();
+    const details = page.getByRole('region', { name: 'Job details: Prune default (dry run)' });
+    await details.getByRole('heading', { name: 'Restore points' }).waitFor();
+    expect(await details.textContent()).not.toContain('ended before any task started');
+    await openPage('Storage');
   });
 
   it('"Back up now" on a subclient discovers its VMs and backs them up, followed on the Jobs page', async () => {

@@ -1,8 +1,11 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { RepositoryInfo } from '../../../shared/domain/jobs';
+import { HyperkeepError } from '../../../shared/errors';
 import type { Run } from '../context';
 import { formatBytes, printJson, printTable } from '../output';
+import { usageError } from '../usage';
 import { readPassphrase, reportJob, waitForJob } from './backup';
+import { printPruneOutcome } from './prune-report';
 
 function printInfo(info: RepositoryInfo): void {
   console.log(
@@ -16,6 +19,17 @@ function printInfo(info: RepositoryInfo): void {
     console.log(
       `  dedup ${info.dedupRatio.toFixed(2)}×, compression ${info.compressionRatio.toFixed(2)}×`,
     );
+}
+
+/** The engine's "enter its passphrase" is for the console's dialog; the CLI cannot ask. */
+function passphraseHint(err: unknown): unknown {
+  if (!(err instanceof HyperkeepError) || err.details?.['reason'] !== 'PASSPHRASE_REQUIRED')
+    return err;
+  return new HyperkeepError(
+    err.code,
+    `${err.message.replace(/: enter its passphrase$/, '')}: set HYPERKEEP_PASSPHRASE or give --password-file FILE.`,
+    err.details,
+  );
 }
 
 function parseCompressionLevel(value: string): number {
@@ -78,11 +92,15 @@ export function registerRepoCommands(program: Command, run: Run): void {
     .action((o: { path: string; name: string; passwordFile?: string }) =>
       run(async ({ client, json }) => {
         const passphrase = readPassphrase(o.passwordFile);
-        const info = await client.call('repo.attach', {
-          name: o.name,
-          location: o.path,
-          ...(passphrase ? { passphrase } : {}),
-        });
+        const info = await client
+          .call('repo.attach', {
+            name: o.name,
+            location: o.path,
+            ...(passphrase ? { passphrase } : {}),
+          })
+          .catch((err: unknown) => {
+            throw passphraseHint(err);
+          });
         if (json) printJson(info);
         else printInfo(info);
       }),
@@ -91,10 +109,15 @@ export function registerRepoCommands(program: Command, run: Run): void {
   repo
     .command('info')
     .description('usage, dedup and compression of a repository')
-    .option('--name <name>', 'repository', 'default')
-    .action((o: { name: string }) =>
+    .option('--repository <name>', 'repository (default: "default")')
+    .option('--name <name>', 'the same as --repository')
+    .action((o: { repository?: string; name?: string }) =>
       run(async ({ client, json }) => {
-        const info = await client.call('repo.info', { name: o.name });
+        if (o.repository !== undefined && o.name !== undefined && o.repository !== o.name)
+          throw usageError('--name is another spelling of --repository: give one of them.');
+        const info = await client.call('repo.info', {
+          name: o.repository ?? o.name ?? 'default',
+        });
         if (json) printJson(info);
         else printInfo(info);
       }),
@@ -164,7 +187,10 @@ export function registerRepoCommands(program: Command, run: Run): void {
           name: o.repository,
           dryRun: Boolean(o.dryRun),
         });
-        return reportJob(await waitForJob(client, job, json), json);
+        const ended = await waitForJob(client, job, json);
+        const code = reportJob(ended, json);
+        if (!json) printPruneOutcome(ended);
+        return code;
       }),
     );
 }

@@ -252,6 +252,20 @@ export class BackupSetStore {
     return row ? SubclientSettings.parse(JSON.parse(row.settings_json)) : undefined;
   }
 
+  /** Like settingsOfVm, with the names of the backup set and subclient, for logs ("lab-set / web"). */
+  subclientOfVm(
+    vmUuid: string,
+  ): { backupSet: string; subclient: string; settings: SubclientSettings } | undefined {
+    const row = this.db
+      .prepare(
+        'SELECT b.name AS backup_set, s.name AS subclient, s.settings_json FROM vm_assignments a JOIN subclients s ON s.id = a.subclient_id JOIN backup_sets b ON b.id = s.backup_set_id WHERE a.vm_uuid = ? ORDER BY a.last_seen DESC LIMIT 1',
+      )
+      .get(vmUuid) as { backup_set: string; subclient: string; settings_json: string } | undefined;
+    if (!row) return undefined;
+    const settings = SubclientSettings.parse(JSON.parse(row.settings_json));
+    return { backupSet: row.backup_set, subclient: row.subclient, settings };
+  }
+
   private assemble(row: SetRow): BackupSet {
     const hypervisorIds = (
       this.db

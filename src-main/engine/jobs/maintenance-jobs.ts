@@ -1,11 +1,13 @@
-import { SubclientSettings } from '../../../shared/domain/backup-set';
-import type { Job } from '../../../shared/domain/jobs';
+import type { SubclientSettings } from '../../../shared/domain/backup-set';
+import type { Job, PruneJobResult, PrunePointOutcome } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
+import { pruneHeadline, skippedVmText } from '../../../shared/prune-outcome';
 import type { Engine } from '../engine';
 import { selectRetention } from '../repository/retention';
 
 /** `verify [--read-data]` as a job: a damaged repository fails the job and names the affected points. */
 export function startVerifyJob(engine: Engine, repositoryName: string, readData: boolean): Job {
+  engine.repositories.assertRegistered(repositoryName);
   return engine.jobs.start(
     'verify',
     `Verify ${repositoryName}${readData ? ' (read all data)' : ''}`,
@@ -14,8 +16,8 @@ export function startVerifyJob(engine: Engine, repositoryName: string, readData:
       const task = ctx.task(repositoryName, `repository ${repositoryName}`);
       const report = await repository.verify({
         readData,
-        onProgress: (done, total) =>
-          task.progress({ phase: 'checking', bytesDone: done, bytesTotal: total }),
+        onProgress: (bytesDone, bytesTotal) =>
+          task.progress({ phase: 'reading packs', bytesDone, bytesTotal }),
       });
       if (!report.ok) {
         for (const e of report.errors)
@@ -40,40 +42,79 @@ export function startVerifyJob(engine: Engine, repositoryName: string, readData:
   );
 }
 
-/** `prune`: each VM keeps what its subclient's retention says; then the space comes back (gc). */
+/**
+ * `prune`: each VM keeps what its subclient's retention says; then the space comes back (gc).
+ * A VM no subclient on this console covers (a repository attached to a new console, a subclient
+ * deleted since) keeps every point: the policy that made them is not known here, and a built-in
+ * default would delete points its own retention kept.
+ */
 export function startPruneJob(engine: Engine, repositoryName: string, dryRun: boolean): Job {
+  engine.repositories.assertRegistered(repositoryName);
   return engine.jobs.start(
     'prune',
     `Prune ${repositoryName}${dryRun ? ' (dry run)' : ''}`,
-    async (ctx) => {
+    async (ctx): Promise<PruneJobResult> => {
       const repository = await engine.repositories.get(repositoryName);
       const manifests = await repository.listPoints();
       const byVm = new Map<string, typeof manifests>();
       for (const m of manifests) byVm.set(m.vm.uuid, [...(byVm.get(m.vm.uuid) ?? []), m]);
-      const remove: string[] = [];
+      const removals: PrunePointOutcome[] = [];
+      const kept: PrunePointOutcome[] = [];
+      const skippedVms: PruneJobResult['skippedVms'] = [];
       for (const [vmUuid, points] of byVm) {
-        const policy = (engine.backupSets.settingsOfVm(vmUuid) ?? SubclientSettings.parse({}))
-          .retention;
+        const vmName = points[0]!.vm.name;
+        const owner = engine.backupSets.subclientOfVm(vmUuid);
+        if (!owner) {
+          const skipped = { vmUuid, vmName, points: points.length };
+          skippedVms.push(skipped);
+          ctx.warn(skippedVmText(skipped));
+          continue;
+        }
+        const { retention, schedule } = owner.settings;
+        const policyText = `the retention of ${owner.backupSet} / ${owner.subclient} (${describeRetention(retention)})`;
+        ctx.log(`${vmName}: ${policyText}, days in ${schedule.timezone}`);
+        // Days and weeks are the subclient's, in the time zone its schedule runs in: a daily
+        // schedule then has exactly one point per "daily" bucket.
         const decisions = selectRetention(
           points.map((m) => ({ id: m.id, time: new Date(m.startedAt), group: vmUuid })),
-          policy,
-          Intl.DateTimeFormat().resolvedOptions().timeZone,
+          retention,
+          schedule.timezone,
         );
+        const timeOf = new Map(points.map((m) => [m.id, m.startedAt]));
         for (const d of decisions) {
-          ctx.log(
-            `${points[0]!.vm.name} ${d.id}: ${d.keep ? `keep (${d.reasons.join(', ')})` : 'remove'}`,
-          );
-          if (!d.keep) remove.push(d.id);
+          const reason = d.keep ? d.reasons.join(', ') : `not kept by ${policyText}`;
+          ctx.log(`${vmName} ${d.id}: ${d.keep ? `keep (${reason})` : 'remove'}`);
+          const outcome = { id: d.id, vmUuid, vmName, time: timeOf.get(d.id)!, reason };
+          (d.keep ? kept : removals).push(outcome);
         }
       }
-      if (dryRun) return { wouldRemove: remove };
+      const common = { kept, skippedVms };
+      if (dryRun) return { dryRun, wouldRemove: removals, ...common };
+      const remove = removals.map((p) => p.id);
       await repository.deletePoints(remove);
       engine.repositories.forgetPoints(repositoryName, remove);
       engine.fileCatalog.forgetPoints(repositoryName, remove);
       engine.events.emit('points.changed', {});
       ctx.phase('collecting garbage');
       const gc = await repository.gc();
-      return { removed: remove, ...gc };
+      const result: PruneJobResult = { dryRun, removed: removals, ...common, ...gc };
+      ctx.log(pruneHeadline(result));
+      return result;
     },
   );
+}
+
+/** "last 2, daily 14, weekly 8": the rules that keep anything. */
+function describeRetention(retention: SubclientSettings['retention']): string {
+  const rules: [string, number][] = [
+    ['last', retention.keepLast],
+    ['daily', retention.keepDaily],
+    ['weekly', retention.keepWeekly],
+    ['monthly', retention.keepMonthly],
+    ['yearly', retention.keepYearly],
+  ];
+  return rules
+    .filter(([, n]) => n > 0)
+    .map(([rule, n]) => `${rule} ${n}`)
+    .join(', ');
 }

@@ -194,6 +194,11 @@ export class RepositoryRegistry {
     ).map((r) => r.name);
   }
 
+  /** Throws NOT_FOUND for a name no repository here has, before any work (or job) begins. */
+  assertRegistered(name = DEFAULT_REPOSITORY): void {
+    this.row(name);
+  }
+
   /** The open repository by name; opened once per engine with the stored passphrase. */
   get(name = DEFAULT_REPOSITORY): Promise<Repository> {
     const key = name.toLowerCase();

@@ -46,7 +46,8 @@ export interface VerifyOptions {
   /** Read every pack, check its hash and trailer, decrypt and re-hash every blob. */
   readData?: boolean;
   lockWaitMs?: number;
-  onProgress?: (done: number, total: number) => void;
+  /** With readData: bytes of the packs read so far, of all the packs to read. */
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
 }
 
 /**
@@ -185,7 +186,8 @@ async function runVerify(core: RepositoryCore, options: VerifyOptions): Promise<
   let bytesRead = 0;
   if (options.readData) {
     const packs = [...index.packs.values()].filter((p) => !badPacks.has(p.id));
-    let done = 0;
+    const bytesTotal = packs.reduce((sum, pack) => sum + pack.size, 0);
+    let bytesDone = 0;
     for (const pack of packs) {
       const bytes = await backend.get(RepoKeys.pack(pack.id));
       bytesRead += bytes.length;
@@ -213,7 +215,8 @@ async function runVerify(core: RepositoryCore, options: VerifyOptions): Promise<
       const problem = packStructureProblem(core, bytes, pack.id);
       if (problem)
         errors.push({ kind: 'damaged-pack', message: problem, pack: pack.id, points: [] });
-      options.onProgress?.(++done, packs.length);
+      bytesDone += pack.size;
+      options.onProgress?.(bytesDone, bytesTotal);
     }
   }
   return {

@@ -17,6 +17,7 @@ import type { Job, JobTask } from '../../../shared/domain/jobs';
 import { isActive } from '../../store/jobs-slice';
 import { CancelJobDialog } from './CancelJobDialog';
 import { JobLogDialog } from './JobLogDialog';
+import { PruneOutcomeDetails } from './JobOutcomeView';
 import { JobProgressBar } from './JobProgressBar';
 import { JobStatusChip } from './JobStatusChip';
 import {
@@ -32,7 +33,9 @@ import {
   taskStatusLabel,
   unknownTotalNote,
   jobTitle,
+  measured,
 } from './job-text';
+import { isPruneOutcome, withoutPruneLists } from './job-outcome';
 import { useNow } from './use-now';
 
 function Fact({ label, children }: { label: string; children: ReactNode }) {
@@ -55,7 +58,9 @@ export function JobDetailPanel({ job }: { job: Job }) {
   const [confirmCancel, setConfirmCancel] = useState(false);
   const [showLog, setShowLog] = useState(false);
   const failure = failureSummary(job);
-  const results = resultRows(job.result);
+  const pruneOutcome = isPruneOutcome(job);
+  // A prune's point lists are its own table below; the rest (space freed…) stays as rows.
+  const results = resultRows(pruneOutcome ? withoutPruneLists(job.result) : job.result);
   const summary = backupSummaryFacts(job, now);
 
   return (
@@ -97,10 +102,12 @@ export function JobDetailPanel({ job }: { job: Job }) {
         <Fact label="Kind">{KIND_LABELS[job.kind]}</Fact>
         {/* An ended job's phase is its status again ("succeeded"): the chip above says it. */}
         {running && <Fact label="Phase">{job.phase}</Fact>}
-        <Fact label="Data">
-          {bytesProgress(job.bytesDone, job.bytesTotal)}
-          {unknownTotalNote(job) !== undefined && ` · ${unknownTotalNote(job)}`}
-        </Fact>
+        {measured(job) && (
+          <Fact label="Data">
+            {bytesProgress(job.bytesDone, job.bytesTotal)}
+            {unknownTotalNote(job) !== undefined && ` · ${unknownTotalNote(job)}`}
+          </Fact>
+        )}
         {running && <Fact label="Rate">{formatRate(job.rate)}</Fact>}
         {running && <Fact label="Time left">{formatClock(job.etaSeconds)}</Fact>}
         <Fact label="Started">{formatLocalTime(job.startedAt ?? job.createdAt)}</Fact>
@@ -146,11 +153,16 @@ export function JobDetailPanel({ job }: { job: Job }) {
       </Typography>
       {job.tasks.length === 0 ? (
         <Typography variant="body2" color="text.secondary">
-          {running ? 'Preparing…' : 'This job ended before any task started.'}
+          {running
+            ? 'Preparing…'
+            : pruneOutcome
+              ? 'A prune has no tasks: the restore points below say what it did.'
+              : 'This job ended before any task started.'}
         </Typography>
       ) : (
         <TasksTable tasks={job.tasks} />
       )}
+      <PruneOutcomeDetails job={job} />
 
       {results.length > 0 && (
         <>

@@ -7,6 +7,7 @@ import Typography from '@mui/material/Typography';
 import type { Job } from '../../../shared/domain/jobs';
 import { useStore } from '../../store';
 import { isActive } from '../../store/jobs-slice';
+import { JobOutcomeInline } from './JobOutcomeView';
 import { JobProgressBar } from './JobProgressBar';
 import { JobStatusChip } from './JobStatusChip';
 import {
@@ -19,6 +20,7 @@ import {
   unknownTotalNote,
   warningsPreview,
   jobTitle,
+  measured,
 } from './job-text';
 
 /**
@@ -62,7 +64,8 @@ export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss
         label={`Progress of ${jobTitle(job)}`}
       />
       <Typography variant="body2" sx={{ mt: 0.5 }}>
-        {job.phase} · {bytesProgress(job.bytesDone, job.bytesTotal)}
+        {job.phase}
+        {measured(job) && ` · ${bytesProgress(job.bytesDone, job.bytesTotal)}`}
         {totalNote !== undefined && ` · ${totalNote}`}
         {running && ` · ${formatRate(job.rate)} · ${formatClock(job.etaSeconds)} left`}
       </Typography>
@@ -71,6 +74,7 @@ export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss
           {summary.map(([label, value]) => `${label}: ${value}`).join(' · ')}
         </Typography>
       )}
+      <JobOutcomeInline job={job} />
       {failure !== undefined && (
         <Typography variant="body2" sx={{ mt: 0.5, fontWeight: 600 }}>
           {failure}

@@ -113,6 +113,12 @@ export function durationSeconds(job: Job, now: number): number | undefined {
   return Number.isNaN(end) ? undefined : Math.max(0, (end - start) / 1000);
 }
 
+/** An ended job that moved no data (a prune, a metadata verify) has no "0 B" worth showing. */
+export function measured(job: Pick<Job, 'status' | 'bytesDone' | 'bytesTotal'>): boolean {
+  const ended = job.status !== 'running' && job.status !== 'queued';
+  return !ended || job.bytesDone > 0 || job.bytesTotal > 0;
+}
+
 export function bytesProgress(done: number, total: number): string {
   return total > 0 ? `${formatBytes(done)} of ${formatBytes(total)}` : formatBytes(done);
 }
@@ -202,6 +208,9 @@ const RESULT_LABELS: Record<string, string> = {
   blobsChecked: 'Chunks re-hashed',
   removed: 'Points removed',
   wouldRemove: 'Points that would be removed',
+  freedBytes: 'Space freed',
+  deletedPacks: 'Packs deleted',
+  repackedPacks: 'Packs rewritten',
   dest: 'Written to',
   bytes: 'Bytes written',
   ok: 'Repository intact',
