@@ -259,6 +259,8 @@ export const contract = {
         pattern: z.string().min(1).max(255),
         pointId: z.string().min(1).optional(),
         allPoints: z.boolean().default(false),
+        /** With allPoints: only the points at or before this moment (ISO 8601). */
+        before: z.string().min(1).optional(),
         limit: z.number().int().min(1).max(10_000).default(500),
       })
       .strict(),

@@ -274,7 +274,8 @@ describe('Restore wizards', () => {
 
   it('searches names across points and lists a file’s versions', async () => {
     const search = page.getByRole('search');
-    await search.getByLabel('All restore points').check();
+    await search.getByRole('combobox', { name: 'Search in' }).click();
+    await page.getByRole('option', { name: 'All points, newer too' }).click();
     await search.getByLabel('Search file names').fill('report');
     await search.getByLabel('Search file names').press('Enter');
     const results = page.getByRole('grid', { name: 'Search results' });

@@ -26,6 +26,12 @@ const repositoriesTable = () => page.getByRole('table', { name: 'Repositories' }
 const repositoryRow = (name: string) =>
   repositoriesTable().getByRole('row', { name: new RegExp(`^${name}\\b`) });
 
+/** Remove sits in the row's "More actions" menu. */
+async function removeFromConsole(name: string): Promise<void> {
+  await page.getByRole('button', { name: `More actions for ${name}` }).click();
+  await page.getByRole('menuitem', { name: /^Remove from this console/ }).click();
+}
+
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-storage-'));
   serve = await startServe();
@@ -78,7 +84,7 @@ describe('Storage page', () => {
     await dialog.waitFor({ state: 'detached' });
     const cells = repositoryRow('default').getByRole('cell');
     await expect.poll(() => cells.count()).toBe(9);
-    // Name, Location, Encryption, Points, Logical, Stored, Dedup, Compression, Actions
+    // Name, Location, Encryption, Points, Protected data, Stored, Dedup, Compression, Actions
     expect(await cells.nth(6).textContent()).toBe('—');
     expect(await cells.nth(7).textContent()).toBe('—');
   });
@@ -90,7 +96,7 @@ describe('Storage page', () => {
     const location = join(scratch, 'repo');
     const filesBefore = readdirSync(location, { recursive: true }).sort();
 
-    await page.getByRole('button', { name: 'Remove default' }).click();
+    await removeFromConsole('default');
     const confirm = page.getByRole('dialog', { name: 'Remove default from this console?' });
     await confirm
       .getByText(`Nothing is deleted: the data stays on disk in ${location}`, { exact: false })
@@ -104,7 +110,7 @@ describe('Storage page', () => {
     await repositoryRow('default').waitFor();
 
     expect((await cli('backupset', 'delete', 'nightly')).code).toBe(0);
-    await page.getByRole('button', { name: 'Remove default' }).click();
+    await removeFromConsole('default');
     await confirm.getByRole('button', { name: 'Remove' }).click();
     await confirm.waitFor({ state: 'detached' });
     await page.getByText('No repository yet').waitFor();

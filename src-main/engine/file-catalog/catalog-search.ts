@@ -25,12 +25,15 @@ export interface SearchRequest {
   pattern: string;
   pointId?: string | undefined;
   allPoints: boolean;
+  /** with allPoints: only points at or before this moment (ISO 8601) */
+  before?: string | undefined;
   limit: number;
 }
 
 /**
  * Name search. One hit per version of a matching path: the newest point in scope that holds it.
- * Scope: one point, the latest point of each VM, or every point (`allPoints`).
+ * Scope: one point, the latest point of each VM, or every point (`allPoints`), optionally only
+ * those at or before `before`.
  */
 export function searchFiles(
   db: CatalogDb,
@@ -48,7 +51,7 @@ export function searchFiles(
       scope = [queries.point(row.vm_name, { pointId: request.pointId })];
     } else scope = [queries.point(request.vm, { pointId: request.pointId })];
   } else {
-    const all = queries.points(request.vm);
+    const all = pointsUpTo(queries.points(request.vm), request.before);
     if (request.allPoints) scope = all;
     else {
       const seen = new Set<number>();
@@ -136,6 +139,20 @@ export function searchFiles(
           : -1,
   );
   return { hits, truncated };
+}
+
+/** The points at or before `before` (all without it): a search within the browsed past. */
+function pointsUpTo(points: PointRow[], before: string | undefined): PointRow[] {
+  if (before === undefined) return points;
+  const moment = new Date(before);
+  if (Number.isNaN(moment.getTime()))
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `"${before}" is not a date and time (use ISO 8601, e.g. 2025-03-14T02:00:00+01:00)`,
+      { field: 'before' },
+    );
+  const iso = moment.toISOString();
+  return points.filter((p) => p.time <= iso);
 }
 
 /** What changed below `path` from one point to another of the same VM. */

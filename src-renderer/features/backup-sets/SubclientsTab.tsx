@@ -24,6 +24,7 @@ import { describeError } from '../../api/api-error';
 import { formatCount } from '../../lib/format';
 import { useStore } from '../../store';
 import { ConfirmDialog } from '../../shell/ConfirmDialog';
+import { nextRunsText } from './next-runs-text';
 import { SubclientDialog } from './subclient/SubclientDialog';
 
 const COPY_LEVEL_LABELS = { file: 'File level', volume: 'Volume level', disk: 'Disk level' };
@@ -128,11 +129,7 @@ export function SubclientsTab(props: { backupSet: BackupSet; hostOptions: readon
                   <TableCell>{rulesText(subclient)}</TableCell>
                   <TableCell align="right">{count === undefined ? '—' : count}</TableCell>
                   <TableCell>{COPY_LEVEL_LABELS[subclient.settings.copyLevel]}</TableCell>
-                  <TableCell>
-                    {subclient.settings.schedule.enabled && subclient.nextFull !== undefined
-                      ? `Next full ${new Date(subclient.nextFull).toLocaleString()}`
-                      : 'Not scheduled'}
-                  </TableCell>
+                  <TableCell>{nextRunsText(subclient)}</TableCell>
                   <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
                     <Tooltip disableInteractive title="Move up (evaluated earlier)">
                       <span>

@@ -174,6 +174,10 @@ function formatPointTime(iso: string): string {
   return date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
 }
 
+const FULL_HELP = 'Every used block was read. The point restores on its own.';
+const INCREMENTAL_HELP =
+  'Only the blocks changed since the previous point were read, but the point is complete: it restores on its own and shares unchanged data with other points, so removing an older point never breaks it.';
+
 function PointRows(props: { point: RestorePoint; onRestore(): void; onBrowse(): void }) {
   const { point, onRestore, onBrowse } = props;
   const hasFallback = point.fallbackReason !== undefined && point.fallbackReason !== '';
@@ -187,23 +191,40 @@ function PointRows(props: { point: RestorePoint; onRestore(): void; onBrowse(): 
           </Tooltip>
         </TableCell>
         <TableCell sx={cellSx}>
-          <Chip
-            size="small"
-            variant={point.type === 'full' ? 'filled' : 'outlined'}
-            color={point.type === 'full' ? 'primary' : 'default'}
-            label={point.type === 'full' ? 'Full' : 'Incremental'}
-          />
+          <Tooltip title={point.type === 'full' ? FULL_HELP : INCREMENTAL_HELP}>
+            <Chip
+              size="small"
+              variant={point.type === 'full' ? 'filled' : 'outlined'}
+              color={point.type === 'full' ? 'primary' : 'default'}
+              label={point.type === 'full' ? 'Full' : 'Incremental'}
+            />
+          </Tooltip>
           <Typography variant="caption" color="text.secondary" component="div">
             {point.consistency}
           </Typography>
+          {point.type === 'incremental' && (
+            // After a prune removed the full, a column of bare "Incremental" reads as a broken
+            // chain (review M5): every point is a synthetic full.
+            <Typography variant="caption" color="text.secondary" component="div">
+              restorable on its own
+            </Typography>
+          )}
         </TableCell>
         <TableCell align="right" sx={{ ...cellSx, whiteSpace: 'nowrap' }}>
           <Tooltip title="Size of the VM's disks in this point / space it added to the repository">
             <span>{formatBytes(point.logicalBytes)}</span>
           </Tooltip>
-          <Typography variant="caption" color="text.secondary" component="div">
-            {formatBytes(point.storedBytes)} stored
-          </Typography>
+          {point.storedBytes > 0 ? (
+            <Typography variant="caption" color="text.secondary" component="div">
+              {formatBytes(point.storedBytes)} stored
+            </Typography>
+          ) : (
+            <Tooltip title="This point added no new data to the repository: all its blocks are shared with other points, and it restores on its own">
+              <Typography variant="caption" color="text.secondary" component="div">
+                — shared
+              </Typography>
+            </Tooltip>
+          )}
         </TableCell>
         <TableCell align="right" sx={{ ...cellSx, px: 0.5, whiteSpace: 'nowrap' }}>
           <Tooltip title="Browse and restore files…">

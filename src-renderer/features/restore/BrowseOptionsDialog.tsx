@@ -21,6 +21,7 @@ import {
   localTimeZone,
   nowInZone,
   pointAtOrBefore,
+  throughEndOfSecond,
   timeZoneLabel,
   timeZoneNames,
   zonedIso,
@@ -52,7 +53,9 @@ export function BrowseOptionsDialog(props: {
   const [submitted, setSubmitted] = useState(false);
   const zones = useMemo(() => timeZoneNames(), []);
 
-  const at = latest ? undefined : zonedIso(date, time, timeZone);
+  const typed = latest ? undefined : zonedIso(date, time, timeZone);
+  // "Before 03:50:00" as typed means up to the end of that second (review M7).
+  const at = typed === undefined ? undefined : throughEndOfSecond(typed);
   const resolved = latest ? points[0] : at === undefined ? undefined : pointAtOrBefore(points, at);
   const oldest = points.at(-1);
   const momentError = latest

@@ -19,7 +19,7 @@ import { CompareDialog } from './CompareDialog';
 import { fileColumns, type FileRow } from './file-columns';
 import { folderLocation, selectionSummary, sortedByEntry } from './file-order';
 import { FileRestoreDialog } from './FileRestoreDialog';
-import { FileSearchBar, type FileSearch } from './FileSearchBar';
+import { FileSearchBar, SEARCH_SCOPES, type FileSearch } from './FileSearchBar';
 import { FolderTree } from './FolderTree';
 import { PointSwitcher } from './PointSwitcher';
 import { useEngineQuery } from './use-engine-query';
@@ -79,11 +79,13 @@ export function BrowseWindow(props: {
     'files.search',
     search === null
       ? null
-      : search.allPoints
+      : search.scope === 'all'
         ? { vm: vmUuid, pattern: search.pattern, allPoints: true }
-        : { vm: vmUuid, pattern: search.pattern, pointId: point.id },
+        : search.scope === 'upToPoint'
+          ? { vm: vmUuid, pattern: search.pattern, allPoints: true, before: point.time }
+          : { vm: vmUuid, pattern: search.pattern, pointId: point.id },
   );
-  const acrossPoints = search?.allPoints === true;
+  const acrossPoints = search !== null && search.scope !== 'point';
   const rows: FileRow[] = useMemo(() => {
     if (search !== null)
       return (hits.data?.hits ?? []).map((hit) => ({
@@ -157,7 +159,7 @@ export function BrowseWindow(props: {
         </Button>
         <Typography variant="body2" color="text.secondary" noWrap aria-live="polite">
           {search !== null
-            ? `Search results for “${search.pattern}” ${acrossPoints ? 'in every point' : 'in this point'}`
+            ? `Search results for “${search.pattern}” ${SEARCH_SCOPES.find((s) => s.value === search.scope)?.results ?? ''}`
             : folderLocation(point.vmName, folder)}
         </Typography>
       </Stack>

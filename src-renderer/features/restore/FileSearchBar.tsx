@@ -1,18 +1,29 @@
 import { useState, type FormEvent } from 'react';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
-import Checkbox from '@mui/material/Checkbox';
-import FormControlLabel from '@mui/material/FormControlLabel';
 import IconButton from '@mui/material/IconButton';
 import InputAdornment from '@mui/material/InputAdornment';
+import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
 import ClearIcon from '@mui/icons-material/Clear';
 import SearchIcon from '@mui/icons-material/Search';
 
+/**
+ * Which points a search covers. "Up to this point" follows the browse time: after "browse data
+ * before 03:50" a search must not answer from a later point unless asked to (review M8).
+ */
+export type SearchScope = 'point' | 'upToPoint' | 'all';
+
+export const SEARCH_SCOPES: { value: SearchScope; label: string; results: string }[] = [
+  { value: 'point', label: 'This point', results: 'in this point' },
+  { value: 'upToPoint', label: 'This and older points', results: 'in this and older points' },
+  { value: 'all', label: 'All points, newer too', results: 'in every point, newer ones too' },
+];
+
 export interface FileSearch {
   /** a glob for files.search (* and ?, case-insensitive) */
   pattern: string;
-  allPoints: boolean;
+  scope: SearchScope;
 }
 
 /** A plain word finds names containing it; * and ? make it a glob as typed. */
@@ -21,19 +32,19 @@ export function searchPattern(text: string): string {
   return /[*?]/.test(trimmed) ? trimmed : `*${trimmed}*`;
 }
 
-/** Name search in this point or across all of the VM's points; Enter searches, Esc clears. */
+/** Name search in this point, up to it, or in all of the VM's points; Enter searches, Esc clears. */
 export function FileSearchBar(props: {
   active: FileSearch | null;
   onSearch(search: FileSearch | null): void;
 }) {
   const { active, onSearch } = props;
   const [text, setText] = useState('');
-  const [allPoints, setAllPoints] = useState(false);
+  const [scope, setScope] = useState<SearchScope>('point');
 
   function submit(event: FormEvent) {
     event.preventDefault();
     if (text.trim() === '') onSearch(null);
-    else onSearch({ pattern: searchPattern(text), allPoints });
+    else onSearch({ pattern: searchPattern(text), scope });
   }
 
   function clear() {
@@ -79,19 +90,24 @@ export function FileSearchBar(props: {
           },
         }}
       />
-      <FormControlLabel
-        control={
-          <Checkbox
-            size="small"
-            checked={allPoints}
-            onChange={(e) => {
-              setAllPoints(e.target.checked);
-              if (active !== null) onSearch({ ...active, allPoints: e.target.checked });
-            }}
-          />
-        }
-        label="All restore points"
-      />
+      <TextField
+        select
+        size="small"
+        label="Search in"
+        value={scope}
+        onChange={(e) => {
+          const next = e.target.value as SearchScope;
+          setScope(next);
+          if (active !== null) onSearch({ ...active, scope: next });
+        }}
+        sx={{ width: 210 }}
+      >
+        {SEARCH_SCOPES.map((option) => (
+          <MenuItem key={option.value} value={option.value}>
+            {option.label}
+          </MenuItem>
+        ))}
+      </TextField>
       <Button type="submit" variant="outlined" size="small">
         Search
       </Button>

@@ -79,6 +79,17 @@ export function zonedIso(date: string, time: string, timeZone: string): string |
   return `${year}-${pad(month)}-${pad(day)}T${pad(hour)}:${pad(minute)}:${pad(second)}${formatOffset(offset)}`;
 }
 
+/**
+ * A moment typed to the second, widened to the end of that second: points are stamped to the
+ * millisecond, so "at or before 03:50:00" must include the point of 03:50:00.073 (review M7).
+ * `zonedIso` output in, the same with ".999" before the offset out.
+ */
+export function throughEndOfSecond(iso: string): string {
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?=[+-]\d{2}:\d{2}$|Z$)/.test(iso)
+    ? `${iso.slice(0, 19)}.999${iso.slice(19)}`
+    : iso;
+}
+
 /** Today's date and the current minute in `timeZone`, to prefill the fields. */
 export function nowInZone(timeZone: string, nowMs = Date.now()): { date: string; time: string } {
   const shifted = new Date(nowMs + zoneOffsetMinutes(timeZone, nowMs) * 60_000);

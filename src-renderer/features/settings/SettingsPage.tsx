@@ -23,7 +23,7 @@ import type { ThemeMode } from '../../store/ui-slice';
 
 const MODE_LABELS: Record<AppInfo['mode'], string> = {
   electron: 'Desktop application (engine inside this window)',
-  serve: 'Server (`hyperkeep serve`, console in a browser)',
+  serve: 'Server (hyperkeep serve, console in a browser)',
   cli: 'Command line',
 };
 

@@ -15,7 +15,7 @@ interface Layer {
 const LAYERS: Layer[] = [
   {
     key: 'logicalBytes',
-    label: 'Logical',
+    label: 'Protected data',
     description: 'data of every restore point, as if each were a full copy',
   },
   { key: 'uniqueBytes', label: 'After deduplication', description: 'distinct chunks' },
@@ -35,11 +35,14 @@ export function savings(repository: RepositoryInfo): number | undefined {
  */
 export function RepositoryUsageChart({ repositories }: { repositories: RepositoryInfo[] }) {
   const theme = useTheme();
+  // The palest layer needs more body on the dark theme's paper (review P16).
+  const dark = theme.palette.mode === 'dark';
   const colors = [
-    alpha(theme.palette.primary.main, 0.22),
-    alpha(theme.palette.primary.main, 0.5),
+    alpha(theme.palette.primary.main, dark ? 0.4 : 0.22),
+    alpha(theme.palette.primary.main, dark ? 0.65 : 0.5),
     theme.palette.primary.main,
   ];
+  const edge = alpha(theme.palette.primary.main, dark ? 0.9 : 0.6);
   return (
     <Paper variant="outlined" component="figure" sx={{ m: 0, p: 2, mb: 2 }}>
       <Typography variant="subtitle1" component="figcaption" sx={{ fontWeight: 600, mb: 1 }}>
@@ -48,7 +51,16 @@ export function RepositoryUsageChart({ repositories }: { repositories: Repositor
       <Stack direction="row" sx={{ gap: 2, flexWrap: 'wrap', mb: 2 }} aria-hidden>
         {LAYERS.map((layer, index) => (
           <Stack key={layer.key} direction="row" sx={{ alignItems: 'center', gap: 0.75 }}>
-            <Box sx={{ width: 14, height: 14, borderRadius: 0.5, bgcolor: colors[index] }} />
+            <Box
+              data-legend-swatch
+              sx={{
+                width: 14,
+                height: 14,
+                borderRadius: 0.5,
+                bgcolor: colors[index],
+                border: `2px solid ${edge}`,
+              }}
+            />
             <Typography variant="caption">
               {layer.label}{' '}
               <Box component="span" sx={{ color: 'text.secondary' }}>
@@ -73,7 +85,7 @@ function UsageRow({ repository, colors }: { repository: RepositoryInfo; colors: 
   const summary =
     scale === 0
       ? `${repository.name}: no backup data yet`
-      : `${repository.name}: logical ${formatBytes(repository.logicalBytes)}, after deduplication ${formatBytes(repository.uniqueBytes)}, stored ${formatBytes(repository.storedBytes)}${saved === undefined ? '' : `, saves ${saved} %`}`;
+      : `${repository.name}: protected data ${formatBytes(repository.logicalBytes)}, after deduplication ${formatBytes(repository.uniqueBytes)}, stored ${formatBytes(repository.storedBytes)}${saved === undefined ? '' : `, saves ${saved} %`}`;
   return (
     <Box role="img" aria-label={summary}>
       <Stack direction="row" sx={{ justifyContent: 'space-between', mb: 0.5, gap: 2 }}>

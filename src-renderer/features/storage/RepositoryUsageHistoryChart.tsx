@@ -3,7 +3,7 @@ import Box from '@mui/material/Box';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import { alpha, useTheme } from '@mui/material/styles';
+import { alpha, useTheme, type Theme } from '@mui/material/styles';
 import type { RepositoryInfo } from '../../../shared/domain/jobs';
 import { describeError } from '../../api/api-error';
 import { formatBytes, formatCount } from '../../lib/format';
@@ -21,9 +21,28 @@ const END_PAD_SHARE = 0.04;
 
 const ALL_POINTS = {};
 
+interface HistoryColors {
+  protectedFill: string;
+  protectedLine: string;
+  stored: string;
+}
+
 /**
- * How each repository grew, restore point by restore point: the logical (protected) data and
- * what the repository stored for it. Re-read whenever the repository list is (a backup, prune
+ * A pale fill reads on white but vanishes on the dark theme's paper (review P16): the dark
+ * theme gets a denser fill, and the legend swatches carry the line colour as their edge.
+ */
+function historyColors(theme: Theme): HistoryColors {
+  const dark = theme.palette.mode === 'dark';
+  return {
+    protectedFill: alpha(theme.palette.primary.main, dark ? 0.4 : 0.22),
+    protectedLine: alpha(theme.palette.primary.main, dark ? 0.8 : 0.5),
+    stored: theme.palette.primary.main,
+  };
+}
+
+/**
+ * How each repository grew, restore point by restore point: the protected data (the same
+ * quantity as the table's "Protected data") and what the points added to the repository. Re-read whenever the repository list is (a backup, prune
  * or attach ended), so it follows the table below it.
  */
 export function RepositoryUsageHistoryChart({ repositories }: { repositories: RepositoryInfo[] }) {
@@ -36,10 +55,7 @@ export function RepositoryUsageHistoryChart({ repositories }: { repositories: Re
     if (firstList.current) firstList.current = false;
     else reload();
   }, [repositories, reload]);
-  const colors = {
-    logical: alpha(theme.palette.primary.main, 0.22),
-    stored: theme.palette.primary.main,
-  };
+  const colors = historyColors(theme);
   const histories = query.data === undefined ? [] : usageHistory(query.data);
 
   return (
@@ -49,14 +65,16 @@ export function RepositoryUsageHistoryChart({ repositories }: { repositories: Re
       </Typography>
       <Stack direction="row" sx={{ gap: 2, flexWrap: 'wrap', mb: 1 }} aria-hidden>
         <LegendEntry
-          color={colors.logical}
-          label="Protected"
-          description="logical data of the points"
+          color={colors.protectedFill}
+          edge={colors.protectedLine}
+          label="Protected data"
+          description="data of every restore point, as if each were a full copy"
         />
         <LegendEntry
           color={colors.stored}
+          edge={colors.stored}
           label="Stored"
-          description="what the repository holds for them"
+          description="what each point added to the repository, after deduplication and compression"
         />
       </Stack>
       {query.error !== null ? (
@@ -78,10 +96,19 @@ export function RepositoryUsageHistoryChart({ repositories }: { repositories: Re
   );
 }
 
-function LegendEntry(props: { color: string; label: string; description: string }) {
+function LegendEntry(props: { color: string; edge: string; label: string; description: string }) {
   return (
     <Stack direction="row" sx={{ alignItems: 'center', gap: 0.75 }}>
-      <Box sx={{ width: 14, height: 14, borderRadius: 0.5, bgcolor: props.color }} />
+      <Box
+        data-legend-swatch
+        sx={{
+          width: 14,
+          height: 14,
+          borderRadius: 0.5,
+          bgcolor: props.color,
+          border: `2px solid ${props.edge}`,
+        }}
+      />
       <Typography variant="caption">
         {props.label}{' '}
         <Box component="span" sx={{ color: 'text.secondary' }}>
@@ -96,7 +123,7 @@ function historySummary({ repository, samples }: RepositoryHistory, span: number
   const first = samples[0];
   const last = samples[samples.length - 1];
   if (first === undefined || last === undefined) return `Usage of ${repository}: no restore point`;
-  return `Usage of ${repository} over time: ${formatCount(samples.length, 'restore point')} from ${timeLabel(first.time, span)} to ${timeLabel(last.time, span)}; now protects ${formatBytes(last.logicalBytes)}, stores ${formatBytes(last.storedBytes)}`;
+  return `Usage of ${repository} over time: ${formatCount(samples.length, 'restore point')} from ${timeLabel(first.time, span)} to ${timeLabel(last.time, span)}; now protects ${formatBytes(last.protectedBytes)}, stores ${formatBytes(last.storedBytes)}`;
 }
 
 /** A step line: the totals jump when a point is written and hold until the next one. */
@@ -104,7 +131,7 @@ function stepPath(
   samples: UsageSample[],
   x: (t: number) => number,
   y: (b: number) => number,
-  key: 'logicalBytes' | 'storedBytes',
+  key: 'protectedBytes' | 'storedBytes',
 ): string {
   let path = '';
   samples.forEach((sample, index) => {
@@ -115,10 +142,7 @@ function stepPath(
   return `${path}H${PLOT.right}`;
 }
 
-function HistoryPlot(props: {
-  history: RepositoryHistory;
-  colors: { logical: string; stored: string };
-}) {
+function HistoryPlot(props: { history: RepositoryHistory; colors: HistoryColors }) {
   const { history, colors } = props;
   const theme = useTheme();
   const { samples } = history;
@@ -130,10 +154,10 @@ function HistoryPlot(props: {
   const span = last.time - first.time;
   // A little room after the last point, so its step is seen as a level and not as the border.
   const end = lone ? last.time + LONE_POINT_PAD_MS : last.time + span * END_PAD_SHARE;
-  const maxBytes = Math.max(1, last.logicalBytes, last.storedBytes);
+  const maxBytes = Math.max(1, last.protectedBytes, last.storedBytes);
   const x = (t: number) => PLOT.left + ((t - start) / (end - start)) * (PLOT.right - PLOT.left);
   const y = (b: number) => PLOT.bottom - (b / maxBytes) * (PLOT.bottom - PLOT.top);
-  const area = (key: 'logicalBytes' | 'storedBytes') =>
+  const area = (key: 'protectedBytes' | 'storedBytes') =>
     `${stepPath(samples, x, y, key)}V${PLOT.bottom}H${x(first.time)}Z`;
   const xTicks = (
     lone
@@ -193,12 +217,12 @@ function HistoryPlot(props: {
             {label}
           </text>
         ))}
-        <path d={area('logicalBytes')} fill={colors.logical} />
+        <path d={area('protectedBytes')} fill={colors.protectedFill} />
         <path d={area('storedBytes')} fill={alpha(colors.stored, 0.35)} />
         <path
-          d={stepPath(samples, x, y, 'logicalBytes')}
+          d={stepPath(samples, x, y, 'protectedBytes')}
           fill="none"
-          stroke={alpha(colors.stored, 0.5)}
+          stroke={colors.protectedLine}
           strokeWidth={1.5}
         />
         <path
@@ -211,13 +235,13 @@ function HistoryPlot(props: {
           // A native tooltip per point: the totals right after it was written.
           <g key={index}>
             <title>
-              {`${timeLabel(sample.time, span)}: protects ${formatBytes(sample.logicalBytes)}, stores ${formatBytes(sample.storedBytes)}`}
+              {`${timeLabel(sample.time, span)}: protects ${formatBytes(sample.protectedBytes)} of data, stores ${formatBytes(sample.storedBytes)}`}
             </title>
             <circle
               cx={x(sample.time)}
-              cy={y(sample.logicalBytes)}
+              cy={y(sample.protectedBytes)}
               r={4}
-              fill={alpha(colors.stored, 0.5)}
+              fill={colors.protectedLine}
             />
             <circle cx={x(sample.time)} cy={y(sample.storedBytes)} r={4} fill={colors.stored} />
           </g>

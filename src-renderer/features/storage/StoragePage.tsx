@@ -2,7 +2,11 @@ import { useEffect, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Chip from '@mui/material/Chip';
+import IconButton from '@mui/material/IconButton';
 import LinearProgress from '@mui/material/LinearProgress';
+import ListItemText from '@mui/material/ListItemText';
+import Menu from '@mui/material/Menu';
+import MenuItem from '@mui/material/MenuItem';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
 import Table from '@mui/material/Table';
@@ -16,6 +20,7 @@ import Typography from '@mui/material/Typography';
 import AddIcon from '@mui/icons-material/Add';
 import LinkIcon from '@mui/icons-material/Link';
 import LockIcon from '@mui/icons-material/Lock';
+import MoreVertIcon from '@mui/icons-material/MoreVert';
 import RefreshIcon from '@mui/icons-material/Refresh';
 import type { Job, RepositoryInfo } from '../../../shared/domain/jobs';
 import { describeError } from '../../api/api-error';
@@ -110,7 +115,7 @@ export function StoragePage() {
                 <TableCell>Location</TableCell>
                 <TableCell>Encryption</TableCell>
                 <TableCell align="right">Points</TableCell>
-                <TableCell align="right">Logical</TableCell>
+                <TableCell align="right">Protected data</TableCell>
                 <TableCell align="right">Stored</TableCell>
                 <TableCell align="right">Dedup</TableCell>
                 <TableCell align="right">Compression</TableCell>
@@ -191,7 +196,9 @@ function RepositoryRow(props: {
   return (
     <TableRow hover>
       <TableCell sx={{ fontWeight: 600 }}>{repository.name}</TableCell>
-      <TableCell sx={{ fontFamily: MONO_FONT_STACK, fontSize: 13, wordBreak: 'break-all' }}>
+      <TableCell
+        sx={{ fontFamily: MONO_FONT_STACK, fontSize: 13, wordBreak: 'break-all', minWidth: 160 }}
+      >
         {repository.location}
       </TableCell>
       <TableCell>
@@ -206,7 +213,7 @@ function RepositoryRow(props: {
       </TableCell>
       <TableCell align="right" sx={NUMBER}>
         <Tooltip
-          title={`Provisioned (sum of disk sizes): ${formatBytes(repository.provisionedBytes)}`}
+          title={`Data of every restore point, as if each were a full copy. Provisioned (sum of the disks' sizes): ${formatBytes(repository.provisionedBytes)}`}
         >
           <span>{formatBytes(repository.logicalBytes)}</span>
         </Tooltip>
@@ -234,18 +241,6 @@ function RepositoryRow(props: {
               </Button>
             </span>
           </Tooltip>
-          <Tooltip title="Also read and re-hash every chunk (reads the whole repository)">
-            <span>
-              <Button
-                size="small"
-                onClick={() => void verify(true)}
-                disabled={starting}
-                aria-label={`Verify all data of ${repository.name}`}
-              >
-                Verify all data
-              </Button>
-            </span>
-          </Tooltip>
           <Button
             size="small"
             color="error"
@@ -254,13 +249,67 @@ function RepositoryRow(props: {
           >
             Prune
           </Button>
-          <Tooltip title="Stop using this repository here; its data stays on disk and can be attached again">
-            <Button size="small" onClick={onRemove} aria-label={`Remove ${repository.name}`}>
-              Remove
-            </Button>
-          </Tooltip>
+          <MoreActions
+            repository={repository.name}
+            disabled={starting}
+            onVerifyAllData={() => void verify(true)}
+            onRemove={onRemove}
+          />
         </Stack>
       </TableCell>
     </TableRow>
+  );
+}
+
+/**
+ * The rarer actions of a row, in a menu: four text buttons pushed the Actions column out of a
+ * 1400 px window (review P13).
+ */
+function MoreActions(props: {
+  repository: string;
+  disabled: boolean;
+  onVerifyAllData(): void;
+  onRemove(): void;
+}) {
+  const [anchor, setAnchor] = useState<HTMLElement | null>(null);
+  const close = () => setAnchor(null);
+  return (
+    <>
+      <Tooltip title="More actions">
+        <IconButton
+          size="small"
+          aria-label={`More actions for ${props.repository}`}
+          aria-haspopup="menu"
+          onClick={(event) => setAnchor(event.currentTarget)}
+        >
+          <MoreVertIcon fontSize="small" />
+        </IconButton>
+      </Tooltip>
+      <Menu anchorEl={anchor} open={anchor !== null} onClose={close}>
+        <MenuItem
+          disabled={props.disabled}
+          onClick={() => {
+            close();
+            props.onVerifyAllData();
+          }}
+        >
+          <ListItemText
+            primary="Verify all data"
+            secondary="Also read and re-hash every chunk (reads the whole repository)"
+          />
+        </MenuItem>
+        <MenuItem
+          onClick={() => {
+            close();
+            props.onRemove();
+          }}
+        >
+          <ListItemText
+            primary="Remove from this console…"
+            secondary="Its data stays on disk and can be attached again"
+          />
+        </MenuItem>
+      </Menu>
+    </>
   );
 }

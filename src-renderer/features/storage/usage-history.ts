@@ -3,8 +3,12 @@ import type { RestorePoint } from '../../../shared/domain/jobs';
 /** The repository's totals right after one restore point was written. */
 export interface UsageSample {
   time: number;
-  /** what the points so far protect, as if each were a full copy */
-  logicalBytes: number;
+  /**
+   * The data the points so far protect (the used blocks of their disks, as if each point were a
+   * full copy): the same quantity as the repository's "Protected data". Provisioned disk sizes
+   * are left out on purpose: they are often ~100× the data and would flatten the Stored line.
+   */
+  protectedBytes: number;
   /** what the points so far added to the repository (after dedup, compression, encryption) */
   storedBytes: number;
 }
@@ -32,12 +36,12 @@ export function usageHistory(points: readonly RestorePoint[]): RepositoryHistory
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([repository, list]) => {
       list.sort((a, b) => a.time - b.time || a.point.id.localeCompare(b.point.id));
-      let logicalBytes = 0;
+      let protectedBytes = 0;
       let storedBytes = 0;
       const samples = list.map(({ time, point }) => {
-        logicalBytes += point.logicalBytes;
+        protectedBytes += point.disks.reduce((sum, disk) => sum + disk.dataBytes, 0);
         storedBytes += point.storedBytes;
-        return { time, logicalBytes, storedBytes };
+        return { time, protectedBytes, storedBytes };
       });
       return { repository, samples };
     });

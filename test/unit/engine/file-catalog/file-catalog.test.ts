@@ -246,6 +246,32 @@ describe('file catalog version ranges', () => {
     expect(capped.hits).toHaveLength(2);
   });
 
+  it('searches only the points at or before a moment when asked (review M8)', () => {
+    backup('p1', { vda1: BASE });
+    backup('p2', { vda1: { ...BASE, '/home/alice/notes.txt': 'v2 longer' } });
+    const p1Time = catalog.queries.point(VM.name, { pointId: 'p1' }).time;
+    const upToP1 = searchFiles(db, catalog.queries, {
+      vm: VM.name,
+      pattern: '*.txt',
+      allPoints: true,
+      before: p1Time,
+      limit: 10,
+    });
+    // report.txt is unchanged in p2, but p2 is newer than the moment: its hit comes from p1.
+    expect(upToP1.hits.map((h) => `${h.pointId} ${h.entry.name}`).sort()).toEqual([
+      'p1 notes.txt',
+      'p1 report.txt',
+    ]);
+    expect(() =>
+      searchFiles(db, catalog.queries, {
+        pattern: '*',
+        allPoints: true,
+        before: 'yesterday',
+        limit: 10,
+      }),
+    ).toThrow(/"yesterday" is not a date and time/);
+  });
+
   it('keeps the other points intact when points are forgotten, and gc frees what no point uses', () => {
     backup('p1', { vda1: BASE });
     backup('p2', { vda1: { ...BASE, '/home/alice/notes.txt': 'v2 longer' } });

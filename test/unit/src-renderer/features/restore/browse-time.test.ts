@@ -4,6 +4,7 @@ import {
   formatOffset,
   nowInZone,
   pointAtOrBefore,
+  throughEndOfSecond,
   timeZoneLabel,
   timeZoneNames,
   zonedIso,
@@ -74,5 +75,14 @@ describe('browse time (FIG. 11)', () => {
     expect(pointAtOrBefore(points, '2026-11-22T05:00:00-05:00')?.id).toBe('b');
     expect(pointAtOrBefore(points, '2026-11-20T00:00:00Z')).toBeUndefined();
     expect(pointAtOrBefore(points, 'not a date')).toBeUndefined();
+  });
+
+  it('picks a point stamped within the typed second (review M7)', () => {
+    const points = [point('p', '2026-11-23T03:50:00.073Z')];
+    const typed = zonedIso('2026-11-23', '03:50:00', 'UTC')!;
+    expect(pointAtOrBefore(points, typed)).toBeUndefined();
+    expect(throughEndOfSecond(typed)).toBe('2026-11-23T03:50:00.999+00:00');
+    expect(pointAtOrBefore(points, throughEndOfSecond(typed))?.id).toBe('p');
+    expect(throughEndOfSecond('not a date')).toBe('not a date');
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RestorePoint } from '../../../../../shared/domain/jobs';
 import { usageHistory } from '../../../../../src-renderer/features/storage/usage-history';
 
-function point(id: string, repository: string, time: string, logical: number, stored: number) {
+function point(id: string, repository: string, time: string, data: number, stored: number) {
   return {
     id,
     repository,
@@ -11,14 +11,15 @@ function point(id: string, repository: string, time: string, logical: number, st
     time,
     type: 'incremental',
     consistency: 'crash',
-    logicalBytes: logical,
+    // Provisioned 100× the data, as a mostly empty lab disk is.
+    logicalBytes: data * 100,
     storedBytes: stored,
-    disks: [],
+    disks: [{ name: 'vda', sizeBytes: data * 100, dataBytes: data }],
   } satisfies RestorePoint;
 }
 
 describe('usageHistory', () => {
-  it('adds up each repository point by point, oldest first, whatever order points.list used', () => {
+  it('adds up the data (not the provisioned size) of each repository point by point, oldest first', () => {
     const history = usageHistory([
       point('p3', 'main', '2026-03-03T10:00:00Z', 100, 5),
       point('o1', 'offsite', '2026-03-01T12:00:00Z', 50, 40),
@@ -29,14 +30,16 @@ describe('usageHistory', () => {
       {
         repository: 'main',
         samples: [
-          { time: Date.parse('2026-03-01T10:00:00Z'), logicalBytes: 100, storedBytes: 60 },
-          { time: Date.parse('2026-03-02T10:00:00Z'), logicalBytes: 200, storedBytes: 70 },
-          { time: Date.parse('2026-03-03T10:00:00Z'), logicalBytes: 300, storedBytes: 75 },
+          { time: Date.parse('2026-03-01T10:00:00Z'), protectedBytes: 100, storedBytes: 60 },
+          { time: Date.parse('2026-03-02T10:00:00Z'), protectedBytes: 200, storedBytes: 70 },
+          { time: Date.parse('2026-03-03T10:00:00Z'), protectedBytes: 300, storedBytes: 75 },
         ],
       },
       {
         repository: 'offsite',
-        samples: [{ time: Date.parse('2026-03-01T12:00:00Z'), logicalBytes: 50, storedBytes: 40 }],
+        samples: [
+          { time: Date.parse('2026-03-01T12:00:00Z'), protectedBytes: 50, storedBytes: 40 },
+        ],
       },
     ]);
   });
@@ -47,7 +50,7 @@ describe('usageHistory', () => {
       point('ok', 'main', '2026-03-01T10:00:00Z', 10, 1),
     ]);
     expect(history[0]?.samples).toEqual([
-      { time: Date.parse('2026-03-01T10:00:00Z'), logicalBytes: 10, storedBytes: 1 },
+      { time: Date.parse('2026-03-01T10:00:00Z'), protectedBytes: 10, storedBytes: 1 },
     ]);
   });
 
