@@ -179,6 +179,15 @@ describe('Backup sets', () => {
       web.getByRole('region', { name: 'Next runs: Full backup schedule' }).locator('li').count(),
     ).toBe(5);
     await shot('04-subclient-schedule');
+    // Prune cuts "days" and "weeks" in the schedule's zone: the Retention tab says which one.
+    const zone = await web.getByRole('combobox', { name: 'Time zone' }).inputValue();
+    await web.getByRole('tab', { name: 'Retention' }).click();
+    await web
+      .getByText(
+        `Days, weeks, months and years follow the time zone of this subclient’s schedule (${zone}, set on the Schedule tab)`,
+        { exact: false },
+      )
+      .waitFor();
     // The per-host limit sits next to the data readers and refuses what the engine would not run.
     await web.getByRole('tab', { name: 'General' }).click();
     const perHost = web.getByRole('textbox', { name: 'Backups at once per host' });
@@ -345,6 +354,7 @@ describe('Backup sets', () => {
     const shown = await runCli([
       '--home',
       serve.home,
+      '--json',
       'subclient',
       'show',
       'web',
