@@ -98,8 +98,17 @@ async function backUpWebFromDrawer(): Promise<{ drawer: Locator; status: Locator
     .getByRole('row', { name: /lab-web-01/ })
     .click();
   const drawer = page.getByRole('region', { name: 'Details of lab-web-01' });
-  await drawer.getByRole('button', { name: 'Back up now' }).click();
+  // From the keyboard: the button disables while the backup runs, and the focus goes to the
+  // new job's status instead of falling back to the drawer (review P15).
+  await drawer.getByRole('button', { name: 'Back up now' }).press('Enter');
   const status = drawer.getByRole('status', { name: 'Job Backup of lab-web-01' });
+  await expect
+    .poll(() =>
+      page.evaluate(() =>
+        document.activeElement?.closest('[role="status"]')?.getAttribute('aria-label'),
+      ),
+    )
+    .toBe('Job Backup of lab-web-01');
   return { drawer, status, text: await waitForFinalStatus(status, 90_000) };
 }
 
@@ -196,6 +205,14 @@ describe('Storage, jobs and restore points', () => {
     await shot('02-storage-after-verify');
     await inline.getByRole('button', { name: 'Open in Jobs' }).click();
     await page.getByRole('heading', { level: 1, name: 'Jobs' }).waitFor();
+    // The keyboard starts at the job's details, one Tab from "View log" (review P15).
+    const focused = () =>
+      page.evaluate(
+        () => `${document.activeElement?.tagName} ${document.activeElement?.textContent}`,
+      );
+    await expect.poll(focused).toBe('H2 Verify default');
+    await page.keyboard.press('Tab');
+    expect(await focused()).toBe('BUTTON View log');
 
     const grid = page.getByRole('grid', { name: 'Jobs' });
     const row = grid.getByRole('row', { name: /Verify default/ });

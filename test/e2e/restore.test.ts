@@ -364,6 +364,25 @@ describe('Restore wizards', () => {
     expect(await waitForFinalStatus(newestRestore(), 60_000)).toContain('Succeeded');
     // A VHDX file starts with its signature.
     expect(readFileSync(dest).subarray(0, 8).toString('latin1')).toBe('vhdxfile');
+
+    // Three restores later, only the newest is shown in full: the two before it are one line
+    // each, so the volumes stay in view instead of being pushed down (review P12).
+    const started = page.getByLabel('Restores started here');
+    expect(await started.getByRole('status').count()).toBe(1);
+    const earlier = started.getByRole('list', { name: 'Earlier jobs' }).getByRole('listitem');
+    expect(await earlier.count()).toBe(2);
+    for (const line of await earlier.all()) {
+      expect(await line.textContent()).toContain('Succeeded');
+      expect((await line.boundingBox())!.height).toBeLessThan(60);
+    }
+    const restoreButton = page.getByRole('button', { name: /^Restore volume vda\d+$/ });
+    expect((await restoreButton.boundingBox())!.y).toBeLessThan(1000);
+    await shot('09-earlier-restores');
+    await earlier
+      .first()
+      .getByRole('button', { name: /^Dismiss / })
+      .click();
+    await expect.poll(() => earlier.count()).toBe(1);
   });
 
   it('raised no uncaught error and logged no error in the browser', () => {

@@ -124,6 +124,35 @@ describe('Storage page', () => {
     expect(await repositoryRow('default').textContent()).toContain(location);
     expect(pageErrors).toEqual([]);
   });
+
+  it('Prune says that a VM no subclient covers keeps its points', async () => {
+    await page.getByRole('button', { name: 'Prune default' }).click();
+    const prune = page.getByRole('dialog', { name: 'Prune default?' });
+    await prune
+      .getByText('A virtual machine that no subclient on this console covers keeps all its points')
+      .waitFor();
+    await prune.getByRole('button', { name: 'Cancel' }).click();
+    await prune.waitFor({ state: 'detached' });
+  });
+
+  it('two verifies in a row: the newest in full, the first as one line under it (review P12)', async () => {
+    const verify = page.getByRole('button', { name: 'Verify default', exact: true });
+    const full = page.getByRole('status', { name: 'Job Verify default' });
+    const line = page.getByRole('listitem', { name: 'Finished job Verify default' });
+    for (let run = 1; run <= 2; run++) {
+      await verify.click();
+      await expect.poll(async () => (await full.count()) + (await line.count())).toBe(run);
+      await expect
+        .poll(async () => (await full.allTextContents()).join(' '), { timeout: 30_000 })
+        .not.toMatch(/Running|Queued/);
+    }
+    expect(await full.count()).toBe(1);
+    expect(await line.count()).toBe(1);
+    await line.getByRole('button', { name: 'Dismiss Verify default' }).click();
+    await line.waitFor({ state: 'detached' });
+    expect(await full.count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 describe('hyperkeep repo (CLI)', () => {

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import Alert from '@mui/material/Alert';
 import AlertTitle from '@mui/material/AlertTitle';
 import Box from '@mui/material/Box';
@@ -14,6 +14,7 @@ import Typography from '@mui/material/Typography';
 import ArticleIcon from '@mui/icons-material/Article';
 import StopCircleIcon from '@mui/icons-material/StopCircle';
 import type { Job, JobTask } from '../../../shared/domain/jobs';
+import { useStore } from '../../store';
 import { isActive } from '../../store/jobs-slice';
 import { CancelJobDialog } from './CancelJobDialog';
 import { JobLogDialog } from './JobLogDialog';
@@ -62,6 +63,16 @@ export function JobDetailPanel({ job }: { job: Job }) {
   // A prune's point lists are its own table below; the rest (space freed…) stays as rows.
   const results = resultRows(pruneOutcome ? withoutPruneLists(job.result) : job.result);
   const summary = backupSummaryFacts(job, now);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const focusRequested = useStore((s) => s.focusJobDetails);
+  const focusDone = useStore((s) => s.jobDetailsFocused);
+
+  // Opened from "Open in Jobs": start the keyboard here, one Tab before "View log".
+  useEffect(() => {
+    if (!focusRequested) return;
+    heading.current?.focus();
+    focusDone();
+  }, [focusRequested, focusDone]);
 
   return (
     <Paper
@@ -71,7 +82,13 @@ export function JobDetailPanel({ job }: { job: Job }) {
       sx={{ p: 2.5 }}
     >
       <Stack direction="row" sx={{ alignItems: 'center', gap: 1.5, flexWrap: 'wrap' }}>
-        <Typography variant="h6" component="h2" sx={{ flex: '1 1 320px', minWidth: 0 }}>
+        <Typography
+          ref={heading}
+          tabIndex={-1}
+          variant="h6"
+          component="h2"
+          sx={{ flex: '1 1 320px', minWidth: 0 }}
+        >
           {jobTitle(job)}
         </Typography>
         <JobStatusChip status={job.status} />

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import Alert from '@mui/material/Alert';
 import AlertTitle from '@mui/material/AlertTitle';
 import Box from '@mui/material/Box';
@@ -27,9 +28,20 @@ import {
  * A job started from another page (Verify, Back up now, Restore disk), followed live where it
  * was started, with the way to its full details on the Jobs page.
  */
-export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss?(): void }) {
+export function JobInlineStatus(props: {
+  jobId: string;
+  onDismiss?(): void;
+  /** Takes the keyboard focus when shown: the button that started the job is disabled now. */
+  autoFocus?: boolean;
+}) {
+  const { jobId, onDismiss, autoFocus = false } = props;
   const job = useStore((s) => s.jobsById[jobId]);
   const showJob = useStore((s) => s.showJob);
+  const ref = useRef<HTMLDivElement>(null);
+  const shown = job !== undefined;
+  useEffect(() => {
+    if (autoFocus && shown) ref.current?.focus();
+  }, [autoFocus, shown, jobId]);
   if (job === undefined) return null;
   const running = isActive(job);
   const failure = failureSummary(job);
@@ -42,6 +54,8 @@ export function JobInlineStatus({ jobId, onDismiss }: { jobId: string; onDismiss
     facts.length > 0 ? [['Duration', formatClock(durationSeconds(job, endedAt))], ...facts] : [];
   return (
     <Alert
+      ref={ref}
+      tabIndex={autoFocus ? -1 : undefined}
       severity={alertSeverity(job)}
       variant="outlined"
       role="status"

@@ -37,6 +37,8 @@ export function VmBackupsSection({ vm }: { vm: VirtualMachine }) {
   const lastJobId = useStore((s) => s.lastJobForVm[vm.uuid]);
   const [restoring, setRestoring] = useState<RestorePoint | null>(null);
   const [dismissed, setDismissed] = useState<string | null>(null);
+  // The job "Back up now" just started: its status takes the focus from the disabled button.
+  const [startedHere, setStartedHere] = useState<string | null>(null);
 
   useEffect(() => {
     void loadPoints(vm.uuid);
@@ -45,10 +47,14 @@ export function VmBackupsSection({ vm }: { vm: VirtualMachine }) {
   const points = entry?.points ?? [];
   return (
     <Box>
-      <BackUpNow vm={vm} />
+      <BackUpNow vm={vm} onStarted={setStartedHere} />
       {lastJobId !== undefined && lastJobId !== dismissed && (
         <Box sx={{ mt: 2 }}>
-          <JobInlineStatus jobId={lastJobId} onDismiss={() => setDismissed(lastJobId)} />
+          <JobInlineStatus
+            jobId={lastJobId}
+            onDismiss={() => setDismissed(lastJobId)}
+            autoFocus={lastJobId === startedHere}
+          />
         </Box>
       )}
       <Typography variant="subtitle2" component="h4" sx={{ mt: 2, mb: 0.5 }}>
@@ -119,7 +125,7 @@ const visuallyHidden = {
   whiteSpace: 'nowrap',
 } as const;
 
-function BackUpNow({ vm }: { vm: VirtualMachine }) {
+function BackUpNow({ vm, onStarted }: { vm: VirtualMachine; onStarted(jobId: string): void }) {
   const startBackup = useStore((s) => s.startBackup);
   const notify = useStore((s) => s.notify);
   const running = useStore((s) => {
@@ -133,7 +139,7 @@ function BackUpNow({ vm }: { vm: VirtualMachine }) {
   async function start() {
     setStarting(true);
     try {
-      await startBackup({ vm: vm.uuid, full });
+      onStarted((await startBackup({ vm: vm.uuid, full })).id);
     } catch (err) {
       notify('error', `Could not start the backup of ${vm.name}: ${describeError(err)}`);
     } finally {

@@ -11,7 +11,7 @@ import { describeError } from '../../api/api-error';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import type { BrowseOptions, RestoreTarget } from '../../store/restore-slice';
-import { JobInlineStatus } from '../jobs/JobInlineStatus';
+import { StartedJobsList } from '../jobs/StartedJobsList';
 import { BrowseOptionsDialog } from './BrowseOptionsDialog';
 import { BrowseWindow } from './BrowseWindow';
 import { formatPointTime, timeZoneLabel } from './browse-time';
@@ -40,13 +40,7 @@ export function RestorePage() {
         title="Restore"
         subtitle="Bring back files and folders, a volume, a virtual disk or a whole virtual machine from any restore point."
       />
-      {jobIds.length > 0 && (
-        <Stack spacing={1.5} sx={{ mb: 2 }} aria-label="Restores started here">
-          {jobIds.map((id) => (
-            <JobInlineStatus key={id} jobId={id} onDismiss={() => dismissJob(id)} />
-          ))}
-        </Stack>
-      )}
+      <StartedJobsList jobIds={jobIds} label="Restores started here" onDismiss={dismissJob} />
       {target === null ? (
         <VmPicker onPick={(vm) => openRestore({ vmUuid: vm.uuid, vmName: vm.name })} />
       ) : (

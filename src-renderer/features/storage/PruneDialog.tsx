@@ -51,6 +51,11 @@ export function PruneDialog(props: {
           points are removed and the space they alone used is reclaimed. Removed points cannot be
           restored. A dry run lists what would be removed, without removing anything.
         </DialogContentText>
+        <DialogContentText sx={{ mt: 1.5 }}>
+          A virtual machine that no subclient on this console covers keeps all its points: its
+          retention is not known here (a repository attached from another console, a subclient
+          deleted since). The job names each such VM in its warnings.
+        </DialogContentText>
         {error !== null && (
           <Alert severity="error" sx={{ mt: 2 }}>
             {error}

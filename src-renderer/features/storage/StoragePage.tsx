@@ -29,7 +29,7 @@ import { ConfirmDialog } from '../../shell/ConfirmDialog';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import { MONO_FONT_STACK } from '../../theme/theme';
-import { JobInlineStatus } from '../jobs/JobInlineStatus';
+import { StartedJobsList } from '../jobs/StartedJobsList';
 import { PruneDialog } from './PruneDialog';
 import { RepositoryDialog } from './RepositoryDialog';
 import { ratioText, type RepositoryDialogMode } from './repository-form';
@@ -92,17 +92,11 @@ export function StoragePage() {
           Could not read the repositories: {describeError(error)}
         </Alert>
       )}
-      {startedJobs.length > 0 && (
-        <Stack spacing={1} sx={{ mb: 2 }}>
-          {startedJobs.map((id) => (
-            <JobInlineStatus
-              key={id}
-              jobId={id}
-              onDismiss={() => setStartedJobs((ids) => ids.filter((other) => other !== id))}
-            />
-          ))}
-        </Stack>
-      )}
+      <StartedJobsList
+        jobIds={startedJobs}
+        label="Jobs started here"
+        onDismiss={(id) => setStartedJobs((ids) => ids.filter((other) => other !== id))}
+      />
       {repositories.length > 0 && <RepositoryUsageChart repositories={repositories} />}
       {repositories.length > 0 && <RepositoryUsageHistoryChart repositories={repositories} />}
       <Paper variant="outlined">

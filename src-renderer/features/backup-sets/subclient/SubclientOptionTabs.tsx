@@ -211,13 +211,19 @@ const RETENTION_FIELDS: { key: keyof SubclientSettings['retention']; label: stri
 ];
 
 export function RetentionTab({ form }: { form: SubclientForm }) {
-  const { retention } = form.values.settings;
+  const { retention, schedule } = form.values.settings;
   const f = form.errors.fields;
   return (
     <Stack spacing={2}>
       <Typography variant="body2" color="text.secondary">
         A restore point is kept while any rule wants it: the last N backups, and the newest backup
         of each of the last N days, weeks, months and years. 0 turns a rule off.
+      </Typography>
+      {/* Prune cuts days in the schedule's zone: a nightly run at 00:30 Paris is one day there,
+          though it falls on the day before in UTC. */}
+      <Typography variant="body2" color="text.secondary">
+        Days, weeks, months and years follow the time zone of this subclient’s schedule (
+        {schedule.timezone}, set on the Schedule tab), even when scheduled backups are off.
       </Typography>
       <Stack direction="row" spacing={2} sx={{ flexWrap: 'wrap', rowGap: 2 }}>
         {RETENTION_FIELDS.map(({ key, label }) => (
