@@ -13,6 +13,7 @@ import {
   DiscoveryResult,
   Subclient,
   SubclientInput,
+  SubclientSettings,
   SubclientUpdate,
   VmCredential,
   VmCredentialInput,
@@ -88,6 +89,23 @@ export const VmPointSummary = z.object({
 });
 export type VmPointSummary = z.infer<typeof VmPointSummary>;
 
+/** What a subclient's retention would keep of its VMs' points, counted as prune decides. */
+export const RetentionPreview = z.object({
+  vms: z.array(
+    z.object({
+      vmUuid: z.string(),
+      vmName: z.string(),
+      total: z.number().int().nonnegative(),
+      kept: z.number().int().nonnegative(),
+      removed: z.number().int().nonnegative(),
+    }),
+  ),
+  total: z.number().int().nonnegative(),
+  kept: z.number().int().nonnegative(),
+  removed: z.number().int().nonnegative(),
+});
+export type RetentionPreview = z.infer<typeof RetentionPreview>;
+
 export const contract = {
   'app.info': { request: empty, response: AppInfo },
   'hypervisor.list': { request: empty, response: z.array(Hypervisor) },
@@ -140,6 +158,18 @@ export const contract = {
       })
       .strict(),
     response: z.array(z.string()),
+  },
+  /** Retention tab: the unsaved policy applied to the points of the subclient's VMs (read-only). */
+  'retention.preview': {
+    request: z
+      .object({
+        backupSetId: z.string().min(1),
+        subclientId: z.string().min(1),
+        retention: SubclientSettings.shape.retention.unwrap(),
+        timezone: z.string().max(100),
+      })
+      .strict(),
+    response: RetentionPreview,
   },
   'credential.list': { request: bySet, response: z.array(VmCredential) },
   'credential.add': { request: VmCredentialInput.strict(), response: VmCredential },

@@ -1,4 +1,4 @@
-import type { RequestOf, RulePreview } from '../../shared/contract';
+import type { RequestOf, RetentionPreview, RulePreview } from '../../shared/contract';
 import type {
   BackupSet,
   BackupSetInput,
@@ -70,6 +70,7 @@ export interface BackupSetsSlice {
 
   previewRules(request: RequestOf<'rules.preview'>): Promise<RulePreview>;
   previewSchedule(request: RequestOf<'schedule.preview'>): Promise<string[]>;
+  previewRetention(request: RequestOf<'retention.preview'>): Promise<RetentionPreview>;
   listCredentials(backupSetId: string): Promise<VmCredential[]>;
   addCredential(input: RequestOf<'credential.add'>): Promise<VmCredential>;
   updateCredential(update: RequestOf<'credential.update'>): Promise<VmCredential>;
@@ -287,6 +288,9 @@ export const createBackupSetsSlice: SliceCreator<BackupSetsSlice> = (set, get) =
   },
   previewSchedule(request) {
     return invoke('schedule.preview', request);
+  },
+  previewRetention(request) {
+    return invoke('retention.preview', request);
   },
   listCredentials(backupSetId) {
     return invoke('credential.list', { backupSetId });

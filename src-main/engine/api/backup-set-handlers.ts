@@ -1,5 +1,6 @@
 import type { Engine } from '../engine';
 import { nextRuns } from '../backup-sets/schedule';
+import { previewRetention } from '../backup-sets/retention-preview';
 import type { HandlerGroup } from './handlers';
 
 type BackupSetChannel =
@@ -16,6 +17,7 @@ type BackupSetChannel =
   | 'discovery.assign'
   | 'rules.preview'
   | 'schedule.preview'
+  | 'retention.preview'
   | 'credential.list'
   | 'credential.add'
   | 'credential.update'
@@ -62,6 +64,7 @@ export function backupSetHandlers(engine: Engine): HandlerGroup<BackupSetChannel
     'rules.preview': ({ backupSetId, content }) => discovery.preview(backupSetId, content),
     'schedule.preview': ({ expression, timezone, count }) =>
       nextRuns(expression, timezone, count ?? 5, 'expression'),
+    'retention.preview': (request) => previewRetention(backupSets, engine.repositories, request),
     'credential.list': ({ backupSetId }) => credentials.list(backupSetId),
     'credential.add': (input) => changed(input.backupSetId, credentials.add(input)),
     'credential.update': (change) => {

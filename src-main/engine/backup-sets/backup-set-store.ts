@@ -266,6 +266,22 @@ export class BackupSetStore {
     return { backupSet: row.backup_set, subclient: row.subclient, settings };
   }
 
+  /**
+   * The VMs whose retention this subclient decides at prune: assigned to it by their most recent
+   * assignment, the same pick subclientOfVm makes.
+   */
+  vmsOfSubclient(subclientId: string): { vmUuid: string; vmName: string }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT a.vm_uuid, a.vm_name FROM vm_assignments a WHERE a.subclient_id = ?
+           AND (SELECT b.subclient_id FROM vm_assignments b WHERE b.vm_uuid = a.vm_uuid
+                ORDER BY b.last_seen DESC LIMIT 1) = a.subclient_id
+         ORDER BY a.vm_name`,
+      )
+      .all(subclientId) as { vm_uuid: string; vm_name: string }[];
+    return rows.map((r) => ({ vmUuid: r.vm_uuid, vmName: r.vm_name }));
+  }
+
   private assemble(row: SetRow): BackupSet {
     const hypervisorIds = (
       this.db

@@ -181,7 +181,9 @@ export function SubclientDialog(props: {
             {form.tab === 'encryption' && <EncryptionTab form={form} />}
             {form.tab === 'prepost' && <PrePostTab form={form} />}
             {form.tab === 'schedule' && <ScheduleTab form={form} />}
-            {form.tab === 'retention' && <RetentionTab form={form} />}
+            {form.tab === 'retention' && (
+              <RetentionTab form={form} backupSetId={backupSetId} subclientId={subclient?.id} />
+            )}
             {form.tab === 'activity' && <ActivityTab form={form} />}
           </TabPanel>
         </DialogContent>

@@ -12,6 +12,7 @@ import { MONO_FONT_STACK } from '../../../theme/theme';
 import { ChipListField } from '../form/ChipListField';
 import { NumberField } from '../form/NumberField';
 import type { RepositoryChoice } from './repository-choice';
+import { RetentionPreviewLine } from './RetentionPreviewLine';
 import type { SubclientForm } from './use-subclient-form';
 
 /** First error under a list field ('settings.filters.excludeVms.3' → its message). */
@@ -210,7 +211,16 @@ const RETENTION_FIELDS: { key: keyof SubclientSettings['retention']; label: stri
   { key: 'keepYearly', label: 'Keep yearly' },
 ];
 
-export function RetentionTab({ form }: { form: SubclientForm }) {
+export function RetentionTab({
+  form,
+  backupSetId,
+  subclientId,
+}: {
+  form: SubclientForm;
+  backupSetId: string;
+  /** undefined for a subclient not saved yet */
+  subclientId: string | undefined;
+}) {
   const { retention, schedule } = form.values.settings;
   const f = form.errors.fields;
   return (
@@ -240,6 +250,12 @@ export function RetentionTab({ form }: { form: SubclientForm }) {
           />
         ))}
       </Stack>
+      <RetentionPreviewLine
+        backupSetId={backupSetId}
+        subclientId={subclientId}
+        retention={retention}
+        timezone={schedule.timezone}
+      />
     </Stack>
   );
 }
