@@ -9,7 +9,8 @@ import type { IncrementalPlan } from './checkpoints';
 import { copyDisk, stepBytes, type CopyStep } from './disk-copy';
 import { formatBytes } from '../../../shared/format';
 import { planNbdSteps } from './nbd-steps';
-import { mapLimit, type DiskOutcome, type PlannedDisk, type VmBackupContext } from './vm-context';
+import { mapLimit } from '../io/map-limit';
+import { type DiskOutcome, type PlannedDisk, type VmBackupContext } from './vm-context';
 
 const PIECE_BYTES = 4 * 1024 * 1024;
 /** READs in flight per disk: enough to keep QEMU's NBD server busy, bounded in memory. */

@@ -16,9 +16,9 @@ import type { PointWriter } from '../repository/point-writer';
 import { copyDisk, stepBytes, type CopyStep } from './disk-copy';
 import { formatBytes } from '../../../shared/format';
 import type { Consistency } from './types';
+import { mapLimit } from '../io/map-limit';
 import {
   backedUp,
-  mapLimit,
   pointMeta,
   type PathResult,
   type PlannedDisk,

@@ -1,23 +1,23 @@
-import type { RandomAccessReader } from '../../io/random-access';
+import type { ReadAheadOptions, WantedRange } from '../read-ahead';
 import { mapExtentRootLeaf } from './block-map';
 import { INODE_FLAG, S_IFDIR, S_IFMT } from './inode';
 
 /** Folders larger than this are left to the walk's own reads (they are few and read in bulk). */
 const MAX_FOLDER_BYTES = 64 * 1024;
-/** Two folder runs closer than this on disk are read together, with the bytes between them. */
-const MERGE_GAP_BYTES = 32 * 1024;
-const MAX_READ_BYTES = 1024 * 1024;
-/** Requests on the wire at once: over NBD a round trip costs more than a 4 KiB read (~0.7 ms). */
-const READS_IN_FLIGHT = 32;
+/**
+ * How folder blocks are read ahead: neighbours within 32 KiB together, and 32 requests on the
+ * wire, since over NBD a round trip (~0.7 ms here) costs more than a 4 KiB read.
+ */
+export const FOLDER_READ_AHEAD: ReadAheadOptions = {
+  mergeGap: 32 * 1024,
+  maxRead: 1024 * 1024,
+  inFlight: 32,
+};
 /** Longest the scan of the inode tables runs before letting the event loop serve others. */
 const SLICE_MS = 10;
 
-/** A run of folder blocks, keyed as ExtFileSystem's readDirectoryBlocks asks for it. */
-interface FolderRun {
-  key: string;
-  offset: number;
-  length: number;
-}
+/** A run of folder blocks, keyed `first block:count` as readDirectoryBlocks asks for it. */
+type FolderRun = WantedRange<string>;
 
 /**
  * The blocks of every folder in the loaded inode tables whose map lives in its inode (an extent
@@ -70,61 +70,4 @@ export async function folderRuns(
     }
   }
   return runs;
-}
-
-/**
- * Reads folder runs in disk order, neighbours together, several reads at a time: a walk lists
- * folders in tree order, which over NBD was a round trip per folder. Each run's promise settles
- * when its read does; a failed read fails only its runs (the walk reads those again).
- */
-export function readFolderRuns(
-  reader: RandomAccessReader,
-  runs: FolderRun[],
-): Map<string, Promise<Uint8Array>> {
-  const sorted = [...runs].sort((a, b) => a.offset - b.offset);
-  const reads: { offset: number; end: number; runs: FolderRun[] }[] = [];
-  for (const run of sorted) {
-    const last = reads.at(-1);
-    const end = run.offset + run.length;
-    if (
-      last &&
-      run.offset >= last.offset &&
-      run.offset - last.end <= MERGE_GAP_BYTES &&
-      Math.max(end, last.end) - last.offset <= MAX_READ_BYTES
-    ) {
-      last.end = Math.max(last.end, end);
-      last.runs.push(run);
-    } else reads.push({ offset: run.offset, end, runs: [run] });
-  }
-  const out = new Map<string, Promise<Uint8Array>>();
-  const settle = new Map<
-    string,
-    { resolve: (b: Uint8Array) => void; reject: (e: unknown) => void }
-  >();
-  for (const run of sorted) {
-    if (out.has(run.key)) continue;
-    out.set(
-      run.key,
-      new Promise<Uint8Array>((resolve, reject) => settle.set(run.key, { resolve, reject })),
-    );
-    out.get(run.key)!.catch(() => undefined); // the walk reads again and reports
-  }
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < reads.length) {
-      const read = reads[next++]!;
-      try {
-        const bytes = await reader.read(read.offset, read.end - read.offset);
-        for (const run of read.runs) {
-          const from = run.offset - read.offset;
-          // A copy: a view would keep the whole read alive while the walk holds one folder.
-          settle.get(run.key)?.resolve(bytes.slice(from, from + run.length));
-        }
-      } catch (err) {
-        for (const run of read.runs) settle.get(run.key)?.reject(err);
-      }
-    }
-  };
-  for (let i = 0; i < READS_IN_FLIGHT; i++) void worker();
-  return out;
 }

@@ -1,5 +1,6 @@
 import { fsError } from '../binary';
 import type { BlockCache } from '../block-cache';
+import { readAhead, type WantedRange } from '../read-ahead';
 import { parseInode, type ExtInode } from './inode';
 import { INCOMPAT, RO_COMPAT, groupHasSuperblock, type ExtSuperblock } from './superblock';
 
@@ -96,7 +97,7 @@ export class InodeTables {
    */
   async preload(budgetBytes: number): Promise<void> {
     const { groupCount, inodeSize, blockSize } = this.sb;
-    const ranges: { group: number; offset: number; length: number }[] = [];
+    const ranges: WantedRange<number>[] = [];
     let total = 0;
     for (let group = 0; group < groupCount; group++) {
       const { table, used } = await this.inodeTable(group);
@@ -104,35 +105,15 @@ export class InodeTables {
       if (length === 0) continue;
       if (total + length > budgetBytes) break;
       total += length;
-      ranges.push({ group, offset: table * blockSize, length });
+      ranges.push({ key: group, offset: table * blockSize, length });
     }
     // With flex_bg the tables of many groups lie end to end: one read covers several.
-    ranges.sort((a, b) => a.offset - b.offset);
-    const reads: { offset: number; length: number; groups: typeof ranges }[] = [];
-    for (const r of ranges) {
-      const last = reads.at(-1);
-      if (
-        last &&
-        last.offset + last.length === r.offset &&
-        last.length + r.length <= PRELOAD_READ_BYTES
-      ) {
-        last.length += r.length;
-        last.groups.push(r);
-      } else reads.push({ offset: r.offset, length: r.length, groups: [r] });
-    }
-    let next = 0;
-    const reader = async (): Promise<void> => {
-      while (next < reads.length) {
-        const read = reads[next++]!;
-        const bytes = await this.cache.read(read.offset, read.length, 'inode tables');
-        for (const g of read.groups)
-          this.loaded.set(
-            g.group,
-            bytes.subarray(g.offset - read.offset, g.offset - read.offset + g.length),
-          );
-      }
-    };
-    await Promise.all(Array.from({ length: PRELOAD_READS_IN_FLIGHT }, reader));
+    const tables = readAhead(
+      (offset, length) => this.cache.read(offset, length, 'inode tables'),
+      ranges,
+      { mergeGap: 0, maxRead: PRELOAD_READ_BYTES, inFlight: PRELOAD_READS_IN_FLIGHT },
+    );
+    for (const [group, bytes] of tables) this.loaded.set(group, await bytes);
   }
 
   /** The in-use part of the inode table of each group preload read. */
