@@ -45,6 +45,22 @@ export interface ResolvedPath {
 }
 
 /** Reads of the file catalog: points, folders, versions. Search and diff live in their own files. */
+/**
+ * The points taken at or before `moment` (ISO 8601); `field` names the request field a moment
+ * that does not parse came from.
+ */
+export function pointsAtOrBefore(points: PointRow[], moment: string, field: string): PointRow[] {
+  const at = new Date(moment);
+  if (Number.isNaN(at.getTime()))
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `"${moment}" is not a date and time (use ISO 8601, e.g. 2025-03-14T02:00:00+01:00)`,
+      { field },
+    );
+  const iso = at.toISOString();
+  return points.filter((p) => p.time <= iso);
+}
+
 export class CatalogQueries {
   private readonly statements = new Map<string, Statement>();
 
@@ -99,15 +115,7 @@ export class CatalogQueries {
     }
     let rows = this.points(vm);
     if (selector.at !== undefined) {
-      const at = new Date(selector.at);
-      if (Number.isNaN(at.getTime()))
-        throw new HyperkeepError(
-          'INVALID_INPUT',
-          `"${selector.at}" is not a date and time (use ISO 8601, e.g. 2025-03-14T02:00:00+01:00)`,
-          { field: 'at' },
-        );
-      const iso = at.toISOString();
-      rows = rows.filter((r) => r.time <= iso);
+      rows = pointsAtOrBefore(rows, selector.at, 'at');
       if (rows.length === 0)
         throw new HyperkeepError(
           'NOT_FOUND',

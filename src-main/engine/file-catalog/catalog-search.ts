@@ -1,7 +1,7 @@
 import type { FileDiff, FileEntry, FileSearchHit } from '../../../shared/domain/files';
 import { HyperkeepError } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
-import type { CatalogQueries } from './catalog-queries';
+import { pointsAtOrBefore, type CatalogQueries } from './catalog-queries';
 import type { GuestAccounts } from './guest-accounts';
 import { globToRegExp, planNameLookup } from './name-pattern';
 import {
@@ -51,7 +51,11 @@ export function searchFiles(
       scope = [queries.point(row.vm_name, { pointId: request.pointId })];
     } else scope = [queries.point(request.vm, { pointId: request.pointId })];
   } else {
-    const all = pointsUpTo(queries.points(request.vm), request.before);
+    // Without `before`, every point; with it, a search within the browsed past.
+    const all =
+      request.before === undefined
+        ? queries.points(request.vm)
+        : pointsAtOrBefore(queries.points(request.vm), request.before, 'before');
     if (request.allPoints) scope = all;
     else {
       const seen = new Set<number>();
@@ -139,20 +143,6 @@ export function searchFiles(
           : -1,
   );
   return { hits, truncated };
-}
-
-/** The points at or before `before` (all without it): a search within the browsed past. */
-function pointsUpTo(points: PointRow[], before: string | undefined): PointRow[] {
-  if (before === undefined) return points;
-  const moment = new Date(before);
-  if (Number.isNaN(moment.getTime()))
-    throw new HyperkeepError(
-      'INVALID_INPUT',
-      `"${before}" is not a date and time (use ISO 8601, e.g. 2025-03-14T02:00:00+01:00)`,
-      { field: 'before' },
-    );
-  const iso = moment.toISOString();
-  return points.filter((p) => p.time <= iso);
 }
 
 /** What changed below `path` from one point to another of the same VM. */
