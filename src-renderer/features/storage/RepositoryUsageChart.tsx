@@ -5,6 +5,7 @@ import Typography from '@mui/material/Typography';
 import { alpha, useTheme } from '@mui/material/styles';
 import type { RepositoryInfo } from '../../../shared/domain/jobs';
 import { formatBytes } from '../../lib/format';
+import { LegendEntry } from './RepositoryUsageHistoryChart';
 
 interface Layer {
   key: 'logicalBytes' | 'uniqueBytes' | 'storedBytes';
@@ -50,24 +51,13 @@ export function RepositoryUsageChart({ repositories }: { repositories: Repositor
       </Typography>
       <Stack direction="row" sx={{ gap: 2, flexWrap: 'wrap', mb: 2 }} aria-hidden>
         {LAYERS.map((layer, index) => (
-          <Stack key={layer.key} direction="row" sx={{ alignItems: 'center', gap: 0.75 }}>
-            <Box
-              data-legend-swatch
-              sx={{
-                width: 14,
-                height: 14,
-                borderRadius: 0.5,
-                bgcolor: colors[index],
-                border: `2px solid ${edge}`,
-              }}
-            />
-            <Typography variant="caption">
-              {layer.label}{' '}
-              <Box component="span" sx={{ color: 'text.secondary' }}>
-                — {layer.description}
-              </Box>
-            </Typography>
-          </Stack>
+          <LegendEntry
+            key={layer.key}
+            color={colors[index]!}
+            edge={edge}
+            label={layer.label}
+            description={layer.description}
+          />
         ))}
       </Stack>
       <Stack spacing={2}>

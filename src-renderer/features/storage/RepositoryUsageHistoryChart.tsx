@@ -96,7 +96,13 @@ export function RepositoryUsageHistoryChart({ repositories }: { repositories: Re
   );
 }
 
-function LegendEntry(props: { color: string; edge: string; label: string; description: string }) {
+/** A chart legend entry: a swatch with an edge (visible on either theme), a label, what it means. */
+export function LegendEntry(props: {
+  color: string;
+  edge: string;
+  label: string;
+  description: string;
+}) {
   return (
     <Stack direction="row" sx={{ alignItems: 'center', gap: 0.75 }}>
       <Box
