@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openConsole } from '../harness/browser';
+import { navigateTo, openConsole, saveShot } from '../harness/browser';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -13,7 +13,6 @@ import { runCli, startServe, type RunningServe } from '../harness/serve';
  * HYPERKEEP_E2E_SHOTS=<dir> also saves screenshots of the pages there.
  */
 const lab = inject('lab');
-const shotDir = process.env['HYPERKEEP_E2E_SHOTS'];
 
 let serve: RunningServe;
 let browser: Browser;
@@ -23,16 +22,9 @@ let pageErrors: string[] = [];
 
 const cli = (...args: string[]) => runCli(['--home', serve.home, ...args]);
 
-async function shot(name: string): Promise<void> {
-  if (shotDir === undefined) return;
-  mkdirSync(shotDir, { recursive: true });
-  await page.screenshot({ path: join(shotDir, `${name}.png`), fullPage: true });
-}
+const shot = (name: string): Promise<void> => saveShot(page, name);
 
-async function openPage(label: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await page.getByRole('heading', { level: 1, name: label }).waitFor();
-}
+const openPage = (label: string): Promise<void> => navigateTo(page, label);
 
 function card(title: string): Locator {
   return page.getByRole('region', { name: title, exact: true });

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from '../harness/browser';
+import { launchChromium, saveShot } from '../harness/browser';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -12,7 +12,6 @@ import { runCli, startServe, type RunningServe } from '../harness/serve';
  * HYPERKEEP_E2E_SHOTS=<dir> also saves screenshots of the dialogs there.
  */
 const lab = inject('lab');
-const shotDir = process.env['HYPERKEEP_E2E_SHOTS'];
 
 /** Waits for what the console shows to settle (debounced previews, engine round trips). */
 function eventually<T>(read: () => Promise<T> | T) {
@@ -25,11 +24,7 @@ let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-async function shot(name: string): Promise<void> {
-  if (shotDir === undefined) return;
-  mkdirSync(shotDir, { recursive: true });
-  await page.screenshot({ path: join(shotDir, `${name}.png`) });
-}
+const shot = (name: string): Promise<void> => saveShot(page, name, false);
 
 /** Picks an option of an MUI Select (a combobox that opens a listbox). */
 async function choose(scope: Locator | Page, label: string | RegExp, option: string | RegExp) {

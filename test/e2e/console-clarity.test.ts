@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RestorePoint } from '../../shared/domain/jobs';
-import { openConsole } from '../harness/browser';
+import { navigateTo, openConsole } from '../harness/browser';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -31,8 +31,7 @@ async function cli(...args: string[]): Promise<string> {
 /** A fresh load of a page: what one test leaves open does not get in the way of the next. */
 async function openPage(name: string): Promise<void> {
   await page.reload();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).click();
-  await page.getByRole('heading', { level: 1, name }).waitFor();
+  await navigateTo(page, name);
 }
 
 /** How the console (en-US, the machine's time zone) prints a point's time. */

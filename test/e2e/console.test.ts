@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium } from '../harness/browser';
+import { launchChromium, navigateTo } from '../harness/browser';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -33,10 +33,7 @@ afterAll(async () => {
   await serve?.stop();
 });
 
-async function openPage(label: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await page.getByRole('heading', { level: 1, name: label }).waitFor();
-}
+const openPage = (label: string): Promise<void> => navigateTo(page, label);
 
 describe('console', () => {
   it('opens with the login URL, trades the token for a session and shows the shell', async () => {

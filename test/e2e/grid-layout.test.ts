@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openConsole } from '../harness/browser';
+import { navigateTo, openConsole } from '../harness/browser';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -26,10 +26,7 @@ async function expectOk(result: Promise<{ code: number; stdout: string; stderr: 
   expect(code, stderr || stdout).toBe(0);
 }
 
-async function openPage(label: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await page.getByRole('heading', { level: 1, name: label }).waitFor();
-}
+const openPage = (label: string): Promise<void> => navigateTo(page, label);
 
 /** Whether an element's text is cut short (an ellipsis): its content is wider than its box. */
 function isCutShort(element: Locator): Promise<boolean> {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Job } from '../../shared/domain/jobs';
-import { launchChromium } from '../harness/browser';
+import { launchChromium, navigateTo, saveShot } from '../harness/browser';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -24,7 +24,6 @@ import { runCli, startServe, type RunningServe } from '../harness/serve';
  * HYPERKEEP_E2E_SHOTS=<dir> also saves screenshots of the pages there.
  */
 const lab = inject('lab');
-const shotDir = process.env['HYPERKEEP_E2E_SHOTS'];
 const FINAL_STATUS = /Succeeded|Partially succeeded|Failed|Cancelled/;
 const STATUS_TEXT: Record<Job['status'], string> = {
   queued: 'Queued',
@@ -45,16 +44,9 @@ let scratch: string;
 const pageErrors: string[] = [];
 const consoleErrors: string[] = [];
 
-async function shot(name: string): Promise<void> {
-  if (shotDir === undefined) return;
-  mkdirSync(shotDir, { recursive: true });
-  await page.screenshot({ path: join(shotDir, `${name}.png`), fullPage: true });
-}
+const shot = (name: string): Promise<void> => saveShot(page, name);
 
-async function openPage(label: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
-  await page.getByRole('heading', { level: 1, name: label }).waitFor();
-}
+const openPage = (label: string): Promise<void> => navigateTo(page, label);
 
 /** What the engine itself says about a job, asked with the page's session (same origin). */
 async function engineJobs(): Promise<Job[]> {

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Channel, RequestOf, ResponseOf } from '../../shared/contract';
 import type { RestorePoint } from '../../shared/domain/jobs';
-import { launchChromium } from '../harness/browser';
+import { launchChromium, saveShot } from '../harness/browser';
 import { UNICODE_NAME, WEB_NOTES, WEB_REPORT, deterministicBytes } from '../harness/image-recipes';
 import { virsh } from '../harness/exec';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
@@ -18,7 +18,6 @@ import { runCli, startServe, type RunningServe } from '../harness/serve';
  * recipes, and a whole-VM restore to lab-host-2. HYPERKEEP_E2E_SHOTS=<dir> saves screenshots.
  */
 const lab = inject('lab');
-const shotDir = process.env['HYPERKEEP_E2E_SHOTS'];
 const FINAL_STATUS = /Succeeded|Partially succeeded|Failed|Cancelled/;
 // The browser shows times in Paris; the administrator types the browse time in Tokyo.
 const BROWSER_ZONE = 'Europe/Paris';
@@ -35,11 +34,7 @@ const consoleErrors: string[] = [];
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
-async function shot(name: string): Promise<void> {
-  if (shotDir === undefined) return;
-  mkdirSync(shotDir, { recursive: true });
-  await page.screenshot({ path: join(shotDir, `restore-${name}.png`), fullPage: true });
-}
+const shot = (name: string): Promise<void> => saveShot(page, `restore-${name}`);
 
 /** What the engine itself says, asked with the page's session (same origin). */
 async function engine<C extends Channel>(

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /**
@@ -40,4 +42,18 @@ export async function openConsole(
   await page.goto(url);
   await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   return { browser, page, pageErrors };
+}
+
+/** Clicks `label` in the console's main navigation and waits for that page's heading. */
+export async function navigateTo(page: Page, label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+  await page.getByRole('heading', { level: 1, name: label }).waitFor();
+}
+
+/** Saves `page` as NAME.png in HYPERKEEP_E2E_SHOTS, when that is set (for a person to look at). */
+export async function saveShot(page: Page, name: string, fullPage = true): Promise<void> {
+  const dir = process.env['HYPERKEEP_E2E_SHOTS'];
+  if (dir === undefined) return;
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage });
 }
