@@ -230,6 +230,21 @@ export const contract = {
       .strict(),
     response: Job,
   },
+  /**
+   * Delete chosen restore points of one repository by hand (a decommissioned VM, a point taken
+   * by mistake, a VM no subclient's retention covers), then free the space no other point uses.
+   * Runs as a job like prune, with the same result; a dry run only says what would go.
+   */
+  'points.delete': {
+    request: z
+      .object({
+        repository: z.string().trim().min(1).max(100).default('default'),
+        ids: z.array(z.string().trim().min(1).max(200)).min(1).max(10_000),
+        dryRun: z.boolean().default(false),
+      })
+      .strict(),
+    response: Job,
+  },
   /** "Back up now" on a subclient or on one VM. */
   'backup.start': {
     request: z.union([

@@ -1,6 +1,7 @@
 import type { Engine } from '../engine';
 import { rebuildFileCatalog } from '../file-catalog/catalog-import';
 import { backupSingleVm, backupSubclient } from '../jobs/backup-job';
+import { startDeletePointsJob } from '../jobs/delete-points-job';
 import { startPruneJob, startVerifyJob } from '../jobs/maintenance-jobs';
 import type { HandlerGroup } from './handlers';
 
@@ -12,6 +13,7 @@ type JobChannel =
   | 'repo.remove'
   | 'repo.verify'
   | 'repo.prune'
+  | 'points.delete'
   | 'backup.start'
   | 'job.list'
   | 'job.get'
@@ -47,6 +49,7 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
     },
     'repo.verify': ({ name, readData }) => startVerifyJob(engine, name, readData),
     'repo.prune': ({ name, dryRun }) => startPruneJob(engine, name, dryRun),
+    'points.delete': (request) => startDeletePointsJob(engine, request),
     'backup.start': (request) =>
       'vm' in request
         ? backupSingleVm(engine, request.vm, request.full)

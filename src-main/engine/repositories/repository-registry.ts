@@ -279,6 +279,29 @@ export class RepositoryRegistry {
         .run(repository, id);
   }
 
+  /**
+   * The points of repository `name` with these ids, newest first, and the ids it has no point
+   * for; the name as registered (the lookup ignores case).
+   */
+  pointsById(
+    name: string,
+    ids: readonly string[],
+  ): { repository: string; points: RestorePoint[]; missing: string[] } {
+    const repository = this.row(name).name;
+    const get = this.db.prepare<[string, string], { point_json: string }>(
+      'SELECT point_json FROM restore_points WHERE repository = ? AND id = ?',
+    );
+    const points: RestorePoint[] = [];
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const row = get.get(repository, id);
+      if (row) points.push(JSON.parse(row.point_json) as RestorePoint);
+      else missing.push(id);
+    }
+    points.sort((a, b) => b.time.localeCompare(a.time));
+    return { repository, points, missing };
+  }
+
   /** Points of one VM (by UUID or name), newest first. */
   points(vm?: string): RestorePoint[] {
     const rows = (
