@@ -7,6 +7,7 @@ import { readPasswordFile } from '../password-file';
 import { formatBytes, printJson, printTable } from '../output';
 import { EXIT, usageError } from '../usage';
 import { findBackupSet } from './lookup';
+import { registerPointsDelete } from './points-delete';
 
 /** Like restic and borg: the passphrase comes from a file or the environment, never only a prompt. */
 export function readPassphrase(passwordFile: string | undefined): string | undefined {
@@ -142,9 +143,9 @@ export function registerBackupCommands(program: Command, run: Run): void {
         }),
     );
 
-  program
+  const points = program
     .command('points')
-    .description('restore points, newest first')
+    .description('restore points, newest first; `points delete` deletes chosen ones')
     .option('--vm <name>', 'of this VM (name or UUID)')
     .action((o: { vm?: string }) =>
       run(async ({ client, json }) => {
@@ -165,6 +166,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
         );
       }),
     );
+  registerPointsDelete(points, run);
 
   program
     .command('jobs')
