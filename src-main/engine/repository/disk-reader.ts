@@ -78,6 +78,8 @@ export class PointDiskReader implements RandomAccessReader {
     private readonly blobs: BlobLoader,
     private readonly what: string,
     options: PointDiskReaderOptions = {},
+    /** Called once when the reader is closed (Repository.openDisk's ReadGate). */
+    private readonly onClose: () => void = () => undefined,
   ) {
     this.readAhead = options.readAhead ?? true;
     this.ownLimit = options.privateCacheBytes ?? 0;
@@ -317,6 +319,7 @@ export class PointDiskReader implements RandomAccessReader {
   }
 
   async close(): Promise<void> {
+    this.onClose();
     // Chunks in the repository-wide cache stay there for the next reader.
     if (!this.own) return;
     this.own.clear();

@@ -67,6 +67,10 @@ export interface GcOptions {
   /** Rewrite a pack when at least this fraction of its bytes is unreferenced (default 0.3). */
   repackThreshold?: number;
   lockWaitMs?: number;
+  /** How long Repository.gc waits for open point readers (default GC_READERS_WAIT_MS). */
+  readersWaitMs?: number;
+  /** Told what is reading when Repository.gc starts waiting for it. */
+  onWaitForReaders?: (readers: string[]) => void;
 }
 
 export interface GcResult {
@@ -134,6 +138,9 @@ async function runGc(core: RepositoryCore, repackThreshold: number): Promise<GcR
     const liveBlobs = pack.blobs.filter((b) => live.has(b.id) && index.get(b.id)?.pack === pack.id);
     const liveBytes = liveBlobs.reduce((n, b) => n + b.length, 0);
     if (liveBlobs.length === 0) toDelete.push(pack.id);
+    // A pack whose every blob is live has nothing to give back, whatever the threshold: rewritten,
+    // it would come out byte for byte the same pack, under the same id, and be deleted below.
+    else if (liveBlobs.length === pack.blobs.length) keep.push(pack);
     else if (1 - liveBytes / pack.size >= repackThreshold)
       toRepack.push({ pack, blobs: liveBlobs });
     else keep.push(pack);
@@ -172,7 +179,10 @@ async function runGc(core: RepositoryCore, repackThreshold: number): Promise<GcR
     for (const file of index.files)
       if (file !== newIndexId) await backend.delete(RepoKeys.index(file));
   }
+  // Never a pack the new index lists: a repacked pack may come out equal to one it replaces.
+  const kept = new Set(keep.map((p) => p.id));
   for (const id of toDelete) {
+    if (kept.has(id)) continue;
     result.freedBytes += onDisk.get(id) ?? 0;
     await backend.delete(RepoKeys.pack(id));
   }

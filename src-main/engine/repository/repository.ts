@@ -22,6 +22,7 @@ import {
   type RepositoryKeys,
 } from './keys';
 import { RepositoryLock } from './locks';
+import { ReadGate } from './read-gate';
 import {
   collectGarbage,
   prunePoints,
@@ -87,6 +88,9 @@ function tuning(options: OpenOptions): CoreTuning {
  * it lists every point and reads every disk in it.
  */
 export class Repository {
+  /** Restores and browsing on one side, gc on the other (see ReadGate). */
+  private readonly readGate = new ReadGate();
+
   private constructor(private readonly core: RepositoryCore) {}
 
   get id(): string {
@@ -282,13 +286,15 @@ export class Repository {
     diskName: string,
     options: PointDiskReaderOptions = {},
   ): Promise<PointDiskReader> {
-    const map = await this.core.loadDiskMap(pointId, diskName);
-    return new PointDiskReader(
-      map,
-      this.core.blobs,
-      `disk ${diskName} of restore point ${pointId}`,
-      options,
-    );
+    const what = `disk ${diskName} of restore point ${pointId}`;
+    const leave = await this.readGate.enter(what);
+    try {
+      const map = await this.core.loadDiskMap(pointId, diskName);
+      return new PointDiskReader(map, this.core.blobs, what, options, leave);
+    } catch (err) {
+      leave();
+      throw err;
+    }
   }
 
   /** Stores a committed point's file index (docs/repository-format.md, "File indexes"). */
@@ -324,8 +330,15 @@ export class Repository {
     return prunePoints(this.core, options);
   }
 
+  /**
+   * Frees the space no point uses. Waits first for the disk readers open in this process
+   * (restores, browsing) to close, and holds new ones back while it runs (ReadGate).
+   */
   gc(options: GcOptions = {}): Promise<GcResult> {
-    return collectGarbage(this.core, options);
+    return this.readGate.runExclusive(() => collectGarbage(this.core, options), {
+      ...(options.readersWaitMs !== undefined ? { waitMs: options.readersWaitMs } : {}),
+      ...(options.onWaitForReaders ? { onWait: options.onWaitForReaders } : {}),
+    });
   }
 
   rebuildIndex(

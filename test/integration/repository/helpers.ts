@@ -134,12 +134,20 @@ async function writePlaced(
 }
 
 /** SHA-256 of a whole disk read through a RandomAccessReader in 4 MiB reads. */
+/**
+ * SHA-256 of everything a reader reads, then closes it: an open point reader holds gc back
+ * (Repository.gc waits for the restores in progress).
+ */
 export async function hashReader(reader: RandomAccessReader): Promise<string> {
-  const h = createHash('sha256');
-  for (let off = 0; off < reader.size; off += 4 * 1024 * 1024) {
-    h.update(await reader.read(off, Math.min(4 * 1024 * 1024, reader.size - off)));
+  try {
+    const h = createHash('sha256');
+    for (let off = 0; off < reader.size; off += 4 * 1024 * 1024) {
+      h.update(await reader.read(off, Math.min(4 * 1024 * 1024, reader.size - off)));
+    }
+    return h.digest('hex');
+  } finally {
+    await reader.close();
   }
-  return h.digest('hex');
 }
 
 export async function hashFile(path: string): Promise<string> {

@@ -130,11 +130,9 @@ describe('repository locks', () => {
     const point = await writer.commit({ consistency: 'crash-consistent' });
     await gc;
     // The point committed while gc waited is intact.
-    expect(
-      Buffer.from(await (await repo.openDisk(point.id, 'vda')).read(0, 16)).equals(
-        Buffer.alloc(16, 3),
-      ),
-    ).toBe(true);
+    const reader = await repo.openDisk(point.id, 'vda');
+    expect(Buffer.from(await reader.read(0, 16)).equals(Buffer.alloc(16, 3))).toBe(true);
+    await reader.close();
     expect(await repo.verify({ readData: true })).toMatchObject({ ok: true, points: 1 });
   });
 });

@@ -107,7 +107,9 @@ describe('repository round trip on a real ext4 disk image', () => {
     await scribble(image3, [offset], length);
     const parent = points[1]!;
     const writer = await repo.startPoint({ vm: TEST_VM, parent });
-    const size = (await repo.openDisk(parent, 'vda')).size;
+    const parentDisk = await repo.openDisk(parent, 'vda');
+    const size = parentDisk.size;
+    await parentDisk.close();
     const disk = writer.addDisk({ name: 'vda', sizeBytes: size });
     // Changed-block tracking said: only [offset, offset+length) changed.
     await disk.copyExtentFrom(parent, 0, offset);
