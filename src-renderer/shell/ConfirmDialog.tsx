@@ -1,5 +1,6 @@
 import { useId, useState, type ReactNode } from 'react';
 import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Dialog from '@mui/material/Dialog';
 import DialogActions from '@mui/material/DialogActions';
@@ -15,6 +16,8 @@ import { describeError } from '../api/api-error';
 export function ConfirmDialog(props: {
   title: ReactNode;
   text: ReactNode;
+  /** More than one sentence can say (a list, a second paragraph): read out with `text`. */
+  details?: ReactNode;
   confirmLabel: string;
   /** shown while the action runs; default "<confirmLabel>…" */
   busyLabel?: string;
@@ -29,6 +32,7 @@ export function ConfirmDialog(props: {
   const [error, setError] = useState<string | null>(null);
   const titleId = useId();
   const textId = useId();
+  const detailsId = useId();
 
   async function confirm() {
     setBusy(true);
@@ -49,11 +53,12 @@ export function ConfirmDialog(props: {
         if (!busy) props.onClose();
       }}
       aria-labelledby={titleId}
-      aria-describedby={textId}
+      aria-describedby={props.details === undefined ? textId : `${textId} ${detailsId}`}
     >
       <DialogTitle id={titleId}>{props.title}</DialogTitle>
       <DialogContent>
         <DialogContentText id={textId}>{props.text}</DialogContentText>
+        {props.details !== undefined && <Box id={detailsId}>{props.details}</Box>}
         {(props.blockedReason ?? error) !== null && (
           <Alert severity="error" sx={{ mt: 2 }}>
             {props.blockedReason ?? error}

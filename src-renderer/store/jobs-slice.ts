@@ -36,7 +36,7 @@ export interface JobsSlice {
   cancelJob(id: string): Promise<void>;
   /** "Back up now" on a VM or a subclient: the job starts at once; throws ApiError. */
   startBackup(request: RequestOf<'backup.start'>): Promise<Job>;
-  /** The last job started from a VM's details (backup or restore), by VM UUID. */
+  /** The last job started from a VM's details (backup, restore, deletion), by VM UUID. */
   lastJobForVm: Record<string, string>;
   rememberVmJob(vmUuid: string, jobId: string): void;
   jobLog: JobLogState | null;

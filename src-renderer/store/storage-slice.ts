@@ -23,6 +23,11 @@ export interface StorageSlice {
   removeRepository(name: string): Promise<void>;
   verifyRepository(name: string, readData: boolean): Promise<Job>;
   pruneRepository(name: string, dryRun: boolean): Promise<Job>;
+  /**
+   * Deletes chosen restore points of one VM from one repository (a prune-kind job, followed in
+   * the VM's drawer); throws ApiError, e.g. NOT_FOUND for a point another console deleted.
+   */
+  deletePoints(vmUuid: string, repository: string, ids: string[]): Promise<Job>;
   /** Keyed by VM UUID; only VMs someone looked at are kept current. */
   pointsByVm: Record<string, VmPoints>;
   loadPoints(vmUuid: string): Promise<void>;
@@ -85,6 +90,13 @@ export const createStorageSlice: SliceCreator<StorageSlice> = (set, get) => ({
   async pruneRepository(name, dryRun) {
     const job = await invoke('repo.prune', { name, dryRun });
     get().jobUpdated(job);
+    return job;
+  },
+
+  async deletePoints(vmUuid, repository, ids) {
+    const job = await invoke('points.delete', { repository, ids });
+    get().jobUpdated(job);
+    get().rememberVmJob(vmUuid, job.id);
     return job;
   },
 

@@ -173,7 +173,7 @@ export function JobDetailPanel({ job }: { job: Job }) {
           {running
             ? 'Preparing…'
             : pruneOutcome
-              ? 'A prune has no tasks: the restore points below say what it did.'
+              ? 'This job has no tasks: the restore points below say what it did.'
               : 'This job ended before any task started.'}
         </Typography>
       ) : (
