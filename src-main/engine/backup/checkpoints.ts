@@ -96,11 +96,8 @@ export async function planIncremental(
   try {
     info = await describeCheckpoint(rpc, dom, recorded.name, true);
   } catch (err) {
-    if (err instanceof HyperkeepError && err.code === 'NOT_FOUND') {
-      return everything(
-        `checkpoint ${recorded.name} of the previous restore point no longer exists on the VM (deleted outside Hyperkeep, or the VM was re-created)`,
-      );
-    }
+    if (err instanceof HyperkeepError && err.code === 'NOT_FOUND')
+      return everything(await whyCheckpointIsGone(rpc, dom, recorded.name));
     if (err instanceof HyperkeepError && err.code === 'HYPERVISOR_ERROR') {
       return everything(`checkpoint ${recorded.name} cannot be used: ${err.message}`);
     }
@@ -124,6 +121,30 @@ export async function planIncremental(
     } else plan.from.set(disk.target, recorded.name);
   }
   return plan;
+}
+
+/**
+ * Why the previous point's checkpoint is missing. Each backup deletes the checkpoints before its
+ * own, so a later Hyperkeep checkpoint on the VM means a later backup ran whose restore point
+ * is not the one this backup builds on: deleted or pruned since, or in another repository. Said
+ * so, an administrator is not sent looking for someone who deleted checkpoints by hand.
+ */
+async function whyCheckpointIsGone(rpc: RpcCaller, dom: DomainRef, name: string): Promise<string> {
+  const gone = `checkpoint ${name} of the previous restore point no longer exists on the VM`;
+  let later: string | undefined;
+  try {
+    // Names start with the UTC time they were made at (newCheckpointName): they sort by time.
+    later = (await invoke(rpc, DOMAIN_LIST_ALL_CHECKPOINTS, { dom }))
+      .map((c) => c.name)
+      .filter((n) => n.startsWith(CHECKPOINT_PREFIX) && n > name)
+      .sort()
+      .pop();
+  } catch {
+    // Only the explanation suffers: the block comparison runs either way.
+  }
+  return later
+    ? `${gone}: a later backup replaced it with ${later}, and that backup's restore point is not in this repository any more (deleted or pruned since) or was written to another repository`
+    : `${gone} (deleted outside Hyperkeep, or the VM was re-created)`;
 }
 
 export interface CheckpointCleanup {

@@ -206,6 +206,26 @@ describe('backing up a running VM', () => {
     incremental = next;
   });
 
+  it('after the newest point was deleted, compares blocks and says a later backup replaced the checkpoint', async () => {
+    const later = await backup(vmUuid, { parent: incremental.pointId });
+    await repository.deletePoints([later.pointId]);
+    await qemuIo(host1.uri, vm.name, 'virtio-disk0', 'write -P 0x6b 140M 1M');
+    // The newest point left is `incremental`: its checkpoint went when `later` was taken.
+    const next = await backup(vmUuid, { parent: incremental.pointId });
+    expect(next).toMatchObject({ type: 'incremental', changeTracking: 'block-comparison' });
+    await expect(repository.getPoint(later.pointId)).rejects.toThrow();
+    expect(next.fallbackReason).toMatch(
+      /no longer exists on the VM: a later backup replaced it with hk-\S+, and that backup's restore point is not in this repository any more/,
+    );
+    await expectPointMatchesVm(
+      repository,
+      next.pointId,
+      [{ target: 'vda', path: vm.disk }],
+      scratch,
+    );
+    incremental = next;
+  });
+
   /** Starts an incremental and cancels it as soon as it starts reading. */
   async function cancelledAttempt(settings: Partial<BackupSettings> = {}): Promise<void> {
     const controller = new AbortController();
