@@ -7,7 +7,7 @@ import type {
 import { HyperkeepError } from '../../../shared/errors';
 import { pruneHeadline } from '../../../shared/prune-outcome';
 import type { Engine } from '../engine';
-import { waitingForReaders } from './gc-wait';
+import { gcOptionsFor } from './gc-wait';
 
 export interface DeletePointsRequest {
   repository: string;
@@ -65,7 +65,7 @@ export function startDeletePointsJob(engine: Engine, request: DeletePointsReques
       engine.fileCatalog.forgetPoints(repositoryName, ids);
       engine.events.emit('points.changed', {});
       ctx.phase('collecting garbage');
-      const gc = await repository.gc({ onWaitForReaders: waitingForReaders(ctx) });
+      const gc = await repository.gc(gcOptionsFor(ctx));
       const result: PruneJobResult = { dryRun, removed: outcomes, ...common, ...gc };
       ctx.log(pruneHeadline(result));
       return result;

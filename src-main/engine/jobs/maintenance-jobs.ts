@@ -4,7 +4,7 @@ import { HyperkeepError } from '../../../shared/errors';
 import { pruneHeadline, skippedVmText } from '../../../shared/prune-outcome';
 import type { Engine } from '../engine';
 import { selectRetention } from '../repository/retention';
-import { waitingForReaders } from './gc-wait';
+import { gcOptionsFor } from './gc-wait';
 
 /** `verify [--read-data]` as a job: a damaged repository fails the job and names the affected points. */
 export function startVerifyJob(engine: Engine, repositoryName: string, readData: boolean): Job {
@@ -97,7 +97,7 @@ export function startPruneJob(engine: Engine, repositoryName: string, dryRun: bo
       engine.fileCatalog.forgetPoints(repositoryName, remove);
       engine.events.emit('points.changed', {});
       ctx.phase('collecting garbage');
-      const gc = await repository.gc({ onWaitForReaders: waitingForReaders(ctx) });
+      const gc = await repository.gc(gcOptionsFor(ctx));
       const result: PruneJobResult = { dryRun, removed: removals, ...common, ...gc };
       ctx.log(pruneHeadline(result));
       return result;

@@ -1,8 +1,10 @@
+import { HyperkeepError } from '../../../shared/errors';
 import { RepoKeys } from './backend';
 import { deleteOrphanFileIndexes } from './file-index';
 import { FormatError } from './binary';
 import { ChunkIndex, encodeIndexFile, type PackRecord } from './chunk-index';
 import { RepositoryLock } from './locks';
+import { GC_READERS_WAIT_MS } from './read-gate';
 import {
   FOOTER_BYTES,
   PackBuilder,
@@ -67,10 +69,14 @@ export interface GcOptions {
   /** Rewrite a pack when at least this fraction of its bytes is unreferenced (default 0.3). */
   repackThreshold?: number;
   lockWaitMs?: number;
-  /** How long Repository.gc waits for open point readers (default GC_READERS_WAIT_MS). */
+  /** How long to wait for the restores reading in this process (default GC_READERS_WAIT_MS). */
   readersWaitMs?: number;
-  /** Told what is reading when Repository.gc starts waiting for it. */
+  /** Told what is reading when gc starts waiting for it. */
   onWaitForReaders?: (readers: string[]) => void;
+  /** Told what holds the repository (a backup…) when gc starts waiting for its lock. */
+  onWaitForLock?: (holders: string[]) => void;
+  /** Stops the waiting (the job was cancelled); gc itself, once begun, runs to its end. */
+  signal?: AbortSignal;
 }
 
 export interface GcResult {
@@ -83,23 +89,78 @@ export interface GcResult {
 }
 
 /**
- * Deletes what no restore point references. Takes the exclusive lock, so it waits for (or
- * refuses while) any backup runs: a running writer may reference chunks no committed point
- * references yet. Crash order: new packs → new consolidated index → old index files deleted →
- * old packs deleted; a crash anywhere leaves every point readable and the next gc finishes.
+ * Deletes what no restore point references. Crash order: new packs → new consolidated index →
+ * old index files deleted → old packs deleted; a crash anywhere leaves every point readable and
+ * the next gc finishes.
+ *
+ * It needs the repository to itself: the exclusive lock (a running backup may reference chunks
+ * no committed point references yet) and no restore reading in this process (core.readGate).
+ * It waits for both without holding either meanwhile, so a prune waiting for a long backup
+ * never holds a restore back, nor a backup waiting for a restore: it takes the lock when no
+ * reader is open, and lets go and waits again should a reader have opened in between. It gives
+ * up at `lockWaitMs` (default 0: refuse while a backup runs) or `readersWaitMs`, with a message
+ * naming what held it, or when `signal` aborts.
  */
 export async function collectGarbage(
   core: RepositoryCore,
   options: GcOptions = {},
 ): Promise<GcResult> {
-  const lock = await RepositoryLock.acquire(core.backend, 'exclusive', 'gc', {
-    waitMs: options.lockWaitMs ?? 0,
-  });
-  try {
-    return await runGc(core, options.repackThreshold ?? 0.3);
-  } finally {
-    await lock.release();
+  const began = Date.now();
+  const lockDeadline = began + (options.lockWaitMs ?? 0);
+  const readersDeadline = began + (options.readersWaitMs ?? GC_READERS_WAIT_MS);
+  let toldLock = false;
+  for (;;) {
+    await core.readGate.idle({
+      deadline: readersDeadline,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onWaitForReaders ? { onWait: options.onWaitForReaders } : {}),
+    });
+    let lock: RepositoryLock;
+    try {
+      lock = await RepositoryLock.acquire(core.backend, 'exclusive', 'gc');
+    } catch (err) {
+      const holders = lockHolders(err);
+      if (!holders || Date.now() >= lockDeadline) throw err;
+      if (!toldLock) options.onWaitForLock?.(holders);
+      toldLock = true;
+      await sleep(Math.min(GC_LOCK_POLL_MS, lockDeadline - Date.now()), options.signal);
+      continue;
+    }
+    try {
+      const run = core.readGate.tryExclusive(() => runGc(core, options.repackThreshold ?? 0.3));
+      if (run) return await run;
+    } finally {
+      await lock.release();
+    }
   }
+}
+
+/** How often a waiting gc looks at the repository's locks again. */
+const GC_LOCK_POLL_MS = 2_000;
+
+/** What holds the repository, when `err` is the lock refusing gc; null for any other error. */
+function lockHolders(err: unknown): string[] | null {
+  if (!(err instanceof HyperkeepError) || err.details?.['reason'] !== 'REPOSITORY_LOCKED')
+    return null;
+  const holders = err.details['holders'];
+  return Array.isArray(holders)
+    ? holders.map((h: { operation?: string }) => h.operation ?? 'another operation')
+    : [];
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+  });
 }
 
 async function referencedBlobs(core: RepositoryCore): Promise<Set<string>> {

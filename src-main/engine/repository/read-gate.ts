@@ -40,49 +40,55 @@ export class ReadGate {
   }
 
   /**
-   * Runs `work` (gc) once no reader is open, holding new readers back until it ends. Waits at
-   * most `waitMs`, calling `onWait` with the open readers when it starts waiting.
+   * Resolves once no reader is open, without holding readers back meanwhile. Throws TIMEOUT,
+   * naming the readers, at `deadline`, and CANCELLED when `signal` aborts; calls `onWait` with
+   * the open readers when it starts waiting.
    */
-  async runExclusive<T>(
-    work: () => Promise<T>,
-    options: { waitMs?: number; onWait?: (readers: string[]) => void } = {},
-  ): Promise<T> {
-    const waitMs = options.waitMs ?? GC_READERS_WAIT_MS;
-    const deadline = Date.now() + waitMs;
+  async idle(options: {
+    deadline: number;
+    signal?: AbortSignal;
+    onWait?: (readers: string[]) => void;
+  }): Promise<void> {
     let told = false;
     for (;;) {
       while (this.exclusive) await this.exclusive;
-      if (this.readers.size === 0) break;
+      if (this.readers.size === 0) return;
+      options.signal?.throwIfAborted();
       if (!told) options.onWait?.(this.openReaders());
       told = true;
-      const left = deadline - Date.now();
+      const left = options.deadline - Date.now();
       if (left <= 0) {
         const open = this.openReaders();
         throw new HyperkeepError(
           'TIMEOUT',
-          `Garbage collection waited ${describeWait(waitMs)} for ${open.length} reader(s) of restore points to finish (${open.slice(0, 3).join('; ')}${open.length > 3 ? '; …' : ''}) and did not run: the space comes back at the next prune.`,
+          `Garbage collection waited for ${open.length} reader(s) of restore points to finish (${open.slice(0, 3).join('; ')}${open.length > 3 ? '; …' : ''}) and did not run: the space comes back at the next prune.`,
           { reason: 'REPOSITORY_IN_USE', readers: open },
         );
       }
       await new Promise<void>((wake) => {
-        const timer = setTimeout(wake, left);
-        this.waiters.push(() => {
+        const done = () => {
           clearTimeout(timer);
+          options.signal?.removeEventListener('abort', done);
           wake();
-        });
+        };
+        const timer = setTimeout(done, left);
+        options.signal?.addEventListener('abort', done);
+        this.waiters.push(done);
       });
     }
+  }
+
+  /**
+   * Runs `work` with new readers held back until it ends, if no reader is open right now;
+   * null (and nothing run) otherwise.
+   */
+  tryExclusive<T>(work: () => Promise<T>): Promise<T> | null {
+    if (this.exclusive || this.readers.size > 0) return null;
     let release!: () => void;
     this.exclusive = new Promise<void>((resolve) => (release = resolve));
-    try {
-      return await work();
-    } finally {
+    return work().finally(() => {
       this.exclusive = null;
       release();
-    }
+    });
   }
-}
-
-function describeWait(ms: number): string {
-  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
 }

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { HyperkeepError } from '../../../shared/errors';
 import { RepoKeys, type RepositoryBackend } from './backend';
 import { FormatError } from './binary';
+import { ReadGate } from './read-gate';
 import { BlobLoader } from './blob-loader';
 import { ChunkIndex } from './chunk-index';
 import type { RepositoryConfig } from './config';
@@ -28,6 +29,8 @@ export class RepositoryCore {
   readonly cdc: CdcCutParams;
   readonly pool: DataWorkerPool;
   readonly blobs: BlobLoader;
+  /** Restores and browsing on one side, gc on the other (see ReadGate). */
+  readonly readGate = new ReadGate();
   private index = new ChunkIndex();
   private indexRefresh: Promise<ChunkIndex> | null = null;
   private readonly manifests = new Map<string, PointManifest>();

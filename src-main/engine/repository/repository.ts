@@ -22,7 +22,6 @@ import {
   type RepositoryKeys,
 } from './keys';
 import { RepositoryLock } from './locks';
-import { ReadGate } from './read-gate';
 import {
   collectGarbage,
   prunePoints,
@@ -88,9 +87,6 @@ function tuning(options: OpenOptions): CoreTuning {
  * it lists every point and reads every disk in it.
  */
 export class Repository {
-  /** Restores and browsing on one side, gc on the other (see ReadGate). */
-  private readonly readGate = new ReadGate();
-
   private constructor(private readonly core: RepositoryCore) {}
 
   get id(): string {
@@ -287,7 +283,7 @@ export class Repository {
     options: PointDiskReaderOptions = {},
   ): Promise<PointDiskReader> {
     const what = `disk ${diskName} of restore point ${pointId}`;
-    const leave = await this.readGate.enter(what);
+    const leave = await this.core.readGate.enter(what);
     try {
       const map = await this.core.loadDiskMap(pointId, diskName);
       return new PointDiskReader(map, this.core.blobs, what, options, leave);
@@ -330,15 +326,9 @@ export class Repository {
     return prunePoints(this.core, options);
   }
 
-  /**
-   * Frees the space no point uses. Waits first for the disk readers open in this process
-   * (restores, browsing) to close, and holds new ones back while it runs (ReadGate).
-   */
+  /** Frees the space no point uses, once backups and restores let it (collectGarbage). */
   gc(options: GcOptions = {}): Promise<GcResult> {
-    return this.readGate.runExclusive(() => collectGarbage(this.core, options), {
-      ...(options.readersWaitMs !== undefined ? { waitMs: options.readersWaitMs } : {}),
-      ...(options.onWaitForReaders ? { onWait: options.onWaitForReaders } : {}),
-    });
+    return collectGarbage(this.core, options);
   }
 
   rebuildIndex(

@@ -1,8 +1,9 @@
 /**
- * gc against restores in the same process (ReadGate): gc repacks the packs a deleted point
- * shared with a kept one, so a restore of the kept point that is open while gc runs would lose
- * its packs halfway. gc waits for open readers, readers opened meanwhile wait for gc, and a
- * restore open too long makes gc give up with a message naming it, never a broken restore.
+ * gc against restores and backups: gc repacks the packs a deleted point shared with a kept one,
+ * so a restore of the kept point that is open while gc runs would lose its packs halfway. gc
+ * waits for open readers; a restore open too long makes gc give up with a message naming it
+ * (never a broken restore); a backup holding the repository is waited for when asked (prune and
+ * deletion jobs do), cancellably.
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, rm, writeFile } from 'node:fs/promises';
@@ -35,7 +36,13 @@ async function readAll(reader: { size: number; read(o: number, l: number): Promi
 
 beforeAll(async () => {
   dir = await makeTempDir('gc-reading');
-  repo = await initRepo(join(dir, 'repo'), { encrypt: false, packTargetSize: 2 * MIB });
+  // Small chunks, ~16 to a pack: a point's packs then mix chunks that live on with chunks
+  // that die with it, which gc has to rewrite.
+  repo = await initRepo(join(dir, 'repo'), {
+    encrypt: false,
+    packTargetSize: 2 * MIB,
+    chunker: { minSize: 32 * 1024, avgSize: 128 * 1024, maxSize: 512 * 1024 },
+  });
   // Two points sharing half their data: deleting one leaves packs half dead, which gc rewrites.
   const shared = randomBytes(8 * MIB);
   keptImage = Buffer.concat([shared, randomBytes(8 * MIB)]);
@@ -79,17 +86,28 @@ describe('gc while restore points are being read', () => {
     await again.close();
   });
 
-  it('a restore that opens while gc runs waits for it', async () => {
-    const order: string[] = [];
-    const gc = repo.gc({ repackThreshold: 0 }).then(() => order.push('gc'));
-    const opened = repo.openDisk(kept, 'vda').then(async (r) => {
-      order.push('open');
-      return r;
-    });
-    const reader = await opened;
+  it('waits for a backup writing to the repository when asked to, and stops waiting when cancelled', async () => {
+    const writer = await repo.startPoint({ vm: TEST_VM });
+    let holders: string[] = [];
+    let done = false;
+    const gc = repo
+      .gc({ lockWaitMs: 30_000, onWaitForLock: (h) => (holders = h) })
+      .finally(() => (done = true));
+    const cancel = new AbortController();
+    const cancelled = repo.gc({ lockWaitMs: 30_000, signal: cancel.signal });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done).toBe(false);
+    expect(holders).toEqual([`backup of ${TEST_VM.name}`]);
+    cancel.abort(new Error('cancelled by the test'));
+    await expect(cancelled).rejects.toThrow('cancelled by the test');
+    // Without waiting, gc refuses at once, naming the backup.
+    await expect(repo.gc()).rejects.toThrow(`backup of ${TEST_VM.name}`);
+    const disk = writer.addDisk({ name: 'vda', sizeBytes: MIB });
+    await disk.writeExtent(0, new Uint8Array(MIB).fill(7));
+    const point = await writer.commit({ consistency: 'crash-consistent' });
     await gc;
-    expect(order).toEqual(['gc', 'open']);
-    expect((await readAll(reader)).equals(keptImage)).toBe(true);
+    const reader = await repo.openDisk(point.id, 'vda');
+    expect(Buffer.from(await reader.read(0, MIB)).equals(Buffer.alloc(MIB, 7))).toBe(true);
     await reader.close();
   });
 
