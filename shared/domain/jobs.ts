@@ -64,6 +64,8 @@ export const BackupJobResult = z.object({
   newBytes: z.number().nonnegative(),
   /** what those new chunks take in the repository, after compression */
   storedBytes: z.number().nonnegative(),
+  /** prune jobs started to apply the subclient's retention after this backup */
+  retentionJobs: z.array(z.string()).optional(),
 });
 export type BackupJobResult = z.infer<typeof BackupJobResult>;
 

@@ -64,14 +64,14 @@ describe('Retention preview', () => {
     const preview = web.getByTestId('retention-preview');
     // The defaults (last 7, daily 14 …) keep both points.
     await eventually(() => preview.innerText()).toBe(
-      'With these settings: 2 of 2 restore points kept, 0 removed at the next prune.',
+      'With these settings: 2 of 2 restore points kept, 0 removed after the next backup or prune.',
     );
     for (const rule of ['Keep daily', 'Keep weekly', 'Keep monthly', 'Keep yearly'])
       await web.getByRole('textbox', { name: rule }).fill('0');
     const last = web.getByRole('textbox', { name: 'Keep last' });
     await last.fill('1');
     await eventually(() => preview.innerText()).toBe(
-      'With these settings: 1 of 2 restore points kept, 1 removed at the next prune.',
+      'With these settings: 1 of 2 restore points kept, 1 removed after the next backup or prune.',
     );
     if (shotDir !== undefined) {
       mkdirSync(shotDir, { recursive: true });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Job } from '../../../shared/domain/jobs';
+import { BackupJobResult, type Job } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
 import type { Run } from '../context';
 import type { EngineClient } from '../engine-client';
@@ -8,6 +8,7 @@ import { formatBytes, printJson, printTable } from '../output';
 import { EXIT, usageError } from '../usage';
 import { findBackupSet } from './lookup';
 import { registerPointsDelete } from './points-delete';
+import { printPruneOutcome } from './prune-report';
 
 /** Like restic and borg: the passphrase comes from a file or the environment, never only a prompt. */
 export function readPassphrase(passwordFile: string | undefined): string | undefined {
@@ -43,6 +44,27 @@ export async function waitForJob(client: EngineClient, job: Job, json: boolean):
   }
   if (live) process.stderr.write('\r\x1b[K');
   return current;
+}
+
+/**
+ * Waits for the prune jobs a backup started to apply its subclient's retention, and says what
+ * they removed (under --json only waits: the backup's JSON is the output). A CLI without a
+ * running `serve` has its own engine, which would cancel them when the command ends.
+ */
+async function followRetention(client: EngineClient, backup: Job, json: boolean): Promise<void> {
+  const ids = BackupJobResult.safeParse(backup.result).data?.retentionJobs ?? [];
+  for (const id of ids) {
+    const prune = await waitForJob(client, await client.call('job.get', { id }), json);
+    if (json) continue;
+    if (prune.status !== 'succeeded')
+      console.log(
+        `  warning: retention (job ${id}) ${prune.status}: ${prune.error?.message ?? ''}`,
+      );
+    else {
+      console.log(`Retention (job ${id}):`);
+      printPruneOutcome(prune);
+    }
+  }
 }
 
 export function reportJob(job: Job, json: boolean): number {
@@ -139,7 +161,10 @@ export function registerBackupCommands(program: Command, run: Run): void {
               console.log(`Started job ${job.id}: ${job.title} (follow it with: hyperkeep jobs)`);
             return;
           }
-          return reportJob(await waitForJob(client, job, json), json);
+          const ended = await waitForJob(client, job, json);
+          const code = reportJob(ended, json);
+          await followRetention(client, ended, json);
+          return code;
         }),
     );
 

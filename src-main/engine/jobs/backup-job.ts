@@ -14,6 +14,7 @@ import type { Engine } from '../engine';
 import { catalogBackupPoint } from '../file-catalog/catalog-phase';
 import { HostSlots, runHostLimited } from './host-slots';
 import type { JobContext, TaskHandle } from './job-controller';
+import { applyRetentionAfterBackup, type CommittedPoint } from './retention-after-backup';
 
 export interface BackupTarget {
   vm: VirtualMachine;
@@ -148,14 +149,20 @@ export function startBackupJob(
       target,
       task: ctx.task(target.vm.uuid, target.vm.name, { waiting: WAITING_FOR_SLOT }),
     }));
+    const committed: CommittedPoint[] = [];
     await runHostLimited(queued, options, async ({ target, task }) => {
       const outcome = await backupOne(engine, ctx, target, task, forceFull);
       if (!outcome) return;
+      committed.push({ vmUuid: target.vm.uuid, repository: target.settings.storage.repository });
       summary.points.push(outcome.pointId);
       summary.readBytes += outcome.readBytes;
       summary.newBytes += outcome.newBytes;
       summary.storedBytes += outcome.storedBytes;
     });
+    if (!ctx.signal.aborted) {
+      const retentionJobs = applyRetentionAfterBackup(engine, ctx, title, committed);
+      if (retentionJobs.length > 0) summary.retentionJobs = retentionJobs;
+    }
     return BackupJobResult.parse(summary);
   });
 }

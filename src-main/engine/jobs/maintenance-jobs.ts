@@ -49,14 +49,22 @@ export function startVerifyJob(engine: Engine, repositoryName: string, readData:
  * deleted since) keeps every point: the policy that made them is not known here, and a built-in
  * default would delete points its own retention kept.
  */
-export function startPruneJob(engine: Engine, repositoryName: string, dryRun: boolean): Job {
+export function startPruneJob(
+  engine: Engine,
+  repositoryName: string,
+  dryRun: boolean,
+  /** Only these VMs (retention applied after a backup, see retention-after-backup.ts). */
+  scope?: { vmUuids: ReadonlySet<string>; title: string },
+): Job {
   engine.repositories.assertRegistered(repositoryName);
   return engine.jobs.start(
     'prune',
-    `Prune ${repositoryName}${dryRun ? ' (dry run)' : ''}`,
+    scope?.title ?? `Prune ${repositoryName}${dryRun ? ' (dry run)' : ''}`,
     async (ctx): Promise<PruneJobResult> => {
       const repository = await engine.repositories.get(repositoryName);
-      const manifests = await repository.listPoints();
+      const manifests = (await repository.listPoints()).filter(
+        (m) => !scope || scope.vmUuids.has(m.vm.uuid),
+      );
       const byVm = new Map<string, typeof manifests>();
       for (const m of manifests) byVm.set(m.vm.uuid, [...(byVm.get(m.vm.uuid) ?? []), m]);
       const removals: PrunePointOutcome[] = [];
@@ -106,7 +114,7 @@ export function startPruneJob(engine: Engine, repositoryName: string, dryRun: bo
 }
 
 /** "last 2, daily 14, weekly 8": the rules that keep anything. */
-function describeRetention(retention: SubclientSettings['retention']): string {
+export function describeRetention(retention: SubclientSettings['retention']): string {
   const rules: [string, number][] = [
     ['last', retention.keepLast],
     ['daily', retention.keepDaily],

@@ -11,13 +11,13 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** "With these settings: 3 of 9 restore points kept, 6 removed at the next prune." */
+/** "With these settings: 3 of 9 restore points kept, 6 removed after the next backup or prune." */
 export function retentionSummary(preview: RetentionPreview): string {
   if (preview.vms.length === 0)
-    return 'No VMs are assigned to this subclient yet: the next prune removes nothing here.';
+    return 'No VMs are assigned to this subclient yet: nothing is removed here.';
   if (preview.total === 0)
-    return 'No restore points yet: the next prune removes nothing of this subclient’s VMs.';
-  return `With these settings: ${preview.kept} of ${plural(preview.total, 'restore point')} kept, ${preview.removed} removed at the next prune.`;
+    return 'No restore points yet: nothing of this subclient’s VMs is removed.';
+  return `With these settings: ${preview.kept} of ${plural(preview.total, 'restore point')} kept, ${preview.removed} removed after the next backup or prune.`;
 }
 
 /**

@@ -227,7 +227,9 @@ export function RetentionTab({
     <Stack spacing={2}>
       <Typography variant="body2" color="text.secondary">
         A restore point is kept while any rule wants it: the last N backups, and the newest backup
-        of each of the last N days, weeks, months and years. 0 turns a rule off.
+        of each of the last N days, weeks, months and years. 0 turns a rule off. The rules are
+        applied after every backup of this subclient, to the VMs it backed up (a VM whose backup
+        failed keeps its points), and by Prune in Storage.
       </Typography>
       {/* Prune cuts days in the schedule's zone: a nightly run at 00:30 Paris is one day there,
           though it falls on the day before in UTC. */}

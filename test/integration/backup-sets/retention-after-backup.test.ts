@@ -1,0 +1,126 @@
+/**
+ * The subclient's retention applied after each backup, without running prune by hand: a
+ * subclient keeping the last point backs lab-archive-01 up twice, and the first point goes in a
+ * prune job the backup started (named in its result), while the VMs of other subclients and the
+ * VMs no subclient covers keep every point.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type {
+  BackupJobResult,
+  Job,
+  PruneJobResult,
+  RestorePoint,
+} from '../../../shared/domain/jobs';
+import { nodePath } from '../../harness/serve';
+
+const lab = inject('lab');
+const host1 = lab.hosts.find((h) => h.name === 'lab-host-1')!;
+const CLI_ENTRY = resolve(import.meta.dirname, '../backup/cli-from-source.ts');
+const VM = 'lab-archive-01';
+
+let scratch: string;
+let home: string;
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(nodePath, ['--import', 'tsx', CLI_ENTRY, '--home', home, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
+}
+
+async function cliJson<T>(args: string[]): Promise<T> {
+  const result = await cli(['--json', ...args]);
+  expect(result.code, `${args.join(' ')}: ${result.stderr}${result.stdout}`).toBe(0);
+  return JSON.parse(result.stdout) as T;
+}
+
+const backup = () => cliJson<Job>(['backup', '--subclient', 'archive', '--wait']);
+const pointsOf = async (vm: string) =>
+  (await cliJson<RestorePoint[]>(['points', '--vm', vm])).map((p) => p.id);
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'hk-retention-after-'));
+  home = join(scratch, 'home');
+  await cliJson(['hypervisor', 'add', '--name', host1.name, '--uri', host1.uri]);
+  await cliJson(['repo', 'init', '--path', join(scratch, 'repository'), '--no-encrypt']);
+  await cliJson([
+    'backupset',
+    'create',
+    'lab-set',
+    '--hypervisor',
+    host1.name,
+    '--no-auto-add-unmatched',
+  ]);
+  await cliJson([
+    ...['subclient', 'create', 'archive', '--backupset', 'lab-set', '--rule', `name~^${VM}$`],
+    ...['--keep-last', '1', '--keep-daily', '0', '--keep-weekly', '0'],
+    ...['--keep-monthly', '0', '--keep-yearly', '0'],
+  ]);
+  await cliJson(['discover', '--backupset', 'lab-set']);
+}, 120_000);
+
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe('retention after each backup', () => {
+  it('starts no prune while the retention keeps every point', async () => {
+    const first = await backup();
+    expect(first.status).toBe('succeeded');
+    expect((first.result as BackupJobResult).retentionJobs).toBeUndefined();
+    expect(await pointsOf(VM)).toHaveLength(1);
+  });
+
+  it('removes the point the retention no longer keeps in a prune job of its own', async () => {
+    const [older] = await pointsOf(VM);
+    const second = await backup();
+    expect(second.status).toBe('succeeded');
+    const result = second.result as BackupJobResult;
+    expect(result.retentionJobs).toHaveLength(1);
+    const log = (await cliJson<{ log: string }>(['jobs', second.id])).log;
+    expect(log).toContain('Retention: 1 older restore point(s) are no longer kept');
+
+    const prune = await cliJson<Job>(['jobs', result.retentionJobs![0]!, '--wait']);
+    expect(prune).toMatchObject({
+      kind: 'prune',
+      status: 'succeeded',
+      title: 'Prune default after backup of lab-set / archive',
+    });
+    const outcome = prune.result as PruneJobResult;
+    expect(outcome.removed?.map((p) => [p.id, p.vmName])).toEqual([[older, VM]]);
+    expect(outcome.removed?.[0]?.reason).toBe(
+      'not kept by the retention of lab-set / archive (last 1)',
+    );
+    expect(await pointsOf(VM)).toEqual([result.points[0]]);
+  });
+
+  it('the CLI waits for the retention and says what it removed', async () => {
+    const [older] = await pointsOf(VM);
+    const run = await cli(['backup', '--subclient', 'archive', '--wait']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/\nRetention \(job \S+\):\nRemoved 1 restore point, kept 1, freed /);
+    expect(run.stdout).toContain(
+      `${older}  not kept by the retention of lab-set / archive (last 1)`,
+    );
+    expect(await pointsOf(VM)).toHaveLength(1);
+  });
+
+  it('leaves the points of a VM backed up outside the subclient alone', async () => {
+    // lab-web-01 matches no subclient here (no automatic add): its backups have no retention.
+    const web = 'lab-web-01';
+    for (let i = 0; i < 2; i++) {
+      const job = await cliJson<Job>(['backup', '--vm', web, '--wait']);
+      expect(job.status).toBe('succeeded');
+      expect((job.result as BackupJobResult).retentionJobs).toBeUndefined();
+    }
+    expect(await pointsOf(web)).toHaveLength(2);
+  });
+});
