@@ -9,6 +9,11 @@ import { readServerEndpoint } from '../engine/home';
 export interface EngineClient {
   call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>>;
   close(): Promise<void>;
+  /**
+   * True when a `serve` of the home runs the jobs; false when this command has its own engine,
+   * whose jobs end with the command.
+   */
+  readonly served: boolean;
 }
 
 function unwrap<T>(result: Result<unknown>): T {
@@ -40,6 +45,7 @@ export async function connectEngine(home: string): Promise<EngineClient> {
         return unwrap(await response.json());
       },
       close: async () => undefined,
+      served: true,
     };
   }
   const engine = Engine.open({ home, mode: 'cli' });
@@ -47,5 +53,6 @@ export async function connectEngine(home: string): Promise<EngineClient> {
   return {
     call: async (channel, request) => unwrap(await dispatch(handlers, channel, request)),
     close: () => engine.close(),
+    served: false,
   };
 }

@@ -130,7 +130,10 @@ export function registerBackupCommands(program: Command, run: Run): void {
     .option('--backupset <name>', 'the backup set of --subclient, when the name is ambiguous')
     .option('--vm <name>', 'one VM, by name or UUID')
     .option('--full', 'read every block even when an incremental is possible')
-    .option('--wait', 'wait for the job to end (and exit non-zero if it failed)')
+    .option(
+      '--wait',
+      'wait for the job to end (and exit non-zero if it failed); without a running serve it always waits',
+    )
     .action(
       (o: {
         subclient?: string;
@@ -155,12 +158,17 @@ export function registerBackupCommands(program: Command, run: Run): void {
               full: Boolean(o.full),
             });
           }
-          if (!o.wait) {
+          if (!o.wait && client.served) {
             if (json) printJson(job);
             else
               console.log(`Started job ${job.id}: ${job.title} (follow it with: hyperkeep jobs)`);
             return;
           }
+          // Without a serve, the job runs in this command's engine and would end with it.
+          if (!o.wait && !json)
+            console.log(
+              `Job ${job.id} runs in this command (no hyperkeep serve runs for this home): waiting for it.`,
+            );
           const ended = await waitForJob(client, job, json);
           const code = reportJob(ended, json);
           await followRetention(client, ended, json);

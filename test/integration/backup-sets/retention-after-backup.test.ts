@@ -113,6 +113,17 @@ describe('retention after each backup', () => {
     expect(await pointsOf(VM)).toHaveLength(1);
   });
 
+  it('without a serve, backup waits even without --wait: the job would end with the command', async () => {
+    const before = await pointsOf(VM);
+    const run = await cli(['backup', '--subclient', 'archive']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/runs in this command \(no hyperkeep serve runs for this home\)/);
+    expect(run.stdout).toContain('Backup of lab-set / archive: succeeded');
+    const after = await pointsOf(VM);
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
+  });
+
   it('leaves the points of a VM backed up outside the subclient alone', async () => {
     // lab-web-01 matches no subclient here (no automatic add): its backups have no retention.
     const web = 'lab-web-01';
