@@ -245,6 +245,29 @@ export const contract = {
       .strict(),
     response: Job,
   },
+  /**
+   * Protect a restore point: retention (after backups, and prune) keeps it whatever its rules
+   * say, and deleting it is refused until the protection is lifted. Stored in the repository.
+   */
+  'points.protect': {
+    request: z
+      .object({
+        repository: z.string().trim().min(1).max(100).default('default'),
+        id: z.string().trim().min(1).max(200),
+        reason: z.string().trim().max(500).default(''),
+      })
+      .strict(),
+    response: RestorePoint,
+  },
+  'points.unprotect': {
+    request: z
+      .object({
+        repository: z.string().trim().min(1).max(100).default('default'),
+        id: z.string().trim().min(1).max(200),
+      })
+      .strict(),
+    response: RestorePoint,
+  },
   /** "Back up now" on a subclient or on one VM. */
   'backup.start': {
     request: z.union([

@@ -117,6 +117,8 @@ export const RestorePoint = z.object({
   fallbackReason: z.string().optional(),
   /** detected from the point's file systems when it was cataloged */
   guestOs: GuestOs.optional(),
+  /** protected: retention keeps it and it cannot be deleted until the protection is lifted */
+  protection: z.object({ reason: z.string(), since: z.string() }).optional(),
 });
 export type RestorePoint = z.infer<typeof RestorePoint>;
 

@@ -3,6 +3,7 @@ import { rebuildFileCatalog } from '../file-catalog/catalog-import';
 import { backupSingleVm, backupSubclient } from '../jobs/backup-job';
 import { startDeletePointsJob } from '../jobs/delete-points-job';
 import { startPruneJob, startVerifyJob } from '../jobs/maintenance-jobs';
+import { protectPoint, unprotectPoint } from '../repositories/point-protection';
 import type { HandlerGroup } from './handlers';
 
 type JobChannel =
@@ -14,6 +15,8 @@ type JobChannel =
   | 'repo.verify'
   | 'repo.prune'
   | 'points.delete'
+  | 'points.protect'
+  | 'points.unprotect'
   | 'backup.start'
   | 'job.list'
   | 'job.get'
@@ -50,6 +53,8 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
     'repo.verify': ({ name, readData }) => startVerifyJob(engine, name, readData),
     'repo.prune': ({ name, dryRun }) => startPruneJob(engine, name, dryRun),
     'points.delete': (request) => startDeletePointsJob(engine, request),
+    'points.protect': (request) => protectPoint(engine, request),
+    'points.unprotect': (request) => unprotectPoint(engine, request),
     'backup.start': (request) =>
       'vm' in request
         ? backupSingleVm(engine, request.vm, request.full)

@@ -34,12 +34,15 @@ export function previewRetention(
   assertTimeZone(request.timezone);
   const vms = backupSets.vmsOfSubclient(subclient.id).map(({ vmUuid, vmName }) => {
     const points = repositories.points(vmUuid).filter((p) => p.vmUuid === vmUuid);
+    // Protected points stay whatever the rules say, and take no rule's place (as in prune).
     const decisions = selectRetention(
-      points.map((p) => ({ id: p.id, time: new Date(p.time), group: p.repository })),
+      points
+        .filter((p) => !p.protection)
+        .map((p) => ({ id: p.id, time: new Date(p.time), group: p.repository })),
       request.retention,
       request.timezone,
     );
-    const kept = decisions.filter((d) => d.keep).length;
+    const kept = decisions.filter((d) => d.keep).length + points.filter((p) => p.protection).length;
     // The newest point's name: the VM may have been renamed since the assignment was recorded.
     const name = points[0]?.vmName ?? vmName;
     return { vmUuid, vmName: name, total: points.length, kept, removed: points.length - kept };

@@ -42,6 +42,13 @@ export function startDeletePointsJob(engine: Engine, request: DeletePointsReques
       { missing },
     );
   }
+  const held = points.filter((p) => p.protection);
+  if (held.length > 0)
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `${held.length === 1 ? 'Restore point' : 'Restore points'} ${held.map((p) => `${p.time} of ${p.vmName}`).join(', ')} ${held.length === 1 ? 'is' : 'are'} protected: lift the protection first. Nothing was deleted.`,
+      { reason: 'PROTECTED', points: held.map((p) => p.id) },
+    );
   const dryRun = request.dryRun;
   return engine.jobs.start(
     'prune',

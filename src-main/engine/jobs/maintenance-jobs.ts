@@ -65,6 +65,7 @@ export function startPruneJob(
       const manifests = (await repository.listPoints()).filter(
         (m) => !scope || scope.vmUuids.has(m.vm.uuid),
       );
+      const holds = await repository.listHolds();
       const byVm = new Map<string, typeof manifests>();
       for (const m of manifests) byVm.set(m.vm.uuid, [...(byVm.get(m.vm.uuid) ?? []), m]);
       const removals: PrunePointOutcome[] = [];
@@ -84,8 +85,17 @@ export function startPruneJob(
         ctx.log(`${vmName}: ${policyText}, days in ${schedule.timezone}`);
         // Days and weeks are the subclient's, in the time zone its schedule runs in: a daily
         // schedule then has exactly one point per "daily" bucket.
+        // Protected points are kept, outside the rules: they neither count as "the last N" nor
+        // take a day's place.
+        for (const m of points.filter((p) => holds.has(p.id))) {
+          const reason = protectedReason(holds.get(m.id)!);
+          ctx.log(`${vmName} ${m.id}: keep (${reason})`);
+          kept.push({ id: m.id, vmUuid, vmName, time: m.startedAt, reason });
+        }
         const decisions = selectRetention(
-          points.map((m) => ({ id: m.id, time: new Date(m.startedAt), group: vmUuid })),
+          points
+            .filter((m) => !holds.has(m.id))
+            .map((m) => ({ id: m.id, time: new Date(m.startedAt), group: vmUuid })),
           retention,
           schedule.timezone,
         );
@@ -111,6 +121,11 @@ export function startPruneJob(
       return result;
     },
   );
+}
+
+/** "protected (before the upgrade to 12.4)": why prune keeps a protected point. */
+export function protectedReason(hold: { reason: string }): string {
+  return hold.reason ? `protected (${hold.reason})` : 'protected';
 }
 
 /** "last 2, daily 14, weekly 8": the rules that keep anything. */

@@ -40,7 +40,7 @@ export function applyRetentionAfterBackup(
       if (!owner) continue;
       const points = engine.repositories
         .points(vmUuid)
-        .filter((p) => p.repository.toLowerCase() === repository);
+        .filter((p) => p.repository.toLowerCase() === repository && !p.protection);
       const decisions = selectRetention(
         points.map((p) => ({ id: p.id, time: new Date(p.time), group: vmUuid })),
         owner.settings.retention,

@@ -252,14 +252,37 @@ export class RepositoryRegistry {
   async refreshPoints(name = DEFAULT_REPOSITORY): Promise<number> {
     const repository = await this.get(name);
     const manifests = await repository.listPoints();
+    const holds = await repository.listHolds();
     const row = this.row(name);
     this.db
       .transaction(() => {
         this.db.prepare('DELETE FROM restore_points WHERE repository = ?').run(row.name);
         for (const m of manifests) this.recordPoint(row.name, m);
+        for (const [id, hold] of holds) this.setProtection(row.name, id, hold);
       })
       .immediate();
     return manifests.length;
+  }
+
+  /** Records a point's protection (or its end, with null) in the console's list of points. */
+  setProtection(
+    repository: string,
+    id: string,
+    hold: { reason: string; since: string } | null,
+  ): RestorePoint {
+    const { points, missing } = this.pointsById(repository, [id]);
+    const point = points[0];
+    if (!point || missing.length > 0)
+      throw new HyperkeepError(
+        'NOT_FOUND',
+        `Repository "${repository}" has no restore point ${id}.`,
+      );
+    const { protection: _old, ...rest } = point;
+    const updated: RestorePoint = hold ? { ...rest, protection: hold } : rest;
+    this.db
+      .prepare('UPDATE restore_points SET point_json = ? WHERE repository = ? AND id = ?')
+      .run(JSON.stringify(updated), updated.repository, id);
+    return updated;
   }
 
   recordPoint(repository: string, manifest: PointManifest): RestorePoint {

@@ -73,6 +73,8 @@ export const RepoKeys = {
   /** A point's file index (file-index.ts): written after the point commits. */
   fileIndex: (id: string) => `catalogs/${id}`,
   lock: (id: string) => `locks/${id}`,
+  /** A protected point's hold (point-holds.ts): retention keeps it, deletion is refused. */
+  hold: (id: string) => `holds/${id}`,
   /** Last path segment of a key: the id of a pack, index file, snapshot, lock or key file. */
   idOf: (key: string) => key.slice(key.lastIndexOf('/') + 1),
 } as const;

@@ -4,6 +4,7 @@ import { deleteOrphanFileIndexes } from './file-index';
 import { FormatError } from './binary';
 import { ChunkIndex, encodeIndexFile, type PackRecord } from './chunk-index';
 import { RepositoryLock } from './locks';
+import { deleteOrphanHolds, listHolds } from './point-holds';
 import { GC_READERS_WAIT_MS } from './read-gate';
 import {
   FOOTER_BYTES,
@@ -43,8 +44,10 @@ export async function prunePoints(
     waitMs: options.lockWaitMs ?? 0,
   });
   try {
+    // Protected points are out of the retention's reach: kept, and not counted by its rules.
+    const holds = await listHolds(core);
     const manifests = await Promise.all(
-      (await core.listPointIds()).map((id) => core.loadManifest(id)),
+      (await core.listPointIds()).filter((id) => !holds.has(id)).map((id) => core.loadManifest(id)),
     );
     const decisions = selectRetention(
       manifests.map((m) => ({ id: m.id, time: new Date(m.startedAt), group: m.vm.uuid })),
@@ -249,6 +252,7 @@ async function runGc(core: RepositoryCore, repackThreshold: number): Promise<GcR
   }
   result.deletedPacks = toDelete.length - result.repackedPacks;
   await deleteOrphanFileIndexes(core);
+  await deleteOrphanHolds(core);
   result.removedIncompleteWrites = await backend.removeIncompleteWrites();
   await core.refreshIndex();
   return result;

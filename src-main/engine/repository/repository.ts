@@ -22,6 +22,7 @@ import {
   type RepositoryKeys,
 } from './keys';
 import { RepositoryLock } from './locks';
+import { deleteHold, listHolds, putHold, type PointHold } from './point-holds';
 import {
   collectGarbage,
   prunePoints,
@@ -303,10 +304,36 @@ export class Repository {
     return getFileIndex(this.core, pointId);
   }
 
-  /** Forgets points (their data goes with the next gc). */
+  /** Protects a point: retention keeps it and deletePoints refuses it (point-holds.ts). */
+  async protectPoint(pointId: string, reason: string): Promise<PointHold> {
+    const hold = { reason, since: new Date().toISOString() };
+    await putHold(this.core, pointId, hold);
+    return hold;
+  }
+
+  /** Lifts a point's protection (nothing happens to a point that had none). */
+  async unprotectPoint(pointId: string): Promise<void> {
+    await this.core.loadManifest(pointId);
+    await deleteHold(this.core, pointId);
+  }
+
+  /** The protected points, by id. */
+  listHolds(): Promise<Map<string, PointHold>> {
+    return listHolds(this.core);
+  }
+
+  /** Forgets points (their data goes with the next gc); a protected point is refused. */
   async deletePoints(ids: readonly string[]): Promise<void> {
     const lock = await RepositoryLock.acquire(this.core.backend, 'shared', 'delete points');
     try {
+      const holds = await listHolds(this.core);
+      const held = ids.filter((id) => holds.has(id));
+      if (held.length > 0)
+        throw new HyperkeepError(
+          'INVALID_INPUT',
+          `Restore point${held.length === 1 ? '' : 's'} ${held.join(', ')} ${held.length === 1 ? 'is' : 'are'} protected: lift the protection first; nothing was deleted.`,
+          { reason: 'PROTECTED', points: held },
+        );
       for (const id of ids) {
         await this.core.loadManifest(id);
         await this.core.backend.delete(RepoKeys.snapshot(id));
