@@ -8,6 +8,7 @@ import { formatBytes, printJson, printTable } from '../output';
 import { EXIT, usageError } from '../usage';
 import { findBackupSet } from './lookup';
 import { registerPointsDelete } from './points-delete';
+import { registerPointsProtect } from './points-protect';
 import { printPruneOutcome } from './prune-report';
 
 /** Like restic and borg: the passphrase comes from a file or the environment, never only a prompt. */
@@ -178,7 +179,9 @@ export function registerBackupCommands(program: Command, run: Run): void {
 
   const points = program
     .command('points')
-    .description('restore points, newest first; `points delete` deletes chosen ones')
+    .description(
+      'restore points, newest first; `points delete|protect|unprotect ID` act on chosen ones',
+    )
     .option('--vm <name>', 'of this VM (name or UUID)')
     .action((o: { vm?: string }) =>
       run(async ({ client, json }) => {
@@ -186,7 +189,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
         if (o.vm && points.length === 0) await requireKnownVm(client, o.vm);
         if (json) return printJson(points);
         printTable(
-          ['ID', 'VM', 'TIME', 'TYPE', 'CONSISTENCY', 'LOGICAL', 'STORED'],
+          ['ID', 'VM', 'TIME', 'TYPE', 'CONSISTENCY', 'LOGICAL', 'STORED', 'PROTECTED'],
           points.map((p) => [
             p.id,
             p.vmName,
@@ -195,11 +198,13 @@ export function registerBackupCommands(program: Command, run: Run): void {
             p.consistency,
             formatBytes(p.logicalBytes),
             formatBytes(p.storedBytes),
+            p.protection ? p.protection.reason || 'yes' : '',
           ]),
         );
       }),
     );
   registerPointsDelete(points, run);
+  registerPointsProtect(points, run);
 
   program
     .command('jobs')

@@ -10,7 +10,7 @@ import { printPruneOutcome } from './prune-report';
  * the named points found here are in. Ids found nowhere are left for the engine to refuse by
  * name, so the error lists every one of them.
  */
-function repositoryOf(
+export function repositoryOf(
   ids: readonly string[],
   all: readonly RestorePoint[],
   given?: string,

@@ -1,11 +1,12 @@
 /**
  * The subclient's retention applied after each backup, without running prune by hand: a
- * subclient keeping the last point backs lab-archive-01 up twice, and the first point goes in a
- * prune job the backup started (named in its result), while the VMs of other subclients and the
- * VMs no subclient covers keep every point.
+ * subclient keeping the last point backs lab-archive-01 up again and again, and the older point
+ * goes in a prune job the backup started (named in its result), while the VMs no subclient
+ * covers keep every point. A protected point stays whatever the rules say (also for a console
+ * the repository is attached to later), cannot be deleted, and a damaged protection stops prune.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -133,5 +134,70 @@ describe('retention after each backup', () => {
       expect((job.result as BackupJobResult).retentionJobs).toBeUndefined();
     }
     expect(await pointsOf(web)).toHaveLength(2);
+  });
+
+  it('keeps a protected point whatever the retention says, and refuses to delete it', async () => {
+    const [held] = await pointsOf(VM);
+    const text = await cli(['points', 'protect', held!, '--reason', 'before the upgrade']);
+    expect(text.stdout).toContain('is protected: before the upgrade.');
+    const listed = await cliJson<RestorePoint[]>(['points', '--vm', VM]);
+    expect(listed[0]?.protection?.reason).toBe('before the upgrade');
+
+    // The protected point takes no place in "keep the last 1": the new point is that one.
+    const next = await backup();
+    expect((next.result as BackupJobResult).retentionJobs).toBeUndefined();
+    const third = await backup();
+    const [prune] = (third.result as BackupJobResult).retentionJobs!;
+    const outcome = (await cliJson<Job>(['jobs', prune!, '--wait'])).result as PruneJobResult;
+    expect(outcome.removed?.map((p) => p.id)).toEqual([(next.result as BackupJobResult).points[0]]);
+    expect(outcome.kept.find((p) => p.id === held)?.reason).toBe('protected (before the upgrade)');
+    expect((await pointsOf(VM)).sort()).toEqual(
+      [held, (third.result as BackupJobResult).points[0]].sort(),
+    );
+
+    const refused = await cli(['--json', 'points', 'delete', held!]);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stdout).error.message).toMatch(
+      /is protected: lift the protection first/,
+    );
+  });
+
+  it('a repository attached to a new console still knows what is protected', async () => {
+    const [held] = (await cliJson<RestorePoint[]>(['points', '--vm', VM])).filter(
+      (p) => p.protection,
+    );
+    const elsewhere = join(scratch, 'second-home');
+    const first = home;
+    home = elsewhere;
+    try {
+      await cliJson(['repo', 'attach', '--path', join(scratch, 'repository')]);
+      const listed = await cliJson<RestorePoint[]>(['points', '--vm', VM]);
+      expect(listed.find((p) => p.id === held!.id)?.protection?.reason).toBe('before the upgrade');
+    } finally {
+      home = first;
+    }
+  });
+
+  it('once the protection is lifted, the retention removes the point at the next backup', async () => {
+    const [held] = (await cliJson<RestorePoint[]>(['points', '--vm', VM])).filter(
+      (p) => p.protection,
+    );
+    const text = await cli(['points', 'unprotect', held!.id]);
+    expect(text.stdout).toContain('is no longer protected');
+    const run = await cli(['backup', '--subclient', 'archive', '--wait']);
+    expect(run.stdout).toMatch(/Removed 2 restore points, kept 1/);
+    expect(await pointsOf(VM)).not.toContain(held!.id);
+  });
+
+  it('a damaged protection stops prune with a message naming the point, never reads as unprotected', async () => {
+    const [point] = await pointsOf(VM);
+    await cliJson(['points', 'protect', point!]);
+    await writeFile(join(scratch, 'repository', 'holds', point!), 'not a sealed hold');
+    const prune = await cli(['--json', 'prune']);
+    expect(prune.code).toBe(1);
+    expect(JSON.parse(prune.stdout).error.message).toContain(
+      `The protection of restore point ${point} in the repository at`,
+    );
+    expect(await pointsOf(VM)).toEqual([point]);
   });
 });
