@@ -131,6 +131,9 @@ describe('Storage page', () => {
     await prune
       .getByText('A virtual machine that no subclient on this console covers keeps all its points')
       .waitFor();
+    await prune
+      .getByText('Retention also runs by itself after every backup of a subclient')
+      .waitFor();
     await prune.getByRole('button', { name: 'Cancel' }).click();
     await prune.waitFor({ state: 'detached' });
   });

@@ -54,7 +54,11 @@ export function PruneDialog(props: {
         <DialogContentText sx={{ mt: 1.5 }}>
           A virtual machine that no subclient on this console covers keeps all its points: its
           retention is not known here (a repository attached from another console, a subclient
-          deleted since). The job names each such VM in its warnings.
+          deleted since). The job names each such VM in its warnings. Protected points are kept too.
+        </DialogContentText>
+        <DialogContentText sx={{ mt: 1.5 }}>
+          Retention also runs by itself after every backup of a subclient, for the VMs it backed up:
+          prune here is for the whole repository at once, such as after changing a retention.
         </DialogContentText>
         {error !== null && (
           <Alert severity="error" sx={{ mt: 2 }}>
