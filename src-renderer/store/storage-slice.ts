@@ -28,6 +28,12 @@ export interface StorageSlice {
    * the VM's drawer); throws ApiError, e.g. NOT_FOUND for a point another console deleted.
    */
   deletePoints(vmUuid: string, repository: string, ids: string[]): Promise<Job>;
+  /**
+   * Protects a point (its subclient's retention keeps it and deleting it is refused) or lifts
+   * the protection; the point's row shows the change at once. Throw ApiError.
+   */
+  protectPoint(point: RestorePoint, reason: string): Promise<RestorePoint>;
+  unprotectPoint(point: RestorePoint): Promise<RestorePoint>;
   /** Keyed by VM UUID; only VMs someone looked at are kept current. */
   pointsByVm: Record<string, VmPoints>;
   loadPoints(vmUuid: string): Promise<void>;
@@ -100,6 +106,25 @@ export const createStorageSlice: SliceCreator<StorageSlice> = (set, get) => ({
     return job;
   },
 
+  async protectPoint(point, reason) {
+    const updated = await invoke('points.protect', {
+      repository: point.repository,
+      id: point.id,
+      reason,
+    });
+    set((state) => replacePoint(state.pointsByVm, updated));
+    return updated;
+  },
+
+  async unprotectPoint(point) {
+    const updated = await invoke('points.unprotect', {
+      repository: point.repository,
+      id: point.id,
+    });
+    set((state) => replacePoint(state.pointsByVm, updated));
+    return updated;
+  },
+
   pointsByVm: {},
   async loadPoints(vmUuid) {
     const sequence = (pointsSequence.get(vmUuid) ?? 0) + 1;
@@ -135,6 +160,22 @@ export const createStorageSlice: SliceCreator<StorageSlice> = (set, get) => ({
     }
   },
 });
+
+/**
+ * The VM's list with `updated` in place of the point it was: shown before points.changed reloads
+ * the list, which follows. A VM nobody looked at has no list to change.
+ */
+function replacePoint(
+  pointsByVm: Record<string, VmPoints>,
+  updated: RestorePoint,
+): Pick<StorageSlice, 'pointsByVm'> | Record<string, never> {
+  const entry = pointsByVm[updated.vmUuid];
+  if (entry === undefined) return {};
+  const points = entry.points.map((p) =>
+    p.id === updated.id && p.repository === updated.repository ? updated : p,
+  );
+  return { pointsByVm: { ...pointsByVm, [updated.vmUuid]: { ...entry, points } } };
+}
 
 /**
  * Restore points and repository sizes change when a backup, a prune or an attach ends: reload

@@ -91,10 +91,21 @@ function pointRows(): Locator {
     .filter({ has: page.getByRole('checkbox') });
 }
 
-function deleteButton(point: RestorePoint): Locator {
+/** The row's "More actions" button: protect and delete are in its menu. */
+function moreActions(point: RestorePoint): Locator {
   return drawer().getByRole('button', {
-    name: `Delete the restore point of ${localTime(point.time)}`,
+    name: `More actions for the point of ${localTime(point.time)}`,
   });
+}
+
+/** Opens a point's "Delete restore point…" from the keyboard: the menu's second item. */
+async function pressDelete(point: RestorePoint): Promise<void> {
+  await moreActions(point).focus();
+  await page.keyboard.press('Enter');
+  const item = page.getByRole('menuitem', { name: /^Delete restore point/ });
+  await page.keyboard.press('ArrowDown');
+  await expect.poll(() => isFocused(item)).toBe(true);
+  await page.keyboard.press('Enter');
 }
 
 /** "Back up now" in the drawer, until the job succeeded and the table shows `expected` points. */
@@ -149,7 +160,7 @@ afterAll(async () => {
 describe('Deleting restore points from the VM drawer', () => {
   it('asks first, with Cancel focused, and Cancel deletes nothing', async () => {
     const older = points[1]!;
-    const button = deleteButton(older);
+    const button = moreActions(older);
     // The new column and action still fit the drawer: nothing scrolls sideways (review P12).
     const drawerBox = (await drawer().boundingBox())!;
     const buttonBox = (await button.boundingBox())!;
@@ -160,8 +171,7 @@ describe('Deleting restore points from the VM drawer', () => {
     });
     expect(sideways).toBe(0);
 
-    await button.focus();
-    await page.keyboard.press('Enter');
+    await pressDelete(older);
     const dialog = page.getByRole('dialog', { name: `Delete restore point of ${VM}?` });
     await dialog.waitFor();
     const cancel = dialog.getByRole('button', { name: 'Cancel' });
@@ -191,8 +201,7 @@ describe('Deleting restore points from the VM drawer', () => {
 
   it('deletes the older point from the keyboard; the newer one stays and still browses', async () => {
     const [newer, older] = points as [RestorePoint, RestorePoint];
-    await deleteButton(older).focus();
-    await page.keyboard.press('Enter');
+    await pressDelete(older);
     const dialog = page.getByRole('dialog', { name: `Delete restore point of ${VM}?` });
     const confirm = dialog.getByRole('button', { name: 'Delete restore point' });
     await expect.poll(() => isFocused(dialog.getByRole('button', { name: 'Cancel' }))).toBe(true);
@@ -217,8 +226,8 @@ describe('Deleting restore points from the VM drawer', () => {
 
     // The table follows without a reload: only the newer point is left.
     await expect.poll(() => pointRows().count()).toBe(1);
-    await deleteButton(newer).waitFor();
-    expect(await deleteButton(older).count()).toBe(0);
+    await moreActions(newer).waitFor();
+    expect(await moreActions(older).count()).toBe(0);
     await shot('02-deleted');
 
     const left = await engine('points.list', { vm: VM });
@@ -256,7 +265,8 @@ describe('Deleting restore points from the VM drawer', () => {
       RestorePoint,
       RestorePoint,
     ];
-    await deleteButton(newest).click();
+    await moreActions(newest).click();
+    await page.getByRole('menuitem', { name: /^Delete restore point/ }).click();
     const dialog = page.getByRole('dialog', { name: `Delete restore point of ${VM}?` });
     await dialog.waitFor();
     // Another console (here: the API) deletes the same point first.
