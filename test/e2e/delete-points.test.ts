@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type Locator, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Channel, RequestOf, ResponseOf } from '../../shared/contract';
+import type { Channel, RequestOf } from '../../shared/contract';
 import type { Job, RestorePoint } from '../../shared/domain/jobs';
 import { launchChromium, saveShot } from '../harness/browser';
-import { runCli, startServe, type RunningServe } from '../harness/serve';
+import { cliOn, dialogOpened, engineCall, isFocused, pointsDrawer } from '../harness/points-drawer';
+import { startServe, type RunningServe } from '../harness/serve';
 
 /**
  * Deleting restore points by hand from the VM drawer: two real points of lab-web-01, the real
@@ -29,74 +30,17 @@ const pageErrors: string[] = [];
 const consoleErrors: string[] = [];
 
 const shot = (name: string): Promise<void> => saveShot(page, `delete-points-${name}`);
-
-/** Waits for a dialog's fade-in to end, so its screenshot is not half transparent. */
-async function opened(dialog: Locator): Promise<void> {
-  await expect
-    .poll(() =>
-      dialog.evaluate((el) => getComputedStyle(el.closest('.MuiDialog-container') ?? el).opacity),
-    )
-    .toBe('1');
-}
-
-/** What the engine itself says, asked with the page's session (same origin). */
-async function engine<C extends Channel>(
-  channel: C,
-  request: RequestOf<C>,
-): Promise<ResponseOf<C>> {
-  const body = await page.evaluate(
-    async ({ channel, request }) => {
-      const response = await fetch(`api/invoke/${channel}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(request),
-      });
-      return (await response.json()) as { ok: boolean; value?: unknown; error?: unknown };
-    },
-    { channel, request },
-  );
-  if (!body.ok) throw new Error(`${channel} failed: ${JSON.stringify(body.error)}`);
-  return body.value as ResponseOf<C>;
-}
-
-async function cli(...args: string[]): Promise<void> {
-  const result = await runCli(['--home', serve.home, ...args]);
-  expect(result.code, `hyperkeep ${args.join(' ')}: ${result.stderr}`).toBe(0);
-}
-
-/** How the console (en-US, Paris) writes a time in labels, titles and the dialog. */
-function localTime(iso: string): string {
-  return new Date(iso).toLocaleString('en-US', { timeZone: ZONE });
-}
+const { localTime, drawer, pointsTable, pointRows, moreActions } = pointsDrawer(
+  () => page,
+  VM,
+  ZONE,
+);
+const engine = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+  engineCall(page, channel, request);
+const cli = (...args: string[]) => cliOn(serve.home, ...args);
 
 const pruneJobs = async (): Promise<Job[]> =>
   (await engine('job.list', {})).filter((job) => job.kind === 'prune');
-
-const isFocused = (locator: Locator): Promise<boolean> =>
-  locator.evaluate((el) => el === document.activeElement);
-
-function drawer(): Locator {
-  return page.getByRole('region', { name: `Details of ${VM}` });
-}
-
-function pointsTable(): Locator {
-  return drawer().getByRole('table', { name: `Restore points of ${VM}` });
-}
-
-/** The points table's row of each point (a point with a fallback note has a second row). */
-function pointRows(): Locator {
-  return pointsTable()
-    .locator('tbody')
-    .getByRole('row')
-    .filter({ has: page.getByRole('checkbox') });
-}
-
-/** The row's "More actions" button: protect and delete are in its menu. */
-function moreActions(point: RestorePoint): Locator {
-  return drawer().getByRole('button', {
-    name: `More actions for the point of ${localTime(point.time)}`,
-  });
-}
 
 /** Opens a point's "Delete restore point…" from the keyboard: the menu's second item. */
 async function pressDelete(point: RestorePoint): Promise<void> {
@@ -185,7 +129,7 @@ describe('Deleting restore points from the VM drawer', () => {
     expect(text).toContain('Space is freed only for the data no other restore point uses');
     const confirm = dialog.getByRole('button', { name: 'Delete restore point' });
     expect(await confirm.getAttribute('class')).toContain('MuiButton-colorError');
-    await opened(dialog);
+    await dialogOpened(dialog);
     await shot('01-confirm');
 
     await page.keyboard.press('Enter');
@@ -302,7 +246,7 @@ describe('Deleting restore points from the VM drawer', () => {
     await dialog
       .getByText(`These are the last restore points of ${VM}`, { exact: false })
       .waitFor();
-    await opened(dialog);
+    await dialogOpened(dialog);
     await shot('04-confirm-selected');
     await dialog.getByRole('button', { name: 'Delete 2 restore points' }).click();
     await dialog.waitFor({ state: 'detached' });

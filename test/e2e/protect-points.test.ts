@@ -3,10 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Channel, RequestOf, ResponseOf } from '../../shared/contract';
+import type { Channel, RequestOf } from '../../shared/contract';
 import type { BackupJobResult, Job, PruneJobResult, RestorePoint } from '../../shared/domain/jobs';
 import { launchChromium, saveShot } from '../harness/browser';
-import { runCli, startServe, type RunningServe } from '../harness/serve';
+import {
+  cliOn,
+  dialogOpened,
+  engineAnswer,
+  engineCall,
+  isFocused,
+  pointsDrawer,
+} from '../harness/points-drawer';
+import { startServe, type RunningServe } from '../harness/serve';
 
 /**
  * Protecting a restore point from the VM drawer: real points of lab-web-01 in subclient "web",
@@ -32,80 +40,18 @@ const pageErrors: string[] = [];
 const consoleErrors: string[] = [];
 
 const shot = (name: string): Promise<void> => saveShot(page, `protect-points-${name}`);
-
-/** The engine's answer to a call made with the page's session (same origin), refusals included. */
-async function answer<C extends Channel>(
-  channel: C,
-  request: RequestOf<C>,
-): Promise<{ ok: boolean; value?: ResponseOf<C>; error?: { code: string; message: string } }> {
-  return page.evaluate(
-    async ({ channel, request }) => {
-      const response = await fetch(`api/invoke/${channel}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(request),
-      });
-      return (await response.json()) as never;
-    },
-    { channel, request },
-  );
-}
-
-async function engine<C extends Channel>(
-  channel: C,
-  request: RequestOf<C>,
-): Promise<ResponseOf<C>> {
-  const body = await answer(channel, request);
-  if (!body.ok) throw new Error(`${channel} failed: ${JSON.stringify(body.error)}`);
-  return body.value!;
-}
-
-async function cli(...args: string[]): Promise<void> {
-  const result = await runCli(['--home', serve.home, ...args]);
-  expect(result.code, `hyperkeep ${args.join(' ')}: ${result.stderr}`).toBe(0);
-}
-
-/** How the console (en-US, Paris) writes a time in labels, titles and tooltips. */
-function localTime(iso: string): string {
-  return new Date(iso).toLocaleString('en-US', { timeZone: ZONE });
-}
-
-/** Waits for a dialog's fade-in to end, so its screenshot is not half transparent. */
-async function opened(dialog: Locator): Promise<void> {
-  await expect
-    .poll(() =>
-      dialog.evaluate((el) => getComputedStyle(el.closest('.MuiDialog-container') ?? el).opacity),
-    )
-    .toBe('1');
-}
-
-const isFocused = (locator: Locator): Promise<boolean> =>
-  locator.evaluate((el) => el === document.activeElement);
+const { localTime, drawer, pointsTable, pointRows, moreActions } = pointsDrawer(
+  () => page,
+  VM,
+  ZONE,
+);
+const engine = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+  engineCall(page, channel, request);
+const cli = (...args: string[]) => cliOn(serve.home, ...args);
+const answer = <C extends Channel>(channel: C, request: RequestOf<C>) =>
+  engineAnswer(page, channel, request);
 
 const listPoints = (): Promise<RestorePoint[]> => engine('points.list', { vm: VM });
-
-function drawer(): Locator {
-  return page.getByRole('region', { name: `Details of ${VM}` });
-}
-
-function pointsTable(): Locator {
-  return drawer().getByRole('table', { name: `Restore points of ${VM}` });
-}
-
-/** The points table's row of each point (a point with a fallback note has a second row). */
-function pointRows(): Locator {
-  return pointsTable()
-    .locator('tbody')
-    .getByRole('row')
-    .filter({ has: page.getByRole('checkbox') });
-}
-
-/** The row's "More actions" button: protect (or lift the protection) and delete are in its menu. */
-function moreActions(point: RestorePoint, scope: Page | Locator = drawer()): Locator {
-  return scope.getByRole('button', {
-    name: `More actions for the point of ${localTime(point.time)}`,
-  });
-}
 
 function rowOf(point: RestorePoint): Locator {
   // `has` looks inside each row: its locator starts from the page, not the drawer.
@@ -188,7 +134,7 @@ describe('Protecting restore points from the VM drawer', () => {
     const reason = dialog.getByRole('textbox', { name: 'Reason' });
     await expect.poll(() => isFocused(reason)).toBe(true);
     await page.keyboard.type(REASON);
-    await opened(dialog);
+    await dialogOpened(dialog);
     await shot('01-protect');
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'detached' });
@@ -320,7 +266,7 @@ describe('Protecting restore points from the VM drawer', () => {
     const text = (await dialog.textContent()) ?? '';
     expect(text).toContain('removed at the next backup or prune');
     expect(text).toContain(REASON);
-    await opened(dialog);
+    await dialogOpened(dialog);
     await shot('05-lift');
     await page.keyboard.press('Tab');
     expect(await isFocused(dialog.getByRole('button', { name: 'Lift protection' }))).toBe(true);

@@ -5,9 +5,8 @@ import type {
   RestorePoint,
 } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
-import { pruneHeadline } from '../../../shared/prune-outcome';
 import type { Engine } from '../engine';
-import { gcOptionsFor } from './gc-wait';
+import { removePointsAndFreeSpace } from './remove-points';
 
 export interface DeletePointsRequest {
   repository: string;
@@ -65,17 +64,13 @@ export function startDeletePointsJob(engine: Engine, request: DeletePointsReques
         .map((p) => ({ ...outcomeOf(p), reason: 'not chosen for deletion' }));
       const common = { kept, skippedVms: [] };
       if (dryRun) return { dryRun, wouldRemove: outcomes, ...common };
-      const ids = outcomes.map((p) => p.id);
-      ctx.phase('deleting restore points');
-      await repository.deletePoints(ids);
-      engine.repositories.forgetPoints(repositoryName, ids);
-      engine.fileCatalog.forgetPoints(repositoryName, ids);
-      engine.events.emit('points.changed', {});
-      ctx.phase('collecting garbage');
-      const gc = await repository.gc(gcOptionsFor(ctx));
-      const result: PruneJobResult = { dryRun, removed: outcomes, ...common, ...gc };
-      ctx.log(pruneHeadline(result));
-      return result;
+      return removePointsAndFreeSpace(
+        engine,
+        ctx,
+        { handle: repository, name: repositoryName },
+        outcomes,
+        common,
+      );
     },
   );
 }

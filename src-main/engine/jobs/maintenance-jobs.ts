@@ -1,10 +1,10 @@
 import type { SubclientSettings } from '../../../shared/domain/backup-set';
 import type { Job, PruneJobResult, PrunePointOutcome } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
-import { pruneHeadline, skippedVmText } from '../../../shared/prune-outcome';
+import { skippedVmText } from '../../../shared/prune-outcome';
 import type { Engine } from '../engine';
 import { selectRetention } from '../repository/retention';
-import { gcOptionsFor } from './gc-wait';
+import { removePointsAndFreeSpace } from './remove-points';
 
 /** `verify [--read-data]` as a job: a damaged repository fails the job and names the affected points. */
 export function startVerifyJob(engine: Engine, repositoryName: string, readData: boolean): Job {
@@ -109,16 +109,13 @@ export function startPruneJob(
       }
       const common = { kept, skippedVms };
       if (dryRun) return { dryRun, wouldRemove: removals, ...common };
-      const remove = removals.map((p) => p.id);
-      await repository.deletePoints(remove);
-      engine.repositories.forgetPoints(repositoryName, remove);
-      engine.fileCatalog.forgetPoints(repositoryName, remove);
-      engine.events.emit('points.changed', {});
-      ctx.phase('collecting garbage');
-      const gc = await repository.gc(gcOptionsFor(ctx));
-      const result: PruneJobResult = { dryRun, removed: removals, ...common, ...gc };
-      ctx.log(pruneHeadline(result));
-      return result;
+      return removePointsAndFreeSpace(
+        engine,
+        ctx,
+        { handle: repository, name: repositoryName },
+        removals,
+        common,
+      );
     },
   );
 }

@@ -5,10 +5,9 @@
  * covers keep every point. A protected point stays whatever the rules say (also for a console
  * the repository is attached to later), cannot be deleted, and a damaged protection stops prune.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type {
   BackupJobResult,
@@ -16,32 +15,15 @@ import type {
   PruneJobResult,
   RestorePoint,
 } from '../../../shared/domain/jobs';
-import { nodePath } from '../../harness/serve';
+import { cliFromSource } from '../../harness/cli-process';
 
 const lab = inject('lab');
 const host1 = lab.hosts.find((h) => h.name === 'lab-host-1')!;
-const CLI_ENTRY = resolve(import.meta.dirname, '../backup/cli-from-source.ts');
 const VM = 'lab-archive-01';
 
 let scratch: string;
 let home: string;
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(nodePath, ['--import', 'tsx', CLI_ENTRY, '--home', home, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
-}
-
-async function cliJson<T>(args: string[]): Promise<T> {
-  const result = await cli(['--json', ...args]);
-  expect(result.code, `${args.join(' ')}: ${result.stderr}${result.stdout}`).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const { cli, cliJson } = cliFromSource(() => home);
 
 const backup = () => cliJson<Job>(['backup', '--subclient', 'archive', '--wait']);
 const pointsOf = async (vm: string) =>

@@ -3,50 +3,28 @@
  * console (no subclient here sets a retention, so prune keeps everything): chosen points go, the
  * space only they used comes back, and what stays still verifies and restores byte for byte.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job, PruneJobResult } from '../../../shared/domain/jobs';
 import { LocalDirectoryBackend } from '../../../src-main/engine/repository/backends/local-directory';
 import { Repository } from '../../../src-main/engine/repository/repository';
-import { nodePath } from '../../harness/serve';
+import { cliFromSource } from '../../harness/cli-process';
 import { writeImage } from './helpers';
 
-const CLI_ENTRY = resolve(import.meta.dirname, '../backup/cli-from-source.ts');
 const WEB = { uuid: '6f1c1e0e-3c1a-4d7e-9a51-00000000de01', name: 'old-web-01' };
 const GONE = { uuid: '6f1c1e0e-3c1a-4d7e-9a51-00000000de02', name: 'decommissioned-01' };
 const DISK_BYTES = 512 * 1024;
 
 let scratch: string;
 let home: string;
+const { cli, cliOk, cliJson } = cliFromSource(() => home);
 let repoDir: string;
 /** Oldest first, with the image each point holds. */
 const webPoints: { id: string; image: string }[] = [];
 const gonePoints: string[] = [];
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(nodePath, ['--import', 'tsx', CLI_ENTRY, '--home', home, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
-}
-
-async function cliOk(args: string[]): Promise<string> {
-  const result = await cli(args);
-  expect(result.code, `${args.join(' ')}: ${result.stderr}${result.stdout}`).toBe(0);
-  return result.stdout;
-}
-
-async function cliJson<T>(args: string[]): Promise<T> {
-  return JSON.parse(await cliOk(['--json', ...args])) as T;
-}
 
 /** Points written straight into the repository, each disk of random (unshared) bytes. */
 async function writePoints(vm: { uuid: string; name: string }, count: number) {

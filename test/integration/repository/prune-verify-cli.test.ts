@@ -4,48 +4,30 @@
  * which no subclient here covers (as after attaching a repository to a new console). Prune keeps
  * every point of that VM and says so; the points it removes are listed with VM, time and reason.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Job, PruneJobResult } from '../../../shared/domain/jobs';
 import { LocalDirectoryBackend } from '../../../src-main/engine/repository/backends/local-directory';
 import { Repository } from '../../../src-main/engine/repository/repository';
-import { nodePath } from '../../harness/serve';
+import { cliFromSource } from '../../harness/cli-process';
 import { writeImage } from './helpers';
 
 const lab = inject('lab');
 const host1 = lab.hosts.find((h) => h.name === 'lab-host-1')!;
 const web = lab.vms.find((v) => v.name === 'lab-web-01')!;
 const archive = lab.vms.find((v) => v.name === 'lab-archive-01')!;
-const CLI_ENTRY = resolve(import.meta.dirname, '../backup/cli-from-source.ts');
 /** More than the built-in default keeps (last 7; the rest are one day, week, month, year). */
 const ARCHIVE_POINTS = 8;
 
 let scratch: string;
 let home: string;
+const { cli, cliOk } = cliFromSource(() => home);
 let repoDir: string;
 const webPoints: string[] = [];
 const archivePoints: string[] = [];
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(nodePath, ['--import', 'tsx', CLI_ENTRY, '--home', home, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
-}
-
-async function cliOk(args: string[]): Promise<string> {
-  const result = await cli(args);
-  expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-}
 
 async function cliJob(args: string[]): Promise<Job> {
   return JSON.parse(await cliOk(['--json', ...args])) as Job;
