@@ -3,16 +3,13 @@
  * console (no subclient here sets a retention, so prune keeps everything): chosen points go, the
  * space only they used comes back, and what stays still verifies and restores byte for byte.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job, PruneJobResult } from '../../../shared/domain/jobs';
-import { LocalDirectoryBackend } from '../../../src-main/engine/repository/backends/local-directory';
-import { Repository } from '../../../src-main/engine/repository/repository';
 import { cliFromSource } from '../../harness/cli-process';
-import { writeImage } from './helpers';
+import { pointIdsIn, writeRandomPoints } from './helpers';
 
 const WEB = { uuid: '6f1c1e0e-3c1a-4d7e-9a51-00000000de01', name: 'old-web-01' };
 const GONE = { uuid: '6f1c1e0e-3c1a-4d7e-9a51-00000000de02', name: 'decommissioned-01' };
@@ -26,41 +23,16 @@ let repoDir: string;
 const webPoints: { id: string; image: string }[] = [];
 const gonePoints: string[] = [];
 
-/** Points written straight into the repository, each disk of random (unshared) bytes. */
-async function writePoints(vm: { uuid: string; name: string }, count: number) {
-  const repository = await Repository.open(new LocalDirectoryBackend(repoDir), {});
-  try {
-    const points: { id: string; image: string }[] = [];
-    for (let i = 0; i < count; i++) {
-      const image = join(scratch, `${vm.name}-${i}.raw`);
-      await writeFile(image, randomBytes(DISK_BYTES));
-      const writer = await repository.startPoint({ vm, meta: { domainXml: '<domain/>' } });
-      await writeImage(writer, 'vda', image);
-      points.push({ id: (await writer.commit({ consistency: 'crash-consistent' })).id, image });
-    }
-    return points;
-  } finally {
-    await repository.close();
-  }
-}
-
-async function pointIdsInRepository(): Promise<string[]> {
-  const repository = await Repository.open(new LocalDirectoryBackend(repoDir), {});
-  try {
-    return (await repository.listPoints()).map((p) => p.id).sort();
-  } finally {
-    await repository.close();
-  }
-}
-
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'hk-delete-points-'));
   repoDir = join(scratch, 'repository');
   // Made on one console, then attached to another: the second has no subclient for these VMs.
   home = join(scratch, 'first-home');
   await cliOk(['repo', 'init', '--path', repoDir, '--no-encrypt']);
-  webPoints.push(...(await writePoints(WEB, 3)));
-  gonePoints.push(...(await writePoints(GONE, 2)).map((p) => p.id));
+  webPoints.push(...(await writeRandomPoints(repoDir, scratch, WEB, 3, DISK_BYTES)));
+  gonePoints.push(
+    ...(await writeRandomPoints(repoDir, scratch, GONE, 2, DISK_BYTES)).map((p) => p.id),
+  );
   home = join(scratch, 'home');
   await cliOk(['repo', 'attach', '--path', repoDir]);
 }, 120_000);
@@ -78,7 +50,7 @@ describe('deleting restore points from the CLI', () => {
     expect(error.code).toBe('NOT_FOUND');
     expect(error.message).toContain('has no restore point no-such-point');
     expect(error.message).toContain('nothing was deleted');
-    expect(await pointIdsInRepository()).toHaveLength(5);
+    expect(await pointIdsIn(repoDir)).toHaveLength(5);
     expect((await cliJson<Job[]>(['jobs'])).length).toBe(jobsBefore.length);
   });
 
@@ -97,7 +69,7 @@ describe('deleting restore points from the CLI', () => {
     expect(result.wouldRemove?.map((p) => [p.id, p.vmName, p.reason])).toEqual([
       [webPoints[0]!.id, WEB.name, 'deleted by request'],
     ]);
-    expect(await pointIdsInRepository()).toHaveLength(5);
+    expect(await pointIdsIn(repoDir)).toHaveLength(5);
   });
 
   it('deletes two points of a VM, frees their space, and the third still verifies and restores', async () => {
@@ -107,7 +79,7 @@ describe('deleting restore points from the CLI', () => {
     expect(text).toMatch(/Removed 2 restore points, kept 1, freed (\d+(\.\d+)? (KiB|MiB))\./);
     expect(text).toMatch(new RegExp(`\\n  removed +\\S+  ${oldest!.id}  deleted by request`));
     expect(text).toMatch(new RegExp(`\\n  keep +\\S+  ${newest!.id}  not chosen for deletion`));
-    expect(await pointIdsInRepository()).toEqual([...gonePoints, newest!.id].sort());
+    expect(await pointIdsIn(repoDir)).toEqual([...gonePoints, newest!.id].sort());
     const listed = await cliJson<{ id: string }[]>(['points', '--vm', WEB.name]);
     expect(listed.map((p) => p.id)).toEqual([newest!.id]);
 
@@ -123,6 +95,6 @@ describe('deleting restore points from the CLI', () => {
     expect((job.result as PruneJobResult).removed?.map((p) => p.id).sort()).toEqual(
       [...gonePoints].sort(),
     );
-    expect(await pointIdsInRepository()).toEqual([webPoints[2]!.id]);
+    expect(await pointIdsIn(repoDir)).toEqual([webPoints[2]!.id]);
   });
 });

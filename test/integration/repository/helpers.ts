@@ -1,5 +1,14 @@
-import { createCipheriv, createHash } from 'node:crypto';
-import { open, mkdir, readdir, mkdtemp, rm, stat, type FileHandle } from 'node:fs/promises';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import {
+  open,
+  mkdir,
+  readdir,
+  mkdtemp,
+  rm,
+  stat,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../harness/exec';
@@ -198,4 +207,41 @@ export async function writeSeededPoint(
     await vdb.writeExtent(off, random.subarray(off, off + 2 ** 20));
   await writeImage(writer, 'vda', image);
   return (await writer.commit({ consistency: 'crash-consistent' })).id;
+}
+
+/**
+ * `count` points of `vm` written straight into the unencrypted repository at `repoDir`, each one
+ * disk of `bytes` random (unshared) bytes kept as an image in `scratch`; oldest first.
+ */
+export async function writeRandomPoints(
+  repoDir: string,
+  scratch: string,
+  vm: { uuid: string; name: string },
+  count: number,
+  bytes = 256 * 1024,
+): Promise<{ id: string; image: string }[]> {
+  const repository = await Repository.open(new LocalDirectoryBackend(repoDir), {});
+  try {
+    const points: { id: string; image: string }[] = [];
+    for (let i = 0; i < count; i++) {
+      const image = join(scratch, `${vm.name}-${i}.raw`);
+      await writeFile(image, randomBytes(bytes));
+      const writer = await repository.startPoint({ vm, meta: { domainXml: '<domain/>' } });
+      await writeImage(writer, 'vda', image);
+      points.push({ id: (await writer.commit({ consistency: 'crash-consistent' })).id, image });
+    }
+    return points;
+  } finally {
+    await repository.close();
+  }
+}
+
+/** The ids of the points in the unencrypted repository at `repoDir`, sorted. */
+export async function pointIdsIn(repoDir: string): Promise<string[]> {
+  const repository = await Repository.open(new LocalDirectoryBackend(repoDir), {});
+  try {
+    return (await repository.listPoints()).map((p) => p.id).sort();
+  } finally {
+    await repository.close();
+  }
 }

@@ -4,16 +4,13 @@
  * which no subclient here covers (as after attaching a repository to a new console). Prune keeps
  * every point of that VM and says so; the points it removes are listed with VM, time and reason.
  */
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Job, PruneJobResult } from '../../../shared/domain/jobs';
-import { LocalDirectoryBackend } from '../../../src-main/engine/repository/backends/local-directory';
-import { Repository } from '../../../src-main/engine/repository/repository';
 import { cliFromSource } from '../../harness/cli-process';
-import { writeImage } from './helpers';
+import { pointIdsIn, writeRandomPoints } from './helpers';
 
 const lab = inject('lab');
 const host1 = lab.hosts.find((h) => h.name === 'lab-host-1')!;
@@ -31,33 +28,6 @@ const archivePoints: string[] = [];
 
 async function cliJob(args: string[]): Promise<Job> {
   return JSON.parse(await cliOk(['--json', ...args])) as Job;
-}
-
-/** Points written straight into the repository: prune and verify only need them to exist. */
-async function writePoints(vm: { uuid: string; name: string }, count: number): Promise<string[]> {
-  const repository = await Repository.open(new LocalDirectoryBackend(repoDir), {});
-  try {
-    const ids: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const image = join(scratch, `${vm.name}-${i}.raw`);
-      await writeFile(image, randomBytes(256 * 1024));
-      const writer = await repository.startPoint({ vm, meta: { domainXml: '<domain/>' } });
-      await writeImage(writer, 'vda', image);
-      ids.push((await writer.commit({ consistency: 'crash-consistent' })).id);
-    }
-    return ids;
-  } finally {
-    await repository.close();
-  }
-}
-
-async function pointIdsInRepository(): Promise<string[]> {
-  const repository = await Repository.open(new LocalDirectoryBackend(repoDir), {});
-  try {
-    return (await repository.listPoints()).map((p) => p.id).sort();
-  } finally {
-    await repository.close();
-  }
 }
 
 async function packBytesOnDisk(dir: string): Promise<number> {
@@ -94,8 +64,10 @@ beforeAll(async () => {
     ...['--keep-monthly', '0', '--keep-yearly', '0'],
   ]);
   await cliOk(['discover', '--backupset', 'lab-set']);
-  webPoints.push(...(await writePoints(web, 2)));
-  archivePoints.push(...(await writePoints(archive, ARCHIVE_POINTS)));
+  webPoints.push(...(await writeRandomPoints(repoDir, scratch, web, 2)).map((p) => p.id));
+  archivePoints.push(
+    ...(await writeRandomPoints(repoDir, scratch, archive, ARCHIVE_POINTS)).map((p) => p.id),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -132,13 +104,13 @@ describe('prune and verify from the CLI', () => {
       new RegExp(`\\n  would remove +\\S+  ${webPoints[0]}  not kept by the retention`),
     );
     expect(text).toContain('no subclient on this console sets its retention');
-    expect((await pointIdsInRepository()).length).toBe(ARCHIVE_POINTS + 2);
+    expect((await pointIdsIn(repoDir)).length).toBe(ARCHIVE_POINTS + 2);
   });
 
   it('prune removes only what the retention does not keep, and says what it removed', async () => {
     const text = await cliOk(['prune']);
     // Every point of lab-archive-01 is still there: its retention is not known on this console.
-    expect(await pointIdsInRepository()).toEqual([...archivePoints, webPoints[1]!].sort());
+    expect(await pointIdsIn(repoDir)).toEqual([...archivePoints, webPoints[1]!].sort());
     expect(text).toContain(`Removed 1 restore point, kept ${ARCHIVE_POINTS + 1}, freed `);
     expect(text).toContain(webPoints[0]);
   });
