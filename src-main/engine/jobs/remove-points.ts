@@ -39,7 +39,11 @@ export async function removePointsAndFreeSpace(
   removed: PrunePointOutcome[],
   report: Pick<PruneJobResult, 'kept' | 'skippedVms'>,
 ): Promise<PruneJobResult> {
-  const ids = removed.map((p) => p.id);
+  // Another prune (two backups of the same VM ending together) may have removed some already.
+  const present = new Set((await repository.handle.listPoints()).map((m) => m.id));
+  for (const p of removed)
+    if (!present.has(p.id)) ctx.log(`${p.vmName} ${p.id}: already removed meanwhile`);
+  const ids = removed.map((p) => p.id).filter((id) => present.has(id));
   ctx.phase('deleting restore points');
   await repository.handle.deletePoints(ids);
   engine.repositories.forgetPoints(repository.name, ids);
