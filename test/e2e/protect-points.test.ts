@@ -219,6 +219,10 @@ describe('Protecting restore points from the VM drawer', () => {
       .poll(async () => (await backup.textContent()) ?? '', { timeout: 90_000 })
       .toMatch(FINAL_STATUS);
     expect(await backup.textContent()).toContain('Succeeded');
+    // Where the backup was started, it says why a point is about to go.
+    expect(await backup.textContent()).toContain(
+      'older restore points it no longer keeps are removed by a prune job',
+    );
 
     // The prune the backup started removes the middle point, not the protected older one.
     const retentionJobs = (await engine('job.list', {})).flatMap((job) =>

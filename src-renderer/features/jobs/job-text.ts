@@ -177,7 +177,7 @@ export function backupSummaryFacts(job: Job, now: number): [string, string][] {
   if (job.kind !== 'backup' || job.status === 'running' || job.status === 'queued') return [];
   const parsed = BackupJobResult.safeParse(job.result);
   if (!parsed.success) return [];
-  const { readBytes, newBytes, storedBytes } = parsed.data;
+  const { readBytes, newBytes, storedBytes, retentionJobs = [] } = parsed.data;
   const facts: [string, string][] = [];
   const seconds = durationSeconds(job, now);
   if (seconds !== undefined && seconds > 0 && readBytes > 0)
@@ -197,10 +197,16 @@ export function backupSummaryFacts(job: Job, now: number): [string, string][] {
       `${formatBytes(known)} of ${formatBytes(readBytes)} read (${percent} %) already stored`,
     ]);
   }
+  // Says why points vanish from the list after a backup: the subclient's retention ran.
+  if (retentionJobs.length > 0)
+    facts.push([
+      'Retention',
+      `older restore points it no longer keeps are removed by ${retentionJobs.length === 1 ? 'a prune job' : `${retentionJobs.length} prune jobs`} (on the Jobs page)`,
+    ]);
   return facts;
 }
 
-const BACKUP_SIZE_KEYS = ['readBytes', 'newBytes', 'storedBytes'];
+const BACKUP_SIZE_KEYS = ['readBytes', 'newBytes', 'storedBytes', 'retentionJobs'];
 
 const RESULT_LABELS: Record<string, string> = {
   points: 'Restore points',

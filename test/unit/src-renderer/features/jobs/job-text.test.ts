@@ -180,6 +180,20 @@ describe('a backup job that waits for free slots, and what a finished one did', 
     expect(backupSummaryFacts({ ...finished, kind: 'verify' }, Date.now())).toEqual([]);
     expect(backupSummaryFacts({ ...finished, result: { points: ['p1'] } }, Date.now())).toEqual([]);
   });
+
+  it('says when the retention started a prune after the backup, instead of listing job ids', () => {
+    const finished = job({
+      status: 'succeeded',
+      startedAt: '2026-01-01T10:00:00.000Z',
+      finishedAt: '2026-01-01T10:00:10.000Z',
+      result: { points: ['p1'], readBytes: 0, newBytes: 0, storedBytes: 0, retentionJobs: ['j9'] },
+    });
+    expect(backupSummaryFacts(finished, Date.now()).at(-1)).toEqual([
+      'Retention',
+      'older restore points it no longer keeps are removed by a prune job (on the Jobs page)',
+    ]);
+    expect(resultRows(finished.result)).toEqual([['Restore points', 'p1']]);
+  });
 });
 
 describe('times in job titles', () => {
