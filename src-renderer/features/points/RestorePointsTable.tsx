@@ -28,7 +28,8 @@ import { RestorePointRow } from './RestorePointRow';
  * `onJobStarted` says which, and whether it takes the keyboard focus.
  */
 export function RestorePointsTable(props: {
-  vm: VirtualMachine;
+  /** Only its UUID and name: the Storage page also shows the points of VMs no hypervisor lists. */
+  vm: Pick<VirtualMachine, 'uuid' | 'name'>;
   onJobStarted(jobId: string | null, takeFocus: boolean): void;
 }) {
   const { vm, onJobStarted } = props;

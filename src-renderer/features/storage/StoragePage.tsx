@@ -35,6 +35,7 @@ import { RepositoryDialog } from './RepositoryDialog';
 import { ratioText, type RepositoryDialogMode } from './repository-form';
 import { RepositoryUsageChart } from './RepositoryUsageChart';
 import { RepositoryUsageHistoryChart } from './RepositoryUsageHistoryChart';
+import { VmPointsSection } from './VmPointsSection';
 
 const NUMBER = { whiteSpace: 'nowrap', fontVariantNumeric: 'tabular-nums' } as const;
 
@@ -141,6 +142,7 @@ export function StoragePage() {
           </Table>
         </TableContainer>
       </Paper>
+      <VmPointsSection />
       {dialog !== null && (
         <RepositoryDialog
           mode={dialog}
