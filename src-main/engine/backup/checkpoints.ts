@@ -125,7 +125,7 @@ export async function planIncremental(
 
 /**
  * Why the previous point's checkpoint is missing. Each backup deletes the checkpoints before its
- * own, so a later Hyperkeep checkpoint on the VM means a later backup ran whose restore point
+ * own, so another Hyperkeep checkpoint on the VM means a later backup ran whose restore point
  * is not the one this backup builds on: deleted or pruned since, or in another repository. Said
  * so, an administrator is not sent looking for someone who deleted checkpoints by hand.
  */
@@ -133,10 +133,11 @@ async function whyCheckpointIsGone(rpc: RpcCaller, dom: DomainRef, name: string)
   const gone = `checkpoint ${name} of the previous restore point no longer exists on the VM`;
   let later: string | undefined;
   try {
-    // Names start with the UTC time they were made at (newCheckpointName): they sort by time.
+    // Any other of ours is later: a successful backup deletes every checkpoint but its own. (Not
+    // compared by name: two backups within one second have names that do not sort by time.)
     later = (await invoke(rpc, DOMAIN_LIST_ALL_CHECKPOINTS, { dom }))
       .map((c) => c.name)
-      .filter((n) => n.startsWith(CHECKPOINT_PREFIX) && n > name)
+      .filter((n) => n.startsWith(CHECKPOINT_PREFIX) && n !== name)
       .sort()
       .pop();
   } catch {
