@@ -209,12 +209,18 @@ async function runGc(core: RepositoryCore, repackThreshold: number): Promise<GcR
       toRepack.push({ pack, blobs: liveBlobs });
     else keep.push(pack);
   }
-  for (const id of onDisk.keys()) {
-    if (!index.packs.has(id)) {
-      toDelete.push(id);
-      result.orphanPacks++;
-    }
+  // Packs no index names (a backup that failed or crashed before indexing them) go first: no
+  // point can reach them, and on a full disk the space they free is what lets the new index be
+  // written at all (the usual case: the backup failed because the disk filled up).
+  for (const [id, size] of onDisk) {
+    if (index.packs.has(id)) continue;
+    await backend.delete(RepoKeys.pack(id));
+    result.orphanPacks++;
+    result.deletedPacks++;
+    result.freedBytes += size;
   }
+  // Likewise the temp files of puts that never completed (no writer runs: the lock is ours).
+  result.removedIncompleteWrites = await backend.removeIncompleteWrites();
 
   // Live blobs are copied still sealed: their AAD is their id, not the pack, so they stay valid.
   let builder = new PackBuilder();
@@ -250,10 +256,9 @@ async function runGc(core: RepositoryCore, repackThreshold: number): Promise<GcR
     result.freedBytes += onDisk.get(id) ?? 0;
     await backend.delete(RepoKeys.pack(id));
   }
-  result.deletedPacks = toDelete.length - result.repackedPacks;
+  result.deletedPacks += toDelete.length - result.repackedPacks;
   await deleteOrphanFileIndexes(core);
   await deleteOrphanHolds(core);
-  result.removedIncompleteWrites = await backend.removeIncompleteWrites();
   await core.refreshIndex();
   return result;
 }

@@ -69,7 +69,12 @@ describe('a repository whose file system fills up', () => {
     expect(await repo.verify({ readData: true })).toMatchObject({ ok: true, points: 1 });
     expect(await hashReader(await repo.openDisk(first, 'vda'))).toBe(await hashFile(image));
 
-    // gc gives back what the failed backup wrote; then a backup that fits commits.
+    // One page left, whatever the failed backup left: room for gc's lock, not for a new index.
+    // gc must still run, since freeing space is what the error asks for: it deletes what the
+    // failed backup wrote before it writes anything, then a backup that fits commits.
+    const filler = join(mountPoint, 'filler');
+    await run('sh', ['-c', 'cat /dev/zero > "$1" 2>/dev/null || true', 'sh', filler]);
+    await run('truncate', ['-s', '-4096', filler]);
     const gc = await repo.gc();
     expect(gc.freedBytes).toBeGreaterThan(0);
     const next = await repo.startPoint({ vm: TEST_VM });
