@@ -31,18 +31,12 @@ const pageErrors: string[] = [];
 const consoleErrors: string[] = [];
 
 const shot = (name: string): Promise<void> => saveShot(page, `storage-points-${name}`);
-const { localTime, moreActions } = pointsDrawer(() => page, VM, ZONE);
+const dialog = (): Locator => page.getByRole('dialog', { name: `Restore points of ${VM}` });
+const { localTime, moreActions, pointRows } = pointsDrawer(() => page, VM, ZONE, dialog);
 const cli = (...args: string[]) => cliOn(serve.home, ...args);
 
 const byVmTable = (): Locator => page.getByRole('table', { name: 'Restore points by VM' });
 const vmRow = (): Locator => byVmTable().getByRole('row', { name: new RegExp(`^${VM}\\b`) });
-const dialog = (): Locator => page.getByRole('dialog', { name: `Restore points of ${VM}` });
-const pointRows = (): Locator =>
-  dialog()
-    .getByRole('table', { name: `Restore points of ${VM}` })
-    .locator('tbody')
-    .getByRole('row')
-    .filter({ has: page.getByRole('checkbox') });
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-storage-points-'));

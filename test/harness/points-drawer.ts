@@ -64,13 +64,22 @@ export async function dialogOpened(dialog: Locator): Promise<void> {
 export const isFocused = (locator: Locator): Promise<boolean> =>
   locator.evaluate((el) => el === document.activeElement);
 
-/** Locators of VM `vm`'s drawer on `page()`, with times written as the console writes them in `zone` (en-US). */
-export function pointsDrawer(page: () => Page, vm: string, zone: string) {
+/**
+ * Locators of VM `vm`'s points table on `page()`, with times written as the console writes them
+ * in `zone` (en-US).
+ */
+export function pointsDrawer(
+  page: () => Page,
+  vm: string,
+  zone: string,
+  /** Where the points table is: the VM's drawer, unless another view holds it (a dialog). */
+  container?: () => Locator,
+) {
   const localTime = (iso: string): string =>
     new Date(iso).toLocaleString('en-US', { timeZone: zone });
   const drawer = (): Locator => page().getByRole('region', { name: `Details of ${vm}` });
   const pointsTable = (): Locator =>
-    drawer().getByRole('table', { name: `Restore points of ${vm}` });
+    (container ?? drawer)().getByRole('table', { name: `Restore points of ${vm}` });
   /** The row of each point (a point with a fallback note has a second row, without checkbox). */
   const pointRows = (): Locator =>
     pointsTable()
@@ -78,7 +87,10 @@ export function pointsDrawer(page: () => Page, vm: string, zone: string) {
       .getByRole('row')
       .filter({ has: page().getByRole('checkbox') });
   /** A row's "More actions" button: protect (or lift the protection) and delete are in its menu. */
-  const moreActions = (point: RestorePoint, scope: Page | Locator = drawer()): Locator =>
+  const moreActions = (
+    point: RestorePoint,
+    scope: Page | Locator = (container ?? drawer)(),
+  ): Locator =>
     scope.getByRole('button', { name: `More actions for the point of ${localTime(point.time)}` });
   return { localTime, drawer, pointsTable, pointRows, moreActions };
 }

@@ -10,36 +10,20 @@ import type { VirtualMachine } from '../../../shared/domain/vm';
 import { describeError } from '../../api/api-error';
 import { useStore } from '../../store';
 import { isActive } from '../../store/jobs-slice';
-import { JobInlineStatus } from '../jobs/JobInlineStatus';
 import { RestorePointsTable } from './RestorePointsTable';
+import { useVmJobStatus } from './use-vm-job-status';
 
 /** "Back up now", the last job started here (live), and the VM's restore points. */
 export function VmBackupsSection({ vm }: { vm: VirtualMachine }) {
-  const lastJobId = useStore((s) => s.lastJobForVm[vm.uuid]);
-  const [dismissed, setDismissed] = useState<string | null>(null);
-  // A job started here whose status takes the focus: "Back up now" is disabled while it runs,
-  // and a deleted point's row (with its button) goes when its deletion ends.
-  const [startedHere, setStartedHere] = useState<string | null>(null);
+  // A job started here takes the focus: "Back up now" is disabled while it runs, and a deleted
+  // point's row (with its button) goes when its deletion ends.
+  const job = useVmJobStatus(vm.uuid);
 
   return (
     <Box>
-      <BackUpNow vm={vm} onStarted={setStartedHere} />
-      {lastJobId !== undefined && lastJobId !== dismissed && (
-        <Box sx={{ mt: 2 }}>
-          <JobInlineStatus
-            jobId={lastJobId}
-            onDismiss={() => setDismissed(lastJobId)}
-            autoFocus={lastJobId === startedHere}
-          />
-        </Box>
-      )}
-      <RestorePointsTable
-        vm={vm}
-        onJobStarted={(jobId, takeFocus) => {
-          setDismissed(null);
-          if (takeFocus) setStartedHere(jobId);
-        }}
-      />
+      <BackUpNow vm={vm} onStarted={(jobId) => job.started(jobId, true)} />
+      {job.status({ mt: 2 })}
+      <RestorePointsTable vm={vm} onJobStarted={job.started} />
     </Box>
   );
 }
