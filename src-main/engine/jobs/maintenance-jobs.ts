@@ -121,12 +121,12 @@ export function startPruneJob(
 }
 
 /** "protected (before the upgrade to 12.4)": why prune keeps a protected point. */
-export function protectedReason(hold: { reason: string }): string {
+function protectedReason(hold: { reason: string }): string {
   return hold.reason ? `protected (${hold.reason})` : 'protected';
 }
 
 /** "last 2, daily 14, weekly 8": the rules that keep anything. */
-export function describeRetention(retention: SubclientSettings['retention']): string {
+function describeRetention(retention: SubclientSettings['retention']): string {
   const rules: [string, number][] = [
     ['last', retention.keepLast],
     ['daily', retention.keepDaily],
