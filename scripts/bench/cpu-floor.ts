@@ -18,6 +18,8 @@ import {
   DEFAULT_CHUNKER_PARAMS,
   cdcCut,
   cdcCutParams,
+  gearScanWasm,
+  newGearScanner,
   gearTableFromSeed,
 } from '../../src-main/engine/repository/fastcdc';
 import { DEFAULT_COMPRESSION_LEVEL } from '../../src-main/engine/repository/repository';
@@ -79,15 +81,17 @@ export async function measureCpuFloor(
   const { segments, dataBytes } = await sampleSegments(imagePath, options.sampleMiB ?? 256);
   const sampleBytes = segments.reduce((n, s) => n + s.length, 0);
   const cdc = cdcCutParams(gearTableFromSeed(randomBytes(32)), DEFAULT_CHUNKER_PARAMS);
+  // The backup workers' chunking loop (WebAssembly).
+  const scanner = newGearScanner(cdc.gear, gearScanWasm());
   // One untimed pass first, so that the timed loop runs optimized code.
   for (let at = 0; at < segments[0]!.length;) {
-    at += cdcCut(cdc, segments[0]!, at, segments[0]!.length, true);
+    at += cdcCut(cdc, segments[0]!, at, segments[0]!.length, true, scanner);
   }
   const chunks: Uint8Array[] = [];
   const chunk = cpuMs(() => {
     for (const seg of segments) {
       for (let at = 0; at < seg.length;) {
-        const len = cdcCut(cdc, seg, at, seg.length, true);
+        const len = cdcCut(cdc, seg, at, seg.length, true, scanner);
         chunks.push(seg.subarray(at, at + len));
         at += len;
       }

@@ -2,7 +2,13 @@ import { HyperkeepError } from '../../../shared/errors';
 import { collectGarbage } from '../memory';
 import { dataPathTimings } from './data-path-timings';
 import { EvalWorker, blake3ModulePath } from './eval-worker';
-import { cdcCut, type CdcCutParams } from './fastcdc';
+import {
+  cdcCut,
+  gearScanWasm,
+  newGearScanner,
+  type CdcCutParams,
+  type GearScanner,
+} from './fastcdc';
 import { chunkIdsOfSegment, sealPicked, type SegmentChunks } from './segment-work';
 import { MAIN_THREAD_MODULES, compressAndSeal, type SealParams } from './sealing';
 import { newZstdIntoState, zstdCompressInto, zstdIntoSupported } from './zstd-into';
@@ -24,6 +30,10 @@ const seal = { encrypt: workerData.encrypt, key: new Uint8Array(workerData.key),
 const idKey = Buffer.from(workerData.idKey);
 const cdc = workerData.cdc;
 const cdcCut = (${cdcCut.toString()});
+let scanner = null;
+try {
+  scanner = (${newGearScanner.toString()})(cdc.gear, workerData.gearScanWasm);
+} catch {}
 const compressAndSeal = (${compressAndSeal.toString()});
 const chunkIdsOfSegment = (${chunkIdsOfSegment.toString()});
 const sealPicked = (${sealPicked.toString()});
@@ -51,7 +61,7 @@ parentPort.on('message', (m) => {
       const shared = segments.get(m.segment);
       if (!shared) throw new Error('segment buffer ' + m.segment + ' was never shared with this worker');
       const data = new Uint8Array(shared, 0, m.length);
-      const result = chunkIdsOfSegment(mods, cdcCut, cdc, idKey, data);
+      const result = chunkIdsOfSegment(mods, cdcCut, cdc, idKey, data, scanner);
       held.set(m.seq, { data, result });
       parentPort.postMessage({ seq: m.seq, lengths: result.lengths, ids: result.ids, k: result.chunkMs, h: result.hashMs });
     } else if (m.op === 'forget') {
@@ -139,6 +149,8 @@ export class DataWorkerPool {
   /** Worker calls under way; when none is for IDLE_TRIM_MS, the free buffers are let go. */
   private busy = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** The WebAssembly chunking loop, when size is 0 (each worker has its own). */
+  private scanner: GearScanner | undefined;
 
   /** Threads start on first use: a process that only restores or browses never pays for them. */
   constructor(
@@ -161,6 +173,7 @@ export class DataWorkerPool {
         idKey: Uint8Array.from(this.params.idKey),
         cdc: this.params.cdc,
         blake3Path: blake3ModulePath() ?? '@napi-rs/blake-hash',
+        gearScanWasm: gearScanWasm(),
       },
       name: 'hyperkeep-data',
       replyError: (m) =>
@@ -264,7 +277,9 @@ export class DataWorkerPool {
     if (this.size === 0) {
       const ref = this.seq++;
       const mods = { ...MAIN_THREAD_MODULES, blake3: await import('@napi-rs/blake-hash') };
-      const result = chunkIdsOfSegment(mods, cdcCut, this.params.cdc, this.params.idKey, own);
+      this.scanner ??= newGearScanner(this.params.cdc.gear, gearScanWasm());
+      const { cdc, idKey } = this.params;
+      const result = chunkIdsOfSegment(mods, cdcCut, cdc, idKey, own, this.scanner);
       dataPathTimings.chunkMs += result.chunkMs;
       dataPathTimings.hashMs += result.hashMs;
       this.local.set(ref, { data: own, result });

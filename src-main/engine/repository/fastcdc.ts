@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { HyperkeepError } from '../../../shared/errors';
+import { GEAR_SCAN_WASM_BASE64 } from './gear-scan-wasm';
 
 /** Chunk size bounds of content-defined chunking; stored in the repository config. */
 export interface ChunkerParams {
@@ -117,6 +118,44 @@ export function cdcCutParams(
 }
 
 /**
+ * The hot loop of cdcCut in WebAssembly (gear-scan.wat), over a window of its own memory that
+ * cdcCut copies the data into. Copying costs ~0.1 ms per MiB; the loop itself runs ~3x faster
+ * than in JavaScript. Made once per thread by newGearScanner; it holds no state between calls.
+ */
+export interface GearScanner {
+  /** Rolls the gear hash over window[from − 1024, stop − 1024); see gear-scan.wat. */
+  scan: (from: number, stop: number, mask: number) => number;
+  /** The rolling hash in and out of scan. */
+  hash: { value: number };
+  /** Where cdcCut copies the bytes to scan: the module's memory from byte 1024, 64 KiB. */
+  window: Uint8Array;
+}
+
+/** The gear scanner's WebAssembly module (gear-scan.wat), for newGearScanner. */
+export function gearScanWasm(): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.from(GEAR_SCAN_WASM_BASE64, 'base64'));
+}
+
+/**
+ * Instantiates the gear scanner for one table (cdcCutParams(...).gear), from the module's bytes
+ * (gear-scan-wasm.ts). Shipped to worker threads as source text, like cdcCut: self-contained.
+ */
+export function newGearScanner(gear: Int32Array, wasm: Uint8Array<ArrayBuffer>): GearScanner {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), {});
+  const exports = instance.exports as unknown as {
+    memory: WebAssembly.Memory;
+    hash: { value: number };
+    scan: GearScanner['scan'];
+  };
+  new Int32Array(exports.memory.buffer, 0, 256).set(gear);
+  return {
+    scan: exports.scan,
+    hash: exports.hash,
+    window: new Uint8Array(exports.memory.buffer, 1024, 65536),
+  };
+}
+
+/**
  * FastCDC with normalized chunking (level 2): before the average size a cut needs two more zero
  * bits (rarer), after it two fewer (likelier), which narrows the size distribution around avg.
  * Returns the length of the chunk starting at `start` in buf[start, end). With `final` false,
@@ -138,6 +177,8 @@ export function cdcCut(
   start: number,
   end: number,
   final: boolean,
+  /** The WebAssembly hot loop for `p.gear` (same cuts, faster); only used with a zero hash of 0. */
+  scanner?: GearScanner | null,
 ): number {
   const available = end - start;
   if (available <= 0) return 0;
@@ -169,11 +210,32 @@ export function cdcCut(
   let stop = start + (p.avgSize < limit ? p.avgSize : limit);
   let h = 0;
   let i = start + p.minSize;
+  /** The part of buf in scanner.window, [winFrom, winTo): valid during this call only. */
+  let winFrom = 0;
+  let winTo = 0;
   // Pass 0 runs to avgSize with the strict mask, pass 1 to the limit with the loose one.
   for (let pass = 0; pass < 2; pass++) {
     // Bounded: every round moves i forward by at least one byte.
     for (; i < stop; i++) {
-      if (oneTest) {
+      if (oneTest && scanner) {
+        // Window by window: copy, scan, carry the hash. A window is reused when scanning
+        // resumes inside it (after a short zero run: file tails on a disk have many).
+        // Bounded: every round moves i forward.
+        const window = scanner.window;
+        while (i < stop) {
+          if (i < winFrom || i >= winTo) {
+            winFrom = i;
+            winTo = limitEnd - i < window.length ? limitEnd : i + window.length;
+            window.set(buf.subarray(winFrom, winTo));
+          }
+          const to = stop < winTo ? stop : winTo;
+          scanner.hash.value = h;
+          const found = scanner.scan(1024 + i - winFrom, 1024 + to - winFrom, mask) - 1024;
+          h = scanner.hash.value;
+          i = winFrom + found;
+          if (i < to) break;
+        }
+      } else if (oneTest) {
         for (; i < stop; i++) {
           h = ((h << 1) + gear[buf[i]!]!) | 0;
           if ((h & mask) === 0) break;
@@ -219,11 +281,11 @@ export function cdcCut(
 }
 
 /** Cuts a whole buffer (a complete stream) into chunk lengths. */
-export function cutAll(p: CdcCutParams, buf: Uint8Array): number[] {
+export function cutAll(p: CdcCutParams, buf: Uint8Array, scanner?: GearScanner | null): number[] {
   const lengths: number[] = [];
   // Bounded: each cut of a final stream consumes at least one byte.
   for (let at = 0; at < buf.length;) {
-    const len = cdcCut(p, buf, at, buf.length, true);
+    const len = cdcCut(p, buf, at, buf.length, true, scanner);
     lengths.push(len);
     at += len;
   }

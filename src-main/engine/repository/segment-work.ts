@@ -1,5 +1,5 @@
 import type { Blake3Hasher } from '@napi-rs/blake-hash';
-import type { CdcCutParams, cdcCut } from './fastcdc';
+import type { CdcCutParams, GearScanner, cdcCut } from './fastcdc';
 import type { SealModules, SealParams, compressAndSeal } from './sealing';
 
 /**
@@ -28,6 +28,7 @@ export function chunkIdsOfSegment(
   cdc: CdcCutParams,
   idKey: Uint8Array,
   data: Uint8Array,
+  scanner?: GearScanner | null,
 ): SegmentChunks {
   const lengths: number[] = [];
   const ids: (Uint8Array | null)[] = [];
@@ -38,7 +39,7 @@ export function chunkIdsOfSegment(
   // Bounded: each cut of a final stream consumes at least one byte.
   for (let at = 0; at < data.length;) {
     const t0 = performance.now();
-    const len = cut(cdc, data, at, data.length, true);
+    const len = cut(cdc, data, at, data.length, true, scanner);
     const chunk = data.subarray(at, at + len);
     // memcmp against zeros: ~10x faster than a JS loop.
     const zero = Buffer.compare(chunk, zeros.subarray(0, len)) === 0;

@@ -6,7 +6,9 @@ import {
   cdcCut,
   cdcCutParams,
   cutAll,
+  gearScanWasm,
   gearTableFromSeed,
+  newGearScanner,
   type ChunkerAlgorithm,
   type ChunkerParams,
 } from '../../../../src-main/engine/repository/fastcdc';
@@ -19,10 +21,12 @@ function chunkAll(
   params = SMALL,
   seed = gear,
   algorithm: ChunkerAlgorithm = CURRENT_CHUNKER,
+  wasm = false,
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
   let at = 0;
-  for (const len of cutAll(cdcCutParams(seed, params, algorithm), data)) {
+  const p = cdcCutParams(seed, params, algorithm);
+  for (const len of cutAll(p, data, wasm ? newGearScanner(p.gear, gearScanWasm()) : null)) {
     out.push(data.subarray(at, at + len));
     at += len;
   }
@@ -31,9 +35,18 @@ function chunkAll(
 
 const digest = (c: Uint8Array) => createHash('sha256').update(c).digest('hex');
 
-// Every chunker a repository config can name must keep all of these properties.
-describe.each(CHUNKER_ALGORITHMS)('FastCDC %s', (algorithm) => {
-  const cut = (d: Uint8Array, params = SMALL, seed = gear) => chunkAll(d, params, seed, algorithm);
+// Every chunker a repository config can name must keep all of these properties, with the hot
+// loop in JavaScript and in WebAssembly (which only the one-test chunker uses).
+const VARIANTS = CHUNKER_ALGORITHMS.flatMap((a) => [
+  { algorithm: a, loop: 'js' },
+  { algorithm: a, loop: 'wasm' },
+]);
+describe.each(VARIANTS)('FastCDC $algorithm, $loop loop', ({ algorithm, loop }) => {
+  const wasm = loop === 'wasm';
+  const cut = (d: Uint8Array, params = SMALL, seed = gear) =>
+    chunkAll(d, params, seed, algorithm, wasm);
+  const scannerFor = (p: { gear: Int32Array }) =>
+    wasm ? newGearScanner(p.gear, gearScanWasm()) : null;
   const data = randomBytes(2 * 1024 * 1024);
 
   it('cuts chunks within the size bounds that reassemble the input', () => {
@@ -54,14 +67,14 @@ describe.each(CHUNKER_ALGORITHMS)('FastCDC %s', (algorithm) => {
     const whole = cut(data).map((c) => c.length);
     // Fed with exactly maxSize bytes after the start, a non-final cut is already decided.
     let at = 0;
+    const scanner = scannerFor(p);
     for (const len of whole.slice(0, 20)) {
-      expect(cdcCut(p, data, at, at + SMALL.maxSize, false)).toBe(len);
+      expect(cdcCut(p, data, at, at + SMALL.maxSize, false, scanner)).toBe(len);
       at += len;
     }
     // With fewer bytes and no boundary in them, it waits for more instead of guessing.
-    expect(
-      cdcCut(p, new Uint8Array(SMALL.minSize + 10).fill(7), 0, SMALL.minSize + 10, false),
-    ).toBe(0);
+    const few = new Uint8Array(SMALL.minSize + 10).fill(7);
+    expect(cdcCut(p, few, 0, SMALL.minSize + 10, false, scanner)).toBe(0);
   });
 
   it('keeps boundaries stable under insertions, so shifted data still deduplicates', () => {
@@ -143,16 +156,17 @@ describe.each(CHUNKER_ALGORITHMS)('FastCDC %s', (algorithm) => {
       { minSize: 256 * 1024, avgSize: 1024 * 1024, maxSize: 4 * 1024 * 1024 },
       algorithm,
     );
+    const scanner = scannerFor(cdc);
     const t0 = performance.now();
     let pos = 0;
     let n = 0;
     while (pos < big.length) {
-      pos += cdcCut(cdc, big, pos, big.length, true);
+      pos += cdcCut(cdc, big, pos, big.length, true, scanner);
       n++;
     }
     const ms = performance.now() - t0;
     console.log(
-      `FastCDC: ${(big.length / 1e6 / (ms / 1000)).toFixed(0)} MB/s, ${n} chunks of 64 MiB`,
+      `FastCDC (${loop} loop): ${(big.length / 1e6 / (ms / 1000)).toFixed(0)} MB/s, ${n} chunks of 64 MiB`,
     );
     expect(pos).toBe(big.length);
   });
