@@ -7,6 +7,8 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
 import { createLibvirtConnector } from '../../src-main/engine/connectors/libvirt/libvirt-connector';
 import { startLab } from '../../test/harness/lab';
 import { changeDisk, ensurePristineImage, startBenchVm } from './bench-disk';
@@ -14,12 +16,23 @@ import { catalogOnce, threadCpu } from './catalog-overhead';
 import { backupOnce, initRepository } from './hyperkeep-steps';
 import { measureInProcess } from './measure';
 
+const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH_DIR = join(ROOT, '.bench');
 
 async function minorFaults(): Promise<number> {
   const stat = await readFile('/proc/self/stat', 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+}
+
+/** CPU seconds of the VM's QEMU process (its NBD server reads the disk for us). */
+async function qemuCpuSeconds(vmName: string): Promise<number> {
+  const { stdout } = await run('pgrep', ['-f', `guest=${vmName},`]);
+  const pid = stdout.trim().split('\n')[0];
+  if (!pid) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function main(): Promise<void> {
@@ -40,7 +53,11 @@ async function main(): Promise<void> {
       if (m.rss > peak.rss) peak = m;
     }, 50);
     const faultsBefore = await minorFaults();
+    const qemuBefore = await qemuCpuSeconds(vm.name);
     const before = await threadCpu();
+    const t0full = performance.now();
+    const fullStamp = (line: string): void =>
+      console.log(`  +${(performance.now() - t0full).toFixed(0)} ms ${line}`);
     // --catalog: catalog the full point from the export, as the backup job does.
     const catalog = process.argv.includes('--catalog');
     const full = await measureInProcess(() =>
@@ -49,7 +66,7 @@ async function main(): Promise<void> {
         repository,
         vm.uuid,
         undefined,
-        undefined,
+        fullStamp,
         catalog
           ? async (point, disks) => {
               const m = await catalogOnce(repository, point, disks);
@@ -70,6 +87,9 @@ async function main(): Promise<void> {
       const d = sec - (before[name] ?? 0);
       if (d > 0.05) console.log(`cpu ${name}: ${d.toFixed(2)} s`);
     }
+    console.log(
+      `cpu QEMU (the VM's process): ${((await qemuCpuSeconds(vm.name)) - qemuBefore).toFixed(2)} s`,
+    );
     // Fresh memory costs a page fault per 4 KiB, and faults are dear under nested virtualization.
     console.log(`cpu minor page faults: ${(await minorFaults()) - faultsBefore}`);
     console.log('full', (full.wallMs / 1000).toFixed(1), 's', JSON.stringify(full, null, 1));
