@@ -217,3 +217,26 @@ async function readLock(
     throw err;
   }
 }
+
+/** How long a restore waits for another process's gc (default of OpenOptions.readLockWaitMs). */
+export const READ_LOCK_WAIT_MS = 30 * 60_000;
+
+/**
+ * The shared lock a process holds while it reads restore points (see ReadGate). Waits up to
+ * `waitMs` for another process's gc; null where no lock can be written (read-only storage, no
+ * space left): reading then goes ahead without one, as it did before locks for readers existed.
+ */
+export async function lockForReaders(
+  backend: RepositoryBackend,
+  waitMs: number,
+): Promise<RepositoryLock | null> {
+  try {
+    return await RepositoryLock.acquire(backend, 'shared', 'restore (reading restore points)', {
+      waitMs,
+      pollMs: 1000,
+    });
+  } catch (err) {
+    if (err instanceof HyperkeepError && err.details?.['reason'] === 'REPOSITORY_LOCKED') throw err;
+    return null;
+  }
+}

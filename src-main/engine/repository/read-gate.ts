@@ -3,15 +3,23 @@ import { HyperkeepError } from '../../../shared/errors';
 /** How long gc waits for the point readers open in this process before giving up. */
 export const GC_READERS_WAIT_MS = 30 * 60_000;
 
+/** A repository lock held for this process's readers (locks.ts), or null when none could be. */
+export type ReaderLock = { release(): Promise<void> } | null;
+
 /**
- * Keeps garbage collection and the readers of restore points apart, within one process.
+ * Keeps garbage collection and the readers of restore points apart.
  *
- * Readers take no repository lock: a restore then needs no write access to the repository, and
- * browsing a file costs no lock file. But gc moves the live chunks of half-empty packs into new
- * packs and deletes the old ones, and so could pull a pack from under a restore in progress,
- * even one of a point it keeps. So gc starts only once no reader is open (readers come first:
- * a prune may wait for a long restore, never the other way round), and readers that open while
- * it runs wait for it to end, which then find the chunks where gc put them.
+ * gc moves the live chunks of half-empty packs into new packs and deletes the old ones, and so
+ * could pull a pack from under a restore in progress, even one of a point it keeps.
+ * - Within a process, gc starts only once no reader is open (readers come first: a prune may
+ *   wait for a long restore, never the other way round), and readers that open while it runs
+ *   wait for it to end, which then find the chunks where gc put them.
+ * - Across processes (a second console attached to the same repository, a CLI next to `serve`),
+ *   the process holds one shared repository lock while it has any reader open (`lockReaders`),
+ *   which gc's exclusive lock waits for, as it waits for backups; a reader waits for another
+ *   process's gc in the same way. One lock per process, not per reader: browsing file after
+ *   file costs one lock file, not one each. Where no lock can be written (a read-only or full
+ *   disk) readers go ahead without one: a restore must never fail for want of a lock file.
  */
 export class ReadGate {
   private readonly readers = new Map<number, string>();
@@ -20,18 +28,48 @@ export class ReadGate {
   private exclusive: Promise<void> | null = null;
   /** Woken each time a reader leaves. */
   private waiters: (() => void)[] = [];
+  /** The lock the open readers share, taken by the first of them; null while none is open. */
+  private lock: Promise<ReaderLock> | null = null;
+  /** Settles when the lock of the last readers is released (gc must not meet our own lock). */
+  private releasing: Promise<void> = Promise.resolve();
 
-  /** Registers a reader (`what` names it in gc's messages); the function returned ends it. */
+  /** `lockReaders` takes the shared lock for this process's readers (see the class comment). */
+  constructor(private readonly lockReaders?: () => Promise<ReaderLock>) {}
+
+  /**
+   * Registers a reader (`what` names it in gc's messages); the function returned ends it.
+   * Waits while a gc runs, here or (with lockReaders) in another process.
+   */
   async enter(what: string): Promise<() => void> {
     while (this.exclusive) await this.exclusive;
+    // Registered before any wait below, so that gc here cannot start in between.
     const id = this.nextId++;
     this.readers.set(id, what);
-    return () => {
+    const leave = (): void => {
       if (!this.readers.delete(id)) return;
+      if (this.readers.size === 0 && this.lock) {
+        const lock = this.lock;
+        this.lock = null;
+        this.releasing = lock.then((held) => held?.release()).catch(() => undefined);
+      }
       const waiters = this.waiters;
       this.waiters = [];
       for (const wake of waiters) wake();
     };
+    if (this.lockReaders) {
+      const lockReaders = this.lockReaders;
+      this.lock ??= this.releasing.then(() => lockReaders());
+      const lock = this.lock;
+      try {
+        await lock;
+      } catch (err) {
+        // Only the reader that took it may forget a failed lock; others share the failure.
+        if (this.lock === lock) this.lock = null;
+        leave();
+        throw err;
+      }
+    }
+    return leave;
   }
 
   /** What is reading now, for a person to see what gc waits for. */
@@ -52,7 +90,11 @@ export class ReadGate {
     let told = false;
     for (;;) {
       while (this.exclusive) await this.exclusive;
-      if (this.readers.size === 0) return;
+      if (this.readers.size === 0) {
+        await this.releasing;
+        if (this.readers.size === 0) return;
+        continue;
+      }
       options.signal?.throwIfAborted();
       if (!told) options.onWait?.(this.openReaders());
       told = true;

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { HyperkeepError } from '../../../shared/errors';
 import { RepoKeys, type RepositoryBackend } from './backend';
 import { FormatError } from './binary';
+import { lockForReaders } from './locks';
 import { ReadGate } from './read-gate';
 import { BlobLoader } from './blob-loader';
 import { ChunkIndex } from './chunk-index';
@@ -18,6 +19,8 @@ export interface CoreTuning {
   workers: number;
   /** Bytes of decoded chunks kept for readers. */
   cacheBytes: number;
+  /** How long readers wait for another process's gc (lockForReaders). */
+  readLockWaitMs: number;
 }
 
 /**
@@ -30,7 +33,7 @@ export class RepositoryCore {
   readonly pool: DataWorkerPool;
   readonly blobs: BlobLoader;
   /** Restores and browsing on one side, gc on the other (see ReadGate). */
-  readonly readGate = new ReadGate();
+  readonly readGate: ReadGate;
   private index = new ChunkIndex();
   private indexRefresh: Promise<ChunkIndex> | null = null;
   private readonly manifests = new Map<string, PointManifest>();
@@ -42,6 +45,7 @@ export class RepositoryCore {
     readonly keyFileId: string | null,
     tuning: CoreTuning,
   ) {
+    this.readGate = new ReadGate(() => lockForReaders(backend, tuning.readLockWaitMs));
     this.seal = sealParamsOf(keys, config.compression.level);
     const gearSeed = createHmac('sha256', keys.idKey).update('hyperkeep-gear-table').digest();
     this.cdc = cdcCutParams(gearTableFromSeed(gearSeed), config.chunker, config.chunker.algorithm);

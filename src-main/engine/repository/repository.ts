@@ -21,7 +21,7 @@ import {
   type KdfParams,
   type RepositoryKeys,
 } from './keys';
-import { RepositoryLock } from './locks';
+import { READ_LOCK_WAIT_MS, RepositoryLock } from './locks';
 import { deleteHold, listHolds, putHold, type PointHold } from './point-holds';
 import {
   collectGarbage,
@@ -52,6 +52,8 @@ export interface OpenOptions {
   workers?: number;
   /** Decoded-chunk cache for readers, bytes (default 64 MiB). */
   cacheBytes?: number;
+  /** How long a restore waits for another process's gc to finish (default 30 minutes). */
+  readLockWaitMs?: number;
 }
 
 export interface InitOptions extends OpenOptions {
@@ -79,6 +81,7 @@ function tuning(options: OpenOptions): CoreTuning {
     // Every core: the main thread only moves data, the workers do the CPU work.
     workers: options.workers ?? Math.max(1, Math.min(8, availableParallelism())),
     cacheBytes: options.cacheBytes ?? 64 * 1024 * 1024,
+    readLockWaitMs: options.readLockWaitMs ?? READ_LOCK_WAIT_MS,
   };
 }
 

@@ -83,4 +83,16 @@ describe('a repository whose file system fills up', () => {
     await next.commit({ consistency: 'crash-consistent' });
     expect(await repo.verify({ readData: true })).toMatchObject({ ok: true, points: 2 });
   });
+
+  it('restores with not one byte free: readers go ahead without their lock file', async () => {
+    const filler = join(mountPoint, 'filler-all');
+    await run('sh', ['-c', 'cat /dev/zero > "$1" 2>/dev/null || true', 'sh', filler]);
+    try {
+      const { stdout } = await run('df', ['-B1', '--output=avail', mountPoint]);
+      expect(Number(stdout.trim().split('\n')[1])).toBe(0);
+      expect(await hashReader(await repo.openDisk(first, 'vda'))).toBe(await hashFile(image));
+    } finally {
+      await rm(filler, { force: true });
+    }
+  });
 });
