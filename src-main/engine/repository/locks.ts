@@ -87,6 +87,19 @@ export function staleReason(lock: LockFile, now: number, ourHostname: string): s
   return age > FOREIGN_STALE_MS ? `not refreshed for ${Math.round(age / 60_000)} minutes` : null;
 }
 
+/**
+ * A lock that does not fit: the storage error's advice ("prune old restore points") would send
+ * the administrator in a circle, since prune needs a lock file too.
+ */
+function noRoomForLock(err: unknown, backend: RepositoryBackend, operation: string): unknown {
+  if (!(err instanceof HyperkeepError) || err.details?.['reason'] !== 'NO_SPACE') return err;
+  return new HyperkeepError(
+    'INTERNAL',
+    `No space left on the storage holding the repository at ${backend.location}, not even for the small lock file that ${operation} needs: free some space on that storage by other means (files that are not part of the repository), then prune old restore points. Restore points already committed are not affected and can still be restored.`,
+    { reason: 'NO_SPACE', operation },
+  );
+}
+
 function describe(lock: LockFile): string {
   return `${lock.operation} (${lock.kind} lock) by pid ${lock.pid} on ${lock.hostname} since ${lock.createdAt}`;
 }
@@ -132,7 +145,9 @@ export class RepositoryLock {
       // Look first so a waiting locker does not make others back off again and again.
       let conflicts = await RepositoryLock.conflicts(backend, kind, id, host);
       if (conflicts.length === 0) {
-        await backend.put(RepoKeys.lock(id), lock.serialize());
+        await backend.put(RepoKeys.lock(id), lock.serialize()).catch((err: unknown) => {
+          throw noRoomForLock(err, backend, operation);
+        });
         conflicts = await RepositoryLock.conflicts(backend, kind, id, host);
         if (conflicts.length === 0) {
           lock.startRefreshing();

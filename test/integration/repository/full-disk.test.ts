@@ -84,13 +84,20 @@ describe('a repository whose file system fills up', () => {
     expect(await repo.verify({ readData: true })).toMatchObject({ ok: true, points: 2 });
   });
 
-  it('restores with not one byte free: readers go ahead without their lock file', async () => {
+  it('restores with not one byte free, and gc says what can free space', async () => {
     const filler = join(mountPoint, 'filler-all');
     await run('sh', ['-c', 'cat /dev/zero > "$1" 2>/dev/null || true', 'sh', filler]);
     try {
       const { stdout } = await run('df', ['-B1', '--output=avail', mountPoint]);
       expect(Number(stdout.trim().split('\n')[1])).toBe(0);
       expect(await hashReader(await repo.openDisk(first, 'vda'))).toBe(await hashFile(image));
+      // Pruning cannot free space here: the message says what can, not "prune".
+      const err = await repo.gc().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HyperkeepError);
+      expect((err as HyperkeepError).details?.reason).toBe('NO_SPACE');
+      expect((err as HyperkeepError).message).toMatch(
+        /not even for the small lock file that gc needs: free some space on that storage by other means/,
+      );
     } finally {
       await rm(filler, { force: true });
     }
