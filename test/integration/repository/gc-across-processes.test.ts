@@ -4,14 +4,14 @@
  * lock file, which gc's exclusive lock waits for; a reader waits for another process's gc.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDirectoryBackend } from '../../../src-main/engine/repository/backends/local-directory';
 import { RepositoryLock } from '../../../src-main/engine/repository/locks';
 import { Repository } from '../../../src-main/engine/repository/repository';
-import { hashReader, initRepo, makeTempDir, PASSPHRASE, TEST_VM, writeImage } from './helpers';
+import { hashReader, initRepoForGc, makeTempDir, PASSPHRASE } from './helpers';
 
 const MIB = 1024 * 1024;
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'hold-reader.ts');
@@ -21,14 +21,6 @@ let repo: Repository;
 let keptImage: Buffer;
 let kept: string;
 let gone: string;
-
-async function pointOf(image: Buffer, name: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, image);
-  const writer = await repo.startPoint({ vm: TEST_VM });
-  await writeImage(writer, 'vda', file);
-  return (await writer.commit({ consistency: 'crash-consistent' })).id;
-}
 
 /** hold-reader.ts in a process of its own: a restore from a second console. */
 function restoreElsewhere(pointId: string) {
@@ -67,17 +59,7 @@ function restoreElsewhere(pointId: string) {
 
 beforeAll(async () => {
   dir = await makeTempDir('gc-processes');
-  repoDir = join(dir, 'repo');
-  // As in gc-while-reading: deleting `gone` leaves packs half dead, which gc rewrites.
-  repo = await initRepo(repoDir, {
-    encrypt: false,
-    packTargetSize: 2 * MIB,
-    chunker: { minSize: 32 * 1024, avgSize: 128 * 1024, maxSize: 512 * 1024 },
-  });
-  const shared = randomBytes(8 * MIB);
-  keptImage = Buffer.concat([shared, randomBytes(8 * MIB)]);
-  gone = await pointOf(Buffer.concat([shared, randomBytes(8 * MIB)]), 'gone.raw');
-  kept = await pointOf(keptImage, 'kept.raw');
+  ({ repo, repoDir, keptImage, kept, gone } = await initRepoForGc(dir));
 }, 60_000);
 
 afterAll(async () => {

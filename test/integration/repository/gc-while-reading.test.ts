@@ -5,27 +5,17 @@
  * (never a broken restore); a backup holding the repository is waited for when asked (prune and
  * deletion jobs do), cancellably.
  */
-import { randomBytes } from 'node:crypto';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Repository } from '../../../src-main/engine/repository/repository';
-import { initRepo, makeTempDir, TEST_VM, writeImage } from './helpers';
+import { initRepoForGc, makeTempDir, TEST_VM } from './helpers';
 
 const MIB = 1024 * 1024;
 let dir: string;
 let repo: Repository;
 let keptImage: Buffer;
 let kept: string;
-
-/** A point whose disk is `image`. */
-async function pointOf(image: Buffer, name: string): Promise<string> {
-  const file = join(dir, name);
-  await writeFile(file, image);
-  const writer = await repo.startPoint({ vm: TEST_VM });
-  await writeImage(writer, 'vda', file);
-  return (await writer.commit({ consistency: 'crash-consistent' })).id;
-}
 
 async function readAll(reader: { size: number; read(o: number, l: number): Promise<Uint8Array> }) {
   const parts: Buffer[] = [];
@@ -36,19 +26,7 @@ async function readAll(reader: { size: number; read(o: number, l: number): Promi
 
 beforeAll(async () => {
   dir = await makeTempDir('gc-reading');
-  // Small chunks, ~16 to a pack: a point's packs then mix chunks that live on with chunks
-  // that die with it, which gc has to rewrite.
-  repo = await initRepo(join(dir, 'repo'), {
-    encrypt: false,
-    packTargetSize: 2 * MIB,
-    chunker: { minSize: 32 * 1024, avgSize: 128 * 1024, maxSize: 512 * 1024 },
-  });
-  // Two points sharing half their data: deleting one leaves packs half dead, which gc rewrites.
-  const shared = randomBytes(8 * MIB);
-  keptImage = Buffer.concat([shared, randomBytes(8 * MIB)]);
-  const goneImage = Buffer.concat([shared, randomBytes(8 * MIB)]);
-  await pointOf(goneImage, 'gone.raw');
-  kept = await pointOf(keptImage, 'kept.raw');
+  ({ repo, keptImage, kept } = await initRepoForGc(dir));
 }, 60_000);
 
 afterAll(async () => {

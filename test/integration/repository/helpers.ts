@@ -245,3 +245,28 @@ export async function pointIdsIn(repoDir: string): Promise<string[]> {
     await repository.close();
   }
 }
+
+/**
+ * A repository where gc has work: two points of 16 MiB that share their first half, in small
+ * chunks (~16 to a pack), so deleting `gone` leaves packs half dead, which gc rewrites.
+ */
+export async function initRepoForGc(dir: string) {
+  const MIB = 1024 * 1024;
+  const repo = await initRepo(join(dir, 'repo'), {
+    encrypt: false,
+    packTargetSize: 2 * MIB,
+    chunker: { minSize: 32 * 1024, avgSize: 128 * 1024, maxSize: 512 * 1024 },
+  });
+  const pointOf = async (image: Buffer, name: string): Promise<string> => {
+    const file = join(dir, name);
+    await writeFile(file, image);
+    const writer = await repo.startPoint({ vm: TEST_VM });
+    await writeImage(writer, 'vda', file);
+    return (await writer.commit({ consistency: 'crash-consistent' })).id;
+  };
+  const shared = randomBytes(8 * MIB);
+  const keptImage = Buffer.concat([shared, randomBytes(8 * MIB)]);
+  const gone = await pointOf(Buffer.concat([shared, randomBytes(8 * MIB)]), 'gone.raw');
+  const kept = await pointOf(keptImage, 'kept.raw');
+  return { repo, repoDir: join(dir, 'repo'), keptImage, kept, gone };
+}
