@@ -28,7 +28,8 @@ fi
 
 cat <<TXT
 
-The lab is running (stop it with: make lab-stop). Starting the console in the browser.
+The lab is running (stop it with: make lab-stop). The console starts below: open the address
+it prints ("Hyperkeep console: http://127.0.0.1:…") in a browser on this machine.
 What to click:
   1. Virtual machines: the lab's VMs on lab-host-1 and lab-host-2, live from libvirt.
      Filter, sort, click a VM for its disks, NICs and metadata.
@@ -40,8 +41,11 @@ What to click:
   6. Restore: pick lab-web-01 → Browse options (latest, or a time in your time zone) → open
      vda1/home/alice, tick files → Restore (remove 1 level, to a folder) — or restore the whole
      VM to lab-host-2 under a new name, a volume as VHDX, a disk as qcow2.
-  7. The CLI sees the same engine:  npx hyperkeep ls --vm lab-web-01 /vda1/home/alice --json ·
-     find --vm lab-web-01 '*.txt' --all-points · discover --backupset NAME --json
+  7. The CLI sees the same engine when it uses the demo's data home. In another terminal here:
+       export HYPERKEEP_HOME=$HYPERKEEP_HOME
+       npx hyperkeep ls --vm lab-web-01 /vda1/home/alice
+       npx hyperkeep find --vm lab-web-01 '*.txt' --all-points --json
+       npx hyperkeep discover --backupset NAME
 Press Ctrl+C to stop the console.
 TXT
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && command -v xdg-open >/dev/null; then

@@ -187,6 +187,23 @@ describe('hyperkeep restore / points: defaults and errors a script can tell apar
     expect(limit.stderr).not.toContain('Invalid request');
   });
 
+  it('in a data home with no repository, "no restore point" says so (a CLI run without the console\'s --home)', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'hk-empty-home-'));
+    try {
+      const result = await runCli(['--home', empty, 'ls', '--vm', 'lab-web-01', '/']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `hyperkeep: lab-web-01 has no restore point with a file catalog (back it up first). Note: the data home ${empty} has no repository at all. If the console keeps its data elsewhere, give that folder with --home or HYPERKEEP_HOME.\n`,
+      );
+      // In the home that has the repository, the same mistake gets no such note.
+      const here = await cli('ls', '--vm', 'lab-web-01', '--point', 'nosuchpoint', '/');
+      expect(here.code).toBe(1);
+      expect(here.stderr).not.toContain('has no repository at all');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('points of an unknown VM is an error naming it, not an empty list', async () => {
     const table = await cli('points', '--vm', 'nosuchvm');
     expect(table.code).toBe(1);
