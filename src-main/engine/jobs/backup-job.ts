@@ -109,7 +109,8 @@ async function backupOne(
       storedBytes: stats?.newStoredBytes ?? 0,
     };
   } catch (err) {
-    const error = toErrorData(err);
+    // Cancelled: say who cancelled ("Cancelled by the administrator."), not which call was cut.
+    const error = toErrorData(ctx.signal.aborted ? ctx.signal.reason : err);
     task.finish(ctx.signal.aborted ? 'cancelled' : 'failed', error.message, error.code);
     return undefined;
   }
