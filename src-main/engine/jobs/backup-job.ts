@@ -70,8 +70,12 @@ async function backupOne(
         manifest,
         ...(diskReaders ? { diskReaders } : {}),
       };
+      const osBefore = guestOsLabel(engine, vm.uuid);
       await catalogBackupPoint(engine, ctx, task, point);
       cataloged = manifest;
+      // The inventory shows the OS the catalog detected: a new or changed one must reach it.
+      if (guestOsLabel(engine, vm.uuid) !== osBefore)
+        engine.events.emit('inventory.changed', { hypervisorId: vm.hypervisorId });
     };
     const result = await backupFor(connector)({
       vmUuid: vm.uuid,
@@ -230,4 +234,10 @@ function backupFor(
   if (connector instanceof LibvirtConnector) return (r) => backupVm({ ...r, connector });
   if (connector instanceof VsphereConnector) return (r) => backupVsphereVm({ ...r, connector });
   throw new HyperkeepError('INVALID_INPUT', `Backups of ${connector.type} VMs are not supported.`);
+}
+
+/** The guest OS the catalog detected for a VM, as the inventory shows it. */
+function guestOsLabel(engine: Engine, vmUuid: string): string | undefined {
+  const os = engine.fileCatalog.latestGuestOsByVm().get(vmUuid);
+  return os ? JSON.stringify(os) : undefined;
 }

@@ -1,6 +1,7 @@
 /**
- * Cancelling a backup job while a VM is under way: the VM's row says who cancelled it, not the
- * name of the libvirt call or command that was cut short (review 3, M7).
+ * What a backup job tells the console besides its progress (review 3): a VM cancelled under way
+ * says who cancelled it, not the libvirt call or command that was cut short (M7); a backup that
+ * detects the guest OS refreshes the inventory, which shows it (M6).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('cancelling a backup job', () => {
+describe('what a backup job tells the console', () => {
   it('marks the VM cancelled by the administrator, whatever step it was in', async () => {
     const { vms } = await call('vm.list', {});
     const vm = vms.find((v) => v.name === 'lab-archive-01')!;
@@ -53,5 +54,26 @@ describe('cancelling a backup job', () => {
       message: 'Cancelled by the administrator.',
     });
     expect(await call('points.list', { vm: 'lab-archive-01' }).catch(() => [])).toEqual([]);
+  });
+
+  it('refreshes the inventory when a backup detects the guest OS, and only then', async () => {
+    const changed: unknown[] = [];
+    engine.events.onAny((event, payload) => {
+      if (event === 'inventory.changed') changed.push(payload);
+    });
+    const backUp = async () => {
+      const job = await call('backup.start', { vm: 'lab-archive-01' });
+      expect((await engine.jobs.wait(job.id)).status).toBe('succeeded');
+    };
+    const hypervisorId = (await call('vm.list', {})).vms.find(
+      (v) => v.name === 'lab-archive-01',
+    )!.hypervisorId;
+    await backUp();
+    expect(changed).toEqual([{ hypervisorId }]);
+    const vm = (await call('vm.list', {})).vms.find((v) => v.name === 'lab-archive-01')!;
+    expect(vm.guestOs).toMatch(/Debian/);
+    // The same OS again: nothing for the console to fetch.
+    await backUp();
+    expect(changed).toHaveLength(1);
   });
 });
