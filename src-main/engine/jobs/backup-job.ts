@@ -19,6 +19,8 @@ import { applyRetentionAfterBackup, type CommittedPoint } from './retention-afte
 export interface BackupTarget {
   vm: VirtualMachine;
   settings: SubclientSettings;
+  /** Said as a warning when the VM starts: why these settings (e.g. no subclient holds it). */
+  settingsNote?: string;
 }
 
 type DiskReaders = ReadonlyMap<string, RandomAccessReader>;
@@ -51,6 +53,7 @@ async function backupOne(
 ): Promise<VmBackupOutcome | undefined> {
   const { vm, settings } = target;
   task.start();
+  if (target.settingsNote) ctx.warn(`${vm.name}: ${target.settingsNote}`);
   try {
     const connector = await engine.inventory.connector(vm.hypervisorId);
     const repositoryName = settings.storage.repository;
@@ -223,8 +226,14 @@ export async function backupSingleVm(
       `Several VMs are named "${vmNameOrUuid}"; use the UUID.`,
     );
   const vm = matches[0]!;
-  const settings = engine.backupSets.settingsOfVm(vm.uuid) ?? SettingsSchema.parse({});
-  return startBackupJob(engine, `Backup of ${vm.name}`, [{ vm, settings }], forceFull);
+  const settings = engine.backupSets.settingsOfVm(vm.uuid);
+  if (settings)
+    return startBackupJob(engine, `Backup of ${vm.name}`, [{ vm, settings }], forceFull);
+  // Backed up all the same (an administrator asked for it), but never silently with defaults.
+  const settingsNote =
+    'no subclient holds this VM (run Discover on its backup set to assign it), so it was backed up with the default settings: repository "default", no pre- or post-commands, and no retention after the backup.';
+  const target = { vm, settings: SettingsSchema.parse({}), settingsNote };
+  return startBackupJob(engine, `Backup of ${vm.name}`, [target], forceFull);
 }
 
 /** The backup path of the VM's hypervisor kind. */
