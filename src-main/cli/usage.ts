@@ -1,4 +1,5 @@
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { resolve } from 'node:path';
 import { HyperkeepError } from '../../shared/errors';
 
 /**
@@ -42,6 +43,23 @@ export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
       throw new InvalidArgumentError(`Give a whole number ${range}.`);
     return n;
   };
+}
+
+/** An option parser for a moment (--at): what the engine accepts, refused here as a usage error. */
+export function dateTime(value: string): string {
+  if (Number.isNaN(new Date(value).getTime()))
+    throw new InvalidArgumentError(
+      'Give a date and time in ISO 8601, e.g. 2025-03-14T02:00:00+01:00.',
+    );
+  return value;
+}
+
+/**
+ * An option parser for a folder: relative to the shell's current folder, as restic and borg take
+ * it (the engine itself, maybe a `serve` started elsewhere, accepts only full paths).
+ */
+export function fullPath(value: string): string {
+  return resolve(value);
 }
 
 function commandPath(command: Command): string {

@@ -185,6 +185,27 @@ describe('hyperkeep restore / points: defaults and errors a script can tell apar
       "option '--limit <n>' argument 'abc' is invalid. Give a whole number from 1 to 100000.",
     );
     expect(limit.stderr).not.toContain('Invalid request');
+    // A moment that is not one is the command line's fault too (review 3, P3).
+    const at = await cli('ls', '--vm', 'lab-web-01', '--at', 'yesterday', '/');
+    expect(at.code).toBe(2);
+    expect(at.stderr).toContain(
+      "option '--at <iso-time>' argument 'yesterday' is invalid. Give a date and time in ISO 8601",
+    );
+  });
+
+  it("repo init takes a folder relative to the shell's, as restic and borg do", async () => {
+    const other = mkdtempSync(join(tmpdir(), 'hk-relative-'));
+    try {
+      const result = await runCli(
+        ['--home', join(other, 'home'), 'repo', 'init', '--path', 'repo', '--no-encrypt'],
+        {},
+        { cwd: other },
+      );
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain(`Repository default at ${join(other, 'repo')} `);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('in a data home with no repository, "no restore point" says so (a CLI run without the console\'s --home)', async () => {

@@ -73,10 +73,12 @@ export async function startServe(options: { home?: string } = {}): Promise<Runni
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  options: { cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
     const child = spawn(nodePath, [cliPath, ...args], {
       env: { ...process.env, ...env },
+      ...(options.cwd ? { cwd: options.cwd } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { FileEntry } from '../../../shared/domain/files';
 import type { Run } from '../context';
 import { formatBytes, printJson, printTable } from '../output';
-import { wholeNumber } from '../usage';
+import { dateTime, wholeNumber } from '../usage';
 
 const TYPE_CHAR: Record<FileEntry['type'], string> = {
   file: '-',
@@ -37,7 +37,11 @@ export function registerFileCommands(program: Command, run: Run): void {
     )
     .requiredOption('--vm <name>', 'VM name or UUID')
     .option('--point <id>', 'restore point id (default: the latest)')
-    .option('--at <iso-time>', 'the newest point at or before this time, e.g. 2025-03-14T02:00:00Z')
+    .option(
+      '--at <iso-time>',
+      'the newest point at or before this time, e.g. 2025-03-14T02:00:00Z',
+      dateTime,
+    )
     .option('--offset <n>', 'skip this many entries of a big folder (name order)', wholeNumber(0))
     .option(
       '--limit <n>',

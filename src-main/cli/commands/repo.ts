@@ -3,7 +3,7 @@ import type { RepositoryInfo } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
 import type { Run } from '../context';
 import { formatBytes, printJson, printTable } from '../output';
-import { usageError } from '../usage';
+import { fullPath, usageError } from '../usage';
 import { readPassphrase, reportJob, waitForJob } from './backup';
 import { printPruneOutcome } from './prune-report';
 
@@ -45,7 +45,7 @@ export function registerRepoCommands(program: Command, run: Run): void {
   repo
     .command('init')
     .description('create a repository (passphrase from HYPERKEEP_PASSPHRASE or --password-file)')
-    .requiredOption('--path <dir>', 'an empty or new folder')
+    .requiredOption('--path <dir>', 'an empty or new folder', fullPath)
     .option('--name <name>', 'name of the repository', 'default')
     .option('--encrypt', 'encrypt with a passphrase (default)')
     .option('--no-encrypt', 'store without encryption')
@@ -86,7 +86,7 @@ export function registerRepoCommands(program: Command, run: Run): void {
     .description(
       'use an existing repository (e.g. after the console machine was lost): its points come back',
     )
-    .requiredOption('--path <dir>', 'the repository folder')
+    .requiredOption('--path <dir>', 'the repository folder', fullPath)
     .option('--name <name>', 'name to give it here', 'default')
     .option('--password-file <file>', 'read the passphrase from this file')
     .action((o: { path: string; name: string; passwordFile?: string }) =>

@@ -3,7 +3,7 @@ import type { Job } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
 import type { EngineClient } from '../engine-client';
 import { printJson } from '../output';
-import { usageError } from '../usage';
+import { dateTime, usageError } from '../usage';
 import { reportJob, waitForJob } from './backup';
 
 /** A `restore …` subcommand with what every restore takes: the VM, the point, --wait/--no-wait. */
@@ -13,7 +13,11 @@ export function restoreSubcommand(restore: Command, name: string, description: s
     .description(description)
     .requiredOption('--vm <name>', 'VM name or UUID')
     .option('--point <id>', 'restore point id (default: the latest; see: hyperkeep points --vm VM)')
-    .option('--at <iso-time>', 'the newest point at or before this time, e.g. 2025-03-14T02:00:00Z')
+    .option(
+      '--at <iso-time>',
+      'the newest point at or before this time, e.g. 2025-03-14T02:00:00Z',
+      dateTime,
+    )
     .option('--wait', 'follow the job to its end and exit non-zero if it failed (the default)')
     .option('--no-wait', 'print the job id and return (with a running `hyperkeep serve`)');
 }
