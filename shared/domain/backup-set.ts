@@ -4,9 +4,19 @@ import { SubclientContent } from './rules';
 const name = z.string().trim().min(1, 'A name is required').max(100);
 const commandLine = z.string().max(4000);
 
-/** What the backup engine obeys for the VMs of a subclient (patent 000 FIG. 15). */
+/**
+ * What the backup engine obeys for the VMs of a subclient (patent 000 FIG. 15). Encryption is not
+ * here: it is a property of the repository, chosen when the repository is created. z.object strips
+ * unknown keys, so the `encryption` and `filters.excludePaths` of rows saved by earlier versions
+ * drop out on parse.
+ */
 export const SubclientSettings = z.object({
   description: z.string().max(2000).default(''),
+  /**
+   * Only 'disk' is accepted (the engine's validation refuses the others): a disk-level backup
+   * already restores single files and whole volumes, as every file is cataloged at backup time.
+   * 'volume' and 'file' stay in the enum so rows saved by earlier versions still parse.
+   */
   copyLevel: z.enum(['disk', 'volume', 'file']).default('disk'),
   /** Disks/VMs read in parallel. */
   dataReaders: z
@@ -24,25 +34,18 @@ export const SubclientSettings = z.object({
     .default(2),
   /** Keep the hypervisor snapshot/checkpoint after a failed attempt so the next one resumes. */
   keepSnapshotsOnFailure: z.boolean().default(false),
+  /** Which engine reads the disks: only 'local' (this engine) exists; others are refused. */
   proxy: z.string().max(255).default('local'),
   filters: z
     .object({
       excludeVms: z.array(z.string().min(1).max(255)).max(500).default([]),
       /** disk targets (vdb) or glob patterns on target or source path (sd*, *.iso) */
       excludeDisks: z.array(z.string().min(1).max(255)).max(100).default([]),
-      /** for file-level copies: guest paths or globs */
-      excludePaths: z.array(z.string().min(1).max(1024)).max(500).default([]),
     })
-    .default({ excludeVms: [], excludeDisks: [], excludePaths: [] }),
+    .default({ excludeVms: [], excludeDisks: [] }),
   storage: z
     .object({ repository: z.string().max(255).default('default') })
     .default({ repository: 'default' }),
-  encryption: z
-    .object({
-      enabled: z.boolean().default(true),
-      cipher: z.enum(['chacha20-poly1305', 'aes-256-gcm']).default('chacha20-poly1305'),
-    })
-    .default({ enabled: true, cipher: 'chacha20-poly1305' }),
   prePost: z
     .object({
       preCommand: commandLine.default(''),
@@ -110,6 +113,7 @@ export type BackupSet = z.infer<typeof BackupSet>;
 export const BackupSetInput = z.object({
   name,
   hypervisorIds: z.array(z.string().min(1)).min(1, 'Choose at least one hypervisor').max(100),
+  /** Only 'local' exists (see SubclientSettings.proxy). */
   proxy: z.string().max(255).default('local'),
   autoDiscovery: z.boolean().default(true),
   autoAddUnmatched: z.boolean().default(true),

@@ -183,6 +183,30 @@ describe('Backup sets', () => {
         { exact: false },
       )
       .waitFor();
+    // Only what the engine applies is offered: disk level (file and volume restores come from
+    // it), this engine as the proxy, no file path filter.
+    await web.getByRole('tab', { name: 'General' }).click();
+    expect(await web.getByRole('radio', { name: 'Disk level' }).isChecked()).toBe(true);
+    for (const level of ['File level', 'Volume level'])
+      expect(await web.getByRole('radio', { name: level }).isDisabled(), level).toBe(true);
+    await web
+      .getByText('a disk-level backup also restores single files and whole volumes', {
+        exact: false,
+      })
+      .waitFor();
+    const proxy = web.getByRole('textbox', { name: 'Proxy' });
+    expect(await proxy.inputValue()).toBe('local');
+    expect(await proxy.isEditable()).toBe(false);
+    await web.getByText('This engine reads the disks itself').waitFor();
+    await shot('04b-subclient-general');
+    await web.getByRole('tab', { name: 'Filters' }).click();
+    await web.getByLabel('Exclude disks').waitFor();
+    expect(await web.getByLabel('Exclude file paths').count()).toBe(0);
+    // Encryption is the target repository's: stated, not offered as a toggle.
+    await web.getByRole('tab', { name: 'Encryption' }).click();
+    const facts = web.getByRole('definition');
+    await eventually(() => facts.allInnerTexts()).toEqual(['default (not registered)']);
+    expect(await web.getByRole('checkbox').count()).toBe(0);
     // The per-host limit sits next to the data readers and refuses what the engine would not run.
     await web.getByRole('tab', { name: 'General' }).click();
     const perHost = web.getByRole('textbox', { name: 'Backups at once per host' });
@@ -279,6 +303,19 @@ describe('Backup sets', () => {
     for (const name of ['lab-db-01', 'lab-archive-01']) {
       expect(await vmRow(name).innerText()).toMatch(/\bdefault\b[\s\S]*matches no subclient rule/);
     }
+    // The reason is read whole at 1400 px: wrapped onto a second line, not cut with an ellipsis.
+    await page.setViewportSize({ width: 1400, height: 960 });
+    const reason = vmRow('lab-db-01').locator('[data-field="reason"] p');
+    await eventually(() => reason.innerText()).toBe(
+      'matches no subclient rule; added to the default subclient (automatic add is on)',
+    );
+    expect(
+      await reason.evaluate(
+        (el) => el.scrollHeight <= el.clientHeight && el.scrollWidth <= el.clientWidth,
+      ),
+    ).toBe(true);
+    await shot('07a-reason-at-1400');
+    await page.setViewportSize({ width: 1440, height: 960 });
     // Every VM is in a subclient; none was backed up, so the count must not say "protected".
     await props.getByText('4 assigned', { exact: true }).waitFor();
     await props.getByText('0 not assigned', { exact: true }).waitFor();
@@ -298,6 +335,13 @@ describe('Backup sets', () => {
   it('keeps VM credentials without ever showing the password', async () => {
     const props = page.getByRole('dialog', { name: 'Backup set properties of lab-set' });
     await props.getByRole('tab', { name: 'VM credentials' }).click();
+    // Nothing reads them back: the tab must not promise application-consistent backups.
+    await props.getByText('No VM credentials. Backups do not need any', { exact: false }).waitFor();
+    await props
+      .getByText('Hyperkeep’s backups do not use them: they quiesce the guest through the QEMU', {
+        exact: false,
+      })
+      .waitFor();
     await props.getByRole('button', { name: 'Add', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Add VM credentials' });
     await dialog.getByLabel('VM name').fill('lab-win-01');
@@ -344,6 +388,18 @@ describe('Backup sets', () => {
     await page.getByRole('option', { name: 'offsite' }).click();
     await eventually(() => web.getByText(/No repository named/).count()).toBe(0);
     await shot('09b-subclient-storage-repository');
+    // The Encryption tab states what the chosen repository does: offsite was made unencrypted.
+    await web.getByRole('tab', { name: 'Encryption' }).click();
+    await eventually(() => web.getByRole('definition').allInnerTexts()).toEqual([
+      'offsite',
+      'Not encrypted',
+      '—',
+      '—',
+    ]);
+    await web
+      .getByText('decided when the repository is created (Storage page)', { exact: false })
+      .waitFor();
+    await shot('09c-subclient-encryption');
     await web.getByRole('button', { name: 'Save' }).click();
     await web.waitFor({ state: 'detached' });
     const shown = await runCli([

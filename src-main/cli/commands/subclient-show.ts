@@ -23,10 +23,7 @@ export function printSubclient(backupSetName: string, s: Subclient): void {
       `${settings.copyLevel} level, ${settings.dataReaders} data readers, at most ${settings.maxBackupsPerHost} backups per host`,
     ],
     ['Snapshots', settings.keepSnapshotsOnFailure ? 'kept after a failed attempt' : 'removed'],
-    [
-      'Filters',
-      `VMs ${list(filters.excludeVms)}; disks ${list(filters.excludeDisks)}; paths ${list(filters.excludePaths)}`,
-    ],
+    ['Filters', `VMs ${list(filters.excludeVms)}; disks ${list(filters.excludeDisks)}`],
     ['Repository', settings.storage.repository],
     [
       'Pre/post',

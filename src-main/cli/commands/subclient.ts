@@ -31,7 +31,6 @@ interface SubclientOptions {
   description?: string;
   excludeVm?: string[];
   excludeDisk?: string[];
-  excludePath?: string[];
   repository?: string;
   pre?: string;
   post?: string;
@@ -58,7 +57,10 @@ function withSettingsOptions(command: Command): Command {
     .option('--exclude <rule>', 'exclusion rule, same syntax (repeat)', collect)
     .option('--match <all|any>', 'a VM must match all rules, or any (default any)')
     .option('--vm <name>', 'assign this VM by hand (repeat)', collect)
-    .option('--level <disk|volume|file>', 'copy level')
+    .option(
+      '--level <disk>',
+      'copy level: disk (its backups also restore single files and whole volumes)',
+    )
     .option('--readers <n>', 'number of data readers (parallel streams)', int)
     .option(
       '--keep-snapshots',
@@ -72,7 +74,6 @@ function withSettingsOptions(command: Command): Command {
       'filter: skip this disk, e.g. vdb or *.iso (repeat)',
       collect,
     )
-    .option('--exclude-path <glob>', 'filter for file-level copies (repeat)', collect)
     .option('--repository <name>', 'target repository')
     .option('--pre <command>', 'pre-process command')
     .option('--post <command>', 'post-process command')
@@ -105,7 +106,6 @@ function mergeSettings(base: SubclientSettings, o: SubclientOptions): SubclientS
     filters: {
       excludeVms: pick(o.excludeVm, base.filters.excludeVms),
       excludeDisks: pick(o.excludeDisk, base.filters.excludeDisks),
-      excludePaths: pick(o.excludePath, base.filters.excludePaths),
     },
     storage: { repository: pick(o.repository, base.storage.repository) },
     prePost: {

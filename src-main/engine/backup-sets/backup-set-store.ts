@@ -13,6 +13,12 @@ import { HyperkeepError } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
 import { validateContent } from './rule-evaluator';
 import { nextRuns } from './schedule';
+import {
+  assertLocalProxy,
+  LOCAL_PROXY,
+  readStoredSettings,
+  validateSettings,
+} from './subclient-settings';
 
 interface SetRow {
   id: string;
@@ -36,7 +42,7 @@ interface SubclientRow {
 export const DEFAULT_SUBCLIENT = 'default';
 
 function toSubclient(row: SubclientRow): Subclient {
-  const settings = SubclientSettings.parse(JSON.parse(row.settings_json));
+  const settings = readStoredSettings(row.settings_json);
   const schedule = settings.schedule.enabled
     ? {
         nextFull: nextRuns(settings.schedule.full, settings.schedule.timezone, 1)[0],
@@ -54,25 +60,6 @@ function toSubclient(row: SubclientRow): Subclient {
     ...schedule,
     createdAt: row.created_at,
   };
-}
-
-function validateSettings(settings: SubclientSettings): void {
-  if (settings.schedule.enabled || settings.schedule.full || settings.schedule.incremental) {
-    nextRuns(
-      settings.schedule.full,
-      settings.schedule.timezone,
-      1,
-      'settings.schedule.full',
-      'settings.schedule.timezone',
-    );
-    nextRuns(
-      settings.schedule.incremental,
-      settings.schedule.timezone,
-      1,
-      'settings.schedule.incremental',
-      'settings.schedule.timezone',
-    );
-  }
 }
 
 /** Backup sets and their subclients in the catalog. Every set has exactly one default subclient. */
@@ -98,6 +85,7 @@ export class BackupSetStore {
 
   create(raw: BackupSetInput): BackupSet {
     const input = BackupSetInput.parse(raw);
+    assertLocalProxy(input.proxy, 'proxy');
     this.assertSetNameFree(input.name);
     this.assertHypervisors(input.hypervisorIds);
     const id = randomUUID();
@@ -111,7 +99,7 @@ export class BackupSetStore {
           .run(
             id,
             input.name,
-            input.proxy,
+            LOCAL_PROXY,
             input.autoDiscovery ? 1 : 0,
             input.autoAddUnmatched ? 1 : 0,
             now,
@@ -134,6 +122,7 @@ export class BackupSetStore {
     if (change.name !== undefined && change.name.trim().toLowerCase() !== row.name.toLowerCase())
       this.assertSetNameFree(change.name.trim());
     if (change.hypervisorIds) this.assertHypervisors(change.hypervisorIds);
+    if (change.proxy !== undefined) assertLocalProxy(change.proxy, 'proxy');
     this.db
       .transaction(() => {
         this.db
@@ -142,7 +131,7 @@ export class BackupSetStore {
           )
           .run(
             change.name?.trim() ?? row.name,
-            change.proxy ?? row.proxy,
+            LOCAL_PROXY,
             change.autoDiscovery === undefined ? row.auto_discovery : Number(change.autoDiscovery),
             change.autoAddUnmatched === undefined
               ? row.auto_add_unmatched
@@ -249,7 +238,7 @@ export class BackupSetStore {
         'SELECT s.settings_json FROM vm_assignments a JOIN subclients s ON s.id = a.subclient_id WHERE a.vm_uuid = ? ORDER BY a.last_seen DESC LIMIT 1',
       )
       .get(vmUuid) as { settings_json: string } | undefined;
-    return row ? SubclientSettings.parse(JSON.parse(row.settings_json)) : undefined;
+    return row ? readStoredSettings(row.settings_json) : undefined;
   }
 
   /** Like settingsOfVm, with the names of the backup set and subclient, for logs ("lab-set / web"). */
@@ -262,7 +251,7 @@ export class BackupSetStore {
       )
       .get(vmUuid) as { backup_set: string; subclient: string; settings_json: string } | undefined;
     if (!row) return undefined;
-    const settings = SubclientSettings.parse(JSON.parse(row.settings_json));
+    const settings = readStoredSettings(row.settings_json);
     return { backupSet: row.backup_set, subclient: row.subclient, settings };
   }
 
@@ -299,7 +288,8 @@ export class BackupSetStore {
       id: row.id,
       name: row.name,
       hypervisorIds,
-      proxy: row.proxy,
+      // Rows of earlier versions may name another proxy; this engine always read the disks itself.
+      proxy: LOCAL_PROXY,
       autoDiscovery: row.auto_discovery === 1,
       autoAddUnmatched: row.auto_add_unmatched === 1,
       createdAt: row.created_at,

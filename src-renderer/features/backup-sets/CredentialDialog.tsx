@@ -102,7 +102,7 @@ export function CredentialDialog(props: {
               required
               autoComplete="off"
               error={f['username'] !== undefined}
-              helperText={f['username'] ?? 'A guest account allowed to quiesce the file systems'}
+              helperText={f['username'] ?? 'A guest account of this VM (kept, not used by backups)'}
             />
             <TextField
               label="Password"

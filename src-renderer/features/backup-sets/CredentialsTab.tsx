@@ -61,8 +61,9 @@ export function CredentialsTab({ backupSetId }: { backupSetId: string }) {
     <Stack spacing={2}>
       <Stack direction="row" spacing={2} sx={{ alignItems: 'center' }}>
         <Typography variant="body2" color="text.secondary" sx={{ flex: 1 }}>
-          Guest accounts used to quiesce file systems and applications before the snapshot.
-          Passwords are stored encrypted and never shown again.
+          Guest accounts kept for these VMs. Passwords are stored encrypted and never shown again.
+          Hyperkeep’s backups do not use them: they quiesce the guest through the QEMU guest agent
+          when it runs in the VM, which needs no account.
         </Typography>
         <Button
           variant="contained"
@@ -124,7 +125,8 @@ export function CredentialsTab({ backupSetId }: { backupSetId: string }) {
                     color="text.secondary"
                     sx={{ py: 2, textAlign: 'center' }}
                   >
-                    No VM credentials. Backups then take crash-consistent snapshots of these VMs.
+                    No VM credentials. Backups do not need any: they quiesce through the QEMU guest
+                    agent when it runs in the VM, and take crash-consistent snapshots otherwise.
                   </Typography>
                 </TableCell>
               </TableRow>

@@ -76,15 +76,13 @@ export function GeneralTab(props: { form: BackupSetForm; hypervisors: readonly H
           </MenuItem>
         ))}
       </TextField>
+      {/* Only this engine exists: shown, not offered as a free-text field nothing would obey. */}
       <TextField
         label="Proxy"
         value={general.proxy}
-        onChange={(e) => form.change('proxy', e.target.value)}
         error={f['proxy'] !== undefined}
-        helperText={
-          f['proxy'] ??
-          'The engine that reads the VMs’ disks; “local” is the one you are connected to'
-        }
+        helperText={f['proxy'] ?? 'This engine reads the disks itself'}
+        slotProps={{ input: { readOnly: true } }}
         fullWidth
       />
       <FormGroup>

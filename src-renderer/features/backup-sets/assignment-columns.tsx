@@ -108,14 +108,29 @@ export const ASSIGNMENT_COLUMNS: GridColDef<VmAssignment>[] = [
   {
     field: 'reason',
     headerName: 'Reason',
-    flex: 2,
-    minWidth: 240,
+    flex: 2.4,
+    minWidth: 280,
+    // The reason wraps onto a second line (the row is 52 px high) rather than being cut: it is
+    // what explains the placement ("…added to the default subclient (automatic add is on)").
     renderCell: ({ row }) => (
-      <Tooltip title={row.reason}>
-        <Typography variant="body2" color="text.secondary" noWrap sx={{ lineHeight: '52px' }}>
-          {row.reason}
-        </Typography>
-      </Tooltip>
+      <Box sx={{ display: 'flex', alignItems: 'center', height: '100%' }}>
+        <Tooltip title={row.reason}>
+          <Typography
+            variant="body2"
+            color="text.secondary"
+            sx={{
+              lineHeight: 1.3,
+              whiteSpace: 'normal',
+              display: '-webkit-box',
+              WebkitBoxOrient: 'vertical',
+              WebkitLineClamp: 2,
+              overflow: 'hidden',
+            }}
+          >
+            {row.reason}
+          </Typography>
+        </Tooltip>
+      </Box>
     ),
   },
   {

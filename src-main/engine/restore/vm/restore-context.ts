@@ -11,6 +11,7 @@ import type { Engine } from '../../engine';
 import type { JobContext } from '../../jobs/job-controller';
 import type { PointManifest } from '../../repository/manifest';
 import type { Repository } from '../../repository/repository';
+import { findRestorePoint } from '../point-lookup';
 import { deleteVolume } from './pool-volumes';
 
 export interface PointSource {
@@ -19,15 +20,9 @@ export interface PointSource {
   repository: Repository;
 }
 
+/** The point a VM or disk-to-pool restore names (refused as findRestorePoint refuses), opened. */
 export async function findPoint(engine: Engine, vm: string, pointId: string): Promise<PointSource> {
-  const point = engine.repositories.points(vm).find((p) => p.id === pointId);
-  if (!point) {
-    throw new HyperkeepError(
-      'NOT_FOUND',
-      `VM "${vm}" has no restore point ${pointId} (see: hyperkeep points --vm ${vm}).`,
-      { field: 'pointId' },
-    );
-  }
+  const point = findRestorePoint(engine, vm, pointId);
   const repository = await engine.repositories.get(point.repository);
   const manifest = await repository.getPoint(point.id);
   return { point, manifest, repository };

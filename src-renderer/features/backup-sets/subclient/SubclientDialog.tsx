@@ -16,11 +16,11 @@ import { DiscardChangesDialog } from '../form/DiscardChangesDialog';
 import { TabPanel } from '../form/TabPanel';
 import { initialRepository, repositoryChoice } from './repository-choice';
 import { ScheduleTab } from './ScheduleTab';
+import { EncryptionTab } from './EncryptionTab';
 import { SubclientContentTab } from './SubclientContentTab';
 import { SubclientGeneralTab } from './SubclientGeneralTab';
 import {
   ActivityTab,
-  EncryptionTab,
   FiltersTab,
   PrePostTab,
   RetentionTab,
@@ -169,7 +169,9 @@ export function SubclientDialog(props: {
                 assignments={discovered}
               />
             )}
-            {form.tab === 'filters' && <FiltersTab form={form} vmNames={vmNames} />}
+            {form.tab === 'filters' && (
+              <FiltersTab form={form} vmNames={vmNames} isDefault={isDefault} />
+            )}
             {form.tab === 'storage' && (
               <StorageTab
                 form={form}
@@ -178,7 +180,13 @@ export function SubclientDialog(props: {
                 onReload={() => void loadRepositories()}
               />
             )}
-            {form.tab === 'encryption' && <EncryptionTab form={form} />}
+            {form.tab === 'encryption' && (
+              <EncryptionTab
+                repositoryName={repositoryName}
+                repositories={repositories}
+                status={repositoriesStatus}
+              />
+            )}
             {form.tab === 'prepost' && <PrePostTab form={form} />}
             {form.tab === 'schedule' && <ScheduleTab form={form} />}
             {form.tab === 'retention' && (

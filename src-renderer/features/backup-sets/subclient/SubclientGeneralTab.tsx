@@ -12,15 +12,21 @@ import type { SubclientSettings } from '../../../../shared/domain/backup-set';
 import { NumberField } from '../form/NumberField';
 import type { SubclientForm } from './use-subclient-form';
 
-const COPY_LEVELS: { value: SubclientSettings['copyLevel']; label: string; help: string }[] = [
-  { value: 'file', label: 'File level', help: 'files and folders of the guest file systems' },
-  {
-    value: 'volume',
-    label: 'Volume level',
-    help: 'each volume (partition, LVM volume) as a whole',
-  },
-  { value: 'disk', label: 'Disk level', help: 'the virtual disks and the VM configuration' },
+/**
+ * FIG. 15's copy types. Only disk level is offered: the engine copies whole disks and catalogs
+ * every file at backup time, so its backups already restore single files and whole volumes. The
+ * other two stay visible, disabled, so nobody looks for them in vain.
+ */
+const COPY_LEVELS: { value: SubclientSettings['copyLevel']; label: string; enabled: boolean }[] = [
+  { value: 'file', label: 'File level', enabled: false },
+  { value: 'volume', label: 'Volume level', enabled: false },
+  { value: 'disk', label: 'Disk level', enabled: true },
 ];
+
+const COPY_TYPE_HELP =
+  'Copies the virtual disks and the VM configuration. File level and volume level are not needed: every file is cataloged at backup time, so a disk-level backup also restores single files and whole volumes.';
+
+const PROXY_HELP = 'This engine reads the disks itself';
 
 /** FIG. 15 General: name, copy type, data readers, per-host limit, restartability, proxy. */
 export function SubclientGeneralTab({
@@ -78,13 +84,11 @@ export function SubclientGeneralTab({
               value={level.value}
               control={<Radio />}
               label={level.label}
+              disabled={!level.enabled}
             />
           ))}
         </RadioGroup>
-        <FormHelperText>
-          {f['settings.copyLevel'] ??
-            `Copies ${COPY_LEVELS.find((l) => l.value === settings.copyLevel)?.help ?? ''}.`}
-        </FormHelperText>
+        <FormHelperText>{f['settings.copyLevel'] ?? COPY_TYPE_HELP}</FormHelperText>
       </FormControl>
       <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2}>
         <NumberField
@@ -113,9 +117,9 @@ export function SubclientGeneralTab({
         <TextField
           label="Proxy"
           value={settings.proxy}
-          onChange={(e) => patchSettings('proxy', e.target.value)}
           error={f['settings.proxy'] !== undefined}
-          helperText={f['settings.proxy'] ?? '“local”: this engine reads the disks itself'}
+          helperText={f['settings.proxy'] ?? PROXY_HELP}
+          slotProps={{ input: { readOnly: true } }}
           sx={{ flex: 1 }}
         />
       </Stack>
@@ -130,9 +134,7 @@ export function SubclientGeneralTab({
           label="Keep snapshots between failed attempts (disk-level restartability)"
         />
         <FormHelperText sx={{ mt: -0.5 }}>
-          {settings.copyLevel === 'disk'
-            ? 'A failed backup keeps its snapshot and checkpoint, and the next attempt resumes from it.'
-            : 'Only disk-level copies can resume from a kept snapshot.'}
+          A failed backup keeps its snapshot and checkpoint, and the next attempt resumes from it.
         </FormHelperText>
       </FormControl>
     </Stack>

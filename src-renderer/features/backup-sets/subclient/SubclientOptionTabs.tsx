@@ -21,22 +21,37 @@ function listError(fields: Record<string, string>, prefix: string): string | und
   return key === undefined ? undefined : fields[key];
 }
 
-export function FiltersTab({ form, vmNames }: { form: SubclientForm; vmNames: readonly string[] }) {
+export function FiltersTab(props: {
+  form: SubclientForm;
+  vmNames: readonly string[];
+  isDefault: boolean;
+}) {
+  const { form } = props;
   const { filters } = form.values.settings;
   const f = form.errors.fields;
   const set = (update: Partial<SubclientSettings['filters']>) =>
     form.patchSettings('filters', { ...filters, ...update });
   return (
     <Stack spacing={3}>
-      <ChipListField
-        label="Exclude VMs"
-        values={filters.excludeVms}
-        onChange={(excludeVms) => set({ excludeVms })}
-        options={vmNames}
-        placeholder="test-*, scratch-vm"
-        error={listError(f, 'settings.filters.excludeVms')}
-        helperText="VM names or globs (* and ?) never backed up by this subclient, even when a rule matches them"
-      />
+      {props.isDefault ? (
+        // Discovery applies VM filters to the rules of the other subclients only: offering one
+        // here would be a setting nothing obeys.
+        <Typography variant="body2" color="text.secondary">
+          The default subclient takes the VMs that no other subclient claims, so it has no VM
+          filter; to leave such VMs unprotected, turn off “Automatically add new VMs” on the backup
+          set’s General tab.
+        </Typography>
+      ) : (
+        <ChipListField
+          label="Exclude VMs"
+          values={filters.excludeVms}
+          onChange={(excludeVms) => set({ excludeVms })}
+          options={props.vmNames}
+          placeholder="test-*, scratch-vm"
+          error={listError(f, 'settings.filters.excludeVms')}
+          helperText="VM names or globs (* and ?) this subclient never takes, even when its rules match them; a VM assigned by hand stays"
+        />
+      )}
       <ChipListField
         label="Exclude disks"
         values={filters.excludeDisks}
@@ -44,14 +59,6 @@ export function FiltersTab({ form, vmNames }: { form: SubclientForm; vmNames: re
         placeholder="vdb, *.iso, /srv/scratch/*"
         error={listError(f, 'settings.filters.excludeDisks')}
         helperText="Disk targets (vdb) or globs on the target or the disk’s source path"
-      />
-      <ChipListField
-        label="Exclude file paths"
-        values={filters.excludePaths}
-        onChange={(excludePaths) => set({ excludePaths })}
-        placeholder="/tmp/*, C:\pagefile.sys"
-        error={listError(f, 'settings.filters.excludePaths')}
-        helperText="Guest paths or globs left out of file-level copies"
       />
     </Stack>
   );
@@ -107,47 +114,6 @@ export function StorageTab(props: {
   );
 }
 
-export function EncryptionTab({ form }: { form: SubclientForm }) {
-  const { encryption } = form.values.settings;
-  return (
-    <Stack spacing={2}>
-      <FormGroup>
-        <FormControlLabel
-          control={
-            <Checkbox
-              checked={encryption.enabled}
-              onChange={(e) =>
-                form.patchSettings('encryption', { ...encryption, enabled: e.target.checked })
-              }
-            />
-          }
-          label="Encrypt backup data"
-        />
-        <FormHelperText sx={{ mt: -0.5 }}>
-          Chunks are encrypted before they leave the engine; the key stays with the repository.
-        </FormHelperText>
-      </FormGroup>
-      <TextField
-        select
-        label="Cipher"
-        value={encryption.cipher}
-        disabled={!encryption.enabled}
-        onChange={(e) =>
-          form.patchSettings('encryption', {
-            ...encryption,
-            cipher: e.target.value as SubclientSettings['encryption']['cipher'],
-          })
-        }
-        helperText="ChaCha20-Poly1305 is fastest without AES instructions; AES-256-GCM with them"
-        sx={{ maxWidth: 360 }}
-      >
-        <MenuItem value="chacha20-poly1305">ChaCha20-Poly1305</MenuItem>
-        <MenuItem value="aes-256-gcm">AES-256-GCM</MenuItem>
-      </TextField>
-    </Stack>
-  );
-}
-
 export function PrePostTab({ form }: { form: SubclientForm }) {
   const { prePost } = form.values.settings;
   const f = form.errors.fields;
@@ -163,7 +129,7 @@ export function PrePostTab({ form }: { form: SubclientForm }) {
         error={f['settings.prePost.preCommand'] !== undefined}
         helperText={
           f['settings.prePost.preCommand'] ??
-          'Runs on the proxy before the snapshot; a non-zero exit stops the backup'
+          'Runs with /bin/sh on this engine’s host before the snapshot; a non-zero exit stops the backup'
         }
         fullWidth
         slotProps={mono}
@@ -173,7 +139,10 @@ export function PrePostTab({ form }: { form: SubclientForm }) {
         value={prePost.postCommand}
         onChange={(e) => set({ postCommand: e.target.value })}
         error={f['settings.prePost.postCommand'] !== undefined}
-        helperText={f['settings.prePost.postCommand'] ?? 'Runs on the proxy after the copy'}
+        helperText={
+          f['settings.prePost.postCommand'] ??
+          'Runs with /bin/sh on this engine’s host after the copy'
+        }
         fullWidth
         slotProps={mono}
       />
@@ -292,7 +261,8 @@ export function ActivityTab({ form }: { form: SubclientForm }) {
         label="Enable restore"
       />
       <FormHelperText sx={{ mt: -0.5 }}>
-        When off, nothing can be restored from this subclient’s backups.
+        When off, no restore of this subclient’s VMs starts (files, volumes, disks or whole VMs);
+        their restore points can still be browsed and searched.
       </FormHelperText>
     </FormGroup>
   );

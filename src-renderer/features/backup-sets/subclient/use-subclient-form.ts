@@ -39,7 +39,8 @@ export const TAB_FIELDS: Record<SubclientTab, readonly string[]> = {
   content: ['content', 'manualVms'],
   filters: ['settings.filters'],
   storage: ['settings.storage'],
-  encryption: ['settings.encryption'],
+  // Read-only: the repository's encryption, shown on this tab, is decided on the Storage page.
+  encryption: [],
   prepost: ['settings.prePost'],
   schedule: ['settings.schedule'],
   retention: ['settings.retention'],

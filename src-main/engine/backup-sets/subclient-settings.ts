@@ -1,0 +1,65 @@
+/**
+ * The subclient settings the engine accepts, and how stored ones are read. Every setting offered
+ * must be one the engine applies: a copy type, a proxy or a cipher it would silently ignore is
+ * refused here instead of being saved and shown back as if it worked.
+ */
+import { SubclientSettings } from '../../../shared/domain/backup-set';
+import { HyperkeepError } from '../../../shared/errors';
+import { nextRuns } from './schedule';
+
+/** The only proxy: this engine reads the VMs' disks itself. */
+export const LOCAL_PROXY = 'local';
+
+const COPY_LEVEL_NAMES: Record<SubclientSettings['copyLevel'], string> = {
+  disk: 'disk level',
+  volume: 'volume level',
+  file: 'file level',
+};
+
+/**
+ * Settings read back from the catalog. Rows saved by earlier versions may say 'file' or 'volume'
+ * level, or name another proxy: those backups were always disk-level copies read by this engine,
+ * so they are shown as what they were instead of failing to load.
+ */
+export function readStoredSettings(json: string): SubclientSettings {
+  const settings = SubclientSettings.parse(JSON.parse(json));
+  return { ...settings, copyLevel: 'disk', proxy: LOCAL_PROXY };
+}
+
+/** A proxy other than this engine names nothing that could read the disks. */
+export function assertLocalProxy(proxy: string, field: string): void {
+  if (proxy.trim() === LOCAL_PROXY) return;
+  throw new HyperkeepError(
+    'INVALID_INPUT',
+    `There is no proxy "${proxy}": this engine reads the VMs' disks itself, so the proxy is always "${LOCAL_PROXY}".`,
+    { field },
+  );
+}
+
+/** Refuses what the engine would not apply, naming the field (settings.…) at fault. */
+export function validateSettings(settings: SubclientSettings): void {
+  if (settings.copyLevel !== 'disk') {
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `Copy type "${COPY_LEVEL_NAMES[settings.copyLevel]}" is not available: Hyperkeep copies whole disks, and a disk-level backup already restores single files and whole volumes (every file is cataloged at backup time). Choose disk level.`,
+      { field: 'settings.copyLevel' },
+    );
+  }
+  assertLocalProxy(settings.proxy, 'settings.proxy');
+  if (settings.schedule.enabled || settings.schedule.full || settings.schedule.incremental) {
+    nextRuns(
+      settings.schedule.full,
+      settings.schedule.timezone,
+      1,
+      'settings.schedule.full',
+      'settings.schedule.timezone',
+    );
+    nextRuns(
+      settings.schedule.incremental,
+      settings.schedule.timezone,
+      1,
+      'settings.schedule.incremental',
+      'settings.schedule.timezone',
+    );
+  }
+}
