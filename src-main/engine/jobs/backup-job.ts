@@ -226,9 +226,17 @@ export async function backupSingleVm(
       `Several VMs are named "${vmNameOrUuid}"; use the UUID.`,
     );
   const vm = matches[0]!;
-  const settings = engine.backupSets.settingsOfVm(vm.uuid);
-  if (settings)
-    return startBackupJob(engine, `Backup of ${vm.name}`, [{ vm, settings }], forceFull);
+  const owner = engine.backupSets.subclientOfVm(vm.uuid);
+  if (owner && !owner.settings.activity.backupEnabled)
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `Backups are disabled for ${vm.name}: its subclient ${owner.subclient} of backup set ${owner.backupSet} has 'Enable backup' off (Activity control). Turn it on there to back it up.`,
+      { reason: 'BACKUPS_DISABLED', backupSet: owner.backupSet, subclient: owner.subclient },
+    );
+  if (owner) {
+    const target = { vm, settings: owner.settings };
+    return startBackupJob(engine, `Backup of ${vm.name}`, [target], forceFull);
+  }
   // Backed up all the same (an administrator asked for it), but never silently with defaults.
   const settingsNote =
     'no subclient holds this VM (run Discover on its backup set to assign it), so it was backed up with the default settings: repository "default", no pre- or post-commands, and no retention after the backup.';

@@ -117,4 +117,19 @@ describe("a subclient with 'Enable restore' off", () => {
       'Closed ledgers, kept for ten years.\n',
     );
   });
+
+  it("and with 'Enable backup' off, backing up just that VM is refused too", async () => {
+    await cliOk(['subclient', 'edit', 'archive', '--backupset', 'lab', '--no-backups']);
+    try {
+      const before = await jobCount();
+      const run = await cli(['backup', '--vm', VM, '--wait']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        `Backups are disabled for ${VM}: its subclient archive of backup set lab has 'Enable backup' off (Activity control).`,
+      );
+      expect(await jobCount()).toBe(before);
+    } finally {
+      await cliOk(['subclient', 'edit', 'archive', '--backupset', 'lab', '--backups']);
+    }
+  });
 });
