@@ -21,10 +21,12 @@ export type Run = (action: Action) => Promise<void>;
 /**
  * "lab-web-01 has no restore point" is true of this data home, and misleading when the home is
  * not the console's (a CLI run without the --home or HYPERKEEP_HOME the console uses gets a new,
- * empty one): an error about something not found says so when the home has no repository.
+ * empty one): a restore point not found says so when the home has no repository.
  */
 async function withHomeHint(err: unknown, client: EngineClient, home: string): Promise<unknown> {
   if (!(err instanceof HyperkeepError) || err.code !== 'NOT_FOUND') return err;
+  // Only what is missing because the points are elsewhere: not a typo in a backup set's name.
+  if (!/restore point/i.test(err.message)) return err;
   const repositories = await client.call('repo.list', {}).catch(() => null);
   if (repositories === null || repositories.length > 0) return err;
   return new HyperkeepError(

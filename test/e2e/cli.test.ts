@@ -153,6 +153,20 @@ describe('hyperkeep CLI (the built bundle, as an administrator runs it)', () => 
       subclient: 'web',
       reason: 'assigned manually',
     });
+    // A VM not discovered: the command to run names this backup set (review 3, P4).
+    const unknown = await cli(
+      'assign',
+      '--backupset',
+      'lab',
+      '--vm',
+      'nosuchvm',
+      '--subclient',
+      'web',
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(
+      'No VM "nosuchvm" has been discovered in backup set "lab". Run: hyperkeep discover --backupset lab',
+    );
     const shown = await json('subclient', 'show', 'web', '--backupset', 'lab');
     expect(shown.value).toMatchObject({
       rulesText: ['name~^lab-web'],

@@ -159,19 +159,18 @@ describe('Storage page', () => {
 });
 
 describe('hyperkeep repo (CLI)', () => {
-  it('refuses a relative folder with what to type instead', async () => {
-    const result = await cli(
-      'repo',
-      'init',
-      '--path',
-      'relative/repo',
-      '--name',
-      'typo',
-      '--no-encrypt',
+  it('takes a relative folder as the shell means it: under the current folder', async () => {
+    const result = await runCli(
+      ['--home', serve.home, 'repo', 'init', '--path', 'relative/repo', '--name', 'typo'].concat(
+        '--no-encrypt',
+      ),
+      {},
+      { cwd: scratch },
     );
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/Enter the repository folder as a full path, e\.g\. \/srv/);
-    expect(existsSync(resolve('relative'))).toBe(false);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`Repository typo at ${join(scratch, 'relative', 'repo')} `);
+    expect(existsSync(join(scratch, 'relative', 'repo', 'config'))).toBe(true);
+    expect((await cli('repo', 'remove', 'typo')).code).toBe(0);
   });
 
   it('repo remove NAME unregisters it, says where the data stays, and attach brings it back', async () => {

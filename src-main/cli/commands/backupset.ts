@@ -179,7 +179,7 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
           opts.subclient === 'rules'
             ? null
             : (await findSubclient(client, set.id, opts.subclient)).subclient.id;
-        const vms = await findVms(client, set.id, opts.vm);
+        const vms = await findVms(client, set, opts.vm);
         const result = await client.call('discovery.assign', {
           backupSetId: set.id,
           vmUuids: vms.map((v) => v.vmUuid),

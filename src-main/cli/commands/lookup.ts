@@ -28,14 +28,18 @@ export async function findSubclient(client: EngineClient, backupSet: string, nam
 }
 
 /** VMs by name or UUID among a backup set's discovered VMs. */
-export async function findVms(client: EngineClient, backupSetId: string, names: string[]) {
-  const { assignments } = await client.call('discovery.assignments', { backupSetId });
+export async function findVms(
+  client: EngineClient,
+  set: { id: string; name: string },
+  names: string[],
+) {
+  const { assignments } = await client.call('discovery.assignments', { backupSetId: set.id });
   return names.map((name) => {
     const matches = assignments.filter((a) => a.vmUuid === name || a.vmName === name);
     if (matches.length === 0)
       throw new HyperkeepError(
         'NOT_FOUND',
-        `No VM "${name}" has been discovered in this backup set. Run: hyperkeep discover --backupset …`,
+        `No VM "${name}" has been discovered in backup set "${set.name}". Run: hyperkeep discover --backupset ${shellWord(set.name)}`,
       );
     if (matches.length > 1)
       throw new HyperkeepError(
@@ -44,4 +48,9 @@ export async function findVms(client: EngineClient, backupSetId: string, names: 
       );
     return matches[0]!;
   });
+}
+
+/** A name as one shell word: quoted when it holds anything but letters, digits and -_.@ */
+function shellWord(name: string): string {
+  return /^[\w.@-]+$/.test(name) ? name : `'${name.replaceAll("'", "'\\''")}'`;
 }

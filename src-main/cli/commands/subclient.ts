@@ -168,7 +168,7 @@ export function registerSubclientCommands(program: Command, run: Run): void {
   ).action((name: string, o: SubclientOptions) =>
     run(async ({ client, json }) => {
       const set = await findBackupSet(client, o.backupset);
-      const manualVms = o.vm ? (await findVms(client, set.id, o.vm)).map((v) => v.vmUuid) : [];
+      const manualVms = o.vm ? (await findVms(client, set, o.vm)).map((v) => v.vmUuid) : [];
       const created = await client.call('subclient.create', {
         backupSetId: set.id,
         name,
@@ -203,7 +203,7 @@ export function registerSubclientCommands(program: Command, run: Run): void {
         if (o.vm)
           await client.call('discovery.assign', {
             backupSetId: set.id,
-            vmUuids: (await findVms(client, set.id, o.vm)).map((v) => v.vmUuid),
+            vmUuids: (await findVms(client, set, o.vm)).map((v) => v.vmUuid),
             subclientId: updated.id,
           });
         if (json) printJson(describe(updated));
