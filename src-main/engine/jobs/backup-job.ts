@@ -19,7 +19,7 @@ import { applyRetentionAfterBackup, type CommittedPoint } from './retention-afte
 export interface BackupTarget {
   vm: VirtualMachine;
   settings: SubclientSettings;
-  /** Said as a warning when the VM starts: why these settings (e.g. no subclient holds it). */
+  /** Logged when the VM starts: why these settings (e.g. no subclient holds it). */
   settingsNote?: string;
 }
 
@@ -53,7 +53,9 @@ async function backupOne(
 ): Promise<VmBackupOutcome | undefined> {
   const { vm, settings } = target;
   task.start();
-  if (target.settingsNote) ctx.warn(`${vm.name}: ${target.settingsNote}`);
+  // In the log, not a warning: the backup is whole, and a VM backed up by hand before Discover
+  // should not stay flagged in the inventory for it.
+  if (target.settingsNote) ctx.log(`${vm.name}: ${target.settingsNote}`);
   try {
     const connector = await engine.inventory.connector(vm.hypervisorId);
     const repositoryName = settings.storage.repository;
