@@ -97,11 +97,14 @@ export const RetentionPreview = z.object({
       vmName: z.string(),
       total: z.number().int().nonnegative(),
       kept: z.number().int().nonnegative(),
+      /** of the kept: protected points, which retention keeps whatever its rules say */
+      protected: z.number().int().nonnegative(),
       removed: z.number().int().nonnegative(),
     }),
   ),
   total: z.number().int().nonnegative(),
   kept: z.number().int().nonnegative(),
+  protected: z.number().int().nonnegative(),
   removed: z.number().int().nonnegative(),
 });
 export type RetentionPreview = z.infer<typeof RetentionPreview>;

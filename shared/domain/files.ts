@@ -83,8 +83,10 @@ export const FileVersion = z.object({
   pointId: z.string(),
   pointTime: z.string(),
   entry: FileEntry,
-  /** differs from the next older version (size, mtime or content extents) */
+  /** differs from the next older version (size, mtime or content extents); false for the first */
   changed: z.boolean(),
+  /** the oldest version the catalog holds: the file's first appearance, not a change */
+  first: z.boolean(),
 });
 export type FileVersion = z.infer<typeof FileVersion>;
 

@@ -72,9 +72,11 @@ describe('What the console says', () => {
     const protectedData = (await cells.nth(4).textContent())!;
     // The chart's last level is the table's figure, not the sum of the provisioned disk sizes.
     const growth = page
-      .getByRole('figure', { name: 'Repository usage over time' })
-      .getByRole('img', { name: /^Usage of default over time: / });
-    expect(await growth.getAttribute('aria-label')).toContain(`now protects ${protectedData},`);
+      .getByRole('figure', { name: 'Data of the current restore points, by when they were taken' })
+      .getByRole('img', { name: /^Current restore points of default: / });
+    expect(await growth.getAttribute('aria-label')).toContain(
+      `together they protect ${protectedData} and store`,
+    );
 
     // The Actions column is in the window, with no sideways scrolling (review P13).
     const container = page.locator('.MuiTableContainer-root').filter({ has: table });
@@ -127,7 +129,8 @@ describe('What the console says', () => {
     const points = drawer.getByRole('table', { name: 'Restore points of lab-web-01' });
     const incremental = points.getByRole('row').filter({ hasText: 'Incremental' });
     await incremental.waitFor();
-    expect(await incremental.textContent()).toContain('restorable on its own');
+    // Said once above the table, not on a line of every row (review P7).
+    await drawer.getByText('Every point restores on its own, incrementals included.').waitFor();
     expect(await points.textContent()).not.toContain('0 B stored');
     await page.keyboard.press('Escape');
     await drawer.waitFor({ state: 'detached' });

@@ -247,7 +247,7 @@ describe('Storage, jobs and restore points', () => {
       .getByRole('row', { name: /lab-archive-01/ })
       .click();
     const drawer = page.getByRole('region', { name: 'Details of lab-archive-01' });
-    await drawer.getByText('No restore point yet').waitFor();
+    await drawer.getByText('No restore point. “Back up now” makes one (a full backup).').waitFor();
     // No OS is known before a backup looked inside: say so, not libvirt's "hvm" (review M6).
     const osRow = drawer.getByRole('row', { name: /^Operating system/ });
     expect(await osRow.textContent()).toBe('Operating systemUnknown (detected by a backup)');
@@ -374,15 +374,16 @@ describe('Storage, jobs and restore points', () => {
       .getByRole('table', { name: 'Repositories' })
       .getByRole('row', { name: /default/ });
     expect(await row.getByRole('cell').nth(3).textContent()).toBe(String(pointCount));
-    // …and draws how it grew, one step per restore point, summarized for screen readers.
+    // …and draws how its current points add up, one step per point, summarized for screen
+    // readers, without claiming to be the repository's usage over time (review M10).
     const growth = page
-      .getByRole('figure', { name: 'Repository usage over time' })
-      .getByRole('img', { name: /^Usage of default over time: / });
+      .getByRole('figure', { name: 'Data of the current restore points, by when they were taken' })
+      .getByRole('img', { name: /^Current restore points of default: / });
     await growth.waitFor();
     expect(await growth.getAttribute('aria-label')).toMatch(
       new RegExp(
-        `^Usage of default over time: ${pointCount} restore points? from .+ to .+; ` +
-          'now protects \\d[\\d.]* [KMGT]?i?B, stores \\d[\\d.]* [KMGT]?i?B$',
+        `^Current restore points of default: ${pointCount} restore points? taken from .+ to .+; ` +
+          'together they protect \\d[\\d.]* [KMGT]?i?B and store \\d[\\d.]* [KMGT]?i?B$',
       ),
     );
     await shot('10-storage-with-data');

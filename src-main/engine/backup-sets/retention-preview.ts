@@ -42,14 +42,24 @@ export function previewRetention(
       request.retention,
       request.timezone,
     );
-    const kept = decisions.filter((d) => d.keep).length + points.filter((p) => p.protection).length;
+    // Counted apart too: "2 of 2 kept" with keep-last 1 needs "(1 protected)" to add up.
+    const held = points.filter((p) => p.protection).length;
+    const kept = decisions.filter((d) => d.keep).length + held;
     // The newest point's name: the VM may have been renamed since the assignment was recorded.
     const name = points[0]?.vmName ?? vmName;
-    return { vmUuid, vmName: name, total: points.length, kept, removed: points.length - kept };
+    return {
+      vmUuid,
+      vmName: name,
+      total: points.length,
+      kept,
+      protected: held,
+      removed: points.length - kept,
+    };
   });
   const total = vms.reduce((sum, vm) => sum + vm.total, 0);
   const kept = vms.reduce((sum, vm) => sum + vm.kept, 0);
-  return { vms, total, kept, removed: total - kept };
+  const held = vms.reduce((sum, vm) => sum + vm.protected, 0);
+  return { vms, total, kept, protected: held, removed: total - kept };
 }
 
 function assertTimeZone(timezone: string): void {

@@ -103,9 +103,11 @@ export class CatalogQueries {
         const known = this.sql(
           'SELECT 1 FROM restore_points WHERE id = ? AND (vm_uuid = ? OR vm_name = ?)',
         ).get(selector.pointId, vm, vm);
+        // A point of this VM that is not (yet) cataloged, or a point of another VM altogether.
+        const ours = known || (row !== undefined && ids.includes(row.vm_id));
         throw new HyperkeepError(
           'NOT_FOUND',
-          known || row
+          ours
             ? `Restore point ${selector.pointId} of ${vm} has no file catalog: it was taken before cataloging existed, or cataloging failed (see the backup job's warnings).`
             : `${vm} has no restore point ${selector.pointId}.`,
           { point: selector.pointId },
@@ -273,7 +275,10 @@ export class CatalogQueries {
     return entries;
   }
 
-  /** One version per point that has the path, newest first; `changed` where it differs from the older one. */
+  /**
+   * One version per point that has the path, newest first; `changed` where it differs from the
+   * older one, `first` for the oldest (of each lineage: a VM recreated under its name starts anew).
+   */
   versions(vm: string, path: string): FileVersion[] {
     const out: FileVersion[] = [];
     for (const lineage of this.lineages(vm)) {
@@ -301,7 +306,9 @@ export class CatalogQueries {
           pointId: point.point_id,
           pointTime: point.time,
           entry: toFileEntry(entry, name, browsePath, accountsOf(point)),
-          changed: older === undefined || older.entry.id !== entry.id,
+          // The first appearance has nothing older to differ from: it is not a change (review M9).
+          changed: older !== undefined && older.entry.id !== entry.id,
+          first: older === undefined,
         });
       });
     }

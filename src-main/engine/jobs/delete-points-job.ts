@@ -5,6 +5,7 @@ import type {
   RestorePoint,
 } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
+import { DELETED_BY_REQUEST } from '../../../shared/prune-outcome';
 import type { Engine } from '../engine';
 import { removePointsAndFreeSpace } from './remove-points';
 
@@ -14,8 +15,8 @@ export interface DeletePointsRequest {
   dryRun: boolean;
 }
 
-/** Why a point deleted by hand goes, in the words the prune report shows next to it. */
-export const DELETED_BY_REQUEST = 'deleted by request';
+// Shared: the prune report words a deletion by request by it (pruneHeadline).
+export { DELETED_BY_REQUEST };
 
 /**
  * Deletes chosen restore points, then frees the space no other point uses (gc), as prune does

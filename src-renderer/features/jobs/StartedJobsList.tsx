@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import IconButton from '@mui/material/IconButton';
@@ -25,8 +26,11 @@ export function StartedJobsList(props: {
   jobIds: readonly string[];
   label: string;
   onDismiss(jobId: string): void;
+  /** A job added while the list is shown takes the keyboard focus (not those there at first). */
+  focusAdded?: boolean;
 }) {
-  const { jobIds, label, onDismiss } = props;
+  const { jobIds, label, onDismiss, focusAdded = false } = props;
+  const [initialIds] = useState(() => new Set(jobIds));
   const jobsById = useStore((s) => s.jobsById);
   const navigate = useStore((s) => s.navigate);
   const known = jobIds.flatMap((id) => {
@@ -41,7 +45,12 @@ export function StartedJobsList(props: {
   return (
     <Stack spacing={1} sx={{ mb: 2 }} aria-label={label}>
       {full.map((job) => (
-        <JobInlineStatus key={job.id} jobId={job.id} onDismiss={() => onDismiss(job.id)} />
+        <JobInlineStatus
+          key={job.id}
+          jobId={job.id}
+          onDismiss={() => onDismiss(job.id)}
+          autoFocus={focusAdded && job.id === jobIds[0] && !initialIds.has(job.id)}
+        />
       ))}
       {earlier.length > 0 && (
         <Box

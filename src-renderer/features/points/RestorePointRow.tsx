@@ -39,6 +39,26 @@ export function protectionText(protection: NonNullable<RestorePoint['protection'
 const FULL_HELP = 'Every used block was read. The point restores on its own.';
 const INCREMENTAL_HELP =
   'Only the blocks changed since the previous point were read, but the point is complete: it restores on its own and shares unchanged data with other points, so removing an older point never breaks it.';
+/** On one line in the narrow drawer: "application-consistent" alone widened the table. */
+function shortConsistency(consistency: string): string {
+  return consistency.replace(/^application-/, 'app-').replace(/^filesystem-/, 'FS-');
+}
+
+/**
+ * What a point added to the repository, said plainly: "— shared" was cryptic (review P7), and
+ * "0 B stored" read as an empty point. "(all shared)" is in the tooltip: beside the size it
+ * pushed the drawer's table 8 px past its width.
+ */
+export function newDataText(storedBytes: number): string {
+  return `${formatBytes(storedBytes)} new`;
+}
+
+function newDataHelp(storedBytes: number): string {
+  return storedBytes > 0
+    ? 'Space this point added to the repository, after deduplication and compression; the rest is shared with other points'
+    : 'This point added nothing to the repository: all its blocks are shared with other points, and it still restores on its own';
+}
+
 /** Why a protected point cannot be ticked or deleted: the engine refuses it. */
 const PROTECTED_NOT_DELETABLE = 'Protected: lift the protection before deleting it';
 
@@ -108,6 +128,8 @@ export function RestorePointRow(props: {
           )}
         </TableCell>
         <TableCell sx={cellSx}>
+          {/* Two lines at most (review P7): the chip, then the consistency unbroken. That every
+              point restores on its own is said once, above the table, and in the chip's tooltip. */}
           <Tooltip title={point.type === 'full' ? FULL_HELP : INCREMENTAL_HELP}>
             <Chip
               size="small"
@@ -116,32 +138,25 @@ export function RestorePointRow(props: {
               label={point.type === 'full' ? 'Full' : 'Incremental'}
             />
           </Tooltip>
-          <Typography variant="caption" color="text.secondary" component="div">
-            {point.consistency}
+          <Typography
+            variant="caption"
+            color="text.secondary"
+            component="div"
+            title={point.consistency}
+            sx={{ whiteSpace: 'nowrap' }}
+          >
+            {shortConsistency(point.consistency)}
           </Typography>
-          {point.type === 'incremental' && (
-            // After a prune removed the full, a column of bare "Incremental" reads as a broken
-            // chain (review M5): every point is a synthetic full.
-            <Typography variant="caption" color="text.secondary" component="div">
-              restorable on its own
-            </Typography>
-          )}
         </TableCell>
         <TableCell align="right" sx={{ ...cellSx, whiteSpace: 'nowrap' }}>
-          <Tooltip title="Size of the VM's disks in this point / space it added to the repository">
+          <Tooltip title="Size of the VM's disks in this point">
             <span>{formatBytes(point.logicalBytes)}</span>
           </Tooltip>
-          {point.storedBytes > 0 ? (
+          <Tooltip title={newDataHelp(point.storedBytes)}>
             <Typography variant="caption" color="text.secondary" component="div">
-              {formatBytes(point.storedBytes)} stored
+              {newDataText(point.storedBytes)}
             </Typography>
-          ) : (
-            <Tooltip title="This point added no new data to the repository: all its blocks are shared with other points, and it restores on its own">
-              <Typography variant="caption" color="text.secondary" component="div">
-                — shared
-              </Typography>
-            </Tooltip>
-          )}
+          </Tooltip>
         </TableCell>
         <TableCell align="right" sx={{ ...cellSx, px: 0.5, whiteSpace: 'nowrap' }}>
           <Tooltip title="Browse and restore files…">

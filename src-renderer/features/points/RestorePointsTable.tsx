@@ -10,13 +10,16 @@ import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
+import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
+import CompareArrowsIcon from '@mui/icons-material/CompareArrows';
 import DeleteOutlineIcon from '@mui/icons-material/DeleteOutlined';
 import type { RestorePoint } from '../../../shared/domain/jobs';
 import type { VirtualMachine } from '../../../shared/domain/vm';
 import { describeError } from '../../api/api-error';
 import { useStore } from '../../store';
 import { isActive } from '../../store/jobs-slice';
+import { CompareDialog } from '../restore/CompareDialog';
 import { DeletePointsDialog } from './DeletePointsDialog';
 import { LiftProtectionDialog, ProtectPointDialog } from './PointProtectionDialogs';
 import { RestoreDiskDialog } from './RestoreDiskDialog';
@@ -31,8 +34,14 @@ export function RestorePointsTable(props: {
   /** Only its UUID and name: the Storage page also shows the points of VMs no hypervisor lists. */
   vm: Pick<VirtualMachine, 'uuid' | 'name'>;
   onJobStarted(jobId: string | null, takeFocus: boolean): void;
+  /** What to say without points; the default names "Back up now", which the drawer has. */
+  emptyText?: string;
 }) {
-  const { vm, onJobStarted } = props;
+  const {
+    vm,
+    onJobStarted,
+    emptyText = 'No restore point. “Back up now” makes one (a full backup).',
+  } = props;
   const entry = useStore((s) => s.pointsByVm[vm.uuid]);
   const loadPoints = useStore((s) => s.loadPoints);
   const openRestore = useStore((s) => s.openRestore);
@@ -46,6 +55,7 @@ export function RestorePointsTable(props: {
   const [restoring, setRestoring] = useState<RestorePoint | null>(null);
   const [deleting, setDeleting] = useState<RestorePoint[] | null>(null);
   const [protecting, setProtecting] = useState<RestorePoint | null>(null);
+  const [comparing, setComparing] = useState<[RestorePoint, RestorePoint] | null>(null);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   // The deletion job, handed on once its dialog has closed: the dialog gives the focus back to
   // the button that opened it as it goes, and the job's status must take it after that.
@@ -95,17 +105,37 @@ export function RestorePointsTable(props: {
           Restore points
         </Typography>
         {points.length > 1 && (
-          <Button
-            size="small"
-            color="error"
-            startIcon={<DeleteOutlineIcon />}
-            disabled={chosen.length === 0 || deletionRunning}
-            onClick={() => setDeleting(chosen)}
-          >
-            Delete selected ({chosen.length})…
-          </Button>
+          <Stack direction="row" sx={{ gap: 1 }}>
+            {/* Two points ticked: what changed between them, in the Restore page's dialog. */}
+            <Tooltip title="Tick two points to compare their files">
+              <span>
+                <Button
+                  size="small"
+                  startIcon={<CompareArrowsIcon />}
+                  disabled={chosen.length !== 2}
+                  onClick={() => setComparing([chosen[0]!, chosen[1]!])}
+                >
+                  Compare…
+                </Button>
+              </span>
+            </Tooltip>
+            <Button
+              size="small"
+              color="error"
+              startIcon={<DeleteOutlineIcon />}
+              disabled={chosen.length === 0 || deletionRunning}
+              onClick={() => setDeleting(chosen)}
+            >
+              Delete selected ({chosen.length})…
+            </Button>
+          </Stack>
         )}
       </Stack>
+      {points.length > 0 && (
+        <Typography variant="caption" color="text.secondary" component="p" sx={{ mb: 0.5 }}>
+          Every point restores on its own, incrementals included.
+        </Typography>
+      )}
       {entry?.status === 'loading' && <LinearProgress aria-label="Loading restore points" />}
       {entry?.error != null && (
         <Alert severity="error" sx={{ mb: 1 }}>
@@ -115,14 +145,14 @@ export function RestorePointsTable(props: {
       {points.length === 0 ? (
         entry?.status === 'ready' && (
           <Typography color="text.secondary" variant="body2">
-            No restore point yet. “Back up now” makes the first one (a full backup).
+            {emptyText}
           </Typography>
         )
       ) : (
         // Narrow columns fit the drawer; should a locale's date still not fit, only the table
         // scrolls sideways, never the drawer with the actions cut off.
         <Box sx={{ overflowX: 'auto' }}>
-          <Table size="small" aria-label={`Restore points of ${vm.name}`}>
+          <Table size="small" aria-label={`Restore points of ${vm.name}`} sx={compactCells}>
             <TableHead>
               <TableRow>
                 <TableCell padding="checkbox">
@@ -178,6 +208,16 @@ export function RestorePointsTable(props: {
         ) : (
           <LiftProtectionDialog point={protecting} onClose={() => setProtecting(null)} />
         ))}
+      {comparing !== null && (
+        <CompareDialog
+          vmUuid={vm.uuid}
+          points={points}
+          current={comparing[0]}
+          otherId={comparing[1].id}
+          path="/"
+          onClose={() => setComparing(null)}
+        />
+      )}
       {deleting !== null && (
         <DeletePointsDialog
           vmName={vm.name}
@@ -190,6 +230,12 @@ export function RestorePointsTable(props: {
     </>
   );
 }
+
+// Half the usual side padding: the rows' second lines stay unbroken in the 640 px drawer
+// without a sideways scrollbar (review P7).
+const compactCells = {
+  '& .MuiTableCell-root:not(.MuiTableCell-paddingCheckbox)': { px: 1 },
+} as const;
 
 // Pixels as strings: in `sx` a bare 1 means 100 %, and a header 640 px wide pushed the drawer
 // sideways, cutting off the actions.

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Paper from '@mui/material/Paper';
@@ -16,7 +16,7 @@ import { describeError } from '../../api/api-error';
 import { formatCount } from '../../lib/format';
 import { useStore } from '../../store';
 import { CompareDialog } from './CompareDialog';
-import { fileColumns, type FileRow } from './file-columns';
+import { fileColumns, NamedRowCheckbox, type FileRow } from './file-columns';
 import { folderLocation, selectionSummary, sortedByEntry } from './file-order';
 import { FileRestoreDialog } from './FileRestoreDialog';
 import { FileSearchBar, SEARCH_SCOPES, type FileSearch } from './FileSearchBar';
@@ -52,8 +52,10 @@ export function BrowseWindow(props: {
   vmUuid: string;
   point: RestorePoint;
   points: RestorePoint[];
+  /** A file restore was started and its dialog closed: the page shows the job (focus it). */
+  onRestoreStarted?(): void;
 }) {
-  const { vmUuid, point, points } = props;
+  const { vmUuid, point, points, onRestoreStarted } = props;
   const setPoint = useStore((s) => s.setRestorePoint);
   const serveMode = useStore((s) => s.appInfo?.mode === 'serve');
   const [folder, setFolder] = useState('/');
@@ -63,6 +65,12 @@ export function BrowseWindow(props: {
   const [comparing, setComparing] = useState(false);
   const [restoring, setRestoring] = useState(false);
   const [shownPointId, setShownPointId] = useState(point.id);
+  // Counts the restores started here. Its effect runs once the dialog has gone and given the
+  // focus back to "Restore…", which is disabled by then (the selection is cleared): review P1.
+  const [started, setStarted] = useState(0);
+  useEffect(() => {
+    if (started > 0) onRestoreStarted?.();
+  }, [started, onRestoreStarted]);
 
   // Another point: what was selected may not exist there.
   if (shownPointId !== point.id) {
@@ -225,6 +233,7 @@ export function BrowseWindow(props: {
                 open(row);
               }
             }}
+            slots={{ rowCheckbox: NamedRowCheckbox }}
             density="compact"
             hideFooterSelectedRowCount
             initialState={{ pagination: { paginationModel: { pageSize: 100 } } }}
@@ -309,7 +318,10 @@ export function BrowseWindow(props: {
           paths={selectedPaths}
           firstIsFolder={[...selected.values()][0]?.type === 'dir'}
           onClose={() => setRestoring(false)}
-          onStarted={() => setSelected(new Map())}
+          onStarted={() => {
+            setSelected(new Map());
+            setStarted((n) => n + 1);
+          }}
         />
       )}
     </Stack>

@@ -44,11 +44,13 @@ export function CompareDialog(props: {
   points: RestorePoint[];
   current: RestorePoint;
   path: string;
+  /** The point to compare with first; the one just before `current` when not given. */
+  otherId?: string;
   onClose(): void;
 }) {
   const { vmUuid, points, current, path, onClose } = props;
   const titleId = useId();
-  const [otherId, setOtherId] = useState(() => neighbour(points, current));
+  const [otherId, setOtherId] = useState(() => props.otherId ?? neighbour(points, current));
   const [tab, setTab] = useState<DiffKind>('added');
   const other = points.find((p) => p.id === otherId);
   // Always older → newer, so "added" means what appeared as time went on.

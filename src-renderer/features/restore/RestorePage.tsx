@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import LinearProgress from '@mui/material/LinearProgress';
@@ -14,7 +14,7 @@ import type { BrowseOptions, RestoreTarget } from '../../store/restore-slice';
 import { StartedJobsList } from '../jobs/StartedJobsList';
 import { BrowseOptionsDialog } from './BrowseOptionsDialog';
 import { BrowseWindow } from './BrowseWindow';
-import { formatPointTime, timeZoneLabel } from './browse-time';
+import { browseScopeLabel, formatPointTime, pointAtOrBefore } from './browse-time';
 import { VmPicker } from './VmPicker';
 import { VmDisksPanel } from './VmDisksPanel';
 import { VolumesPanel } from './VolumesPanel';
@@ -33,6 +33,15 @@ export function RestorePage() {
   const openRestore = useStore((s) => s.openRestore);
   const jobIds = useStore((s) => s.restoreJobIds);
   const dismissJob = useStore((s) => s.dismissRestoreJob);
+  // Back from a VM: the button pressed is gone with the VM's view, so the focus goes to the
+  // list's heading rather than to <body> (review P1).
+  const [returned, setReturned] = useState(false);
+  const jobsList = useRef<HTMLDivElement>(null);
+  // The newest job is first, and focusable (StartedJobsList's focusAdded).
+  const focusNewestJob = useCallback(
+    () => jobsList.current?.querySelector<HTMLElement>('[role="status"]')?.focus(),
+    [],
+  );
 
   return (
     <>
@@ -40,11 +49,27 @@ export function RestorePage() {
         title="Restore"
         subtitle="Bring back files and folders, a volume, a virtual disk or a whole virtual machine from any restore point."
       />
-      <StartedJobsList jobIds={jobIds} label="Restores started here" onDismiss={dismissJob} />
+      <div ref={jobsList}>
+        <StartedJobsList
+          jobIds={jobIds}
+          label="Restores started here"
+          onDismiss={dismissJob}
+          focusAdded
+        />
+      </div>
       {target === null ? (
-        <VmPicker onPick={(vm) => openRestore({ vmUuid: vm.uuid, vmName: vm.name })} />
+        <VmPicker
+          focusHeading={returned}
+          onPick={(vm) => openRestore({ vmUuid: vm.uuid, vmName: vm.name })}
+        />
       ) : (
-        <RestoreTargetView key={target.vmUuid} target={target} options={options} />
+        <RestoreTargetView
+          key={target.vmUuid}
+          target={target}
+          options={options}
+          onBack={() => setReturned(true)}
+          onRestoreStarted={focusNewestJob}
+        />
       )}
     </>
   );
@@ -53,9 +78,14 @@ export function RestorePage() {
 function RestoreTargetView({
   target,
   options,
+  onBack,
+  onRestoreStarted,
 }: {
   target: RestoreTarget;
   options: BrowseOptions | null;
+  /** Said before the view goes back to the VM list. */
+  onBack(): void;
+  onRestoreStarted(): void;
 }) {
   const entry = useStore((s) => s.pointsByVm[target.vmUuid]);
   const loadPoints = useStore((s) => s.loadPoints);
@@ -66,6 +96,17 @@ function RestoreTargetView({
   // The Browse options open by themselves when a VM was just picked.
   const [reopened, setEditing] = useState(false);
   const editing = options === null || reopened;
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Bumped on OK in the Browse options: the VM's heading then takes the focus, after the dialog
+  // gave it back to its opener (gone when the dialog opened by itself) — review P1.
+  const [confirmed, setConfirmed] = useState(0);
+  useEffect(() => {
+    if (confirmed > 0) heading.current?.focus();
+  }, [confirmed]);
+  const back = () => {
+    onBack();
+    closeTarget();
+  };
   const points = entry?.points ?? [];
   const resolution = useResolvedPoint(target.vmUuid, points, options, pointId);
 
@@ -85,18 +126,21 @@ function RestoreTargetView({
     <>
       <Paper variant="outlined" sx={{ p: 1.5, mb: 2 }}>
         <Stack direction="row" sx={{ alignItems: 'center', gap: 2, flexWrap: 'wrap' }}>
-          <Button startIcon={<ArrowBackIcon />} onClick={closeTarget}>
+          <Button startIcon={<ArrowBackIcon />} onClick={back}>
             All VMs
           </Button>
-          <Typography variant="h6" component="h2" sx={{ flex: '1 1 auto' }}>
+          <Typography
+            ref={heading}
+            tabIndex={-1}
+            variant="h6"
+            component="h2"
+            sx={{ flex: '1 1 auto', outline: 'none' }}
+          >
             {target.vmName}
           </Typography>
           {options !== null && (
             <Typography variant="body2" color="text.secondary">
-              {INTENT_LABELS[options.intent]} ·{' '}
-              {options.at === undefined
-                ? 'latest data'
-                : `data before ${options.at.slice(0, 19).replace('T', ' ')} ${timeZoneLabel(options.timeZone, Date.parse(options.at))}`}
+              {INTENT_LABELS[options.intent]} · {browseScopeLabel(options, point, points)}
             </Typography>
           )}
           <Button startIcon={<TuneIcon />} variant="outlined" onClick={() => setEditing(true)}>
@@ -120,13 +164,18 @@ function RestoreTargetView({
       )}
       {options !== null && point !== undefined && (
         <>
-          {options.at !== undefined && (
+          {options.at !== undefined && pointAtOrBefore(points, options.at)?.id === point.id && (
             <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
               Newest point before the chosen moment: {formatPointTime(point.time)}.
             </Typography>
           )}
           {options.intent === 'files' && (
-            <BrowseWindow vmUuid={target.vmUuid} point={point} points={points} />
+            <BrowseWindow
+              vmUuid={target.vmUuid}
+              point={point}
+              points={points}
+              onRestoreStarted={onRestoreStarted}
+            />
           )}
           {options.intent === 'volume' && (
             <VolumesPanel vmUuid={target.vmUuid} point={point} points={points} />
@@ -144,10 +193,11 @@ function RestoreTargetView({
           onOk={(next) => {
             setBrowseOptions(next);
             setEditing(false);
+            setConfirmed((n) => n + 1);
           }}
           onCancel={() => {
             setEditing(false);
-            if (options === null) closeTarget();
+            if (options === null) back();
           }}
         />
       )}

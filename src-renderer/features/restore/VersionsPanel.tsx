@@ -80,6 +80,9 @@ export function VersionsPanel(props: {
                     {version.changed && (
                       <Chip size="small" color="info" variant="outlined" label="Changed" />
                     )}
+                    {version.first && (
+                      <Chip size="small" variant="outlined" label="First version" />
+                    )}
                   </Stack>
                 }
                 secondary={`${formatBytes(version.entry.size)}${version.entry.mtime ? ` · modified ${formatPointTime(version.entry.mtime)}` : ''}`}

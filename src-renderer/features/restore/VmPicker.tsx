@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import InputAdornment from '@mui/material/InputAdornment';
@@ -55,7 +55,18 @@ function protectedVms(points: RestorePoint[], hostOf: Map<string, string>): Prot
 }
 
 /** Step one of a restore: which VM's backups to browse. */
-export function VmPicker({ onPick }: { onPick(vm: { uuid: string; name: string }): void }) {
+export function VmPicker({
+  onPick,
+  focusHeading = false,
+}: {
+  onPick(vm: { uuid: string; name: string }): void;
+  /** Takes the focus when shown: the button that led back here ("All VMs") is gone. */
+  focusHeading?: boolean;
+}) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (focusHeading) heading.current?.focus();
+  }, [focusHeading]);
   const query = useEngineQuery('points.list', {});
   const vms = useStore((s) => s.vms);
   const [filter, setFilter] = useState('');
@@ -73,7 +84,13 @@ export function VmPicker({ onPick }: { onPick(vm: { uuid: string; name: string }
   return (
     <Paper variant="outlined" sx={{ p: 2 }}>
       <Stack direction="row" sx={{ alignItems: 'center', gap: 2, mb: 1.5, flexWrap: 'wrap' }}>
-        <Typography variant="subtitle1" component="h2" sx={{ flex: '1 1 auto' }}>
+        <Typography
+          ref={heading}
+          tabIndex={-1}
+          variant="subtitle1"
+          component="h2"
+          sx={{ flex: '1 1 auto', outline: 'none' }}
+        >
           Virtual machines with restore points
         </Typography>
         <TextField

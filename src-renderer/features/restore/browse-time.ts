@@ -1,4 +1,5 @@
 import type { RestorePoint } from '../../../shared/domain/jobs';
+import type { BrowseOptions } from '../../store/restore-slice';
 
 /**
  * FIG. 11 "Browse data before: date, time, time zone". The administrator thinks in the time zone
@@ -123,4 +124,28 @@ export function pointSummary(point: RestorePoint): string {
   const os = point.guestOs?.name ?? point.guestOs?.family;
   if (os !== undefined && os !== 'other') parts.push(os);
   return parts.join(' · ');
+}
+
+/**
+ * What the Restore page's header says is shown, from the point actually shown (review M8: it
+ * read "latest data" over an older point opened from the VM drawer): the browse time when the
+ * point predates it, "latest data" for the newest point, else that point's own time.
+ */
+export function browseScopeLabel(
+  options: Pick<BrowseOptions, 'at' | 'timeZone'>,
+  point: RestorePoint | undefined,
+  points: readonly RestorePoint[],
+): string {
+  const at = options.at;
+  const before =
+    at === undefined
+      ? undefined
+      : `data before ${at.slice(0, 19).replace('T', ' ')} ${timeZoneLabel(options.timeZone, Date.parse(at))}`;
+  if (point === undefined) return before ?? 'latest data';
+  if (before !== undefined && Date.parse(point.time) <= Date.parse(at!)) return before;
+  const newest = points.reduce<RestorePoint | undefined>(
+    (best, p) => (best === undefined || Date.parse(p.time) > Date.parse(best.time) ? p : best),
+    undefined,
+  );
+  return point.id === newest?.id ? 'latest data' : `data of ${formatPointTime(point.time)}`;
 }

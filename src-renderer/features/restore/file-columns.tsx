@@ -1,13 +1,21 @@
+import { forwardRef } from 'react';
 import Stack from '@mui/material/Stack';
 import Tooltip from '@mui/material/Tooltip';
 import DescriptionOutlinedIcon from '@mui/icons-material/DescriptionOutlined';
 import FolderIcon from '@mui/icons-material/Folder';
 import InsertLinkIcon from '@mui/icons-material/InsertLink';
-import type { GridColDef, GridComparatorFn, GridSortDirection } from '@mui/x-data-grid';
+import {
+  GridRowCheckbox,
+  type GridColDef,
+  type GridComparatorFn,
+  type GridRowCheckboxProps,
+  type GridSortDirection,
+} from '@mui/x-data-grid';
 import type { FileEntry } from '../../../shared/domain/files';
 import { formatBytes } from '../../lib/format';
 import { formatPointTime } from './browse-time';
 import { compareFileNames, ownerDetails, ownerText } from './file-order';
+import { baseName } from './restore-paths';
 
 /** A row of the browse list: a folder entry, or a search hit (which may be of another point). */
 export interface FileRow {
@@ -34,6 +42,27 @@ export function fileTypeLabel(entry: FileEntry): string {
     }
   }
 }
+
+/**
+ * The grid's row checkbox, named after its file ("Select notes.txt"): the grid's own name,
+ * "Select row" on every row, says nothing to a screen reader (review P1). Row ids are paths.
+ */
+export const NamedRowCheckbox = forwardRef<HTMLButtonElement, GridRowCheckboxProps>(
+  function NamedRowCheckbox(props, ref) {
+    const name = baseName(String(props.rowId));
+    const label = `${props.checked === true ? 'Unselect' : 'Select'} ${name}`;
+    return (
+      <GridRowCheckbox
+        {...props}
+        ref={ref}
+        slotProps={{
+          ...props.slotProps,
+          htmlInput: { ...props.slotProps?.htmlInput, 'aria-label': label },
+        }}
+      />
+    );
+  },
+);
 
 function formatModified(iso: string | undefined): string {
   return iso === undefined ? '' : formatPointTime(iso);

@@ -29,6 +29,8 @@ export function ManageVmPointsDialog(props: {
           vm={vm}
           // The deletion's status takes the focus: the row whose menu started it is about to go.
           onJobStarted={job.started}
+          // This dialog has no "Back up now", and its points may just have been deleted.
+          emptyText={`${vm.name} has no restore point in the repositories of this console.`}
         />
       </DialogContent>
       <DialogActions>

@@ -41,7 +41,13 @@ function historyColors(theme: Theme): HistoryColors {
 }
 
 /**
- * How each repository grew, restore point by restore point: the protected data (the same
+ * Not the repository's usage over time (review M10): rebuilt from the points that exist now, a
+ * prune takes its points out of the past too. The title and caption say so.
+ */
+export const HISTORY_TITLE = 'Data of the current restore points, by when they were taken';
+
+/**
+ * How the current restore points of each repository add up, restore point by restore point: the protected data (the same
  * quantity as the table's "Protected data") and what the points added to the repository. Re-read whenever the repository list is (a backup, prune
  * or attach ended), so it follows the table below it.
  */
@@ -60,21 +66,25 @@ export function RepositoryUsageHistoryChart({ repositories }: { repositories: Re
 
   return (
     <Paper variant="outlined" component="figure" sx={{ m: 0, p: 2, mb: 2 }}>
-      <Typography variant="subtitle1" component="figcaption" sx={{ fontWeight: 600, mb: 1 }}>
-        Repository usage over time
+      <Typography variant="subtitle1" component="figcaption" sx={{ fontWeight: 600 }}>
+        {HISTORY_TITLE}
+      </Typography>
+      <Typography variant="body2" color="text.secondary" sx={{ mb: 1 }}>
+        Each step is a restore point that still exists, at the time it was taken. Deleted and pruned
+        points are left out, so this is not a record of the repository’s past size.
       </Typography>
       <Stack direction="row" sx={{ gap: 2, flexWrap: 'wrap', mb: 1 }} aria-hidden>
         <LegendEntry
           color={colors.protectedFill}
           edge={colors.protectedLine}
           label="Protected data"
-          description="data of every restore point, as if each were a full copy"
+          description="data of the points up to then, as if each were a full copy"
         />
         <LegendEntry
           color={colors.stored}
           edge={colors.stored}
           label="Stored"
-          description="what each point added to the repository, after deduplication and compression"
+          description="what those points added to the repository, after deduplication and compression"
         />
       </Stack>
       {query.error !== null ? (
@@ -83,7 +93,7 @@ export function RepositoryUsageHistoryChart({ repositories }: { repositories: Re
         </Typography>
       ) : query.data !== undefined && histories.length === 0 ? (
         <Typography color="text.secondary" variant="body2" sx={{ py: 2 }}>
-          No restore points yet: the chart fills in with each backup.
+          No restore point exists now: each backup adds a step.
         </Typography>
       ) : (
         <Stack spacing={2}>
@@ -128,8 +138,9 @@ export function LegendEntry(props: {
 function historySummary({ repository, samples }: RepositoryHistory, span: number): string {
   const first = samples[0];
   const last = samples[samples.length - 1];
-  if (first === undefined || last === undefined) return `Usage of ${repository}: no restore point`;
-  return `Usage of ${repository} over time: ${formatCount(samples.length, 'restore point')} from ${timeLabel(first.time, span)} to ${timeLabel(last.time, span)}; now protects ${formatBytes(last.protectedBytes)}, stores ${formatBytes(last.storedBytes)}`;
+  if (first === undefined || last === undefined)
+    return `Current restore points of ${repository}: none`;
+  return `Current restore points of ${repository}: ${formatCount(samples.length, 'restore point')} taken from ${timeLabel(first.time, span)} to ${timeLabel(last.time, span)}; together they protect ${formatBytes(last.protectedBytes)} and store ${formatBytes(last.storedBytes)}`;
 }
 
 /** A step line: the totals jump when a point is written and hold until the next one. */

@@ -16,6 +16,8 @@ export interface VmBackupStatus {
   state: BackupState;
   /** ISO time of the VM's newest restore point, null when it has none */
   lastPointTime: string | null;
+  /** ISO time the failed backup ended (state 'failed' only): what the column's age is of */
+  failedAt: string | null;
   points: number;
   /** Why the chip is not OK: the failed task's message or the job's warnings for this VM. */
   detail: string | null;
@@ -71,24 +73,47 @@ export function vmBackupStatus(
     return {
       state: 'failed',
       lastPointTime,
+      failedAt: endedAt(outcome.job),
       points,
       detail: outcome.task.message ?? outcome.job.error?.message ?? null,
     };
-  if (points === 0) return { state: 'never', lastPointTime: null, points, detail: null };
+  if (points === 0)
+    return { state: 'never', lastPointTime: null, failedAt: null, points, detail: null };
   const warnings = outcome === undefined ? [] : warningsFor(outcome);
   if (outcome?.task.status === 'partial' || warnings.length > 0)
     return {
       state: 'warning',
       lastPointTime,
+      failedAt: null,
       points,
       detail: warnings.join('\n') || (outcome?.task.message ?? null),
     };
-  return { state: 'ok', lastPointTime, points, detail: null };
+  return { state: 'ok', lastPointTime, failedAt: null, points, detail: null };
 }
 
-/** Sort key of the "Last backup" column: newest point first or last; never-backed-up at the end. */
+/**
+ * The moment the "Last backup" column shows the age of: when a failed backup ended (review M3:
+ * the age of the last good point read as "failed 9 min ago"), else the newest point's time.
+ */
+export function lastBackupTime(status: VmBackupStatus): string | null {
+  return status.failedAt ?? status.lastPointTime;
+}
+
+/** Sort key of the "Last backup" column: by the time it shows; never-backed-up at the end. */
 export function lastBackupSortValue(status: VmBackupStatus): number {
-  return status.lastPointTime === null ? -1 : Date.parse(status.lastPointTime);
+  const time = lastBackupTime(status);
+  return time === null ? -1 : Date.parse(time);
+}
+
+/** The tooltip of the column's age: the exact moment and, after a failure, the last good point. */
+export function lastBackupTooltip(status: VmBackupStatus, formatTime: (iso: string) => string) {
+  if (status.failedAt === null)
+    return status.lastPointTime === null ? null : formatTime(status.lastPointTime);
+  const lastGood =
+    status.lastPointTime === null
+      ? 'No restore point yet.'
+      : `Last good restore point: ${formatTime(status.lastPointTime)}.`;
+  return `Failed at ${formatTime(status.failedAt)}. ${lastGood}`;
 }
 
 /** "just now", "5 min ago", "2 h ago", "3 d ago": how long ago, at a glance. */

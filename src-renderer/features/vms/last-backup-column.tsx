@@ -8,6 +8,8 @@ import {
   BACKUP_STATE_LABELS,
   formatAge,
   lastBackupSortValue,
+  lastBackupTime,
+  lastBackupTooltip,
   type BackupState,
   type VmBackupStatus,
 } from './backup-status';
@@ -30,13 +32,26 @@ function LastBackupCell({ status, now }: { status: VmBackupStatus; now: number }
       label={BACKUP_STATE_LABELS[status.state]}
     />
   );
+  const time = lastBackupTime(status);
+  // Chip above its age, as the other two-line cells: side by side, "Failed" pushed the age into
+  // an ellipsis ("9 min…").
   return (
-    <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, height: '100%' }}>
+    <Box
+      sx={{
+        display: 'flex',
+        flexDirection: 'column',
+        alignItems: 'flex-start',
+        justifyContent: 'center',
+        gap: 0.25,
+        height: '100%',
+        minWidth: 0,
+      }}
+    >
       {status.detail === null ? chip : <Tooltip title={status.detail}>{chip}</Tooltip>}
-      {status.lastPointTime !== null && (
-        <Tooltip title={new Date(status.lastPointTime).toLocaleString()}>
-          <Typography variant="body2" component="span" noWrap>
-            {formatAge(status.lastPointTime, now)}
+      {time !== null && (
+        <Tooltip title={lastBackupTooltip(status, (iso) => new Date(iso).toLocaleString())}>
+          <Typography variant="caption" color="text.secondary" component="span" noWrap>
+            {formatAge(time, now)}
           </Typography>
         </Tooltip>
       )}
@@ -44,7 +59,10 @@ function LastBackupCell({ status, now }: { status: VmBackupStatus; now: number }
   );
 }
 
-/** "Last backup": the newest point's age and the newest backup's verdict; sorts by time. */
+/**
+ * "Last backup": the newest backup's verdict and its age (of the failure when it failed, else of
+ * the newest point; the last good point is in the tooltip); sorts by that time.
+ */
 export function lastBackupColumn(
   statuses: Map<string, VmBackupStatus>,
   now: number,

@@ -34,7 +34,13 @@ export function useVmBackupStatuses(): Map<string, VmBackupStatus> {
   }, [summaries, jobs]);
 }
 
-const NEVER: VmBackupStatus = { state: 'never', lastPointTime: null, points: 0, detail: null };
+const NEVER: VmBackupStatus = {
+  state: 'never',
+  lastPointTime: null,
+  failedAt: null,
+  points: 0,
+  detail: null,
+};
 
 export function statusOf(statuses: Map<string, VmBackupStatus>, vmUuid: string): VmBackupStatus {
   return statuses.get(vmUuid) ?? NEVER;

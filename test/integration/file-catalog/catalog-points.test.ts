@@ -222,16 +222,19 @@ describe('file catalog of real restore points', () => {
     const versions = (await call(handlers, 'files.versions', {
       vm: WEB.name,
       path: '/vda1/home/alice/notes.txt',
-    })) as { pointId: string; changed: boolean; entry: FileEntry }[];
-    expect(versions.map((v) => [v.pointId, v.entry.size, v.changed])).toEqual([
-      [points.web2, 25, true],
-      [points.web1, Buffer.byteLength(WEB_NOTES), true],
+    })) as { pointId: string; changed: boolean; first: boolean; entry: FileEntry }[];
+    expect(versions.map((v) => [v.pointId, v.entry.size, v.changed, v.first])).toEqual([
+      [points.web2, 25, true, false],
+      [points.web1, Buffer.byteLength(WEB_NOTES), false, true],
     ]);
     const report = (await call(handlers, 'files.versions', {
       vm: WEB.name,
       path: '/vda1/home/alice/docs/report.txt',
-    })) as { changed: boolean }[];
-    expect(report.map((v) => v.changed)).toEqual([false, true]);
+    })) as { changed: boolean; first: boolean }[];
+    expect(report.map((v) => [v.changed, v.first])).toEqual([
+      [false, false],
+      [false, true],
+    ]);
 
     const diff = (await call(handlers, 'files.diff', {
       vm: WEB.name,

@@ -12,12 +12,17 @@ function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 /** "With these settings: 3 of 9 restore points kept, 6 removed after the next backup or prune." */
+/** Protected points are kept outside the rules: said, so "2 of 2 kept" with keep-last 1 adds up. */
+function protectedNote(count: number): string {
+  return count > 0 ? ` (${count} protected)` : '';
+}
+
 export function retentionSummary(preview: RetentionPreview): string {
   if (preview.vms.length === 0)
     return 'No VMs are assigned to this subclient yet: nothing is removed here.';
   if (preview.total === 0)
     return 'No restore points yet: nothing of this subclient’s VMs is removed.';
-  return `With these settings: ${preview.kept} of ${plural(preview.total, 'restore point')} kept, ${preview.removed} removed after the next backup or prune.`;
+  return `With these settings: ${preview.kept} of ${plural(preview.total, 'restore point')} kept${protectedNote(preview.protected)}, ${preview.removed} removed after the next backup or prune.`;
 }
 
 /**
@@ -83,7 +88,7 @@ function SavedSubclientPreview(props: {
               {vm.vmName}:{' '}
               {vm.total === 0
                 ? 'no restore points'
-                : `${vm.kept} of ${vm.total} kept, ${vm.removed} removed`}
+                : `${vm.kept} of ${vm.total} kept${protectedNote(vm.protected)}, ${vm.removed} removed`}
             </Typography>
           ))}
           {hidden.length > 0 && (

@@ -80,7 +80,13 @@ function assign(engine: Engine, backupSetId: string, vm: string, subclientId: st
 }
 
 /** A point in the catalog's list, as a backup records it (the preview never opens the repository). */
-function point(engine: Engine, vm: string, time: string, repository = 'main'): void {
+function point(
+  engine: Engine,
+  vm: string,
+  time: string,
+  repository = 'main',
+  extra: Partial<RestorePoint> = {},
+): void {
   const p: RestorePoint = {
     id: `${vm}-${time}`,
     repository,
@@ -92,6 +98,7 @@ function point(engine: Engine, vm: string, time: string, repository = 'main'): v
     logicalBytes: 1 << 20,
     storedBytes: 1 << 20,
     disks: [{ name: 'vda', sizeBytes: 1 << 20, dataBytes: 1 << 20 }],
+    ...extra,
   };
   engine.db
     .prepare(
@@ -128,11 +135,12 @@ describe('retention.preview', () => {
     });
     expect(last2).toEqual({
       vms: [
-        { vmUuid: 'uuid-web-01', vmName: 'web-01', total: 4, kept: 2, removed: 2 },
-        { vmUuid: 'uuid-web-02', vmName: 'web-02', total: 1, kept: 1, removed: 0 },
+        { vmUuid: 'uuid-web-01', vmName: 'web-01', total: 4, kept: 2, protected: 0, removed: 2 },
+        { vmUuid: 'uuid-web-02', vmName: 'web-02', total: 1, kept: 1, protected: 0, removed: 0 },
       ],
       total: 5,
       kept: 3,
+      protected: 0,
       removed: 2,
     });
 
@@ -182,6 +190,31 @@ describe('retention.preview', () => {
       vms: [],
       total: 0,
       kept: 0,
+      protected: 0,
+      removed: 0,
+    });
+  });
+
+  it('counts the protected points it keeps, which take no rule’s place (review M11)', async () => {
+    const { engine, handlers, backupSetId, web } = await console_();
+    assign(engine, backupSetId, 'web-01', web, '2026-03-01T00:00:00Z');
+    const protection = { reason: 'audit', since: '2026-03-01T00:00:00Z' };
+    point(engine, 'web-01', '2026-02-27T12:00:00Z', 'main', { protection });
+    point(engine, 'web-01', '2026-02-28T12:00:00Z');
+    const preview = await call(handlers, 'retention.preview', {
+      backupSetId,
+      subclientId: web,
+      retention: { ...NONE, keepLast: 1 },
+      timezone: 'UTC',
+    });
+    // "2 of 2 kept, 0 removed" with keep-last 1 only adds up with "(1 protected)".
+    expect(preview).toEqual({
+      vms: [
+        { vmUuid: 'uuid-web-01', vmName: 'web-01', total: 2, kept: 2, protected: 1, removed: 0 },
+      ],
+      total: 2,
+      kept: 2,
+      protected: 1,
       removed: 0,
     });
   });

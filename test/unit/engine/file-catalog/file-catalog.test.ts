@@ -137,12 +137,16 @@ describe('file catalog version ranges', () => {
     });
 
     const versions = catalog.queries.versions(VM.name, '/vda1/home/alice/notes.txt');
-    expect(versions.map((v) => [v.pointId, v.entry.size, v.changed])).toEqual([
-      ['p2', 9, true],
-      ['p1', 2, true],
+    expect(versions.map((v) => [v.pointId, v.entry.size, v.changed, v.first])).toEqual([
+      ['p2', 9, true, false],
+      // Its first appearance is not a change (review M9).
+      ['p1', 2, false, true],
     ]);
     const report = catalog.queries.versions(VM.uuid, '/vda1/home/alice/report.txt');
-    expect(report.map((v) => v.changed)).toEqual([false, true]);
+    expect(report.map((v) => [v.changed, v.first])).toEqual([
+      [false, false],
+      [false, true],
+    ]);
 
     const diff = diffPoints(db, catalog.queries, {
       vm: VM.name,
@@ -351,6 +355,20 @@ describe('file catalog version ranges', () => {
       /no cataloged restore point at or before/,
     );
     expect(catalog.queries.point(VM.name, { at: '2030-01-01T00:00:00+02:00' }).point_id).toBe('p1');
+    // Another VM's point is not "a point of web-01 without a catalog" (review 3, M5).
+    const other = catalog.beginPoint({
+      repository: 'default',
+      pointId: 'db-p1',
+      vmUuid: '99999999-2222-3333-4444-555555555555',
+      vmName: 'db-01',
+      time: new Date(Date.UTC(2025, 0, 2)).toISOString(),
+    })!;
+    other.beginVolume('vda1').add(records(BASE));
+    other.addVolume(volume('vda1'));
+    other.finish({ users: {}, groups: {} }, null);
+    expect(() => catalog.queries.point(VM.name, { pointId: 'db-p1' })).toThrow(
+      /^web-01 has no restore point db-p1\.$/,
+    );
     expect(catalog.queries.list(point, '/vda1/etc/hostname').entries).toMatchObject([
       { name: 'hostname', type: 'file' },
     ]);

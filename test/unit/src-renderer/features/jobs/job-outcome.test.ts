@@ -63,6 +63,29 @@ describe('what an ended prune or verify shows where it was started', () => {
     ]);
   });
 
+  it('a deletion by request says what of the VM remains, never "kept 0" (review M11)', () => {
+    const deleted = (id: string, time: string) => ({
+      ...point(id, time),
+      reason: 'deleted by request',
+    });
+    const removed = [deleted('a', '2026-01-01T01:00:00Z'), deleted('b', '2026-01-02T01:00:00Z')];
+    const all = { dryRun: false, removed, kept: [], skippedVms: [], freedBytes: 600 * 2 ** 20 };
+    expect(jobOutcome(job({ result: all }))?.headline).toBe(
+      'Removed 2 restore points, freed 600 MiB.',
+    );
+    const some = {
+      ...all,
+      kept: [{ ...point('c', '2026-01-03T01:00:00Z'), reason: 'not chosen for deletion' }],
+    };
+    expect(jobOutcome(job({ result: some }))?.headline).toBe(
+      'Removed 2 restore points, freed 600 MiB; 1 other restore point of lab-web-01 remains.',
+    );
+    const dry = { dryRun: true, wouldRemove: removed, kept: some.kept, skippedVms: [] };
+    expect(jobOutcome(job({ result: dry }))?.headline).toBe(
+      'Would remove 2 restore points; 1 other restore point of lab-web-01 would remain.',
+    );
+  });
+
   it('a verify shows the summary the CLI prints; a prune of an older engine shows none', () => {
     const task = {
       key: 'default',

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { RestorePoint } from '../../../../../shared/domain/jobs';
 import {
+  browseScopeLabel,
   formatOffset,
+  formatPointTime,
   nowInZone,
   pointAtOrBefore,
   throughEndOfSecond,
@@ -84,5 +86,32 @@ describe('browse time (FIG. 11)', () => {
     expect(throughEndOfSecond(typed)).toBe('2026-11-23T03:50:00.999+00:00');
     expect(pointAtOrBefore(points, throughEndOfSecond(typed))?.id).toBe('p');
     expect(throughEndOfSecond('not a date')).toBe('not a date');
+  });
+});
+
+describe('the Restore header’s label of what is shown (review M8)', () => {
+  const points = [
+    point('new', '2026-11-23T08:52:18Z'),
+    point('mid', '2026-11-23T08:51:37Z'),
+    point('old', '2026-11-22T08:00:00Z'),
+  ];
+  const latest = { at: undefined, timeZone: 'UTC' };
+
+  it('says "latest data" only while the newest point is shown', () => {
+    expect(browseScopeLabel(latest, points[0], points)).toBe('latest data');
+    // Opened from the drawer on an older point: its own time, not "latest data".
+    expect(browseScopeLabel(latest, points[1], points)).toBe(
+      `data of ${formatPointTime('2026-11-23T08:51:37Z')}`,
+    );
+    expect(browseScopeLabel(latest, undefined, points)).toBe('latest data');
+  });
+
+  it('keeps the browse time while the point shown predates it', () => {
+    const before = { at: '2026-11-23T08:52:00+00:00', timeZone: 'UTC' };
+    const label = 'data before 2026-11-23 08:52:00 (GMT+00:00) UTC';
+    expect(browseScopeLabel(before, points[1], points)).toBe(label);
+    expect(browseScopeLabel(before, points[2], points)).toBe(label);
+    // The switcher moved past the browse time: the point's own time.
+    expect(browseScopeLabel(before, points[0], points)).toBe('latest data');
   });
 });

@@ -6,6 +6,8 @@ import {
   filterByBackup,
   formatAge,
   lastBackupSortValue,
+  lastBackupTime,
+  lastBackupTooltip,
   latestBackupOutcomes,
   vmBackupStatus,
 } from '../../../../../src-renderer/features/vms/backup-status';
@@ -74,6 +76,7 @@ describe('the "Last backup" status of a VM', () => {
     expect(status).toEqual({
       state: 'ok',
       lastPointTime: '2026-03-01T10:00:00Z',
+      failedAt: null,
       points: 3,
       detail: null,
     });
@@ -91,6 +94,35 @@ describe('the "Last backup" status of a VM', () => {
     expect(status.state).toBe('failed');
     expect(status.lastPointTime).toBe('2026-03-01T10:00:00Z');
     expect(status.detail).toBe('Cannot connect to libvirt at /run/x.sock');
+  });
+
+  it('after a failure, dates the failure (not the last good point), which the tooltip names', () => {
+    const jobs = [
+      backupJob('new', '2026-03-02T10:05:00Z', [task(WEB, 'lab-web-01', 'failed', 'boom')], {
+        startedAt: '2026-03-02T10:04:00Z',
+      }),
+    ];
+    const status = statusOf(WEB, [summary(WEB, '2026-03-01T10:00:00Z')], jobs);
+    // Review M3: "Failed · 9 min ago" was the age of the point of the day before.
+    expect(lastBackupTime(status)).toBe('2026-03-02T10:05:00Z');
+    expect(formatAge(lastBackupTime(status)!, Date.parse('2026-03-02T10:07:00Z'))).toBe(
+      '2 min ago',
+    );
+    expect(lastBackupSortValue(status)).toBe(Date.parse('2026-03-02T10:05:00Z'));
+    expect(lastBackupTooltip(status, (iso) => iso)).toBe(
+      'Failed at 2026-03-02T10:05:00Z. Last good restore point: 2026-03-01T10:00:00Z.',
+    );
+    const never = statusOf(
+      DB,
+      [],
+      [backupJob('db', '2026-03-02T10:05:00Z', [task(DB, 'db', 'failed')])],
+    );
+    expect(lastBackupTooltip(never, (iso) => iso)).toBe(
+      'Failed at 2026-03-02T10:05:00Z. No restore point yet.',
+    );
+    const ok = statusOf(WEB, [summary(WEB, '2026-03-01T10:00:00Z')], []);
+    expect(lastBackupTime(ok)).toBe('2026-03-01T10:00:00Z');
+    expect(lastBackupTooltip(ok, (iso) => iso)).toBe('2026-03-01T10:00:00Z');
   });
 
   it('is OK again once a later backup succeeds after a failure, whatever the list order', () => {
