@@ -10,6 +10,7 @@ import type { ConnectionSettings, HypervisorConnector } from '../connectors/conn
 import { createConnector } from '../connectors/create-connector';
 import { VsphereConnector } from '../connectors/vsphere/vsphere-connector';
 import type { HypervisorStore } from './hypervisor-store';
+import { dropSameHostDuplicates } from './same-host';
 
 /** How long one hypervisor may take to answer before the console stops waiting for it. */
 const ASK_TIMEOUT_MS = 20_000;
@@ -94,6 +95,7 @@ export class Inventory {
           error: toErrorData(answer.reason),
         });
     });
+    dropSameHostDuplicates(result, targets);
     result.vms.sort((a, b) => a.name.localeCompare(b.name));
     return result;
   }

@@ -22,7 +22,7 @@ import { filterByBackup, type VmBackupFilter } from './backup-status';
 import { lastBackupColumn } from './last-backup-column';
 import { useNow, useVmBackupStatuses } from './use-backup-status';
 import { VM_COLUMNS } from './vm-columns';
-import { filterVms } from './vm-text';
+import { filterVms, vmErrorsTitle } from './vm-text';
 import { VmDetailsDrawer } from './VmDetailsDrawer';
 
 export function VmsPage() {
@@ -84,9 +84,7 @@ export function VmsPage() {
       )}
       {vmErrors.length > 0 && (
         <Alert severity="warning" sx={{ mb: 2 }}>
-          <AlertTitle>
-            The list is incomplete: {formatCount(vmErrors.length, 'hypervisor')} did not answer
-          </AlertTitle>
+          <AlertTitle>{vmErrorsTitle(vmErrors)}</AlertTitle>
           {vmErrors.map((e) => (
             <div key={e.hypervisorId}>
               <strong>{e.hypervisorName}:</strong> {e.error.message}

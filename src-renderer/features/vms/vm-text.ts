@@ -1,5 +1,5 @@
 import type { PowerState, VirtualDisk, VirtualMachine } from '../../../shared/domain/vm';
-import { formatBytes } from '../../lib/format';
+import { formatBytes, formatCount } from '../../lib/format';
 
 export const POWER_STATE_LABELS: Record<PowerState, string> = {
   running: 'Running',
@@ -97,4 +97,17 @@ export function filterVms(vms: readonly VirtualMachine[], text: string): Virtual
       .toLowerCase();
     return words.every((word) => haystack.includes(word));
   });
+}
+
+/**
+ * Hypervisors that did not answer leave the list incomplete; one that repeats another's VMs
+ * (the same host under a second address, which the engine lists once) leaves it whole.
+ */
+export function vmErrorsTitle(errors: { error: { code: string } }[]): string {
+  const unanswered = errors.filter((e) => e.error.code !== 'ALREADY_EXISTS').length;
+  if (unanswered > 0)
+    return `The list is incomplete: ${formatCount(unanswered, 'hypervisor')} did not answer`;
+  return errors.length === 1
+    ? 'A host is registered twice'
+    : `${errors.length} hosts are registered twice`;
 }

@@ -52,4 +52,31 @@ describe('inventory change events', () => {
     await call('vm.list', {});
     expect(events).not.toContain('hypervisors.changed');
   });
+
+  it('shows the VMs of a host registered twice (socket and TCP) once, and says which to remove', async () => {
+    const before = (await call('vm.list', {})).vms.map((v) => v.uuid).sort();
+    // The demo's lab table prints both addresses of each host (review 3, M1).
+    const twice = await call('hypervisor.add', {
+      name: 'dup-host',
+      type: 'libvirt',
+      uri: host.tcpUri!,
+    });
+    try {
+      const listed = await call('vm.list', {});
+      expect(listed.vms.map((v) => v.uuid).sort()).toEqual(before);
+      expect(new Set(listed.vms.map((v) => v.hypervisorName))).toEqual(new Set([host.name]));
+      expect(listed.errors).toEqual([
+        {
+          hypervisorId: twice.id,
+          hypervisorName: 'dup-host',
+          error: {
+            code: 'ALREADY_EXISTS',
+            message: `dup-host lists ${before.length} VMs that ${host.name} lists too (the same VM UUIDs): it is the same host registered twice, under another address. Its VMs are shown once, under ${host.name}; remove dup-host from Hypervisors.`,
+          },
+        },
+      ]);
+    } finally {
+      await call('hypervisor.remove', { id: twice.id });
+    }
+  });
 });
