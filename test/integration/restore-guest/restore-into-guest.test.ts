@@ -282,6 +282,11 @@ describe('file restore into a VM through its QEMU guest agent', () => {
     engine.jobs.cancel(started.id);
     const job = await engine.jobs.wait(started.id);
     expect(job.status).toBe('cancelled');
+    // Who cancelled, not which agent command was cut short.
+    expect(job.tasks[0]).toMatchObject({
+      status: 'cancelled',
+      message: 'Cancelled by the administrator.',
+    });
     expect({
       left: await guest.exec('/bin/ls', ['-A', '/restore/cancel']),
       log: engine.jobs.log(started.id),
