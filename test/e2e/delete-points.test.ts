@@ -54,11 +54,19 @@ async function pressDelete(point: RestorePoint): Promise<void> {
 
 /** "Back up now" in the drawer, until the job succeeded and the table shows `expected` points. */
 async function backUpFromDrawer(expected: number): Promise<void> {
+  const backups = async () => (await engine('job.list', {})).filter((job) => job.kind === 'backup');
+  const before = new Set((await backups()).map((job) => job.id));
   await drawer().getByRole('button', { name: 'Back up now' }).click();
-  const backup = drawer().getByRole('status', { name: `Job Backup of ${VM}` });
+  // The previous backup's panel has the same name and already says Succeeded: follow the new
+  // job in the engine, then look at what the drawer shows of it.
   await expect
-    .poll(async () => (await backup.textContent()) ?? '', { timeout: 90_000 })
-    .toMatch(FINAL_STATUS);
+    .poll(
+      async () => (await backups()).find((job) => !before.has(job.id))?.status ?? 'not started',
+      { timeout: 90_000 },
+    )
+    .toBe('succeeded');
+  const backup = drawer().getByRole('status', { name: `Job Backup of ${VM}` });
+  await expect.poll(async () => (await backup.textContent()) ?? '').toMatch(FINAL_STATUS);
   expect(await backup.textContent()).toContain('Succeeded');
   await expect.poll(() => pointRows().count()).toBe(expected);
 }
