@@ -2,7 +2,7 @@ import type { SubclientSettings } from '../../../shared/domain/backup-set';
 import { SubclientSettings as SettingsSchema } from '../../../shared/domain/backup-set';
 import { BackupJobResult, type Job } from '../../../shared/domain/jobs';
 import type { VirtualMachine } from '../../../shared/domain/vm';
-import { HyperkeepError, toErrorData } from '../../../shared/errors';
+import { HyperkeepError } from '../../../shared/errors';
 import { backupVm, type BackupVmRequest, type BackupVmResult } from '../backup/backup-vm';
 import { backupVsphereVm } from '../backup/vsphere/vsphere-backup';
 import type { HypervisorConnector } from '../connectors/connector';
@@ -118,9 +118,7 @@ async function backupOne(
       storedBytes: stats?.newStoredBytes ?? 0,
     };
   } catch (err) {
-    // Cancelled: say who cancelled ("Cancelled by the administrator."), not which call was cut.
-    const error = toErrorData(ctx.signal.aborted ? ctx.signal.reason : err);
-    task.finish(ctx.signal.aborted ? 'cancelled' : 'failed', error.message, error.code);
+    task.fail(err);
     return undefined;
   }
 }

@@ -31,6 +31,11 @@ export interface TaskHandle {
     message?: string;
   }): void;
   finish(status: JobStatus, message?: string, errorCode?: ErrorCode): void;
+  /**
+   * Ends the row with `err`: failed, or, once the job was cancelled, cancelled with the reason
+   * ("Cancelled by the administrator.") rather than the step the cancellation cut short.
+   */
+  fail(err: unknown): void;
 }
 
 /**
@@ -257,6 +262,15 @@ export class JobController {
         const meter = new ProgressMeter();
         entry.meters.set(key, meter);
         changed(true);
+        const finish = (status: JobStatus, message?: string, errorCode?: ErrorCode): void => {
+          task.status = status;
+          if (errorCode) task.errorCode = errorCode;
+          task.phase = status;
+          task.etaSeconds = undefined;
+          if (message) task.message = message;
+          this.appendLog(job.id, `${label}: ${status}${message ? ` — ${message}` : ''}`);
+          changed(true);
+        };
         return {
           start: () => {
             if (task.status !== 'queued') return;
@@ -277,14 +291,11 @@ export class JobController {
             task.etaSeconds = meter.eta(task.bytesDone, task.bytesTotal);
             changed();
           },
-          finish: (status, message, errorCode) => {
-            task.status = status;
-            if (errorCode) task.errorCode = errorCode;
-            task.phase = status;
-            task.etaSeconds = undefined;
-            if (message) task.message = message;
-            this.appendLog(job.id, `${label}: ${status}${message ? ` — ${message}` : ''}`);
-            changed(true);
+          finish,
+          fail: (err) => {
+            const cancelled = entry.controller.signal.aborted;
+            const error = toErrorData(cancelled ? entry.controller.signal.reason : err);
+            finish(cancelled ? 'cancelled' : 'failed', error.message, error.code);
           },
         };
       },

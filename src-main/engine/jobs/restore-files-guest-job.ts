@@ -1,6 +1,6 @@
 import type { Job } from '../../../shared/domain/jobs';
 import type { FileRestoreRequest } from '../../../shared/domain/restore';
-import { HyperkeepError, toErrorData } from '../../../shared/errors';
+import { HyperkeepError } from '../../../shared/errors';
 import type { Engine } from '../engine';
 import { restoreFilesToGuest } from '../restore/guest/guest-file-restore';
 import { normalizeGuestDest } from '../restore/guest/guest-paths';
@@ -66,9 +66,7 @@ export async function startRestoreFilesToGuestJob(
         );
         return { ...reportFileRestore(ctx, task, result), vm: target.vmName };
       } catch (err) {
-        // Cancelled: who cancelled, not which step was cut short (as the backup job says it).
-        const cause = ctx.signal.aborted ? ctx.signal.reason : err;
-        task.finish(ctx.signal.aborted ? 'cancelled' : 'failed', toErrorData(cause).message);
+        task.fail(err);
         throw err;
       } finally {
         await source.close();

@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Job } from '../../../shared/domain/jobs';
 import type { FileRestoreRequest } from '../../../shared/domain/restore';
-import { HyperkeepError, toErrorData } from '../../../shared/errors';
+import { HyperkeepError } from '../../../shared/errors';
 import type { Engine } from '../engine';
 import type { JobContext, TaskHandle } from './job-controller';
 import { restoreFilesToFolder, type FileRestoreResult } from '../restore/file-restore';
@@ -54,9 +54,7 @@ export function startRestoreFilesJob(engine: Engine, request: FileRestoreRequest
         );
         return reportFileRestore(ctx, task, result);
       } catch (err) {
-        // Cancelled: who cancelled, not which step was cut short (as the backup job says it).
-        const cause = ctx.signal.aborted ? ctx.signal.reason : err;
-        task.finish(ctx.signal.aborted ? 'cancelled' : 'failed', toErrorData(cause).message);
+        task.fail(err);
         throw err;
       } finally {
         await source.close();
