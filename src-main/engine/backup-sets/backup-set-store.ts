@@ -233,12 +233,7 @@ export class BackupSetStore {
 
   /** The settings of the subclient a VM is assigned to in any backup set (the first one found). */
   settingsOfVm(vmUuid: string): SubclientSettings | undefined {
-    const row = this.db
-      .prepare(
-        'SELECT s.settings_json FROM vm_assignments a JOIN subclients s ON s.id = a.subclient_id WHERE a.vm_uuid = ? ORDER BY a.last_seen DESC LIMIT 1',
-      )
-      .get(vmUuid) as { settings_json: string } | undefined;
-    return row ? readStoredSettings(row.settings_json) : undefined;
+    return this.subclientOfVm(vmUuid)?.settings;
   }
 
   /** Like settingsOfVm, with the names of the backup set and subclient, for logs ("lab-set / web"). */
