@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Channel, RequestOf } from '../../shared/contract';
 import type { Job, RestorePoint } from '../../shared/domain/jobs';
 import { launchChromium, saveShot } from '../harness/browser';
-import { cliOn, dialogOpened, engineCall, isFocused, pointsDrawer } from '../harness/points-drawer';
+import {
+  backUpNowFromDrawer,
+  cliOn,
+  dialogOpened,
+  engineCall,
+  isFocused,
+  pointsDrawer,
+} from '../harness/points-drawer';
 import { startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -54,17 +61,7 @@ async function pressDelete(point: RestorePoint): Promise<void> {
 
 /** "Back up now" in the drawer, until the job succeeded and the table shows `expected` points. */
 async function backUpFromDrawer(expected: number): Promise<void> {
-  const backups = async () => (await engine('job.list', {})).filter((job) => job.kind === 'backup');
-  const before = new Set((await backups()).map((job) => job.id));
-  await drawer().getByRole('button', { name: 'Back up now' }).click();
-  // The previous backup's panel has the same name and already says Succeeded: follow the new
-  // job in the engine, then look at what the drawer shows of it.
-  await expect
-    .poll(
-      async () => (await backups()).find((job) => !before.has(job.id))?.status ?? 'not started',
-      { timeout: 90_000 },
-    )
-    .toBe('succeeded');
+  await backUpNowFromDrawer(page, drawer());
   const backup = drawer().getByRole('status', { name: `Job Backup of ${VM}` });
   await expect.poll(async () => (await backup.textContent()) ?? '').toMatch(FINAL_STATUS);
   expect(await backup.textContent()).toContain('Succeeded');

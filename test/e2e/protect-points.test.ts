@@ -9,6 +9,7 @@ import { launchChromium, saveShot } from '../harness/browser';
 import {
   cliOn,
   dialogOpened,
+  backUpNowFromDrawer,
   engineAnswer,
   engineCall,
   isFocused,
@@ -213,14 +214,7 @@ describe('Protecting restore points from the VM drawer', () => {
       ...['--keep-last', '1', '--keep-daily', '0', '--keep-weekly', '0'],
       ...['--keep-monthly', '0', '--keep-yearly', '0'],
     );
-    const backupIds = async () =>
-      (await engine('job.list', {})).filter((job) => job.kind === 'backup').map((job) => job.id);
-    const before = new Set(await backupIds());
-    await drawer().getByRole('button', { name: 'Back up now' }).click();
-    // An earlier backup's panel has the same name and says Succeeded: wait for the new job.
-    await expect
-      .poll(async () => (await backupIds()).some((id) => !before.has(id)), { timeout: 30_000 })
-      .toBe(true);
+    await backUpNowFromDrawer(page, drawer());
     const backup = drawer().getByRole('status', { name: `Job Backup of ${VM}` });
     await expect
       .poll(async () => (await backup.textContent()) ?? '', { timeout: 90_000 })

@@ -6,7 +6,7 @@
 import type { Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { Channel, RequestOf, ResponseOf } from '../../shared/contract';
-import type { RestorePoint } from '../../shared/domain/jobs';
+import type { Job, RestorePoint } from '../../shared/domain/jobs';
 import { runCli } from './serve';
 
 export interface EngineAnswer<C extends Channel> {
@@ -43,6 +43,28 @@ export async function engineCall<C extends Channel>(
   const body = await engineAnswer(page, channel, request);
   if (!body.ok) throw new Error(`${channel} failed: ${JSON.stringify(body.error)}`);
   return body.value!;
+}
+
+/**
+ * Clicks "Back up now" in `drawer` and waits, in the engine, until the backup it started (a job
+ * not there before the click) has `status`. An earlier backup's panel has the same name and may
+ * already say Succeeded, so the drawer's panel alone cannot tell the two apart.
+ */
+export async function backUpNowFromDrawer(
+  page: Page,
+  drawer: Locator,
+  status: Job['status'] = 'succeeded',
+): Promise<void> {
+  const backups = async () =>
+    (await engineCall(page, 'job.list', {})).filter((job) => job.kind === 'backup');
+  const before = new Set((await backups()).map((job) => job.id));
+  await drawer.getByRole('button', { name: 'Back up now' }).click();
+  await expect
+    .poll(
+      async () => (await backups()).find((job) => !before.has(job.id))?.status ?? 'not started',
+      { timeout: 90_000 },
+    )
+    .toBe(status);
 }
 
 /** `hyperkeep --home HOME ARGS…`; the test fails unless it exits 0. */
