@@ -6,7 +6,7 @@ import type { CatalogDb } from '../catalog/catalog';
 import type { HypervisorStore } from '../hypervisors/hypervisor-store';
 import type { Inventory } from '../hypervisors/inventory';
 import type { BackupSetStore } from './backup-set-store';
-import { evaluateRules, validateContent, type RuleSubject } from './rule-evaluator';
+import { evaluateRules, excludingGlob, validateContent, type RuleSubject } from './rule-evaluator';
 
 interface AssignmentRow {
   vm_uuid: string;
@@ -37,6 +37,36 @@ export class Discovery {
     private readonly hypervisors: HypervisorStore,
     private readonly inventory: Inventory,
   ) {}
+
+  /**
+   * Where a VM no rule claims goes: to the default subclient when automatic add is on, unless
+   * the default subclient's VM filter names it (Commvault's default-subclient filter: "protect
+   * everything except test-*" without a catch-all rule).
+   */
+  private unclaimed(
+    vmName: string,
+    autoAdd: boolean,
+    defaultSubclient: { id: string; settings: { filters: { excludeVms: string[] } } },
+  ): { subclient: string | null; reason: string; manual: 0 } {
+    if (!autoAdd)
+      return {
+        subclient: null,
+        reason: 'matches no subclient rule; NOT protected (automatic add of unmatched VMs is off)',
+        manual: 0,
+      };
+    const filter = excludingGlob(defaultSubclient.settings.filters.excludeVms, vmName);
+    if (filter !== undefined)
+      return {
+        subclient: null,
+        reason: `matches no subclient rule; NOT protected (the default subclient excludes "${filter}")`,
+        manual: 0,
+      };
+    return {
+      subclient: defaultSubclient.id,
+      reason: 'matches no subclient rule; added to the default subclient (automatic add is on)',
+      manual: 0,
+    };
+  }
 
   async run(backupSetId: string): Promise<DiscoveryResult> {
     const set = this.sets.get(backupSetId);
@@ -77,19 +107,7 @@ export class Discovery {
             ? { subclient: before.subclient_id, reason: MANUAL_REASON, manual: 1 }
             : membership
               ? { subclient: membership.subclientId, reason: membership.reason, manual: 0 }
-              : set.autoAddUnmatched
-                ? {
-                    subclient: defaultSubclient.id,
-                    reason:
-                      'matches no subclient rule; added to the default subclient (automatic add is on)',
-                    manual: 0,
-                  }
-                : {
-                    subclient: null,
-                    reason:
-                      'matches no subclient rule; NOT protected (automatic add of unmatched VMs is off)',
-                    manual: 0,
-                  };
+              : this.unclaimed(vm.name, set.autoAddUnmatched, defaultSubclient);
           upsert.run({
             set: backupSetId,
             uuid: vm.uuid,

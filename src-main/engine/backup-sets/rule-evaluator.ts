@@ -45,6 +45,11 @@ function describeRule(rule: Rule): string {
   }
 }
 
+/** The first of `globs` (VM names or * ? globs, any case) that names `vmName`, if any. */
+export function excludingGlob(globs: readonly string[], vmName: string): string | undefined {
+  return globs.find((glob) => globToRegex(glob).test(vmName));
+}
+
 function globToRegex(glob: string): RegExp {
   const escaped = glob
     .replace(/[.+^${}()|[\]\\]/g, '\\$&')

@@ -134,6 +134,33 @@ describe('discovery against the lab (FIG. 3)', () => {
     await call('backupSet.update', { id: setId, autoAddUnmatched: true });
   });
 
+  it("the default subclient's VM filter leaves the VMs it names unprotected, and only those", async () => {
+    const fallback = (await call('backupSet.get', { id: setId })).subclients.find(
+      (s) => s.isDefault,
+    )!;
+    const withFilter = (excludeVms: string[]) =>
+      call('subclient.update', {
+        id: fallback.id,
+        settings: { ...fallback.settings, filters: { ...fallback.settings.filters, excludeVms } },
+      });
+    await withFilter(['LAB-DB-*']);
+    try {
+      const vms = byName(await call('discovery.run', { backupSetId: setId }));
+      expect(vms.get('lab-db-01')).toMatchObject({ subclientId: null, subclientName: null });
+      expect(vms.get('lab-db-01')!.reason).toMatch(
+        /NOT protected.*default subclient excludes "LAB-DB-\*"/,
+      );
+      // Still the default's: unclaimed, but not named by the filter.
+      expect(vms.get('lab-archive-01')).toMatchObject({ subclientName: 'default' });
+      // A rule's subclient is not bound by the default's filter.
+      expect(vms.get('lab-web-01')).toMatchObject({ subclientName: 'web' });
+    } finally {
+      await withFilter([]);
+    }
+    const after = byName(await call('discovery.run', { backupSetId: setId }));
+    expect(after.get('lab-db-01')).toMatchObject({ subclientName: 'default' });
+  });
+
   it('the live rule preview shows what a rule matches right now, and rejects a bad regex', async () => {
     const preview = await call('rules.preview', {
       backupSetId: setId,

@@ -33,25 +33,19 @@ export function FiltersTab(props: {
     form.patchSettings('filters', { ...filters, ...update });
   return (
     <Stack spacing={3}>
-      {props.isDefault ? (
-        // Discovery applies VM filters to the rules of the other subclients only: offering one
-        // here would be a setting nothing obeys.
-        <Typography variant="body2" color="text.secondary">
-          The default subclient takes the VMs that no other subclient claims, so it has no VM
-          filter; to leave such VMs unprotected, turn off “Automatically add new VMs” on the backup
-          set’s General tab.
-        </Typography>
-      ) : (
-        <ChipListField
-          label="Exclude VMs"
-          values={filters.excludeVms}
-          onChange={(excludeVms) => set({ excludeVms })}
-          options={props.vmNames}
-          placeholder="test-*, scratch-vm"
-          error={listError(f, 'settings.filters.excludeVms')}
-          helperText="VM names or globs (* and ?) this subclient never takes, even when its rules match them; a VM assigned by hand stays"
-        />
-      )}
+      <ChipListField
+        label="Exclude VMs"
+        values={filters.excludeVms}
+        onChange={(excludeVms) => set({ excludeVms })}
+        options={props.vmNames}
+        placeholder="test-*, scratch-vm"
+        error={listError(f, 'settings.filters.excludeVms')}
+        helperText={
+          props.isDefault
+            ? 'VM names or globs (* and ?) that stay unprotected when no other subclient claims them; a VM assigned by hand stays'
+            : 'VM names or globs (* and ?) this subclient never takes, even when its rules match them; a VM assigned by hand stays'
+        }
+      />
       <ChipListField
         label="Exclude disks"
         values={filters.excludeDisks}
