@@ -102,14 +102,18 @@ function threadCpuDelta(
   return out;
 }
 
-/** Catalogs one committed point into a fresh, throw-away catalog, as the backup job's phase does. */
+/**
+ * Catalogs one committed point as the backup job's phase does: into a fresh, throw-away catalog,
+ * or into `catalogDir`'s (kept), where the points cataloged before make this one incremental.
+ */
 export async function catalogOnce(
   repository: Repository,
   manifest: PointManifest,
   /** The point's disks read from these instead of the repository (catalogPoint's diskReaders). */
   diskReaders?: ReadonlyMap<string, RandomAccessReader>,
+  catalogDir?: string,
 ): Promise<CatalogingMeasure> {
-  const dir = await mkdtemp(join(tmpdir(), 'hk-catalog-overhead-'));
+  const dir = catalogDir ?? (await mkdtemp(join(tmpdir(), 'hk-catalog-overhead-')));
   const db = openCatalog(join(dir, 'catalog.sqlite'));
   const lag = monitorEventLoopDelay({ resolution: 10 });
   const rssBefore = process.memoryUsage().rss;
@@ -184,7 +188,7 @@ export async function catalogOnce(
     clearInterval(threadSampler);
     lag.disable();
     db.close();
-    await rm(dir, { recursive: true, force: true });
+    if (!catalogDir) await rm(dir, { recursive: true, force: true });
   }
 }
 

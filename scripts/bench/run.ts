@@ -114,10 +114,13 @@ async function main(): Promise<void> {
     // The full backup as the backup job runs it: the data path, then the "cataloging" phase
     // while libvirt still exports the disks. The data path's time is the wall time without it.
     log('Hyperkeep full backup, then cataloging it from the export');
+    // One catalog for both points, as in a home: the incremental's is cataloged against the full's.
+    const catalogDir = join(scratch, 'job-catalog');
+    await mkdir(catalogDir, { recursive: true });
     let cataloging: CatalogingMeasure | undefined;
     const withCatalog = await measureInProcess(() =>
       backupOnce(connector, repository, vm.uuid, undefined, undefined, async (point, disks) => {
-        cataloging = await catalogOnce(repository, point, disks);
+        cataloging = await catalogOnce(repository, point, disks, catalogDir);
       }),
     );
     if (!cataloging) throw new Error('The backup did not run its cataloging phase');
@@ -127,11 +130,26 @@ async function main(): Promise<void> {
     log(`  cataloged ${cataloging.files} files in ${(cataloging.wallMs / 1000).toFixed(1)} s`);
     log('Changing 1% of the disk through the QEMU monitor');
     const changedBytes = await changeDisk(vm, join(labDir, 'bench-vm'), 0.01);
-    log('Hyperkeep incremental backup');
-    const inc = await measureInProcess(() =>
-      backupOnce(connector, repository, vm.uuid, full.value.result.pointId),
+    log('Hyperkeep incremental backup, then cataloging it from the export');
+    let incCataloging: CatalogingMeasure | undefined;
+    const incWithCatalog = await measureInProcess(() =>
+      backupOnce(
+        connector,
+        repository,
+        vm.uuid,
+        full.value.result.pointId,
+        undefined,
+        async (point, disks) => {
+          incCataloging = await catalogOnce(repository, point, disks, catalogDir);
+        },
+      ),
     );
+    if (!incCataloging) throw new Error('The incremental did not run its cataloging phase');
+    const inc = { ...incWithCatalog, wallMs: incWithCatalog.wallMs - incCataloging.wallMs };
     log(`  ${describe(inc)}`);
+    log(
+      `  cataloged ${incCataloging.files} files in ${(incCataloging.wallMs / 1000).toFixed(1)} s`,
+    );
     await repository.close();
     await deleteHyperkeepCheckpoints(vm.uri, vm.name);
 
@@ -254,6 +272,7 @@ async function main(): Promise<void> {
         borg: { wallMs: borgExtract.wallMs, peakRssBytes: borgExtract.peakRssBytes },
       },
       cataloging: { ...cataloging, fullBackupMs: full.wallMs },
+      incrementalCataloging: { ...incCataloging, incrementalBackupMs: inc.wallMs },
       catalog: catalogBench,
       cpuFloor,
       totalMs: performance.now() - began,
