@@ -44,6 +44,8 @@ const empty = z.object({}).strict();
 export const AppInfo = z.object({
   version: z.string(),
   home: z.string(),
+  /** Where the restore dialogs suggest putting restored files and images (created on use). */
+  restoreFolder: z.string(),
   mode: z.enum(['electron', 'serve', 'cli']),
   catalogSchemaVersion: z.number().int(),
   nodeVersion: z.string(),

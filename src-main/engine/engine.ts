@@ -5,7 +5,7 @@ import { Discovery } from './backup-sets/discovery';
 import { EngineEvents } from './engine-events';
 import { openCatalog, schemaVersion, type CatalogDb } from './catalog/catalog';
 import { FileCatalog } from './file-catalog/file-catalog';
-import { acquireHomeLock } from './home';
+import { acquireHomeLock, defaultRestoreFolder } from './home';
 import { HypervisorStore } from './hypervisors/hypervisor-store';
 import { Inventory } from './hypervisors/inventory';
 import { JobController } from './jobs/job-controller';
@@ -70,6 +70,7 @@ export class Engine {
     return {
       version,
       home: this.home,
+      restoreFolder: defaultRestoreFolder(),
       mode: this.mode,
       catalogSchemaVersion: schemaVersion(this.db),
       nodeVersion: process.versions.node,

@@ -29,6 +29,16 @@ function defaultHome(): string {
   }
 }
 
+/**
+ * Where restores go when the administrator does not say otherwise (the dialogs' suggested
+ * destinations): HYPERKEEP_RESTORE_DIR, or a visible folder in the user's home, not the hidden
+ * data home, so restored files are found where a person looks.
+ */
+export function defaultRestoreFolder(): string {
+  if (process.env.HYPERKEEP_RESTORE_DIR) return resolve(process.env.HYPERKEEP_RESTORE_DIR);
+  return join(homedir(), 'hyperkeep-restores');
+}
+
 export interface LockOwner {
   pid: number;
   hostname: string;

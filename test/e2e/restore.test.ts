@@ -106,7 +106,8 @@ function shownTime(iso: string): string {
 
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-restore-'));
-  serve = await startServe();
+  // Not created here: the first restore into the suggested folder creates it.
+  serve = await startServe({ env: { HYPERKEEP_RESTORE_DIR: join(scratch, 'restores', 'web') } });
   browser = await launchChromium();
   page = await browser.newPage({
     viewport: { width: 1500, height: 1000 },
@@ -238,6 +239,11 @@ describe('Restore wizards', () => {
 
     await page.getByRole('button', { name: 'Restore…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Restore options for all selected items' });
+    // Suggested: a folder of the VM and the point's time in the engine's restore folder.
+    expect(await dialog.getByLabel('Destination folder').inputValue()).toMatch(
+      new RegExp(`^${join(scratch, 'restores', 'web')}/lab-web-01-\\d{8}-\\d{4}$`),
+    );
+    await dialog.getByLabel('Destination folder').fill('');
     await dialog.getByRole('button', { name: 'Restore' }).click();
     await dialog.getByText('Enter the destination folder').waitFor();
     const dest = join(scratch, 'files');
@@ -350,9 +356,15 @@ describe('Restore wizards', () => {
 
     await dialog.getByLabel('Image file').check();
     await dialog.getByRole('combobox', { name: 'Format' }).click();
+    await page.getByRole('option', { name: 'QCOW2 (QEMU/KVM)' }).click();
+    await dialog.getByRole('combobox', { name: 'Format' }).click();
     await page.getByRole('option', { name: 'VHDX (Hyper-V)' }).click();
-    const dest = join(scratch, 'web-root.vhdx');
-    await dialog.getByLabel('Destination file').fill(dest);
+    // Nothing typed: the suggested file, in the engine's restore folder, named after the VM, the
+    // volume and the point's time, with the extension of the format chosen last.
+    const dest = await dialog.getByLabel('Destination file').inputValue();
+    expect(dest).toMatch(
+      new RegExp(`^${join(scratch, 'restores', 'web')}/lab-web-01-vda\\d+-\\d{8}-\\d{4}\\.vhdx$`),
+    );
     await shot('08-volume-restore');
     await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
     await dialog.waitFor({ state: 'detached' });

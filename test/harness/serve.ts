@@ -20,7 +20,9 @@ export const cliPath = join(repoRoot, 'bin/hyperkeep.js');
 export const nodePath = join(repoRoot, 'node_modules/.bin/node');
 
 /** Starts the real `hyperkeep serve` (the built bundle) on a fresh data home, like a user would. */
-export async function startServe(options: { home?: string } = {}): Promise<RunningServe> {
+export async function startServe(
+  options: { home?: string; env?: Record<string, string> } = {},
+): Promise<RunningServe> {
   if (
     !existsSync(join(repoRoot, 'out/cli/hyperkeep.js')) ||
     !existsSync(join(repoRoot, 'out/renderer/index.html'))
@@ -31,6 +33,7 @@ export async function startServe(options: { home?: string } = {}): Promise<Runni
   const home = options.home ?? mkdtempSync(join(tmpdir(), 'hyperkeep-e2e-'));
   const child = spawn(nodePath, [cliPath, '--home', home, '--json', 'serve'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

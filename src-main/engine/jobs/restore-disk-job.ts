@@ -1,9 +1,8 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { Job } from '../../../shared/domain/jobs';
 import type { DiskRestoreRequest } from '../../../shared/domain/restore';
-import { HyperkeepError } from '../../../shared/errors';
 import type { Engine } from '../engine';
 import { copyToSink, createImageSink } from '../restore/image-export';
+import { imageDestination } from '../restore/image-destination';
 import { findPointDisk, findRestorePoint } from '../restore/point-lookup';
 
 /**
@@ -17,13 +16,7 @@ export async function startRestoreDiskJob(
 ): Promise<Job> {
   const point = findRestorePoint(engine, request.vm, request.pointId);
   const disk = findPointDisk(point, request.disk);
-  if (!isAbsolute(request.dest))
-    throw new HyperkeepError(
-      'INVALID_INPUT',
-      `The destination must be an absolute path, not "${request.dest}".`,
-      { field: 'dest' },
-    );
-  const dest = resolve(request.dest);
+  const dest = await imageDestination(request.dest);
   // Created before the job starts: an existing file or a bad folder is the answer to the request.
   const sink = await createImageSink(request.format, dest, disk.sizeBytes, {
     overwrite: request.overwrite,

@@ -1,25 +1,12 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { Job } from '../../../shared/domain/jobs';
 import type { VolumeRestoreRequest, VolumeToDeviceRequest } from '../../../shared/domain/restore';
-import { HyperkeepError } from '../../../shared/errors';
 import type { Engine } from '../engine';
 import { checkTargetDevice, DeviceSink, type DeviceInfo } from '../restore/device-target';
 import { copyToSink, createImageSink, type ImageSink } from '../restore/image-export';
+import { imageDestination } from '../restore/image-destination';
 import { findRestorePoint } from '../restore/point-lookup';
 import { openPointVolumes } from '../restore/point-volumes';
 import type { VolumeInfo } from '../volumes/detect';
-
-function absoluteDest(dest: string): string {
-  if (!isAbsolute(dest))
-    throw new HyperkeepError(
-      'INVALID_INPUT',
-      `The destination must be an absolute path, not "${dest}".`,
-      {
-        field: 'dest',
-      },
-    );
-  return resolve(dest);
-}
 
 /** FIG. 13A: one volume of a restore point as an image file (raw, qcow2, VMDK, VHD, VHDX). */
 export async function startRestoreVolumeJob(
@@ -27,7 +14,7 @@ export async function startRestoreVolumeJob(
   request: VolumeRestoreRequest,
 ): Promise<Job> {
   const point = findRestorePoint(engine, request.vm, request.pointId);
-  const dest = absoluteDest(request.dest);
+  const dest = await imageDestination(request.dest);
   const repository = await engine.repositories.get(point.repository);
   // Opened before the job starts: a missing volume or an existing file is the answer to the request.
   const volumes = await openPointVolumes(

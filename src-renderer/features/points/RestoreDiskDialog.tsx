@@ -22,6 +22,7 @@ import {
   type ImageFileValue,
 } from '../restore/ImageFileFields';
 import { RestoreDialogFrame } from '../restore/RestoreDialogFrame';
+import { suggestedDestination } from '../restore/suggested-destination';
 
 type Target = 'file' | 'pool';
 
@@ -38,9 +39,16 @@ export function RestoreDiskDialog(props: {
 }) {
   const { vmUuid, point, onClose, onStarted } = props;
   const startRestore = useStore((s) => s.startRestore);
+  const restoreFolder = useStore((s) => s.appInfo?.restoreFolder);
+  const suggestion = (diskName: string, format: ImageFileValue['format']) =>
+    suggestedDestination(restoreFolder, [point.vmName, diskName], point.time, extensionOf(format));
   const [disk, setDisk] = useState(props.initialDisk ?? point.disks[0]?.name ?? '');
   const [target, setTarget] = useState<Target>('file');
-  const [image, setImage] = useState<ImageFileValue>({ format: 'raw', dest: '', overwrite: false });
+  const [image, setImage] = useState<ImageFileValue>(() => ({
+    format: 'raw',
+    dest: suggestion(disk, 'raw'),
+    overwrite: false,
+  }));
   const [hypervisorId, setHypervisorId] = useState('');
   const [pool, setPool] = useState('');
   const [poolFormat, setPoolFormat] = useState<'qcow2' | 'raw'>('qcow2');
@@ -129,7 +137,13 @@ export function RestoreDiskDialog(props: {
           select
           label="Disk"
           value={disk}
-          onChange={(e) => setDisk(e.target.value)}
+          onChange={(e) => {
+            const next = e.target.value;
+            // The suggested file follows the disk; a path the person typed stays.
+            if (image.dest === suggestion(disk, image.format))
+              setImage({ ...image, dest: suggestion(next, image.format) });
+            setDisk(next);
+          }}
           disabled={busy}
           fullWidth
         >

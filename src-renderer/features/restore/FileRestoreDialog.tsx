@@ -20,6 +20,7 @@ import { formatCount } from '../../lib/format';
 import { useStore } from '../../store';
 import { formatPointTime } from './browse-time';
 import { isAbsoluteFolder, joinDestination, restoredRelativePath } from './restore-paths';
+import { suggestedDestination } from './suggested-destination';
 import { useEngineQuery } from './use-engine-query';
 import { RestoreDialogFrame } from './RestoreDialogFrame';
 
@@ -48,8 +49,11 @@ export function FileRestoreDialog(props: {
   const { vmUuid, vmName, point, paths, firstIsFolder, onClose, onStarted } = props;
   const startRestore = useStore((s) => s.startRestore);
   const titleId = useId();
+  const restoreFolder = useStore((s) => s.appInfo?.restoreFolder);
+  // On this computer: a folder of its own under the restore folder; in the guest, the person's.
+  const localSuggestion = suggestedDestination(restoreFolder, [vmName], point.time);
   const [destination, setDestination] = useState<'local' | 'guest'>('local');
-  const [dest, setDest] = useState('');
+  const [dest, setDest] = useState(localSuggestion);
   const [conflict, setConflict] = useState<ConflictPolicy>('skip');
   const [pathKind, setPathKind] = useState<PathKind>('preserve');
   const [levelsText, setLevelsText] = useState('1');
@@ -162,7 +166,12 @@ export function FileRestoreDialog(props: {
           select
           label="Destination computer"
           value={destination}
-          onChange={(e) => setDestination(e.target.value as 'local' | 'guest')}
+          onChange={(e) => {
+            const next = e.target.value as 'local' | 'guest';
+            if (next === 'guest' && dest === localSuggestion) setDest('');
+            if (next === 'local' && dest === '') setDest(localSuggestion);
+            setDestination(next);
+          }}
           disabled={busy}
           helperText={
             destination === 'guest'

@@ -21,6 +21,7 @@ import {
   type ImageFileValue,
 } from './ImageFileFields';
 import { RestoreDialogFrame } from './RestoreDialogFrame';
+import { suggestedDestination } from './suggested-destination';
 
 type Target = 'files' | 'device';
 
@@ -48,11 +49,12 @@ export function VolumeRestoreDialog(props: {
   const startRestore = useStore((s) => s.startRestore);
   const titleId = useId();
   const [target, setTarget] = useState<Target>('files');
-  const [image, setImage] = useState<ImageFileValue>({
+  const restoreFolder = useStore((s) => s.appInfo?.restoreFolder);
+  const [image, setImage] = useState<ImageFileValue>(() => ({
     format: 'vhdx',
-    dest: '',
+    dest: suggestedDestination(restoreFolder, [point.vmName, volume.name], point.time, 'vhdx'),
     overwrite: false,
-  });
+  }));
   const [device, setDevice] = useState('');
   const [confirmDevice, setConfirmDevice] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});

@@ -39,6 +39,8 @@ export function SettingsPage() {
   );
 }
 
+const PATH_ROWS = new Set(['Data home', 'Restore folder']);
+
 function AboutCard() {
   const info = useStore((s) => s.appInfo);
   const status = useStore((s) => s.appInfoStatus);
@@ -47,6 +49,8 @@ function AboutCard() {
   const rows: [string, string | undefined][] = [
     ['Version', info?.version],
     ['Data home', info?.home],
+    // Set by HYPERKEEP_RESTORE_DIR where the engine starts; the restore dialogs suggest it.
+    ['Restore folder', info?.restoreFolder],
     ['Mode', info === null ? undefined : MODE_LABELS[info.mode]],
     ['Catalog schema', info === null ? undefined : `version ${info.catalogSchemaVersion}`],
     ['Engine runtime', info === null ? undefined : `Node.js ${info.nodeVersion}`],
@@ -77,7 +81,7 @@ function AboutCard() {
                 <TableCell component="th" scope="row" sx={{ width: 200, color: 'text.secondary' }}>
                   {label}
                 </TableCell>
-                <TableCell sx={label === 'Data home' ? { fontFamily: MONO_FONT_STACK } : undefined}>
+                <TableCell sx={PATH_ROWS.has(label) ? { fontFamily: MONO_FONT_STACK } : undefined}>
                   {value ?? (status === 'error' ? '—' : <Skeleton width="60%" />)}
                 </TableCell>
               </TableRow>

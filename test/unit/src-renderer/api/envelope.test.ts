@@ -5,6 +5,7 @@ import { decodeResult } from '../../../../src-renderer/api/envelope';
 const info = {
   version: '0.1.0',
   home: '/var/lib/hyperkeep',
+  restoreFolder: '/root/hyperkeep-restores',
   mode: 'serve',
   catalogSchemaVersion: 2,
   nodeVersion: '24.21.0',
