@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 node=node_modules/.bin/node
 cli=(node_modules/.bin/node bin/hyperkeep.js)
 export HYPERKEEP_HOME="${HYPERKEEP_HOME:-$PWD/.demo-home}"
+# Restored files and images land next to the demo's home, not in the user's home folder.
+export HYPERKEEP_RESTORE_DIR="${HYPERKEEP_RESTORE_DIR:-$PWD/.demo-restores}"
 
 npx --no-install tsx test/harness/lab-cli.ts start
 lab_hosts=$(npx --no-install tsx test/harness/lab-cli.ts start --json |
@@ -39,8 +41,9 @@ What to click:
      (e.g. name ^lab-web) → Virtual Machine Configuration → Discover → Back up now.
   5. Jobs: the backup live, per VM, with rate and ETA; a VM's details list its restore points.
   6. Restore: pick lab-web-01 → Browse options (latest, or a time in your time zone) → open
-     vda1/home/alice, tick files → Restore (remove 1 level, to a folder) — or restore the whole
-     VM to lab-host-2 under a new name, a volume as VHDX, a disk as qcow2.
+     vda1/home/alice, tick files → Restore (remove 1 level; the destination is prefilled under
+     $HYPERKEEP_RESTORE_DIR) — or restore the whole VM to lab-host-2 under a new name, a
+     volume as VHDX, a disk as qcow2.
   7. The CLI sees the same engine when it uses the demo's data home. In another terminal here:
        export HYPERKEEP_HOME=$HYPERKEEP_HOME
        npx hyperkeep ls --vm lab-web-01 /vda1/home/alice
