@@ -34,6 +34,7 @@ import { createJobDir, type JobDir } from './job-dir';
 import { openExportReaders, openExports, readExports } from './nbd-exports';
 import { freezeGuest, thawGuest } from './quiesce';
 import { endStaleBackupJob } from './stale-backup-job';
+import { explainLostVm } from './vm-lost';
 import {
   backedUp,
   fallbackText,
@@ -191,6 +192,8 @@ export async function backupRunningVm(ctx: VmBackupContext): Promise<PathResult>
       ...(fallbackReason ? { fallbackReason } : {}),
       disks: backedUp(disks),
     };
+  } catch (err) {
+    throw committed ? err : await explainLostVm(ctx, err);
   } finally {
     ctx.progress.phase('cleanup');
     if (!committed) await writer?.abort().catch(() => undefined);
@@ -237,8 +240,9 @@ async function endBackupJob(ctx: VmBackupContext): Promise<void> {
     await invoke(ctx.request.connector.rpc, DOMAIN_ABORT_JOB, { dom: ctx.dom });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    // After a failed start there is no job to end; anything else the administrator should see.
-    if (!/no job|not active|no active/i.test(message)) {
+    // After a failed start, or with the VM stopped, there is no job to end; anything else the
+    // administrator should see.
+    if (!/no job|not active|no active|not running/i.test(message)) {
       ctx.warn(
         `Could not end the backup job on the VM (${message}); end it with virsh domjobabort`,
       );
@@ -271,6 +275,9 @@ async function tidyCheckpoints(
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    ctx.warn(`Could not tidy the VM's checkpoints (${message})`);
+    // libvirt deletes checkpoints of running VMs only; the next backup's tidying removes it.
+    if (!committed && /inactive domain/i.test(message))
+      ctx.log(`Checkpoint ${checkpointName} of the failed attempt stays until the next backup`);
+    else ctx.warn(`Could not tidy the VM's checkpoints (${message})`);
   }
 }
