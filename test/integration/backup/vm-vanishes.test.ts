@@ -104,8 +104,37 @@ describe('a VM that vanishes while it is backed up', () => {
     expect(report.ok).toBe(true);
   });
 
+  it('refuses the point of a powered-off VM started while its volumes were read', async () => {
+    await virsh(host1.uri, 'destroy', vm.name).catch(() => undefined);
+    const before = await repository.listPoints();
+    let started = false;
+    const outcome = await backup(() => {
+      if (started) return;
+      started = true;
+      // The volumes stream through libvirt, which takes no lock: QEMU may open them meanwhile.
+      const r = spawnSync('virsh', ['-c', host1.uri, 'start', vm.name], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    }).then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
+    expect(started).toBe(true);
+    expect(
+      outcome,
+      'a point mixing blocks from before and after the start was kept',
+    ).toBeInstanceOf(Error);
+    expect(outcome!.message).toMatch(
+      new RegExp(
+        `^VM ${vm.name} was started while its volumes were read.*No restore point was made`,
+      ),
+    );
+    expect(await repository.listPoints()).toEqual(before);
+    expect((await repository.verify()).ok).toBe(true);
+  });
+
   it('backs the VM up again once it runs, and that point restores to its disk', async () => {
-    await virsh(host1.uri, 'start', vm.name);
+    // Running since the previous test started it.
+    expect((await virsh(host1.uri, 'domstate', vm.name)).trim()).toBe('running');
     const result = await backup();
     expect(result.type).toBe('full');
     await expectPointMatchesVm(
