@@ -32,6 +32,11 @@ import {
   VolumeToDeviceRequest,
 } from './domain/restore';
 import { SubclientContent } from './domain/rules';
+import {
+  NotificationSettings,
+  NotificationTestResult,
+  NotificationUpdate,
+} from './domain/notifications';
 import { ErrorData, type Result } from './errors';
 
 /**
@@ -113,6 +118,11 @@ export type RetentionPreview = z.infer<typeof RetentionPreview>;
 
 export const contract = {
   'app.info': { request: empty, response: AppInfo },
+  /** Job notifications: which ended jobs are posted to a webhook (its address never comes back). */
+  'notifications.get': { request: empty, response: NotificationSettings },
+  'notifications.update': { request: NotificationUpdate.strict(), response: NotificationSettings },
+  /** Posts a test message to the saved webhook and says how it went. */
+  'notifications.test': { request: empty, response: NotificationTestResult },
   'hypervisor.list': { request: empty, response: z.array(Hypervisor) },
   'hypervisor.add': { request: HypervisorInput.strict(), response: Hypervisor },
   'hypervisor.update': { request: HypervisorUpdate.strict(), response: Hypervisor },

@@ -4,6 +4,7 @@ import { registerBackupCommands } from './commands/backup';
 import { registerBackupSetCommands } from './commands/backupset';
 import { registerFileCommands } from './commands/files';
 import { registerHypervisorCommands } from './commands/hypervisor';
+import { registerNotifyCommands } from './commands/notify';
 import { registerRepoCommands } from './commands/repo';
 import { registerRestoreCommands } from './commands/restore';
 import { registerVmRestoreCommands } from './commands/restore-vm';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerBackupCommands(program, run);
   registerFileCommands(program, run);
   registerVmRestoreCommands(program, registerRestoreCommands(program, run), run);
+  registerNotifyCommands(program, run);
   installUsageErrors(program);
   return program;
 }

@@ -9,6 +9,7 @@ import { acquireHomeLock, defaultRestoreFolder } from './home';
 import { HypervisorStore } from './hypervisors/hypervisor-store';
 import { Inventory } from './hypervisors/inventory';
 import { JobController } from './jobs/job-controller';
+import { Notifier } from './notifications/notifier';
 import { RepositoryRegistry } from './repositories/repository-registry';
 import { KeyFileSecretBox } from './secrets/key-file-secret-box';
 import type { SecretBox } from './secrets/secret-box';
@@ -34,6 +35,7 @@ export class Engine {
   readonly repositories: RepositoryRegistry;
   readonly jobs: JobController;
   readonly fileCatalog: FileCatalog;
+  readonly notifier: Notifier;
 
   private constructor(
     readonly home: string,
@@ -52,6 +54,7 @@ export class Engine {
     this.repositories = new RepositoryRegistry(db, secretBox, () => this.jobs.activeTitles());
     this.jobs = new JobController(db, this.events, home);
     this.fileCatalog = new FileCatalog(db);
+    this.notifier = new Notifier(db, secretBox, this.events);
   }
 
   static open(options: EngineOptions): Engine {
@@ -79,6 +82,7 @@ export class Engine {
 
   async close(): Promise<void> {
     await this.jobs.close();
+    await this.notifier.close();
     await this.repositories.close();
     await this.inventory.close();
     this.db.close();

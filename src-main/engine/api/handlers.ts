@@ -17,6 +17,9 @@ export type HandlerGroup<C extends Channel> = { [K in C]: Handler<K> };
 export function createHandlers(engine: Engine): Handlers {
   return {
     'app.info': () => engine.info(),
+    'notifications.get': () => engine.notifier.settings(),
+    'notifications.update': (request) => engine.notifier.update(request),
+    'notifications.test': () => engine.notifier.test(),
     ...hypervisorHandlers(engine),
     ...backupSetHandlers(engine),
     ...jobHandlers(engine),

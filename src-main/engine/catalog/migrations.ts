@@ -266,6 +266,16 @@ export const migrations: readonly { version: number; description: string; sql: s
       INSERT INTO fc_names_fts (fc_names_fts) VALUES ('rebuild');
     `,
   },
+  {
+    version: 9,
+    description: 'engine settings (job notifications)',
+    sql: `
+      CREATE TABLE app_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

@@ -20,6 +20,7 @@ import { MONO_FONT_STACK } from '../../theme/theme';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import type { ThemeMode } from '../../store/ui-slice';
+import { NotificationsCard } from './NotificationsCard';
 
 const MODE_LABELS: Record<AppInfo['mode'], string> = {
   electron: 'Desktop application (engine inside this window)',
@@ -30,9 +31,13 @@ const MODE_LABELS: Record<AppInfo['mode'], string> = {
 export function SettingsPage() {
   return (
     <>
-      <PageHeader title="Settings" subtitle="About this engine, and how the console looks." />
+      <PageHeader
+        title="Settings"
+        subtitle="About this engine, who hears about its jobs, and how the console looks."
+      />
       <Stack spacing={2} sx={{ maxWidth: 820 }}>
         <AboutCard />
+        <NotificationsCard />
         <AppearanceCard />
       </Stack>
     </>
