@@ -32,6 +32,7 @@ import {
   VolumeToDeviceRequest,
 } from './domain/restore';
 import { SubclientContent } from './domain/rules';
+import { VerifySchedule, VerifyScheduleView } from './domain/verify-schedule';
 import {
   NotificationSettings,
   NotificationTestResult,
@@ -238,6 +239,17 @@ export const contract = {
       .object({ name: z.string().default('default'), readData: z.boolean().default(false) })
       .strict(),
     response: Job,
+  },
+  /** When the repository verifies itself unattended, with the next runs. */
+  'repo.verifySchedule': {
+    request: z.object({ name: z.string().trim().min(1).max(100) }).strict(),
+    response: VerifyScheduleView,
+  },
+  'repo.setVerifySchedule': {
+    request: z
+      .object({ name: z.string().trim().min(1).max(100), schedule: VerifySchedule.strict() })
+      .strict(),
+    response: VerifyScheduleView,
   },
   'repo.prune': {
     request: z

@@ -10,6 +10,7 @@ import { HypervisorStore } from './hypervisors/hypervisor-store';
 import { Inventory } from './hypervisors/inventory';
 import { JobController } from './jobs/job-controller';
 import { Notifier } from './notifications/notifier';
+import { VerifySchedules } from './repositories/verify-schedules';
 import { RepositoryRegistry } from './repositories/repository-registry';
 import { KeyFileSecretBox } from './secrets/key-file-secret-box';
 import type { SecretBox } from './secrets/secret-box';
@@ -36,6 +37,7 @@ export class Engine {
   readonly jobs: JobController;
   readonly fileCatalog: FileCatalog;
   readonly notifier: Notifier;
+  readonly verifySchedules: VerifySchedules;
 
   private constructor(
     readonly home: string,
@@ -55,6 +57,7 @@ export class Engine {
     this.jobs = new JobController(db, this.events, home);
     this.fileCatalog = new FileCatalog(db);
     this.notifier = new Notifier(db, secretBox, this.events);
+    this.verifySchedules = new VerifySchedules(db);
   }
 
   static open(options: EngineOptions): Engine {

@@ -13,6 +13,8 @@ type JobChannel =
   | 'repo.info'
   | 'repo.remove'
   | 'repo.verify'
+  | 'repo.verifySchedule'
+  | 'repo.setVerifySchedule'
   | 'repo.prune'
   | 'points.delete'
   | 'points.protect'
@@ -51,6 +53,12 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
       return { name: removed.name, location: removed.location, points: removed.pointIds.length };
     },
     'repo.verify': ({ name, readData }) => startVerifyJob(engine, name, readData),
+    'repo.verifySchedule': ({ name }) => engine.verifySchedules.get(name),
+    'repo.setVerifySchedule': ({ name, schedule }) => {
+      const saved = engine.verifySchedules.set(name, schedule);
+      engine.events.emit('repositories.changed', {});
+      return saved;
+    },
     'repo.prune': ({ name, dryRun }) => startPruneJob(engine, name, dryRun),
     'points.delete': (request) => startDeletePointsJob(engine, request),
     'points.protect': (request) => protectPoint(engine, request),

@@ -276,6 +276,14 @@ export const migrations: readonly { version: number; description: string; sql: s
       ) STRICT;
     `,
   },
+  {
+    version: 10,
+    description: 'scheduled repository verification',
+    sql: `
+      -- JSON of shared/domain/verify-schedule.ts; NULL: never scheduled (off).
+      ALTER TABLE repositories ADD COLUMN verify_schedule TEXT;
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

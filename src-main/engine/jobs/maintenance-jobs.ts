@@ -7,11 +7,16 @@ import { selectRetention } from '../repository/retention';
 import { removePointsAndFreeSpace } from './remove-points';
 
 /** `verify [--read-data]` as a job: a damaged repository fails the job and names the affected points. */
-export function startVerifyJob(engine: Engine, repositoryName: string, readData: boolean): Job {
+export function startVerifyJob(
+  engine: Engine,
+  repositoryName: string,
+  readData: boolean,
+  scheduled = false,
+): Job {
   engine.repositories.assertRegistered(repositoryName);
   return engine.jobs.start(
     'verify',
-    `Verify ${repositoryName}${readData ? ' (read all data)' : ''}`,
+    `${scheduled ? 'Scheduled verify' : 'Verify'} ${repositoryName}${readData ? ' (read all data)' : ''}`,
     async (ctx) => {
       const repository = await engine.repositories.get(repositoryName);
       const task = ctx.task(repositoryName, `repository ${repositoryName}`);

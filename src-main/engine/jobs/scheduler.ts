@@ -2,10 +2,11 @@ import { Cron } from 'croner';
 import { toErrorData } from '../../../shared/errors';
 import type { Engine } from '../engine';
 import { backupSubclient } from './backup-job';
+import { startVerifyJob } from './maintenance-jobs';
 
 /**
- * Runs subclient schedules while a long-lived engine (the app or `serve`) is up. Rebuilt whenever
- * backup sets change. When the full and the incremental schedule fire in the same minute, the
+ * Runs subclient schedules and repository verification schedules while a long-lived engine (the
+ * app or `serve`) is up. Rebuilt whenever backup sets or repositories change. When the full and the incremental schedule fire in the same minute, the
  * full one wins.
  */
 export class Scheduler {
@@ -18,13 +19,22 @@ export class Scheduler {
     private readonly log: (line: string) => void,
   ) {
     this.unsubscribe = engine.events.onAny((event) => {
-      if (event === 'backupSets.changed') this.rebuild();
+      if (event === 'backupSets.changed' || event === 'repositories.changed') this.rebuild();
     });
     this.rebuild();
   }
 
   rebuild(): void {
     this.stopTimers();
+    const skipped = (repository: string, why: string) =>
+      this.log(`verify schedule of ${repository} not used: ${why}`);
+    for (const verify of this.engine.verifySchedules.enabled(skipped)) {
+      this.timers.push(
+        new Cron(verify.cron, { timezone: verify.timezone, protect: true }, () =>
+          this.verify(verify.repository, verify.readData),
+        ),
+      );
+    }
     for (const set of this.engine.backupSets.list()) {
       for (const subclient of set.subclients) {
         const { schedule } = subclient.settings;
@@ -55,6 +65,21 @@ export class Scheduler {
       );
     } catch (err) {
       this.log(`scheduled backup could not start: ${toErrorData(err).message}`);
+    }
+  }
+
+  private verify(repository: string, readData: boolean): void {
+    // A read-all-data verify of a big repository may outlast its interval: one at a time.
+    const previous = `Scheduled verify ${repository}`;
+    if (this.engine.jobs.activeTitles().some((t) => t.startsWith(previous))) {
+      this.log(`scheduled verify of ${repository} skipped: the previous one still runs`);
+      return;
+    }
+    try {
+      const job = startVerifyJob(this.engine, repository, readData, true);
+      this.log(`scheduled verify started: job ${job.id} (${job.title})`);
+    } catch (err) {
+      this.log(`scheduled verify of ${repository} could not start: ${toErrorData(err).message}`);
     }
   }
 

@@ -32,6 +32,7 @@ import { MONO_FONT_STACK } from '../../theme/theme';
 import { StartedJobsList } from '../jobs/StartedJobsList';
 import { PruneDialog } from './PruneDialog';
 import { RepositoryDialog } from './RepositoryDialog';
+import { VerifyScheduleDialog } from './VerifyScheduleDialog';
 import { ratioText, type RepositoryDialogMode } from './repository-form';
 import { RepositoryUsageChart } from './RepositoryUsageChart';
 import { RepositoryUsageHistoryChart } from './RepositoryUsageHistoryChart';
@@ -47,6 +48,7 @@ export function StoragePage() {
   const loadRepositories = useStore((s) => s.loadRepositories);
   const [dialog, setDialog] = useState<RepositoryDialogMode | null>(null);
   const [pruning, setPruning] = useState<string | null>(null);
+  const [scheduling, setScheduling] = useState<string | null>(null);
   const [removing, setRemoving] = useState<RepositoryInfo | null>(null);
   const removeRepository = useStore((s) => s.removeRepository);
   // Jobs started here, newest first, followed live at the top of the page.
@@ -124,6 +126,7 @@ export function StoragePage() {
                   repository={repository}
                   onStarted={onStarted}
                   onPrune={() => setPruning(repository.name)}
+                  onSchedule={() => setScheduling(repository.name)}
                   onRemove={() => setRemoving(repository)}
                 />
               ))}
@@ -150,6 +153,9 @@ export function StoragePage() {
           onDone={() => setDialog(null)}
         />
       )}
+      {scheduling !== null && (
+        <VerifyScheduleDialog repository={scheduling} onClose={() => setScheduling(null)} />
+      )}
       {pruning !== null && (
         <PruneDialog repository={pruning} onClose={() => setPruning(null)} onStarted={onStarted} />
       )}
@@ -171,9 +177,10 @@ function RepositoryRow(props: {
   repository: RepositoryInfo;
   onStarted(job: Job): void;
   onPrune(): void;
+  onSchedule(): void;
   onRemove(): void;
 }) {
-  const { repository, onStarted, onPrune, onRemove } = props;
+  const { repository, onStarted, onPrune, onSchedule, onRemove } = props;
   const verifyRepository = useStore((s) => s.verifyRepository);
   const notify = useStore((s) => s.notify);
   const [starting, setStarting] = useState(false);
@@ -249,6 +256,7 @@ function RepositoryRow(props: {
             repository={repository.name}
             disabled={starting}
             onVerifyAllData={() => void verify(true)}
+            onSchedule={onSchedule}
             onRemove={onRemove}
           />
         </Stack>
@@ -265,6 +273,7 @@ function MoreActions(props: {
   repository: string;
   disabled: boolean;
   onVerifyAllData(): void;
+  onSchedule(): void;
   onRemove(): void;
 }) {
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
@@ -292,6 +301,17 @@ function MoreActions(props: {
           <ListItemText
             primary="Verify all data"
             secondary="Also read and re-hash every chunk (reads the whole repository)"
+          />
+        </MenuItem>
+        <MenuItem
+          onClick={() => {
+            close();
+            props.onSchedule();
+          }}
+        >
+          <ListItemText
+            primary="Verification schedule…"
+            secondary="Let the engine verify this repository by itself, e.g. weekly"
           />
         </MenuItem>
         <MenuItem

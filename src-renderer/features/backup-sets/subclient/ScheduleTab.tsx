@@ -23,7 +23,7 @@ function timeZones(): string[] {
   }
 }
 
-const TIME_ZONES = timeZones();
+export const TIME_ZONES = timeZones();
 
 function formatRun(iso: string, timeZone: string): string {
   try {
@@ -100,7 +100,7 @@ export function ScheduleTab({ form }: { form: SubclientForm }) {
   );
 }
 
-function CronField(props: {
+export function CronField(props: {
   label: string;
   value: string;
   onChange(value: string): void;
