@@ -1,6 +1,5 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
-import Autocomplete from '@mui/material/Autocomplete';
 import Button from '@mui/material/Button';
 import Checkbox from '@mui/material/Checkbox';
 import Dialog from '@mui/material/Dialog';
@@ -11,11 +10,10 @@ import DialogTitle from '@mui/material/DialogTitle';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import Skeleton from '@mui/material/Skeleton';
 import Stack from '@mui/material/Stack';
-import TextField from '@mui/material/TextField';
 import type { VerifySchedule } from '../../../shared/domain/verify-schedule';
 import { describeError, invoke, toApiError } from '../../api/client';
 import { useStore } from '../../store';
-import { CronField, TIME_ZONES } from '../backup-sets/subclient/ScheduleTab';
+import { CronField, TimeZoneField } from '../backup-sets/subclient/ScheduleTab';
 import { useSchedulePreview } from '../backup-sets/subclient/use-schedule-preview';
 import { formatLocalTime } from '../jobs/job-text';
 
@@ -106,20 +104,10 @@ export function VerifyScheduleDialog(props: { repository: string; onClose(): voi
                 }
                 label="Verify this repository on a schedule"
               />
-              <Autocomplete
-                options={TIME_ZONES}
+              <TimeZoneField
                 value={schedule.timezone}
-                disableClearable
-                onChange={(_event, timezone) => change({ timezone })}
-                renderInput={(params) => (
-                  <TextField
-                    {...params}
-                    label="Time zone"
-                    error={zoneError !== undefined}
-                    helperText={zoneError ?? 'The schedule’s times are in this zone'}
-                  />
-                )}
-                sx={{ maxWidth: 420 }}
+                onChange={(timezone) => change({ timezone })}
+                error={zoneError}
               />
               <CronField
                 label="Verification schedule"

@@ -23,7 +23,7 @@ function timeZones(): string[] {
   }
 }
 
-export const TIME_ZONES = timeZones();
+const TIME_ZONES = timeZones();
 
 function formatRun(iso: string, timeZone: string): string {
   try {
@@ -63,22 +63,10 @@ export function ScheduleTab({ form }: { form: SubclientForm }) {
         }
         label="Run backups on this schedule"
       />
-      <Autocomplete
-        options={TIME_ZONES}
+      <TimeZoneField
         value={schedule.timezone}
-        disableClearable
-        onChange={(_event, timezone) => set({ timezone })}
-        renderInput={(params) => (
-          <TextField
-            {...params}
-            label="Time zone"
-            error={zoneError !== undefined}
-            helperText={
-              zoneError ?? 'The schedule’s times are in this zone (daylight saving included)'
-            }
-          />
-        )}
-        sx={{ maxWidth: 420 }}
+        onChange={(timezone) => set({ timezone })}
+        error={zoneError}
       />
       <CronField
         label="Full backup schedule"
@@ -97,6 +85,33 @@ export function ScheduleTab({ form }: { form: SubclientForm }) {
         timezone={schedule.timezone}
       />
     </Stack>
+  );
+}
+
+/** The IANA zone a schedule's times are in (shared by the subclient and repository schedules). */
+export function TimeZoneField(props: {
+  value: string;
+  onChange(timezone: string): void;
+  error: string | undefined;
+}) {
+  return (
+    <Autocomplete
+      options={TIME_ZONES}
+      value={props.value}
+      disableClearable
+      onChange={(_event, timezone) => props.onChange(timezone)}
+      renderInput={(params) => (
+        <TextField
+          {...params}
+          label="Time zone"
+          error={props.error !== undefined}
+          helperText={
+            props.error ?? 'The schedule’s times are in this zone (daylight saving included)'
+          }
+        />
+      )}
+      sx={{ maxWidth: 420 }}
+    />
   );
 }
 
