@@ -64,7 +64,23 @@ export class Scheduler {
         `scheduled ${full ? 'full' : 'incremental'} backup started: job ${job.id} (${job.title})`,
       );
     } catch (err) {
-      this.log(`scheduled backup could not start: ${toErrorData(err).message}`);
+      const why = toErrorData(err).message;
+      this.log(`scheduled backup could not start: ${why}`);
+      this.engine.notifier.problem(
+        `The scheduled ${full ? 'full' : 'incremental'} backup of ${this.subclientLabel(backupSetId, subclientId)}`,
+        why,
+      );
+    }
+  }
+
+  /** "nightly / web", or the ids when the backup set is gone. */
+  private subclientLabel(backupSetId: string, subclientId: string): string {
+    try {
+      const set = this.engine.backupSets.get(backupSetId);
+      const subclient = set.subclients.find((s) => s.id === subclientId);
+      return `${set.name} / ${subclient?.name ?? subclientId}`;
+    } catch {
+      return `subclient ${subclientId}`;
     }
   }
 
@@ -79,7 +95,9 @@ export class Scheduler {
       const job = startVerifyJob(this.engine, repository, readData, true);
       this.log(`scheduled verify started: job ${job.id} (${job.title})`);
     } catch (err) {
-      this.log(`scheduled verify of ${repository} could not start: ${toErrorData(err).message}`);
+      const why = toErrorData(err).message;
+      this.log(`scheduled verify of ${repository} could not start: ${why}`);
+      this.engine.notifier.problem(`The scheduled verify of ${repository}`, why);
     }
   }
 

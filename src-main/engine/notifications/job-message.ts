@@ -73,3 +73,13 @@ export function testMessage(host: string) {
     job: null,
   };
 }
+
+/** A scheduled run that could not start: no job exists, so the message stands for one. */
+export function problemMessage(host: string, what: string, why: string) {
+  return {
+    text: `Hyperkeep on ${host}: ${what} could NOT START.\n${why}`,
+    source: 'hyperkeep',
+    host,
+    job: null,
+  };
+}

@@ -10,7 +10,7 @@ import { HyperkeepError } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
 import type { EngineEvents } from '../engine-events';
 import type { SecretBox } from '../secrets/secret-box';
-import { jobMessage, testMessage, wantsNotice } from './job-message';
+import { jobMessage, problemMessage, testMessage, wantsNotice } from './job-message';
 
 /** A webhook that does not answer within this is reported as failed; jobs never wait for it. */
 const DELIVERY_TIMEOUT_MS = 10_000;
@@ -87,6 +87,16 @@ export class Notifier {
       lastDelivery: webhookSecret === stored.webhookSecret ? stored.lastDelivery : null,
     });
     return this.settings();
+  }
+
+  /**
+   * A failure that has no job to show it: a scheduled backup or verify that could not even
+   * start (its repository gone, its subclient deleted). Sent unless notifications are off.
+   */
+  problem(what: string, why: string): void {
+    const stored = this.read();
+    if (stored.webhookSecret === null || stored.on === 'off') return;
+    this.track(this.deliver(stored.webhookSecret, problemMessage(this.host, what, why)));
   }
 
   /** Posts a test message to the saved webhook now, and says how it went. */

@@ -125,6 +125,23 @@ describe('job notifications', () => {
     });
   });
 
+  it('tells of a scheduled run that could not even start, as a failure without a job', async () => {
+    engine.notifier.update({ on: 'failures', webhookUrl: `${base}/hooks/T0KEN-secret` });
+    engine.notifier.problem(
+      'The scheduled full backup of nightly / web',
+      'Repository "offsite" is not registered.',
+    );
+    await engine.notifier.idle();
+    expect(received.map((r) => r.body)).toEqual([
+      expect.objectContaining({
+        job: null,
+        text: expect.stringMatching(
+          /: The scheduled full backup of nightly \/ web could NOT START\.\nRepository "offsite"/,
+        ),
+      }),
+    ]);
+  });
+
   it('refuses an address that is not http(s), through the API as a console calls it', async () => {
     const handlers = createHandlers(engine);
     const bad = await dispatch(handlers, 'notifications.update', {
