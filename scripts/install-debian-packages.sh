@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   qemu-system-x86 qemu-utils libnbd-bin nbdkit
   libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  chromium e2fsprogs dosfstools mtools ntfs-3g fdisk attr fuse3 lvm2 procps
+  chromium e2fsprogs xfsprogs dosfstools mtools ntfs-3g fdisk attr fuse3 lvm2 procps
   golang-go golang-github-vmware-govmomi-dev libhivex-bin unzip
   linux-image-cloud-amd64 busybox-static qemu-guest-agent lz4
   "$@"

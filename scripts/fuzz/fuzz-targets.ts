@@ -17,6 +17,10 @@ import {
 import { listVolumes } from '../../src-main/engine/volumes/detect';
 import { MemoryReader, fileSystemMetadataSpots, xorshift } from '../../test/harness/fuzz-input';
 import { seededBytes, tool } from '../../test/integration/filesystems/fs-fixtures';
+import {
+  mkfsXfsFromProto,
+  protoFromHostDir,
+} from '../../test/integration/filesystems/xfs-fixtures';
 import { convertRaw, qemuImg } from '../../test/integration/formats/test-disks';
 import {
   baseBlockChecksum,
@@ -119,7 +123,7 @@ export function isCleanError(kind: TargetKind, err: unknown): boolean {
   if (kind === 'image') return true;
   if (err.code !== 'INVALID_INPUT') return false;
   if (kind === 'hive') return /^Registry hive FUZZ: \S/.test(err.message);
-  return /^(ext|NTFS|FAT): \S|^The volume holds /.test(err.message);
+  return /^(ext|XFS|NTFS|FAT): \S|^The volume holds /.test(err.message);
 }
 
 async function exerciseFileSystem(bytes: Uint8Array): Promise<void> {
@@ -241,7 +245,21 @@ export async function buildSamples(dir: string): Promise<SampleSpec[]> {
   await tool('mcopy', ['-s', '-i', join(dir, 'fat12.img'), join(src, 'dir'), '::/'], mtools);
   await tool('mkfs.fat', ['-C', '-F', '32', '-s', '1', join(dir, 'fat32.img'), '40000']);
   await tool('mcopy', ['-s', '-i', join(dir, 'fat32.img'), join(src, 'dir'), '::/'], mtools);
-  for (const file of ['ext4.img', 'ext2.img', 'ntfs.img', 'fat12.img', 'fat32.img'])
+  const xfsTree = await protoFromHostDir(src);
+  await mkfsXfsFromProto(join(dir, 'xfs5.img'), '16M', xfsTree, join(dir, 'xfs5.proto'));
+  await mkfsXfsFromProto(join(dir, 'xfs4.img'), '16M', xfsTree, join(dir, 'xfs4.proto'), [
+    '-m',
+    'crc=0',
+  ]);
+  for (const file of [
+    'ext4.img',
+    'ext2.img',
+    'xfs5.img',
+    'xfs4.img',
+    'ntfs.img',
+    'fat12.img',
+    'fat32.img',
+  ])
     samples.push({ kind: 'filesystem', file });
 
   const raw = join(dir, 'disk.raw');

@@ -102,7 +102,8 @@ function messageOf(err: unknown): string {
 }
 
 function fsName(fs: FileSystem): string {
-  return fs.kind === 'ntfs' ? 'ntfs' : fs.variant.toLowerCase();
+  if (fs.kind === 'ntfs' || fs.kind === 'xfs') return fs.kind;
+  return fs.variant.toLowerCase();
 }
 
 function parentPath(path: string): string {

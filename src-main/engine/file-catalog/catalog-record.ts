@@ -50,16 +50,30 @@ const EXT_ATTRIBUTES: [number, string][] = [
   [0x40, 'nodump'],
 ];
 
+/** XFS di_flags a person restoring a file cares about. */
+const XFS_ATTRIBUTES: [number, string][] = [
+  [0x8, 'immutable'],
+  [0x10, 'append-only'],
+  [0x80, 'nodump'],
+];
+
 /** An attribute table with the union of its bits. */
 const tableOf = (bits: [number, string][]) => ({ bits, mask: bits.reduce((m, [b]) => m | b, 0) });
 const NTFS_TABLE = tableOf(NTFS_ATTRIBUTES);
 const FAT_TABLE = tableOf(FAT_ATTRIBUTES);
 const EXT_TABLE = tableOf(EXT_ATTRIBUTES);
+const XFS_TABLE = tableOf(XFS_ATTRIBUTES);
+const TABLES: Record<FileSystemKind, typeof EXT_TABLE> = {
+  ext: EXT_TABLE,
+  ntfs: NTFS_TABLE,
+  fat: FAT_TABLE,
+  xfs: XFS_TABLE,
+};
 
 const NO_ATTRIBUTES: readonly string[] = Object.freeze([]);
 
 export function attributeNames(kind: FileSystemKind, entry: FsEntry): readonly string[] {
-  const table = kind === 'ntfs' ? NTFS_TABLE : kind === 'fat' ? FAT_TABLE : EXT_TABLE;
+  const table = TABLES[kind];
   const bits = entry.attributes ?? 0;
   // Most files have none: no arrays made for them (a walk asks for every file).
   const { compressed, sparse, encrypted } = entry.flags;

@@ -1,4 +1,4 @@
-import type { FileSystem } from '../filesystems/filesystem';
+import { isLinuxFileSystem, type FileSystem } from '../filesystems/filesystem';
 
 /** uid → user name and gid → group name of a Linux guest, from its /etc/passwd and /etc/group. */
 export interface GuestAccounts {
@@ -47,7 +47,7 @@ export async function readGuestAccounts(
 ): Promise<GuestAccounts> {
   const accounts: GuestAccounts = { users: {}, groups: {} };
   for (const fs of fileSystems) {
-    if (fs.kind !== 'ext') continue;
+    if (!isLinuxFileSystem(fs.kind)) continue;
     const passwd = await readSmallFile(fs, '/etc/passwd');
     if (passwd === null) continue;
     accounts.users = parseAccountFile(passwd);

@@ -75,6 +75,30 @@ export class ByteView {
       throw this.fail(`has ${field} too large: ${value}`);
     return Number(value);
   }
+  /** Big-endian fields (XFS stores everything big-endian). */
+  u16be(offset: number): number {
+    this.check(offset, 2);
+    return this.view.getUint16(offset, false);
+  }
+  u32be(offset: number): number {
+    this.check(offset, 4);
+    return this.view.getUint32(offset, false);
+  }
+  i32be(offset: number): number {
+    this.check(offset, 4);
+    return this.view.getInt32(offset, false);
+  }
+  u64bigbe(offset: number): bigint {
+    this.check(offset, 8);
+    return this.view.getBigUint64(offset, false);
+  }
+  /** A big-endian 64-bit count or offset; past 2^53 it cannot be real. */
+  u64be(offset: number, field = 'a 64-bit field'): number {
+    const value = this.u64bigbe(offset);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER))
+      throw this.fail(`has ${field} too large: ${value}`);
+    return Number(value);
+  }
   sub(offset: number, length: number): Uint8Array {
     this.check(offset, length);
     return this.bytes.subarray(offset, offset + length);

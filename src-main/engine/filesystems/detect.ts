@@ -7,10 +7,11 @@ import { FatFileSystem } from './fat/fat-filesystem';
 import type { FileSystem, FileSystemKind } from './filesystem';
 import { NTFS_OEM_ID } from './ntfs/boot-sector';
 import { NtfsFileSystem } from './ntfs/ntfs-filesystem';
+import { XfsFileSystem } from './xfs/xfs-filesystem';
 
 export type ProbeResult =
   | { supported: true; kind: FileSystemKind }
-  /** `recognized` names a format we know but cannot browse (e.g. 'xfs', 'LVM physical volume'). */
+  /** `recognized` names a format we know but cannot browse (e.g. 'btrfs', 'LVM physical volume'). */
   | { supported: false; recognized?: string };
 
 /** Enough to see every signature we look for (btrfs keeps its superblock at 64 KiB). */
@@ -19,7 +20,6 @@ const PROBE_BYTES = 0x10000 + 0x1000;
 /** Signatures of formats found on VM disks that are not (yet) browsable, for a clear message. */
 const OTHER_SIGNATURES: { offset: number; text: string; name: string }[] = [
   { offset: 3, text: 'EXFAT   ', name: 'exFAT' },
-  { offset: 0, text: 'XFSB', name: 'XFS' },
   { offset: 0x10040, text: '_BHRfS_M', name: 'btrfs' },
   { offset: 512, text: 'LABELONE', name: 'LVM physical volume' },
   { offset: 0, text: 'LUKS\xba\xbe', name: 'LUKS encrypted volume' },
@@ -44,6 +44,7 @@ export async function probeFileSystem(reader: RandomAccessReader): Promise<Probe
   // superblock at 1 KiB can survive reformatting.
   if (text(3, 8) === NTFS_OEM_ID) return { supported: true, kind: 'ntfs' };
   if (u16(SUPERBLOCK_OFFSET + 56) === EXT_MAGIC) return { supported: true, kind: 'ext' };
+  if (text(0, 4) === 'XFSB') return { supported: true, kind: 'xfs' };
   for (const sig of OTHER_SIGNATURES) {
     if (text(sig.offset, sig.text.length) === sig.text)
       return { supported: false, recognized: sig.name };
@@ -80,8 +81,8 @@ export async function openFileSystem(reader: RandomAccessReader): Promise<FileSy
     throw new HyperkeepError(
       'INVALID_INPUT',
       probe.recognized
-        ? `The volume holds ${probe.recognized}, which cannot be browsed (supported: ext2/3/4, NTFS, FAT)`
-        : 'The volume holds no file system that can be browsed (supported: ext2/3/4, NTFS, FAT)',
+        ? `The volume holds ${probe.recognized}, which cannot be browsed (supported: ext2/3/4, XFS, NTFS, FAT)`
+        : 'The volume holds no file system that can be browsed (supported: ext2/3/4, XFS, NTFS, FAT)',
       probe.recognized ? { recognized: probe.recognized } : undefined,
     );
   }
@@ -92,5 +93,7 @@ export async function openFileSystem(reader: RandomAccessReader): Promise<FileSy
       return NtfsFileSystem.open(reader);
     case 'fat':
       return FatFileSystem.open(reader);
+    case 'xfs':
+      return XfsFileSystem.open(reader);
   }
 }

@@ -1,10 +1,16 @@
 /**
  * Read-only view of a file system inside a volume (a RandomAccessReader over the volume's bytes).
- * One implementation per family: ext/ (ext2/3/4), ntfs/, fat/ (FAT12/16/32). Every parser treats
- * the volume as hostile: bad structures raise HyperkeepError('INVALID_INPUT', '<fs>: <structure> …').
+ * One implementation per family: ext/ (ext2/3/4), xfs/, ntfs/, fat/ (FAT12/16/32). Every parser
+ * treats the volume as hostile: bad structures raise
+ * HyperkeepError('INVALID_INPUT', '<fs>: <structure> …').
  */
 
-export type FileSystemKind = 'ext' | 'ntfs' | 'fat';
+export type FileSystemKind = 'ext' | 'ntfs' | 'fat' | 'xfs';
+/** File systems of Linux guests: POSIX names, modes and owners, /etc/fstab lives on them. */
+export function isLinuxFileSystem(kind: FileSystemKind): boolean {
+  return kind === 'ext' || kind === 'xfs';
+}
+
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
 export interface EntryFlags {
@@ -24,7 +30,7 @@ export interface NamedStream {
 
 export interface FsEntry {
   /**
-   * Stable number of the object inside this file system: ext inode number, NTFS MFT record
+   * Stable number of the object inside this file system: ext/XFS inode number, NTFS MFT record
    * number, FAT byte offset of the short directory entry in the volume (0 for the root).
    * Hard links share the id.
    */
@@ -35,11 +41,12 @@ export interface FsEntry {
   path: string;
   type: EntryType;
   /**
-   * Bytes of the main data as the file system records it: ext i_size (directories and symlinks
-   * too), NTFS unnamed $DATA stream (0 for directories), FAT entry size (0 for directories).
+   * Bytes of the main data as the file system records it: ext i_size and XFS di_size
+   * (directories and symlinks too), NTFS unnamed $DATA stream (0 for directories), FAT entry
+   * size (0 for directories).
    */
   size: number;
-  /** POSIX mode bits including the file type bits (ext only). */
+  /** POSIX mode bits including the file type bits (ext and XFS). */
   mode?: number;
   uid?: number;
   gid?: number;
@@ -57,7 +64,10 @@ export interface FsEntry {
   symlinkTarget?: string;
   /** NTFS alternate data streams (the unnamed stream is the entry itself). */
   streams?: NamedStream[];
-  /** File-system specific attribute bits: ext i_flags, NTFS file attributes, FAT attribute byte. */
+  /**
+   * File-system specific attribute bits: ext i_flags, XFS di_flags, NTFS file attributes, FAT
+   * attribute byte.
+   */
   attributes?: number;
   flags: EntryFlags;
 }

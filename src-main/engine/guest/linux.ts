@@ -2,6 +2,7 @@ import type { GuestOs } from '../../../shared/domain/files';
 import { isSwap, matchVolume, parseDeviceSpec, parseFstab, type FstabEntry } from './fstab';
 import { GuestNamespace, type Mount } from './guest-files';
 import { identityOf, messageOf, type GuestVolume } from './guest-volume';
+import { isLinuxFileSystem } from '../filesystems/filesystem';
 import {
   hostnameFromFile,
   hostnameFromSysconfig,
@@ -31,7 +32,7 @@ export async function detectLinux(
 ): Promise<LinuxFindings | undefined> {
   const candidates: { volume: GuestVolume; fstab: FstabEntry[] }[] = [];
   for (const volume of volumes) {
-    if (!volume.fs || volume.fs.kind !== 'ext') continue;
+    if (!volume.fs || !isLinuxFileSystem(volume.fs.kind)) continue;
     try {
       const text = await new GuestNamespace([{ at: '/', fs: volume.fs }]).readText('/etc/fstab');
       if (text !== undefined) candidates.push({ volume, fstab: parseFstab(text) });

@@ -175,7 +175,8 @@ export class CatalogPointSource implements PointFileSource {
       type,
       size: type === 'file' ? row.size : 0,
       key: `${volume.name}:${row.fs_id}`,
-      windowsNames: !(volume.filesystem ?? '').startsWith('ext'),
+      // fsName() of catalog-point.ts: ext2/ext3/ext4 and xfs are the Linux ones.
+      windowsNames: !/^(ext|xfs)/.test(volume.filesystem ?? ''),
       ...(row.mode !== null ? { mode: row.mode & 0o7777 } : {}),
       ...(row.uid !== null ? { uid: row.uid } : {}),
       ...(row.gid !== null ? { gid: row.gid } : {}),

@@ -1,6 +1,12 @@
 import { HyperkeepError } from '../../../shared/errors';
 import { openFileSystem } from '../filesystems/detect';
-import type { EntryType, FileExtent, FileSystem, FsEntry } from '../filesystems/filesystem';
+import {
+  isLinuxFileSystem,
+  type EntryType,
+  type FileExtent,
+  type FileSystem,
+  type FsEntry,
+} from '../filesystems/filesystem';
 import type { Repository } from '../repository/repository';
 import type { VolumeInfo } from '../volumes/detect';
 import { openPointVolumes, type PointVolumes } from './point-volumes';
@@ -170,7 +176,7 @@ export class FileSystemPointSource implements PointFileSource {
       type: e.type,
       size: e.type === 'file' ? e.size : 0,
       key: `${volume.info.name}:${e.id}`,
-      windowsNames: volume.fs.kind !== 'ext',
+      windowsNames: !isLinuxFileSystem(volume.fs.kind),
       ...(e.mode !== undefined ? { mode: e.mode & 0o7777 } : {}),
       ...(e.uid !== undefined ? { uid: e.uid } : {}),
       ...(e.gid !== undefined ? { gid: e.gid } : {}),

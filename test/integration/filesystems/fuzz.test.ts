@@ -5,6 +5,7 @@ import { HyperkeepError } from '../../../shared/errors';
 import { openFileSystem } from '../../../src-main/engine/filesystems/detect';
 import { MemoryReader, fileSystemMetadataSpots, xorshift } from '../../harness/fuzz-input';
 import { fuseAvailable, scratchDir, seededBytes, tool } from './fs-fixtures';
+import { mkfsXfsFromProto, protoFromHostDir } from './xfs-fixtures';
 
 /** Wall-clock budget per image: the whole fuzz run stays around ten seconds. */
 const BUDGET_MS = 1500;
@@ -35,7 +36,7 @@ async function exercise(bytes: Uint8Array): Promise<number> {
  * or the volume no longer looking like any file system at all.
  */
 function expectCleanError(err: unknown): void {
-  const clean = /^(ext|NTFS|FAT): \S|^The volume holds /;
+  const clean = /^(ext|XFS|NTFS|FAT): \S|^The volume holds /;
   if (err instanceof HyperkeepError && err.code === 'INVALID_INPUT' && clean.test(err.message))
     return;
   throw err;
@@ -98,6 +99,18 @@ describe('file-system readers on corrupted images', () => {
       name: 'ext2',
       build: (img) =>
         tool('mkfs.ext2', ['-q', '-F', '-b', '1024', '-d', src, img, '4M']).then(() => undefined),
+    },
+    {
+      // v5 checksums its metadata: most corruptions stop at a checksum, the rest at the parser.
+      name: 'XFS v5',
+      build: async (img) =>
+        mkfsXfsFromProto(img, '16M', await protoFromHostDir(src), `${img}.proto`),
+    },
+    {
+      // v4 has no checksums: every mutation reaches the parser.
+      name: 'XFS v4',
+      build: async (img) =>
+        mkfsXfsFromProto(img, '16M', await protoFromHostDir(src), `${img}.proto`, ['-m', 'crc=0']),
     },
     {
       name: 'NTFS',

@@ -17,7 +17,7 @@ function volumeWith(offset: number, text: string, size = 128 * 1024): RandomAcce
 }
 
 describe('file system detection', () => {
-  it('recognizes ext, NTFS and FAT by their signatures', async () => {
+  it('recognizes ext, XFS, NTFS and FAT by their signatures', async () => {
     const ext = new Uint8Array(4096);
     ext[1080] = 0x53;
     ext[1081] = 0xef;
@@ -26,6 +26,7 @@ describe('file system detection', () => {
       supported: true,
       kind: 'ntfs',
     });
+    expect(await probeFileSystem(volumeWith(0, 'XFSB'))).toEqual({ supported: true, kind: 'xfs' });
     const fat = new Uint8Array(4096);
     fat.set([0xeb, 0x3c, 0x90], 0);
     new DataView(fat.buffer).setUint16(11, 512, true);
@@ -39,10 +40,6 @@ describe('file system detection', () => {
   });
 
   it('names formats it knows but cannot browse', async () => {
-    expect(await probeFileSystem(volumeWith(0, 'XFSB'))).toEqual({
-      supported: false,
-      recognized: 'XFS',
-    });
     expect(await probeFileSystem(volumeWith(512, 'LABELONE'))).toEqual({
       supported: false,
       recognized: 'LVM physical volume',
@@ -54,7 +51,15 @@ describe('file system detection', () => {
     await expect(openFileSystem(volumeWith(0, 'LUKS\xba\xbe'))).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       message:
-        'The volume holds LUKS encrypted volume, which cannot be browsed (supported: ext2/3/4, NTFS, FAT)',
+        'The volume holds LUKS encrypted volume, which cannot be browsed (supported: ext2/3/4, XFS, NTFS, FAT)',
+    });
+  });
+
+  it('opens an XFS signature only through the XFS reader, which checks the superblock', async () => {
+    // 'XFSB' alone is a superblock with every field zero: refused with the field named.
+    await expect(openFileSystem(volumeWith(0, 'XFSB'))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/^XFS: superblock has version 0/),
     });
   });
 
