@@ -22,6 +22,23 @@ export async function detectGuestFacts(volumes: FoundVolume[]): Promise<GuestFac
 }
 
 /**
+ * "vda1: 12000 files indexed (about 40 %)": the share from the volume's own count of its files
+ * and folders, which a big volume (a million files: tens of seconds) needs to look alive.
+ */
+export function catalogingMessage(p: {
+  volume: string;
+  files: number;
+  entries: number;
+  expected?: number;
+}): string {
+  const share =
+    p.expected && p.expected > 0
+      ? ` (about ${Math.min(99, Math.floor((100 * p.entries) / p.expected))} %)`
+      : '';
+  return `${p.volume}: ${p.files} files indexed${share}`;
+}
+
+/**
  * The "cataloging" phase of a backup, after the point committed: indexes its files with live
  * progress. It never fails the backup (the point is already safe): problems become job warnings.
  */
@@ -52,8 +69,7 @@ export async function catalogBackupPoint(
       manifest: target.manifest,
       ...(target.diskReaders ? { diskReaders: target.diskReaders } : {}),
       signal: ctx.signal,
-      onProgress: ({ volume, files }) =>
-        task.progress({ phase: 'cataloging', message: `${volume}: ${files} files indexed` }),
+      onProgress: (p) => task.progress({ phase: 'cataloging', message: catalogingMessage(p) }),
       detectGuest,
     });
     for (const warning of result.warnings) ctx.warn(`${vmName}: ${warning}`);

@@ -41,7 +41,15 @@ export interface CatalogPointOptions {
   repositoryName: string;
   manifest: PointManifest;
   signal?: AbortSignal;
-  onProgress?: (progress: { volume: string; files: number }) => void;
+  /**
+   * `entries` walked so far of about `expected` (the volume's own count, when it keeps one).
+   */
+  onProgress?: (progress: {
+    volume: string;
+    files: number;
+    entries: number;
+    expected?: number;
+  }) => void;
   /** Guest OS, fstab mount points and drive letters from the open file systems. */
   detectGuest?: (volumes: FoundVolume[]) => Promise<GuestFacts>;
   /**
@@ -342,7 +350,12 @@ async function walkInto(
         Math.min(MAX_BATCH, Math.max(MIN_BATCH, FLUSH_BUDGET_MS / Math.max(costMs, 1e-3))),
       );
     }
-    options.onProgress?.({ volume: volume.name, files });
+    options.onProgress?.({
+      volume: volume.name,
+      files,
+      entries: position,
+      ...(fs.entriesInUse ? { expected: fs.entriesInUse } : {}),
+    });
   };
   const folders = fs.walkFolders({
     onDirectoryError: (dir: FsEntry, err: unknown) => {

@@ -111,6 +111,12 @@ export interface FileSystem {
   readonly blockSize: number;
   /** Bytes the file system spans inside its volume. */
   readonly totalBytes: number;
+  /**
+   * Files, folders and links the volume holds by its own counters, for progress ("~40 %"): a
+   * crash-consistent copy may carry counters that lag, and hard links count once. Undefined where
+   * the format keeps no such count (NTFS, FAT).
+   */
+  readonly entriesInUse?: number;
 
   root(): Promise<FsEntry>;
   /** Children of a directory, without '.' and '..'. */

@@ -191,6 +191,9 @@ describe.each([
       blockSize,
       totalBytes: 96 * MiB,
     });
+    // Its own count (cataloging's "about N %"): every inode walked, plus the realtime bitmap
+    // and summary inodes mkfs always allocates.
+    expect(fs.entriesInUse).toBe(new Set(entries.map((e) => e.id)).size + 2);
   });
 
   it('walks the whole tree the prototype made, with types, sizes and link targets', async () => {

@@ -49,6 +49,7 @@ export class ExtFileSystem extends BaseFileSystem {
   readonly uuid: string;
   readonly blockSize: number;
   readonly totalBytes: number;
+  readonly entriesInUse?: number;
   protected readonly caseInsensitive = false;
   protected readonly data: VolumeSource;
   private readonly cache: BlockCache;
@@ -67,6 +68,9 @@ export class ExtFileSystem extends BaseFileSystem {
     this.uuid = sb.uuid;
     this.blockSize = sb.blockSize;
     this.totalBytes = sb.blocksCount * sb.blockSize;
+    // The reserved inodes all count as used; of them only the root is listed.
+    const used = sb.inodesCount - sb.freeInodesCount - (sb.firstIno - 1) + 1;
+    if (used > 0 && sb.freeInodesCount <= sb.inodesCount) this.entriesInUse = used;
     this.data = reader;
     this.cache = new BlockCache(reader, 'ext');
     this.inodes = new InodeTables(this.cache, sb);

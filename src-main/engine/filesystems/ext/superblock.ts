@@ -52,6 +52,10 @@ const UNDERSTOOD_INCOMPAT =
 
 export interface ExtSuperblock {
   inodesCount: number;
+  /** s_free_inodes_count: kept up to date lazily by the kernel, so only an estimate. */
+  freeInodesCount: number;
+  /** s_first_ino: inodes below it are reserved (root, journal, resize…), used or not. */
+  firstIno: number;
   blocksCount: number;
   firstDataBlock: number;
   blockSize: number;
@@ -142,6 +146,8 @@ export function parseSuperblock(bytes: Uint8Array, volumeSize: number): ExtSuper
   }
   return {
     inodesCount,
+    freeInodesCount: v.u32(16),
+    firstIno: revLevel >= 1 ? v.u32(84) : 11,
     blocksCount,
     firstDataBlock,
     blockSize,

@@ -61,6 +61,8 @@ export interface XfsSuperblock {
   hasFtype: boolean;
   hasBigtime: boolean;
   hasNrext64: boolean;
+  /** sb_icount − sb_ifree: inodes in use (lazily counted on v5, so an estimate). */
+  inodesInUse: number;
 }
 
 export function parseSuperblock(bytes: Uint8Array, volumeSize: number): XfsSuperblock {
@@ -182,6 +184,7 @@ export function parseSuperblock(bytes: Uint8Array, volumeSize: number): XfsSuper
     hasFtype,
     hasBigtime: (incompat & XFS_INCOMPAT.bigtime) !== 0,
     hasNrext64: (incompat & XFS_INCOMPAT.nrext64) !== 0,
+    inodesInUse: Math.max(0, v.u64be(128, 'an inode count') - v.u64be(136, 'a free inode count')),
   };
 }
 

@@ -38,6 +38,7 @@ export class XfsFileSystem extends BaseFileSystem {
   readonly uuid: string;
   readonly blockSize: number;
   readonly totalBytes: number;
+  readonly entriesInUse?: number;
   protected readonly caseInsensitive = false;
   protected readonly data: VolumeSource;
   private readonly cache: BlockCache;
@@ -54,6 +55,7 @@ export class XfsFileSystem extends BaseFileSystem {
     this.uuid = sb.uuid;
     this.blockSize = sb.blockSize;
     this.totalBytes = sb.dataBlocks * sb.blockSize;
+    if (sb.inodesInUse > 0) this.entriesInUse = sb.inodesInUse;
     this.data = reader;
     this.cache = new BlockCache(reader, 'XFS');
     this.bmap = {

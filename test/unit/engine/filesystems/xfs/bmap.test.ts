@@ -27,6 +27,7 @@ const SB: XfsSuperblock = {
   hasFtype: true,
   hasBigtime: true,
   hasNrext64: false,
+  inodesInUse: 0,
 };
 const fsb = (agno: number, agbno: number) => agno * 1024 + agbno;
 
