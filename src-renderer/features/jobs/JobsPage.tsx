@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Chip from '@mui/material/Chip';
@@ -8,11 +8,12 @@ import Typography from '@mui/material/Typography';
 import RefreshIcon from '@mui/icons-material/Refresh';
 import { DataGrid, type GridRowSelectionModel } from '@mui/x-data-grid';
 import { describeError } from '../../api/api-error';
-import { formatCount } from '../../lib/format';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import { isActive, sortJobs } from '../../store/jobs-slice';
 import { JobDetailPanel } from './JobDetailPanel';
+import { JobFilterBar } from './JobFilterBar';
+import { NO_JOB_FILTERS, filterJobs, isFiltered, jobCountText } from './job-filters';
 import { jobColumns } from './job-columns';
 import { useNow } from './use-now';
 
@@ -25,6 +26,10 @@ export function JobsPage() {
   const selectedId = useStore((s) => s.selectedJobId);
   const selectJob = useStore((s) => s.selectJob);
   const jobs = useMemo(() => sortJobs(Object.values(jobsById)), [jobsById]);
+  // Kept while the page is open, across the live updates that replace the job list.
+  const [filters, setFilters] = useState(NO_JOB_FILTERS);
+  const filtered = isFiltered(filters);
+  const rows = useMemo(() => filterJobs(jobs, filters), [jobs, filters]);
   const runningCount = jobs.filter(isActive).length;
   const now = useNow(runningCount > 0);
   const columns = useMemo(() => jobColumns(now), [now]);
@@ -67,15 +72,16 @@ export function JobsPage() {
         </Alert>
       )}
       <Paper variant="outlined" sx={{ p: 2, mb: 2 }}>
-        <Stack direction="row" spacing={1} sx={{ mb: 1.5, alignItems: 'center' }}>
-          <Typography variant="body2" color="text.secondary">
-            {formatCount(jobs.length, 'job')}
+        <JobFilterBar filters={filters} onChange={setFilters} jobs={jobs} />
+        <Stack direction="row" spacing={1} sx={{ my: 1.5, alignItems: 'center' }}>
+          <Typography variant="body2" color="text.secondary" role="status" aria-live="polite">
+            {jobCountText(rows.length, jobs.length, filtered)}
           </Typography>
           {runningCount > 0 && <Chip size="small" color="info" label={`${runningCount} running`} />}
         </Stack>
         <DataGrid
           aria-label="Jobs"
-          rows={jobs}
+          rows={rows}
           columns={columns}
           loading={status === 'loading' && jobs.length === 0}
           rowSelectionModel={selection}
@@ -88,7 +94,9 @@ export function JobsPage() {
           onCellKeyDown={({ id }, event) => {
             if (event.key === 'Enter') selectJob(String(id));
           }}
-          rowHeight={52}
+          // A title too long for one line wraps: the row grows rather than cut it.
+          getRowHeight={() => 'auto'}
+          getEstimatedRowHeight={() => 52}
           initialState={{
             pagination: { paginationModel: { pageSize: 25 } },
             // Every title starts with its kind ("Backup of …", "Verify …"): the column would only
@@ -103,9 +111,18 @@ export function JobsPage() {
             noRowsLabel:
               error !== null
                 ? 'Not available while the engine cannot be reached'
-                : 'No jobs yet. Back up a VM (Virtual machines → a VM → Back up now) or verify a repository (Storage).',
+                : filtered && jobs.length > 0
+                  ? 'No job matches the filters. Clear them to see every job.'
+                  : 'No jobs yet. Back up a VM (Virtual machines → a VM → Back up now) or verify a repository (Storage).',
           }}
-          sx={{ height: 420, border: 0, '& .MuiDataGrid-row': { cursor: 'pointer' } }}
+          sx={{
+            height: 420,
+            border: 0,
+            '& .MuiDataGrid-row': { cursor: 'pointer' },
+            // Rows of wrapped titles are taller: the other cells stay centred in them.
+            '& .MuiDataGrid-cell': { display: 'flex', alignItems: 'center', minHeight: 52 },
+            '& .MuiDataGrid-cell--textRight': { justifyContent: 'flex-end' },
+          }}
         />
       </Paper>
       {selected !== undefined ? (

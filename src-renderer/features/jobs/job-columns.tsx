@@ -19,16 +19,27 @@ import {
 
 const ACTIVE = new Set<Job['status']>(['queued', 'running']);
 
-/** The title, and under it the VMs of a backup; the whole of both on hover when cut short. */
+/**
+ * The title, and under it the VMs of a backup. A long title ("Dry run: delete restore point
+ * 11/23/2026, 12:17:26 PM of lab-web-01 from default") wraps and the row grows for it: a title
+ * is what tells one job from the next, so none is cut short. The VMs line, on one line, is whole
+ * on hover.
+ */
 function JobCell({ job }: { job: Job }) {
   const title = jobTitle(job);
   const vms = backupVmsLine(job);
   return (
     <Tooltip title={vms === undefined ? title : `${title} — ${vms}`} enterDelay={600}>
       <Box
-        sx={{ display: 'flex', flexDirection: 'column', justifyContent: 'center', height: '100%' }}
+        sx={{
+          display: 'flex',
+          flexDirection: 'column',
+          justifyContent: 'center',
+          height: '100%',
+          py: 0.75,
+        }}
       >
-        <Typography variant="body2" noWrap sx={{ fontWeight: 600 }}>
+        <Typography variant="body2" sx={{ fontWeight: 600, overflowWrap: 'anywhere' }}>
           {title}
         </Typography>
         {vms !== undefined && (
@@ -84,8 +95,11 @@ export function jobColumns(now: number): GridColDef<Job>[] {
     {
       field: 'title',
       headerName: 'Job',
+      // Takes what the others leave; a longer title wraps (JobCell). The minimum keeps a short
+      // title on one line ("Backup of lab-web-01") and the grid without sideways scrolling in a
+      // 1280 px window.
       flex: 1,
-      minWidth: 150,
+      minWidth: 180,
       renderCell: ({ row }) => <JobCell job={row} />,
     },
     {
