@@ -12,6 +12,7 @@ import type {
 import { invoke } from '../api/client';
 import { toApiError, type ApiError } from '../api/api-error';
 import type { LoadStatus, SliceCreator } from './types';
+import { protectionByVm, type VmProtection } from './vm-protection';
 
 /** How many VMs of a set are protected, left out, or gone, as of its last discovery. */
 export interface AssignmentSummary {
@@ -40,6 +41,8 @@ export interface BackupSetsSlice {
   backupSetsStatus: LoadStatus;
   backupSetsError: ApiError | null;
   assignmentSummaries: Record<string, AssignmentSummary>;
+  /** Per VM uuid, the subclient protecting it (none: in no set's subclient), as last loaded. */
+  vmProtection: Record<string, VmProtection>;
   loadBackupSets(): Promise<void>;
 
   backupSetDialog: BackupSetDialogState;
@@ -127,6 +130,7 @@ export const createBackupSetsSlice: SliceCreator<BackupSetsSlice> = (set, get) =
   backupSetsStatus: 'idle',
   backupSetsError: null,
   assignmentSummaries: {},
+  vmProtection: {},
 
   async loadBackupSets() {
     const sequence = ++listSequence;
@@ -134,18 +138,20 @@ export const createBackupSetsSlice: SliceCreator<BackupSetsSlice> = (set, get) =
     try {
       const backupSets = await invoke('backupSet.list', {});
       // A set deleted between the two calls must not fail the whole list.
-      const summaries = await Promise.all(
-        backupSets.map((s) =>
-          invoke('discovery.assignments', { backupSetId: s.id }).then(
-            (result) => [s.id, summarizeAssignments(result)] as const,
-            () => null,
+      const results = (
+        await Promise.all(
+          backupSets.map((s) =>
+            invoke('discovery.assignments', { backupSetId: s.id }).catch(() => null),
           ),
-        ),
-      );
+        )
+      ).filter((result) => result !== null);
       if (sequence !== listSequence) return;
       set({
         backupSets,
-        assignmentSummaries: Object.fromEntries(summaries.filter((entry) => entry !== null)),
+        assignmentSummaries: Object.fromEntries(
+          results.map((result) => [result.backupSetId, summarizeAssignments(result)]),
+        ),
+        vmProtection: protectionByVm(backupSets, results),
         backupSetsStatus: 'ready',
         backupSetsError: null,
       });

@@ -18,6 +18,7 @@ import { useStore } from '../../store';
 import { vmRowId } from '../../store/vms-slice';
 import { VmBackupsSection } from '../points/VmBackupsSection';
 import { PowerStateChip } from './PowerStateChip';
+import { VmProtectionLine } from './VmProtectionLine';
 import { osLabel } from './vm-text';
 
 const mono = { fontFamily: MONO_FONT_STACK, fontSize: 12, wordBreak: 'break-all' } as const;
@@ -92,6 +93,9 @@ function VmDetails({ vm, onClose }: { vm: VirtualMachine; onClose(): void }) {
       </Stack>
       <Divider sx={{ mt: 2 }} />
       <Section title="Backups">
+        <Box sx={{ mb: 2 }}>
+          <VmProtectionLine vm={vm} />
+        </Box>
         <VmBackupsSection vm={vm} />
       </Section>
       <Section title="Summary">
