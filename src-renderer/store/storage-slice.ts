@@ -186,6 +186,8 @@ export function subscribeStorageEvents(getState: () => StoreState): (() => void)
     if (getState().repositoriesStatus !== 'idle') void getState().loadRepositories();
   };
   return [
+    // A repository created, attached or removed elsewhere (the CLI, another console window).
+    onEvent('repositories.changed', reloadRepositories),
     onEvent('points.changed', ({ vmUuid }) => {
       const shown = Object.keys(getState().pointsByVm);
       for (const uuid of shown)

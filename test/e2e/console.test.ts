@@ -41,7 +41,10 @@ describe('console', () => {
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
     // The token leaves the address bar; the hash route survives the redirect.
     expect(page.url()).toBe(`${serve.baseUrl}/#/dashboard`);
-    await page.getByText('Start by registering a hypervisor').waitFor();
+    await page
+      .getByRole('region', { name: 'Getting started' })
+      .getByText('Register a hypervisor')
+      .waitFor();
     await openPage('Settings');
     await page.getByRole('cell', { name: serve.home }).waitFor();
   });

@@ -14,6 +14,7 @@ import { formatBytes, formatCount } from '../../lib/format';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import { BackupCards } from './BackupCards';
+import { GettingStartedCard } from './GettingStartedCard';
 import { inventoryStats } from './dashboard-stats';
 import { HostBars, StateBar } from './InventoryCharts';
 
@@ -55,7 +56,6 @@ export function DashboardPage() {
   const vmsStatus = useStore((s) => s.vmsStatus);
   const vmsError = useStore((s) => s.vmsError);
   const navigate = useStore((s) => s.navigate);
-  const openDialog = useStore((s) => s.openHypervisorDialog);
   const stats = useMemo(
     () => inventoryStats(hypervisors, vms, vmErrors),
     [hypervisors, vms, vmErrors],
@@ -82,19 +82,7 @@ export function DashboardPage() {
           {describeError(engineError)}
         </Alert>
       )}
-      {hypervisorsStatus === 'ready' && hypervisors.length === 0 && (
-        <Alert
-          severity="info"
-          sx={{ mb: 2 }}
-          action={
-            <Button color="inherit" onClick={() => openDialog({ mode: 'add' })}>
-              Add hypervisor
-            </Button>
-          }
-        >
-          Start by registering a hypervisor: Hyperkeep then discovers its virtual machines.
-        </Alert>
-      )}
+      <GettingStartedCard />
       <Grid container spacing={2}>
         <Grid size={{ xs: 12, sm: 6, lg: 3 }}>
           <StatCard
