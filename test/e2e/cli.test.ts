@@ -191,6 +191,25 @@ describe('hyperkeep CLI (the built bundle, as an administrator runs it)', () => 
     expect(top.stdout).toContain('2  usage error');
   });
 
+  it('backupset create offers no proxy: this engine reads the disks, the proxy is "local"', async () => {
+    const help = await cli('backupset', 'create', '--help');
+    expect(help.stdout).not.toContain('--proxy');
+    const refused = await cli(
+      'backupset',
+      'create',
+      'elsewhere',
+      '--hypervisor',
+      'lab-host-1',
+      '--proxy',
+      'p2',
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("unknown option '--proxy'");
+    const sets = await json('backupset', 'list');
+    expect(sets.value.map((s: { name: string }) => s.name)).toEqual(['lab']);
+    expect(sets.value[0].proxy).toBe('local');
+  });
+
   it('schedules are validated and the next run is shown', async () => {
     const bad = await cli(
       'subclient',

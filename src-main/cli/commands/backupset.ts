@@ -50,7 +50,11 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
 
   backupset
     .command('create <name>')
-    .description('create a backup set (with its default subclient)')
+    // No --proxy: this engine is the only one that reads the disks, so the set's proxy is
+    // always "local" (BackupSetInput's default), as the console's read-only Proxy field shows.
+    .description(
+      'create a backup set (with its default subclient); this engine reads the disks itself',
+    )
     .requiredOption(
       '--hypervisor <name>',
       'a target hypervisor (repeat for several hosts)',
@@ -59,7 +63,6 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
     .option('--auto-add-unmatched', 'put VMs no rule claims into the default subclient (default)')
     .option('--no-auto-add-unmatched', 'list VMs no rule claims as unprotected instead')
     .option('--no-auto-discovery', 'ignore the rules: only manually assigned VMs')
-    .option('--proxy <name>', 'proxy that does the work', 'local')
     .action(
       (
         name: string,
@@ -67,7 +70,6 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
           hypervisor: string[];
           autoAddUnmatched?: boolean;
           autoDiscovery: boolean;
-          proxy: string;
         },
       ) =>
         run(async ({ client, json }) => {
@@ -77,7 +79,6 @@ export function registerBackupSetCommands(program: Command, run: Run): void {
           const created = await client.call('backupSet.create', {
             name,
             hypervisorIds,
-            proxy: opts.proxy,
             autoDiscovery: opts.autoDiscovery,
             autoAddUnmatched: opts.autoAddUnmatched ?? true,
           });
