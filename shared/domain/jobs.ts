@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ErrorCode, ErrorData } from '../errors';
 import { GuestOs } from './files';
 
-export const JobKind = z.enum(['backup', 'restore', 'verify', 'prune']);
+/** `delete`: chosen restore points removed by hand; `prune`: what retention no longer keeps. */
+export const JobKind = z.enum(['backup', 'restore', 'verify', 'prune', 'delete']);
 export const JobStatus = z.enum([
   'queued',
   'running',

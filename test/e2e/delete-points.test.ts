@@ -46,8 +46,8 @@ const engine = <C extends Channel>(channel: C, request: RequestOf<C>) =>
   engineCall(page, channel, request);
 const cli = (...args: string[]) => cliOn(serve.home, ...args);
 
-const pruneJobs = async (): Promise<Job[]> =>
-  (await engine('job.list', {})).filter((job) => job.kind === 'prune');
+const deleteJobs = async (): Promise<Job[]> =>
+  (await engine('job.list', {})).filter((job) => job.kind === 'delete');
 
 /** Opens a point's "Delete restore point…" from the keyboard: the menu's second item. */
 async function pressDelete(point: RestorePoint): Promise<void> {
@@ -145,7 +145,7 @@ describe('Deleting restore points from the VM drawer', () => {
     expect((await engine('points.list', { vm: VM })).map((p) => p.id)).toEqual(
       points.map((p) => p.id),
     );
-    expect(await pruneJobs()).toEqual([]);
+    expect(await deleteJobs()).toEqual([]);
   });
 
   it('deletes the older point from the keyboard; the newer one stays and still browses', async () => {
@@ -198,8 +198,8 @@ describe('Deleting restore points from the VM drawer', () => {
     }
     expect(folders).toContainEqual(expect.stringMatching(/^\/vda\d+\/home$/));
 
-    // The Jobs page tells the same: a prune-kind job naming the point and why it went.
-    const [job] = await pruneJobs();
+    // The Jobs page tells the same: a "Delete points" job naming the point and why it went.
+    const [job] = await deleteJobs();
     expect(job).toMatchObject({ title: expect.stringContaining(older.time), status: 'succeeded' });
     await status.getByRole('button', { name: 'Open in Jobs' }).click();
     const details = page.getByRole('region', { name: `Job details: ${title}` });

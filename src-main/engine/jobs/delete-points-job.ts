@@ -51,7 +51,7 @@ export function startDeletePointsJob(engine: Engine, request: DeletePointsReques
     );
   const dryRun = request.dryRun;
   return engine.jobs.start(
-    'prune',
+    'delete',
     `${dryRun ? 'Dry run: delete' : 'Delete'} ${pointsTitle(points)} from ${repositoryName}`,
     async (ctx): Promise<PruneJobResult> => {
       const repository = await engine.repositories.get(repositoryName);

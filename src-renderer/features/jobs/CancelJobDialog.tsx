@@ -17,6 +17,7 @@ const CONSEQUENCES: Record<Job['kind'], string> = {
   restore: 'The partly written file is deleted; nothing else changes.',
   verify: 'The check stops; the repository is not changed by stopping it.',
   prune: 'Restore points already removed stay removed; space is reclaimed by the next prune.',
+  delete: 'Restore points already removed stay removed; space is reclaimed by the next prune.',
 };
 
 /**

@@ -43,7 +43,7 @@ export function JobOutcomeInline({ job }: { job: Job }) {
 /** On the Jobs page: the prune's summary and every point it removed or would remove. */
 export function PruneOutcomeDetails({ job }: { job: Job }) {
   const outcome = jobOutcome(job);
-  if (outcome === undefined || job.kind !== 'prune') return null;
+  if (outcome === undefined || (job.kind !== 'prune' && job.kind !== 'delete')) return null;
   return (
     <>
       <Typography variant="subtitle1" component="h3" sx={{ mt: 3, mb: 1, fontWeight: 600 }}>

@@ -43,9 +43,6 @@ const STATUSES_OF: Record<Exclude<JobStatusFilter, 'all'>, readonly Job['status'
 export const KIND_FILTER_LABELS: Record<JobKindFilter, string> = {
   all: 'All kinds',
   ...KIND_LABELS,
-  // Deleting chosen restore points runs as a prune job too (the job model has no kind of its
-  // own for it): say so where a person looks for those deletions.
-  prune: 'Prune or delete points',
 };
 
 export function isFiltered(filters: JobFilters): boolean {

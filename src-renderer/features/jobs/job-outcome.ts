@@ -20,7 +20,7 @@ export function jobOutcome(job: Job): JobOutcome | undefined {
       ? undefined
       : { headline: `Checked ${message}.`, points: [], pointsLabel: '' };
   }
-  if (job.kind !== 'prune') return undefined;
+  if (!removesPoints(job)) return undefined;
   const parsed = PruneJobResult.safeParse(job.result);
   // Prunes recorded before the result had this form keep their plain result rows.
   if (!parsed.success) return undefined;
@@ -43,7 +43,12 @@ export function withoutPruneLists(
   return Object.fromEntries(Object.entries(result).filter(([key]) => !PRUNE_LIST_KEYS.has(key)));
 }
 
+/** Prune and delete jobs report the same outcome: the points they removed (or would). */
+function removesPoints(job: Job): boolean {
+  return job.kind === 'prune' || job.kind === 'delete';
+}
+
 /** Whether a job's result is a prune outcome (its lists are shown as tables, not as rows). */
 export function isPruneOutcome(job: Job): boolean {
-  return job.kind === 'prune' && PruneJobResult.safeParse(job.result).success;
+  return removesPoints(job) && PruneJobResult.safeParse(job.result).success;
 }

@@ -28,6 +28,7 @@ export const KIND_LABELS: Record<Job['kind'], string> = {
   restore: 'Restore',
   verify: 'Verify',
   prune: 'Prune',
+  delete: 'Delete points',
 };
 
 /**

@@ -50,7 +50,7 @@ export function RestorePointsTable(props: {
   const deletionRunning = useStore((s) => {
     const id = s.lastJobForVm[vm.uuid];
     const job = id === undefined ? undefined : s.jobsById[id];
-    return job !== undefined && job.kind === 'prune' && isActive(job);
+    return job !== undefined && job.kind === 'delete' && isActive(job);
   });
   const [restoring, setRestoring] = useState<RestorePoint | null>(null);
   const [deleting, setDeleting] = useState<RestorePoint[] | null>(null);

@@ -30,7 +30,7 @@ const JOBS: Row[] = [
   row('Verify gone', 'verify', 'failed'),
   row(
     'Delete restore point 2026-11-23T10:00:00.000Z of lab-web-01 from default',
-    'prune',
+    'delete',
     'cancelled',
   ),
 ];
