@@ -96,7 +96,7 @@ function VmDetails({ vm, onClose }: { vm: VirtualMachine; onClose(): void }) {
         <Box sx={{ mb: 2 }}>
           <VmProtectionLine vm={vm} />
         </Box>
-        <VmBackupsSection vm={vm} />
+        <VmBackupsSection key={vm.uuid} vm={vm} />
       </Section>
       <Section title="Summary">
         <Facts
