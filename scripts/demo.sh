@@ -33,6 +33,7 @@ cat <<TXT
 The lab is running (stop it with: make lab-stop). The console starts below: open the address
 it prints ("Hyperkeep console: http://127.0.0.1:…") in a browser on this machine.
 What to click:
+  0. Dashboard: the getting-started checklist leads through the first steps.
   1. Virtual machines: the lab's VMs on lab-host-1 and lab-host-2, live from libvirt.
      Filter, sort, click a VM for its disks, NICs and metadata.
   2. Hypervisors: Add hypervisor → type a URI → Test connection → Save.
@@ -44,7 +45,9 @@ What to click:
      vda1/home/alice, tick files → Restore (remove 1 level; the destination is prefilled under
      $HYPERKEEP_RESTORE_DIR) — or restore the whole VM to lab-host-2 under a new name, a
      volume as VHDX, a disk as qcow2.
-  7. The CLI sees the same engine when it uses the demo's data home. In another terminal here:
+  7. Settings → Job notifications: a webhook told when jobs fail; Storage → a repository's
+     More actions → Verification schedule: the repository checks itself weekly.
+  8. The CLI sees the same engine when it uses the demo's data home. In another terminal here:
        export HYPERKEEP_HOME=$HYPERKEEP_HOME
        npx hyperkeep ls --vm lab-web-01 /vda1/home/alice
        npx hyperkeep find --vm lab-web-01 '*.txt' --all-points --json
