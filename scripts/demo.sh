@@ -33,21 +33,21 @@ cat <<TXT
 The lab is running (stop it with: make lab-stop). The console starts below: open the address
 it prints ("Hyperkeep console: http://127.0.0.1:…") in a browser on this machine.
 What to click:
-  0. Dashboard: the getting-started checklist leads through the first steps.
-  1. Virtual machines: the lab's VMs on lab-host-1 and lab-host-2, live from libvirt.
+  1. Dashboard: the getting-started checklist leads through the first steps.
+  2. Virtual machines: the lab's VMs on lab-host-1 and lab-host-2, live from libvirt.
      Filter, sort, click a VM for its disks, NICs and metadata.
-  2. Hypervisors: Add hypervisor → type a URI → Test connection → Save.
-  3. Storage: Create repository (a folder and a passphrase).
-  4. Backup sets: New backup set over both lab hosts → Subclients → Add subclient with a rule
+  3. Hypervisors: Add hypervisor → type a URI → Test connection → Save.
+  4. Storage: Create repository (a folder and a passphrase).
+  5. Backup sets: New backup set over both lab hosts → Subclients → Add subclient with a rule
      (e.g. name ^lab-web) → Virtual Machine Configuration → Discover → Back up now.
-  5. Jobs: the backup live, per VM, with rate and ETA; a VM's details list its restore points.
-  6. Restore: pick lab-web-01 → Browse options (latest, or a time in your time zone) → open
+  6. Jobs: the backup live, per VM, with rate and ETA; a VM's details list its restore points.
+  7. Restore: pick lab-web-01 → Browse options (latest, or a time in your time zone) → open
      vda1/home/alice, tick files → Restore (remove 1 level; the destination is prefilled under
      $HYPERKEEP_RESTORE_DIR) — or restore the whole VM to lab-host-2 under a new name, a
      volume as VHDX, a disk as qcow2.
-  7. Settings → Job notifications: a webhook told when jobs fail; Storage → a repository's
+  8. Settings → Job notifications: a webhook told when jobs fail; Storage → a repository's
      More actions → Verification schedule: the repository checks itself weekly.
-  8. The CLI sees the same engine when it uses the demo's data home. In another terminal here:
+  9. The CLI sees the same engine when it uses the demo's data home. In another terminal here:
        export HYPERKEEP_HOME=$HYPERKEEP_HOME
        npx hyperkeep ls --vm lab-web-01 /vda1/home/alice
        npx hyperkeep find --vm lab-web-01 '*.txt' --all-points --json
