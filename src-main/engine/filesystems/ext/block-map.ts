@@ -1,14 +1,7 @@
 import { ByteView } from '../binary';
-import type { FileExtent } from '../filesystem';
+import type { BlockRun } from '../block-runs';
 
-/** A run of logical file blocks stored in consecutive physical blocks. */
-export interface BlockRun {
-  logical: number;
-  physical: number;
-  count: number;
-  /** ext4 unwritten (preallocated) extent: allocated but reads as zeros. */
-  unwritten: boolean;
-}
+export { runsToExtents, type BlockRun } from '../block-runs';
 
 export interface BlockSource {
   blockSize: number;
@@ -219,39 +212,4 @@ function checkRange(v: ByteView, block: number, count: number, blocksCount: numb
       `points at blocks ${block}..${block + count} outside the file system (${blocksCount} blocks)`,
     );
   }
-}
-
-/** File extents covering [0, size): data runs, and holes for gaps and unwritten runs. */
-export function runsToExtents(
-  runs: readonly BlockRun[],
-  blockSize: number,
-  size: number,
-): FileExtent[] {
-  const out: FileExtent[] = [];
-  const hole = (from: number, to: number): void => {
-    const last = out[out.length - 1];
-    if (last?.kind === 'hole' && last.fileOffset + last.length === from) {
-      last.length = to - last.fileOffset;
-    } else {
-      out.push({ kind: 'hole', fileOffset: from, length: to - from });
-    }
-  };
-  let pos = 0;
-  for (const run of runs) {
-    const start = run.logical * blockSize;
-    if (start >= size) break;
-    const end = Math.min(size, start + run.count * blockSize);
-    if (start > pos) hole(pos, start);
-    if (run.unwritten) hole(start, end);
-    else
-      out.push({
-        kind: 'data',
-        fileOffset: start,
-        length: end - start,
-        volumeOffset: run.physical * blockSize,
-      });
-    pos = end;
-  }
-  if (pos < size) hole(pos, size);
-  return out;
 }

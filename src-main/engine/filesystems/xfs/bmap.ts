@@ -1,17 +1,11 @@
 import { ByteView } from '../binary';
-import type { FileExtent } from '../filesystem';
+import type { BlockRun } from '../block-runs';
+
+export { runsToExtents } from '../block-runs';
 import { linearBlock, type XfsSuperblock } from './superblock';
 
-/** A run of logical file blocks stored in consecutive blocks of the volume. */
-export interface XfsRun {
-  /** First file block (in file-system blocks). */
-  logical: number;
-  /** Linear block in the volume (AG number × AG size + AG block). */
-  physical: number;
-  count: number;
-  /** Preallocated, never written: reads as zeros. */
-  unwritten: boolean;
-}
+/** physical: the linear block in the volume (AG number × AG size + AG block). */
+export type XfsRun = BlockRun;
 
 export interface BmapSource {
   sb: XfsSuperblock;
@@ -139,44 +133,4 @@ async function walkBtreeBlock(
     const ptr = v.u64be(header + maxrecs * 8 + i * 8, 'a btree pointer');
     await walkBtreeBlock(src, ptr, level - 1, runs, budget, what);
   }
-}
-
-/**
- * File extents covering [0, size): data runs, holes for gaps and unwritten runs. Runs past the
- * end of the file (speculative preallocation) are dropped.
- */
-export function runsToExtents(
-  runs: readonly XfsRun[],
-  blockSize: number,
-  size: number,
-): FileExtent[] {
-  const out: FileExtent[] = [];
-  const hole = (from: number, to: number): void => {
-    const last = out[out.length - 1];
-    if (last?.kind === 'hole' && last.fileOffset + last.length === from) {
-      last.length = to - last.fileOffset;
-    } else {
-      out.push({ kind: 'hole', fileOffset: from, length: to - from });
-    }
-  };
-  let pos = 0;
-  for (const run of runs) {
-    const start = run.logical * blockSize;
-    if (start >= size) break;
-    const end = Math.min(size, start + run.count * blockSize);
-    if (start > pos) hole(pos, start);
-    const last = out[out.length - 1];
-    const volumeOffset = run.physical * blockSize;
-    if (run.unwritten) hole(start, end);
-    else if (
-      last?.kind === 'data' &&
-      last.fileOffset + last.length === start &&
-      last.volumeOffset + last.length === volumeOffset
-    ) {
-      last.length += end - start;
-    } else out.push({ kind: 'data', fileOffset: start, length: end - start, volumeOffset });
-    pos = end;
-  }
-  if (pos < size) hole(pos, size);
-  return out;
 }
