@@ -1,10 +1,8 @@
 import Button from '@mui/material/Button';
-import InputAdornment from '@mui/material/InputAdornment';
 import ListItemText from '@mui/material/ListItemText';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
-import SearchIcon from '@mui/icons-material/Search';
 import type { Job } from '../../../shared/domain/jobs';
 import {
   KIND_FILTER_LABELS,
@@ -17,6 +15,7 @@ import {
   type JobKindFilter,
   type JobStatusFilter,
 } from './job-filters';
+import { FilterField } from '../../shell/FilterField';
 
 interface JobFilterBarProps {
   filters: JobFilters;
@@ -78,23 +77,12 @@ export function JobFilterBar({ filters, onChange, jobs }: JobFilterBarProps) {
           </MenuItem>
         ))}
       </TextField>
-      <TextField
+      <FilterField
         label="Filter by job or VM name"
         placeholder="web-01, lab-set, verify…"
-        size="small"
         value={filters.text}
-        onChange={(e) => onChange({ ...filters, text: e.target.value })}
-        sx={{ width: 300 }}
-        slotProps={{
-          input: {
-            startAdornment: (
-              <InputAdornment position="start">
-                <SearchIcon fontSize="small" />
-              </InputAdornment>
-            ),
-          },
-          htmlInput: { type: 'search' },
-        }}
+        onChange={(text) => onChange({ ...filters, text })}
+        width={300}
       />
       {isFiltered(filters) && (
         <Button size="small" onClick={() => onChange(NO_JOB_FILTERS)}>

@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
-import InputAdornment from '@mui/material/InputAdornment';
 import LinearProgress from '@mui/material/LinearProgress';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
@@ -10,9 +9,7 @@ import TableBody from '@mui/material/TableBody';
 import TableCell from '@mui/material/TableCell';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
-import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
-import SearchIcon from '@mui/icons-material/Search';
 import SettingsBackupRestoreIcon from '@mui/icons-material/SettingsBackupRestore';
 import type { RestorePoint } from '../../../shared/domain/jobs';
 import { describeError } from '../../api/api-error';
@@ -21,6 +18,7 @@ import { formatCount } from '../../lib/format';
 import { useStore } from '../../store';
 import { formatPointTime } from './browse-time';
 import { useEngineQuery } from './use-engine-query';
+import { FilterField } from '../../shell/FilterField';
 
 interface ProtectedVm {
   uuid: string;
@@ -93,21 +91,7 @@ export function VmPicker({
         >
           Virtual machines with restore points
         </Typography>
-        <TextField
-          size="small"
-          label="Filter by name"
-          value={filter}
-          onChange={(e) => setFilter(e.target.value)}
-          slotProps={{
-            input: {
-              startAdornment: (
-                <InputAdornment position="start">
-                  <SearchIcon fontSize="small" />
-                </InputAdornment>
-              ),
-            },
-          }}
-        />
+        <FilterField label="Filter by name" value={filter} onChange={setFilter} />
       </Stack>
       {query.loading && <LinearProgress aria-label="Loading restore points" />}
       {query.error !== null && (

@@ -3,15 +3,12 @@ import Alert from '@mui/material/Alert';
 import AlertTitle from '@mui/material/AlertTitle';
 import Button from '@mui/material/Button';
 import Chip from '@mui/material/Chip';
-import InputAdornment from '@mui/material/InputAdornment';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
-import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import AddIcon from '@mui/icons-material/Add';
 import CancelIcon from '@mui/icons-material/Cancel';
 import RefreshIcon from '@mui/icons-material/Refresh';
-import SearchIcon from '@mui/icons-material/Search';
 import { DataGrid } from '@mui/x-data-grid';
 import { describeError } from '../../api/api-error';
 import { formatCount } from '../../lib/format';
@@ -24,6 +21,7 @@ import { useNow, useVmBackupStatuses } from './use-backup-status';
 import { VM_COLUMNS } from './vm-columns';
 import { filterVms, vmErrorsTitle } from './vm-text';
 import { VmDetailsDrawer } from './VmDetailsDrawer';
+import { FilterField } from '../../shell/FilterField';
 
 export function VmsPage() {
   const vms = useStore((s) => s.vms);
@@ -97,23 +95,12 @@ export function VmsPage() {
       ) : (
         <Paper variant="outlined" sx={{ p: 2 }}>
           <Stack direction="row" spacing={2} sx={{ mb: 2, alignItems: 'center' }}>
-            <TextField
+            <FilterField
               label="Filter virtual machines"
               placeholder="name, host, state, OS, disk…"
-              size="small"
               value={filter}
-              onChange={(e) => setFilter(e.target.value)}
-              sx={{ width: 360 }}
-              slotProps={{
-                input: {
-                  startAdornment: (
-                    <InputAdornment position="start">
-                      <SearchIcon fontSize="small" />
-                    </InputAdornment>
-                  ),
-                },
-                htmlInput: { type: 'search' },
-              }}
+              onChange={setFilter}
+              width={360}
             />
             {backupFilter !== 'all' && (
               <Chip
