@@ -172,6 +172,11 @@ export class JobController {
   }
 
   /** Titles of the jobs of this engine that have not ended, oldest first. */
+  /** Whether job `id` is still queued or running in this engine. */
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
   activeTitles(): string[] {
     return [...this.running.values()].map((entry) => entry.job.title);
   }

@@ -6,13 +6,15 @@ import { startVerifyJob } from './maintenance-jobs';
 
 /**
  * Runs subclient schedules and repository verification schedules while a long-lived engine (the
- * app or `serve`) is up. Rebuilt whenever backup sets or repositories change. When the full and the incremental schedule fire in the same minute, the
- * full one wins.
+ * app or `serve`) is up. Rebuilt whenever backup sets or repositories change. When the full and
+ * the incremental schedule fire in the same minute, the full one wins.
  */
 export class Scheduler {
   private timers: Cron[] = [];
   private readonly unsubscribe: () => void;
   private readonly recentFull = new Map<string, number>();
+  /** The last scheduled verify job of each repository. */
+  private readonly lastVerify = new Map<string, string>();
 
   constructor(
     private readonly engine: Engine,
@@ -86,13 +88,14 @@ export class Scheduler {
 
   private verify(repository: string, readData: boolean): void {
     // A read-all-data verify of a big repository may outlast its interval: one at a time.
-    const previous = `Scheduled verify ${repository}`;
-    if (this.engine.jobs.activeTitles().some((t) => t.startsWith(previous))) {
+    const previous = this.lastVerify.get(repository);
+    if (previous !== undefined && this.engine.jobs.isRunning(previous)) {
       this.log(`scheduled verify of ${repository} skipped: the previous one still runs`);
       return;
     }
     try {
       const job = startVerifyJob(this.engine, repository, readData, true);
+      this.lastVerify.set(repository, job.id);
       this.log(`scheduled verify started: job ${job.id} (${job.title})`);
     } catch (err) {
       const why = toErrorData(err).message;
