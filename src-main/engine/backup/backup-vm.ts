@@ -14,9 +14,9 @@ import {
   DOMAIN_GET_STATE,
   DOMAIN_GET_XML_DESC,
   DOMAIN_LOOKUP_BY_UUID,
-  DomainState,
   DomainXmlFlags,
   invoke,
+  isPoweredOff,
   uuidFromString,
   type DomainRef,
 } from '../connectors/libvirt/procedures';
@@ -30,8 +30,6 @@ import type { BackupVmRequest, BackupVmResult } from './types';
 import { parentPoint, type PathResult, type PlannedDisk, type VmBackupContext } from './vm-context';
 
 export type * from './types';
-
-const OFFLINE_STATES = new Set<number>([DomainState.SHUTOFF, DomainState.CRASHED]);
 
 export async function backupVm(request: BackupVmRequest): Promise<BackupVmResult> {
   const started = Date.now();
@@ -149,7 +147,7 @@ async function describeVm(
     invoke(rpc, DOMAIN_GET_XML_DESC, { dom, flags: DomainXmlFlags.INACTIVE }),
     invoke(rpc, CONNECT_GET_HOSTNAME, undefined),
   ]);
-  const running = !OFFLINE_STATES.has(state.state);
+  const running = !isPoweredOff(state.state);
   // The live XML names the images QEMU has open right now (after a block copy, say).
   const parsed = parseDomainXml(running ? liveXml : domainXml);
   const { included, skipped } = selectDisks(parsed.disks, request.settings.excludeDisks);

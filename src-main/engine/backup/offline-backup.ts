@@ -7,7 +7,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { HyperkeepError } from '../../../shared/errors';
 import { STORAGE_VOL_GET_INFO_FLAGS, VolInfoFlags } from '../connectors/libvirt/backup-procedures';
-import { DOMAIN_GET_STATE, DomainState, invoke } from '../connectors/libvirt/procedures';
+import { DOMAIN_GET_STATE, invoke, isPoweredOff } from '../connectors/libvirt/procedures';
 import type { DiskImage } from '../formats/disk-image';
 import { QCOW2_MAGIC } from '../formats/qcow2/qcow2-header';
 import { Qcow2Image } from '../formats/qcow2/qcow2-image';
@@ -111,7 +111,7 @@ async function shutoffConsistency(ctx: VmBackupContext): Promise<Consistency> {
   const { state, reason } = await invoke(ctx.request.connector.rpc, DOMAIN_GET_STATE, {
     dom: ctx.dom,
   });
-  if (state !== DomainState.SHUTOFF && state !== DomainState.CRASHED)
+  if (!isPoweredOff(state))
     throw new HyperkeepError(
       'HYPERVISOR_ERROR',
       `VM ${ctx.pointVm.name} was started while its volumes were read, so its disks changed during the backup and the point would not be consistent. No restore point was made. Back it up again: now that it runs, the backup reads a checkpoint of its disks instead.`,

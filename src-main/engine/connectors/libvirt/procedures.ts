@@ -290,6 +290,11 @@ export const DomainState = {
   PMSUSPENDED: 7,
 } as const;
 
+/** No QEMU runs for the domain: its disks are only files, read through its volumes. */
+export function isPoweredOff(state: number): boolean {
+  return state === DomainState.SHUTOFF || state === DomainState.CRASHED;
+}
+
 export const DOMAIN_GET_STATE = procedure<{ dom: DomainRef }, { state: number; reason: number }>(
   212,
   'DOMAIN_GET_STATE',
