@@ -1,7 +1,7 @@
 import type { GuestOs, PointVolume } from '../../../shared/domain/files';
 import { HyperkeepError, toErrorData } from '../../../shared/errors';
 import { openFileSystem } from '../filesystems/detect';
-import type { FileSystem, FsEntry } from '../filesystems/filesystem';
+import { fileSystemName, type FileSystem, type FsEntry } from '../filesystems/filesystem';
 import type { RandomAccessReader } from '../io/random-access';
 import { FallbackReader } from '../io/fallback-reader';
 import { releaseMemory, withSmallYoungGeneration } from '../memory';
@@ -107,11 +107,6 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 
 function messageOf(err: unknown): string {
   return toErrorData(err).message;
-}
-
-function fsName(fs: FileSystem): string {
-  if (fs.kind === 'ntfs' || fs.kind === 'xfs') return fs.kind;
-  return fs.variant.toLowerCase();
 }
 
 function parentPath(path: string): string {
@@ -227,7 +222,7 @@ async function indexPoint(options: CatalogPointOptions): Promise<CatalogPointRes
         open.push({ info, fs });
         results.push({
           ...base,
-          filesystem: fsName(fs),
+          filesystem: fileSystemName(fs),
           ...(fs.label ? { label: fs.label } : {}),
         });
       } catch (err) {

@@ -11,6 +11,20 @@ export function isLinuxFileSystem(kind: FileSystemKind): boolean {
   return kind === 'ext' || kind === 'xfs';
 }
 
+/**
+ * The name a point records for a volume's file system (PointVolume.filesystem): ext2/ext3/ext4
+ * by variant, else the kind (xfs, ntfs); FAT by variant (fat12/fat16/fat32).
+ */
+export function fileSystemName(fs: { kind: FileSystemKind; variant: string }): string {
+  if (fs.kind === 'ntfs' || fs.kind === 'xfs') return fs.kind;
+  return fs.variant.toLowerCase();
+}
+
+/** isLinuxFileSystem for a recorded fileSystemName. */
+export function isLinuxFileSystemName(name: string): boolean {
+  return /^(ext[234]|xfs)$/.test(name);
+}
+
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
 export interface EntryFlags {

@@ -5,7 +5,7 @@ import type { PointRow, EntryRow } from '../file-catalog/catalog-rows';
 import { TYPE_CODES } from '../file-catalog/catalog-record';
 import { decodeExtents } from '../file-catalog/extent-codec';
 import type { FileCatalog } from '../file-catalog/file-catalog';
-import type { FileExtent } from '../filesystems/filesystem';
+import { isLinuxFileSystemName, type FileExtent } from '../filesystems/filesystem';
 import type { PointDiskReader } from '../repository/disk-reader';
 import type { Repository } from '../repository/repository';
 import {
@@ -175,8 +175,7 @@ export class CatalogPointSource implements PointFileSource {
       type,
       size: type === 'file' ? row.size : 0,
       key: `${volume.name}:${row.fs_id}`,
-      // fsName() of catalog-point.ts: ext2/ext3/ext4 and xfs are the Linux ones.
-      windowsNames: !/^(ext|xfs)/.test(volume.filesystem ?? ''),
+      windowsNames: !isLinuxFileSystemName(volume.filesystem ?? ''),
       ...(row.mode !== null ? { mode: row.mode & 0o7777 } : {}),
       ...(row.uid !== null ? { uid: row.uid } : {}),
       ...(row.gid !== null ? { gid: row.gid } : {}),
