@@ -17,15 +17,17 @@ import { CatalogQueries } from '../../../src-main/engine/file-catalog/catalog-qu
 import { FileCatalog } from '../../../src-main/engine/file-catalog/file-catalog';
 import type { Repository } from '../../../src-main/engine/repository/repository';
 import { CatalogPointSource } from '../../../src-main/engine/restore/catalog-file-source';
-import { restoreFilesToFolder } from '../../../src-main/engine/restore/file-restore';
-import {
-  FileSystemPointSource,
-  type PointFileSource,
-} from '../../../src-main/engine/restore/point-file-source';
+import { FileSystemPointSource } from '../../../src-main/engine/restore/point-file-source';
 import { run } from '../../harness/exec';
 import { mkfsXfsFromProto, protoFromHostDir, type ProtoNode } from '../filesystems/xfs-fixtures';
 import { initRepo, makeTempDir, seededBytes } from '../repository/helpers';
-import { listTree, pointFromImage, sha256File, sha256Of } from '../restore/restore-fixtures';
+import {
+  listTree,
+  pointFromImage,
+  restoreWith,
+  sha256File,
+  sha256Of,
+} from '../restore/restore-fixtures';
 
 const MiB = 1024 * 1024;
 const FS_UUID = '3f0e8a52-6c1d-4b7e-9a0f-5d2c7b1e4a90';
@@ -104,26 +106,6 @@ async function makeRockyDisk(): Promise<string> {
   await rm(fsImage);
   await rm(root, { recursive: true, force: true });
   return disk;
-}
-
-async function restoreWith(source: PointFileSource, dest: string, paths: string[]) {
-  try {
-    return await restoreFilesToFolder(
-      source,
-      {
-        paths,
-        dest,
-        conflict: 'skip',
-        pathMode: { kind: 'preserve' },
-        restoreTimestamps: true,
-        restorePermissions: true,
-        restoreOwnership: false,
-      },
-      { signal: new AbortController().signal, progress: () => undefined, log: () => undefined },
-    );
-  } finally {
-    await source.close();
-  }
 }
 
 beforeAll(async () => {

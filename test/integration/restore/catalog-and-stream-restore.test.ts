@@ -15,21 +15,15 @@ import { FileCatalog } from '../../../src-main/engine/file-catalog/file-catalog'
 import { RepoKeys } from '../../../src-main/engine/repository/backend';
 import type { Repository } from '../../../src-main/engine/repository/repository';
 import { CatalogPointSource } from '../../../src-main/engine/restore/catalog-file-source';
-import {
-  restoreFilesToFolder,
-  type FileRestoreSettings,
-} from '../../../src-main/engine/restore/file-restore';
 import { copyToSink, createImageSink } from '../../../src-main/engine/restore/image-export';
-import {
-  FileSystemPointSource,
-  type PointFileSource,
-} from '../../../src-main/engine/restore/point-file-source';
+import { FileSystemPointSource } from '../../../src-main/engine/restore/point-file-source';
 import { run } from '../../harness/exec';
 import { initRepo, seededBytes } from '../repository/helpers';
 import {
   listTree,
   openCountingRepository,
   pointFromImage,
+  restoreWith,
   sha256File,
   sha256Of,
 } from './restore-fixtures';
@@ -87,32 +81,6 @@ async function makeDisk(dir: string): Promise<string> {
   await rm(staging, { recursive: true, force: true });
   await rm(fs);
   return disk;
-}
-
-function settings(dest: string, paths: string[]): FileRestoreSettings {
-  return {
-    paths,
-    dest,
-    conflict: 'skip',
-    pathMode: { kind: 'preserve' },
-    restoreTimestamps: true,
-    restorePermissions: true,
-    restoreOwnership: false,
-  };
-}
-
-const hooks = () => ({
-  signal: new AbortController().signal,
-  progress: () => undefined,
-  log: () => undefined,
-});
-
-async function restoreWith(source: PointFileSource, dest: string, paths: string[]) {
-  try {
-    return await restoreFilesToFolder(source, settings(dest, paths), hooks());
-  } finally {
-    await source.close();
-  }
 }
 
 beforeAll(async () => {

@@ -11,6 +11,8 @@ import type { RepositoryBackend } from '../../../src-main/engine/repository/back
 import { Repository } from '../../../src-main/engine/repository/repository';
 import { run } from '../../harness/exec';
 import { Engine } from '../../../src-main/engine/engine';
+import { restoreFilesToFolder } from '../../../src-main/engine/restore/file-restore';
+import type { PointFileSource } from '../../../src-main/engine/restore/point-file-source';
 import { PASSPHRASE, initRepo, writeImage } from '../repository/helpers';
 
 /** A repository opened through a backend that counts the bytes read from packs. */
@@ -189,4 +191,28 @@ export async function sha256File(path: string): Promise<string> {
 
 export function sha256Of(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Restores `paths` of a point source into `dest` as the console's defaults do (keep the paths,
+ * skip what exists, times and modes kept, owners not), then closes the source.
+ */
+export async function restoreWith(source: PointFileSource, dest: string, paths: string[]) {
+  try {
+    return await restoreFilesToFolder(
+      source,
+      {
+        paths,
+        dest,
+        conflict: 'skip',
+        pathMode: { kind: 'preserve' },
+        restoreTimestamps: true,
+        restorePermissions: true,
+        restoreOwnership: false,
+      },
+      { signal: new AbortController().signal, progress: () => undefined, log: () => undefined },
+    );
+  } finally {
+    await source.close();
+  }
 }
