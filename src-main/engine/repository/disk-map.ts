@@ -159,3 +159,44 @@ export function totalLength(ranges: readonly ByteRange[]): number {
   for (const r of ranges) n += r.length;
   return n;
 }
+
+/**
+ * Byte ranges whose content may differ between two maps of a disk: where one has a run and the
+ * other none, or their runs take the bytes from different chunks or places. Equal chunk ids mean
+ * equal bytes, so everything else is certainly unchanged. Sorted and merged; costs the runs.
+ */
+export function differingRanges(before: DiskMap, after: DiskMap): ByteRange[] {
+  const out: ByteRange[] = [];
+  const add = (offset: number, end: number): void => {
+    const last = out[out.length - 1];
+    if (last && last.offset + last.length === offset) last.length = end - last.offset;
+    else out.push({ offset, length: end - offset });
+  };
+  const common = Math.min(before.sizeBytes, after.sizeBytes);
+  const a = before.runs;
+  const b = after.runs;
+  let i = 0;
+  let j = 0;
+  for (let pos = 0; pos < common;) {
+    while (i < a.length && a[i]!.offset + a[i]!.length <= pos) i++;
+    while (j < b.length && b[j]!.offset + b[j]!.length <= pos) j++;
+    const ra = a[i];
+    const rb = b[j];
+    const inA = ra !== undefined && ra.offset <= pos;
+    const inB = rb !== undefined && rb.offset <= pos;
+    let next = common;
+    if (ra) next = Math.min(next, inA ? ra.offset + ra.length : ra.offset);
+    if (rb) next = Math.min(next, inB ? rb.offset + rb.length : rb.offset);
+    const same =
+      (!inA && !inB) ||
+      (inA &&
+        inB &&
+        ra.chunk === rb.chunk &&
+        ra.chunkOffset - ra.offset === rb.chunkOffset - rb.offset);
+    if (!same) add(pos, next);
+    pos = next;
+  }
+  const size = Math.max(before.sizeBytes, after.sizeBytes);
+  if (common < size) add(common, size);
+  return out;
+}

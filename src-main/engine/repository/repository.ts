@@ -6,6 +6,7 @@ import { ChunkStore } from './chunk-store';
 import { parseConfig, serializeConfig, type RepositoryConfig } from './config';
 import { PointDiskReader, type PointDiskReaderOptions } from './disk-reader';
 import { getFileIndex, putFileIndex } from './file-index';
+import { differingRanges, type ByteRange } from './disk-map';
 import {
   CURRENT_CHUNKER,
   DEFAULT_CHUNKER_PARAMS,
@@ -295,6 +296,22 @@ export class Repository {
       leave();
       throw err;
     }
+  }
+
+  /**
+   * Byte ranges of a disk whose content may differ between two points (differingRanges): what
+   * an incremental catalog compares, read from the points' disk maps without any chunk.
+   */
+  async changedRanges(
+    fromPointId: string,
+    toPointId: string,
+    diskName: string,
+  ): Promise<ByteRange[]> {
+    const [before, after] = await Promise.all([
+      this.core.loadDiskMap(fromPointId, diskName),
+      this.core.loadDiskMap(toPointId, diskName),
+    ]);
+    return differingRanges(before, after);
   }
 
   /** Stores a committed point's file index (docs/repository-format.md, "File indexes"). */
