@@ -25,7 +25,10 @@ import {
   type ExtSuperblock,
 } from './superblock';
 
-const ROOT_INODE = 2;
+/** Told that `count` blocks from `block` were read for inode `inode` (recordMetadataReads). */
+export type MetadataReadRecorder = (inode: number, block: number, count: number) => void;
+
+export const ROOT_INODE = 2;
 /** Longest symlink target Linux accepts (PATH_MAX). */
 const MAX_SYMLINK = 4096;
 /** Directory blocks are read in batches of this size: big enough for few reads, bounded memory. */
@@ -57,6 +60,8 @@ export class ExtFileSystem extends BaseFileSystem {
   private readonly inodes: InodeTables;
   /** Folder blocks a walk read ahead, by `first block:count`, until listDir takes them. */
   private folderReads = new Map<string, Promise<Uint8Array>>();
+  /** Told of every metadata block read on behalf of an inode (see recordMetadataReads). */
+  private metadataReads: MetadataReadRecorder | undefined;
 
   private constructor(
     private readonly reader: RandomAccessReader,
@@ -183,6 +188,26 @@ export class ExtFileSystem extends BaseFileSystem {
   }
 
   /**
+   * From now on, tells `recorder` which blocks beyond its inode each inode's entry was read from:
+   * extent tree and indirect blocks, folder blocks, long symlink targets. With the inode's own
+   * bytes these are everything a listing of it depends on, which is what lets a later point be
+   * cataloged from the blocks that changed (ext-delta.ts). `undefined` stops it.
+   */
+  recordMetadataReads(recorder: MetadataReadRecorder | undefined): void {
+    this.metadataReads = recorder;
+  }
+
+  /** The superblock's geometry and features: inodes mean the same bytes when they are equal. */
+  get superblock(): Readonly<ExtSuperblock> {
+    return this.sb;
+  }
+
+  /** First block of every group's inode table (see InodeTables.tableLocations). */
+  inodeTableLocations(): Promise<number[]> {
+    return this.inodes.tableLocations();
+  }
+
+  /**
    * Starts reading the first blocks of a folder the walk lists soon, so the chunks under them are
    * fetched and decoded while the walk's caller works; listDir then finds them cached. Only the
    * first read's worth: prefetching whole huge folders would evict what the walk needs now.
@@ -211,10 +236,20 @@ export class ExtFileSystem extends BaseFileSystem {
 
   private mapRuns(inode: ExtInode): Promise<BlockRun[]> {
     const needed = Math.ceil(inode.size / this.blockSize);
+    const recorder = this.metadataReads;
+    const blocks: BlockSource = recorder
+      ? {
+          ...this.blocks,
+          readBlock: (block, what) => {
+            recorder(inode.number, block, 1);
+            return this.blocks.readBlock(block, what);
+          },
+        }
+      : this.blocks;
     if ((inode.flags & INODE_FLAG.extents) !== 0) {
-      return mapExtentTree(this.blocks, inode.iblock, inode.number, needed);
+      return mapExtentTree(blocks, inode.iblock, inode.number, needed);
     }
-    return mapIndirect(this.blocks, inode.iblock, inode.number, needed);
+    return mapIndirect(blocks, inode.iblock, inode.number, needed);
   }
 
   /** Content stored inside the inode (inline data, fast symlink), or undefined if in blocks. */
@@ -286,6 +321,7 @@ export class ExtFileSystem extends BaseFileSystem {
     const bs = this.blockSize;
     for (const run of await this.mapRuns(inode)) {
       if (run.unwritten) continue;
+      this.metadataReads?.(inode.number, run.physical, run.count);
       const batchBlocks = Math.max(1, Math.floor(DIR_READ_BATCH / bs));
       for (let i = 0; i < run.count; i += batchBlocks) {
         const n = Math.min(batchBlocks, run.count - i);
@@ -382,6 +418,11 @@ export class ExtFileSystem extends BaseFileSystem {
     const bytes = new Uint8Array(inode.size);
     for (const extent of extents) {
       if (extent.kind !== 'data') continue;
+      this.metadataReads?.(
+        inode.number,
+        Math.floor(extent.volumeOffset / this.blockSize),
+        Math.ceil(extent.length / this.blockSize),
+      );
       bytes.set(await this.reader.read(extent.volumeOffset, extent.length), extent.fileOffset);
     }
     return decodeName(bytes);

@@ -121,6 +121,18 @@ export class InodeTables {
     return this.loaded;
   }
 
+  /**
+   * First block of every group's inode table, in group order: where every inode lives. A delta
+   * walk (ext-delta.ts) compares them with its basis point's, so that the same inode number
+   * means the same bytes on the disk in both points.
+   */
+  async tableLocations(): Promise<number[]> {
+    const out: number[] = [];
+    for (let group = 0; group < this.sb.groupCount; group++)
+      out.push((await this.inodeTable(group)).table);
+    return out;
+  }
+
   /** Forgets what preload read. */
   unload(): void {
     this.loaded.clear();
