@@ -4,6 +4,9 @@ import type { CatalogDb } from '../catalog/catalog';
 import { TYPE_CODES, storedAttributes } from './catalog-record';
 import type { GuestAccounts } from './guest-accounts';
 import { VolumeIngestWorker, sqliteModulePath } from './ingest-worker';
+import type { VolumeDelta } from './volume-delta';
+import { VolumeDeltaIngest, deltaError } from './volume-delta-ingest';
+import { DeltaStatements } from './volume-delta-statements';
 import { volumeIngestProgram, type VolumeIngest, type VolumeStatements } from './volume-ingest';
 
 export interface PointRef {
@@ -28,23 +31,25 @@ export const BIG_FOLDER_ENTRIES = 1000;
 export const INGEST_PAGE_CACHE_KIB = 64 * 1024;
 
 /** The volume ingest for this thread (the ingest worker makes its own from the same program). */
-const { VolumeStatements: VolumeStatementsClass, VolumeIngest: VolumeIngestClass } =
-  volumeIngestProgram({
-    typeCodes: TYPE_CODES,
-    storedAttributes,
-    corrupt: (message) => new HyperkeepError('INTERNAL', message, { reason: 'CORRUPT' }),
-  });
+const program = volumeIngestProgram({
+  typeCodes: TYPE_CODES,
+  storedAttributes,
+  corrupt: (message) => new HyperkeepError('INTERNAL', message, { reason: 'CORRUPT' }),
+});
+const { VolumeStatements: VolumeStatementsClass, VolumeIngest: VolumeIngestClass } = program;
 
 export type { VolumeIngest };
 
 /** Prepared statements of the write path, made once per catalog. */
 export class IngestStatements {
   readonly volume: VolumeStatements;
+  readonly delta: DeltaStatements;
   readonly prevSeq;
   readonly insertFolderSize;
 
   constructor(db: CatalogDb) {
     this.volume = new VolumeStatementsClass(db);
+    this.delta = new DeltaStatements(db);
     this.prevSeq = db.prepare<[number, number], { seq: number | null }>(
       `SELECT max(p.seq) AS seq FROM fc_point_volumes v JOIN fc_points p ON p.pk = v.point_pk
        WHERE v.volume_id = ? AND v.indexed = 1 AND p.state = 'done' AND p.seq < ?`,
@@ -115,6 +120,56 @@ export class PointIngest {
       },
       sqlite,
     );
+  }
+
+  /**
+   * Writes one volume from what changed since its basis (VolumeDelta) instead of its whole
+   * record stream: afterwards the point lists, searches and sizes the volume exactly as if
+   * `beginVolume(name).add(stream)` had been given the full walk's stream, at a cost of the
+   * changes plus one cheap update per row of the volume (sliced, the event loop between).
+   * Returns the volume's non-folder entries in this point (as VolumeIngest.files counts them).
+   *
+   * The basis must be the volume's previous indexed point in the catalog (the one a full ingest
+   * compares with): otherwise it throws with details.reason 'DELTA_BASIS' having written
+   * nothing. A delta that contradicts itself or its basis throws 'DELTA_INCONSISTENT'. Whatever
+   * it throws (also CANCELLED on `signal`), the volume's rows are put back as they were, so a
+   * full walk can follow in this same point; only with reason 'DELTA_NOT_UNDONE' must the point
+   * be abandoned. The caller still records the volume with addVolume, as after a full ingest.
+   */
+  async addVolumeDelta(
+    name: string,
+    delta: VolumeDelta,
+    signal?: AbortSignal,
+  ): Promise<{ files: number }> {
+    // Looked up, not created: a volume without a basis gets nothing written.
+    const volumeId = this.st.delta.volumeId.get(this.vmId, name);
+    const prevSeq =
+      volumeId === undefined ? null : (this.st.prevSeq.get(volumeId, this.seq)?.seq ?? null);
+    const basis = prevSeq === null ? undefined : this.st.delta.pointAt.get(this.vmId, prevSeq);
+    if (volumeId === undefined || prevSeq === null || basis?.pointId !== delta.basisPointId)
+      throw deltaError(
+        'DELTA_BASIS',
+        `Volume ${name} cannot be cataloged from what changed since point ${delta.basisPointId}: ${
+          basis ? `its previous cataloged point is ${basis.pointId}` : 'it has no cataloged point'
+        }`,
+      );
+    const target = {
+      volumeId,
+      seq: this.seq,
+      prevSeq,
+      basisPk: basis.pk,
+      bigFolder: BIG_FOLDER_ENTRIES,
+    };
+    const { volume, delta: statements } = this.st;
+    const writer = new VolumeDeltaIngest(program, volume, statements, this.names, target, delta);
+    try {
+      this.folderSizes.push(...(await writer.write(signal)));
+    } catch (err) {
+      // Names first stored by a transaction that was rolled back are not in the catalog.
+      this.names.clear();
+      throw err;
+    }
+    return { files: writer.files };
   }
 
   /** The big folders a volume written off-thread counted (VolumeIngestWorker.finish). */

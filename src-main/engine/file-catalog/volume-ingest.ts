@@ -176,6 +176,65 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
   }
 
   /**
+   * The fc_names ids of the names an ingest writes: cached across batches (and volumes), the
+   * known ones looked up many per query, new ones inserted many per statement. New names go in
+   * the trigram index in the same commit (`indexNew`).
+   */
+  class NameIds {
+    private readonly rows: BulkInsert;
+    /** Names added to fc_names since the last `indexNew`. */
+    private fresh: number[] = [];
+
+    constructor(
+      private readonly st: VolumeStatements,
+      private readonly cache: Map<string, number>,
+    ) {
+      this.rows = new BulkInsert(st.db, 'fc_names', ['id', 'name', 'name_lc']);
+    }
+
+    /** Puts the ids of a batch's names in the cache (inside the batch's transaction). */
+    resolve(names: readonly string[]): void {
+      const wanted = new Set<string>();
+      for (const name of names) if (!this.cache.has(name)) wanted.add(name);
+      if (wanted.size === 0) return;
+      if (this.cache.size + wanted.size > NAME_CACHE_LIMIT) this.cache.clear();
+      for (const row of this.st.getNames.iterate(JSON.stringify([...wanted]))) {
+        if (!wanted.delete(row.name)) continue;
+        this.cache.set(row.name, row.id);
+      }
+      // Whatever JSON could not carry exactly (lone surrogates) is found by `id` one by one.
+      for (const name of wanted) if (LONE_SURROGATE.test(name)) wanted.delete(name);
+      let id = this.st.nextNameId.get()!;
+      for (const name of wanted) {
+        this.rows.add(id, name, name.toLowerCase());
+        this.fresh.push(id);
+        this.cache.set(name, id++);
+      }
+      this.rows.flush();
+    }
+
+    id(name: string): number {
+      const cached = this.cache.get(name);
+      if (cached !== undefined) return cached;
+      let id = this.st.getName.get(name)?.id;
+      if (id === undefined) {
+        id = this.st.insertName.get(name, name.toLowerCase())!.id;
+        this.fresh.push(id);
+      }
+      if (this.cache.size >= NAME_CACHE_LIMIT) this.cache.clear();
+      this.cache.set(name, id);
+      return id;
+    }
+
+    /** Every name in fc_names is in the index at every commit (gc deletes orphans from it). */
+    indexNew(): void {
+      if (this.fresh.length === 0) return;
+      this.st.insertNamesFts.run(JSON.stringify(this.fresh));
+      this.fresh = [];
+    }
+  }
+
+  /**
    * Writes the records of one volume of one point. An entry equal to the one the volume had in
    * the previous indexed point of the lineage only gets its range extended (last_seq), so
    * unchanged files cost nothing per point; a changed or new one gets a new version row.
@@ -188,10 +247,8 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
     /** Folders created by this ingest: they have no children in the catalog to look up. */
     private readonly freshFolders = new Set<number>();
     private extended: number[] = [];
-    /** Names this batch added to fc_names: they go in the trigram index in the same commit. */
-    private newNames: number[] = [];
+    private readonly nameIds: NameIds;
     private readonly db: CatalogDb;
-    private readonly nameRows: BulkInsert;
     private readonly pathRows: BulkInsert;
     private readonly entryRows: BulkInsert;
     /** Id of the next path node, valid inside the current `add` transaction. */
@@ -203,14 +260,14 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
 
     constructor(
       private readonly st: VolumeStatements,
-      private readonly names: Map<string, number>,
+      names: Map<string, number>,
       readonly volumeId: number,
       private readonly seq: number,
       private readonly prevSeq: number | null,
     ) {
       const db = st.db;
       this.db = db;
-      this.nameRows = new BulkInsert(db, 'fc_names', ['id', 'name', 'name_lc']);
+      this.nameIds = new NameIds(st, names);
       this.pathRows = new BulkInsert(db, 'fc_paths', ['id', 'parent_id', 'name_id', 'name'], {
         volume_id: volumeId,
       });
@@ -241,7 +298,10 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
     add(records: readonly CatalogRecord[]): void {
       this.db
         .transaction(() => {
-          this.resolveNames(records);
+          const names = new Array<string>(records.length);
+          for (let i = 0; i < records.length; i++)
+            names[i] = records[i]!.parent < 0 ? '' : records[i]!.name;
+          this.nameIds.resolve(names);
           this.nextPathId = this.st.nextPathId.get()!;
           for (const r of records) this.addOne(r);
           this.pathRows.flush();
@@ -250,11 +310,7 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
             this.st.extendEntries.run(this.seq, JSON.stringify(this.extended));
             this.extended = [];
           }
-          // Every name in fc_names is in the index at every commit: gc deletes orphans from it.
-          if (this.newNames.length > 0) {
-            this.st.insertNamesFts.run(JSON.stringify(this.newNames));
-            this.newNames = [];
-          }
+          this.nameIds.indexNew();
         })
         .immediate();
     }
@@ -278,7 +334,7 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
       let child = siblings.get(name);
       if (child === undefined) {
         const pathId = this.nextPathId++;
-        this.pathRows.add(pathId, parentNode, this.nameId(name), name);
+        this.pathRows.add(pathId, parentNode, this.nameIds.id(name), name);
         child = { pathId, prev: null };
         siblings.set(name, child);
         if (r.type === 'dir') this.freshFolders.add(pathId);
@@ -322,51 +378,11 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
       }
       return children;
     }
-
-    /**
-     * Puts the name ids of a batch in the cache: the known ones in one query, then the new ones
-     * inserted, many per statement.
-     */
-    private resolveNames(records: readonly CatalogRecord[]): void {
-      const wanted = new Set<string>();
-      for (const r of records) {
-        const name = r.parent < 0 ? '' : r.name;
-        if (!this.names.has(name)) wanted.add(name);
-      }
-      if (wanted.size === 0) return;
-      if (this.names.size + wanted.size > NAME_CACHE_LIMIT) this.names.clear();
-      for (const row of this.st.getNames.iterate(JSON.stringify([...wanted]))) {
-        if (!wanted.delete(row.name)) continue;
-        this.names.set(row.name, row.id);
-      }
-      // Whatever JSON could not carry exactly (lone surrogates) is found by nameId one by one.
-      for (const name of wanted) if (LONE_SURROGATE.test(name)) wanted.delete(name);
-      let id = this.st.nextNameId.get()!;
-      for (const name of wanted) {
-        this.nameRows.add(id, name, name.toLowerCase());
-        this.newNames.push(id);
-        this.names.set(name, id++);
-      }
-      this.nameRows.flush();
-    }
-
-    private nameId(name: string): number {
-      const cached = this.names.get(name);
-      if (cached !== undefined) return cached;
-      let id = this.st.getName.get(name)?.id;
-      if (id === undefined) {
-        id = this.st.insertName.get(name, name.toLowerCase())!.id;
-        this.newNames.push(id);
-      }
-      if (this.names.size >= NAME_CACHE_LIMIT) this.names.clear();
-      this.names.set(name, id);
-      return id;
-    }
   }
 
-  return { VolumeStatements, VolumeIngest };
+  return { VolumeStatements, VolumeIngest, BulkInsert, NameIds, sameVersion };
 }
 
-type Program = ReturnType<typeof volumeIngestProgram>;
-export type VolumeStatements = InstanceType<Program['VolumeStatements']>;
-export type VolumeIngest = InstanceType<Program['VolumeIngest']>;
+export type VolumeIngestProgram = ReturnType<typeof volumeIngestProgram>;
+export type VolumeStatements = InstanceType<VolumeIngestProgram['VolumeStatements']>;
+export type VolumeIngest = InstanceType<VolumeIngestProgram['VolumeIngest']>;
