@@ -45,6 +45,21 @@ const Line = z.tuple([
   nullable(z.string()),
 ]);
 
+/** One record's line (without its newline), `volume` being its index in the header's volumes. */
+export function encodeRecordLine(volume: number, r: CatalogRecord): string {
+  return JSON.stringify([
+    volume,
+    r.parent,
+    r.name,
+    TYPE_CODES.indexOf(r.type),
+    ...storedAttributes(r),
+    // A view, not a copy: 66k files made 66k short-lived buffers here.
+    r.extents
+      ? Buffer.from(r.extents.buffer, r.extents.byteOffset, r.extents.byteLength).toString('base64')
+      : null,
+  ]);
+}
+
 /** Collects a point's records while volumes are walked; `finish` adds the header. */
 export class PointIndexEncoder {
   private readonly parts: Buffer[] = [];
@@ -55,19 +70,7 @@ export class PointIndexEncoder {
   add(volume: number, records: readonly CatalogRecord[]): string[] {
     const lines: string[] = [];
     for (const r of records) {
-      const line = JSON.stringify([
-        volume,
-        r.parent,
-        r.name,
-        TYPE_CODES.indexOf(r.type),
-        ...storedAttributes(r),
-        // A view, not a copy: 66k files made 66k short-lived buffers here.
-        r.extents
-          ? Buffer.from(r.extents.buffer, r.extents.byteOffset, r.extents.byteLength).toString(
-              'base64',
-            )
-          : null,
-      ]);
+      const line = encodeRecordLine(volume, r);
       lines.push(line);
       this.pending.push(line);
       this.pendingChars += line.length + 1;
@@ -75,6 +78,20 @@ export class PointIndexEncoder {
       if (this.pendingChars > 1 << 20) this.flush();
     }
     return lines;
+  }
+
+  /**
+   * Adds a volume's lines already encoded (point-index-splice.ts): whole lines, each ending in
+   * '\n', that name the volume's slot in this point's header. Kept as given, not copied.
+   */
+  addLines(chunks: readonly Buffer[]): void {
+    this.flush();
+    for (const chunk of chunks) {
+      if (chunk.length === 0) continue;
+      if (chunk[chunk.length - 1] !== 0x0a)
+        throw new HyperkeepError('INTERNAL', 'Encoded file index lines must end with a newline');
+      this.parts.push(chunk);
+    }
   }
 
   /** Where the next volume starts, to drop it again if its walk fails halfway. */
