@@ -59,6 +59,8 @@ export interface CatalogingMeasure {
   rssBefore: number;
   rssAfter: number;
   warnings: string[];
+  /** How each volume was cataloged: walked whole, or from what changed since the last point. */
+  notes: string[];
 }
 
 /** CPU seconds of each thread of this process, by thread id, from /proc/self/task. */
@@ -182,6 +184,7 @@ export async function catalogOnce(
       rssBefore,
       rssAfter,
       warnings: result.warnings,
+      notes: result.notes,
     };
   } finally {
     clearInterval(sampler);

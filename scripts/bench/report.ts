@@ -226,6 +226,8 @@ export function printReport(r: BenchResults): string {
       `${s(ic.wallMs)} for ${ic.files} files; its data path took ${s(ic.incrementalBackupMs)}`,
       '',
     ],
+    // Whether each volume was cataloged from what changed, or walked whole and why.
+    ...ic.notes.map((note) => [`  ${note}`, '', '']),
   ]);
   return `${header}\n\n${comparisons}\n\n${health}\n\n${cataloging}\n${formatCatalogBench(r.catalog)}\n\n${where}\n${floorLine}\n\nTotal benchmark time ${s(r.totalMs)}\n`;
 }

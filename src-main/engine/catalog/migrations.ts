@@ -284,6 +284,20 @@ export const migrations: readonly { version: number; description: string; sql: s
       ALTER TABLE repositories ADD COLUMN verify_schedule TEXT;
     `,
   },
+  {
+    version: 11,
+    description: 'file catalog: what an incremental walk of a volume starts from',
+    sql: `
+      -- filesystems/ext/walk-basis.ts, kept for the newest indexed point of each volume only.
+      CREATE TABLE fc_walk_bases (
+        point_pk INTEGER NOT NULL REFERENCES fc_points(pk) ON DELETE CASCADE,
+        volume_id INTEGER NOT NULL REFERENCES fc_volumes(id) ON DELETE CASCADE,
+        data BLOB NOT NULL,
+        PRIMARY KEY (point_pk, volume_id)
+      );
+      CREATE INDEX fc_walk_bases_by_volume ON fc_walk_bases (volume_id);
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations[migrations.length - 1]!.version;

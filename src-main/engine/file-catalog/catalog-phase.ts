@@ -73,6 +73,7 @@ export async function catalogBackupPoint(
       detectGuest,
     });
     for (const warning of result.warnings) ctx.warn(`${vmName}: ${warning}`);
+    for (const note of result.notes) ctx.log(`${vmName}: ${note}`);
     ctx.log(
       `${vmName}: cataloged ${result.files} files in ${result.volumes.filter((v) => v.indexed).length} of ${result.volumes.length} volumes ${source} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
     );

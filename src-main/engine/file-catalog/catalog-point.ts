@@ -1,17 +1,14 @@
 import type { GuestOs, PointVolume } from '../../../shared/domain/files';
 import { HyperkeepError, toErrorData } from '../../../shared/errors';
 import { openFileSystem } from '../filesystems/detect';
-import { fileSystemName, type FileSystem, type FsEntry } from '../filesystems/filesystem';
+import { fileSystemName, type FileSystem } from '../filesystems/filesystem';
 import type { RandomAccessReader } from '../io/random-access';
 import { FallbackReader } from '../io/fallback-reader';
 import { releaseMemory, withSmallYoungGeneration } from '../memory';
 import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
 import { listDiskVolumes, listVolumes, type DiskInput, type VolumeInfo } from '../volumes/detect';
-import { BIG_FOLDER_ENTRIES, type PointIngest } from './catalog-ingest';
-import { recordOf, type CatalogRecord } from './catalog-record';
-import { encodeExtents } from './extent-codec';
-import type { VolumeIngestWorker } from './ingest-worker';
+import { BasisPoints, catalogVolume } from './catalog-volume';
 import type { FileCatalog } from './file-catalog';
 import { readGuestAccounts } from './guest-accounts';
 import { PointIndexEncoder } from './point-index-object';
@@ -67,27 +64,9 @@ export interface CatalogPointResult {
   files: number;
   /** Things a person should know: volumes not indexed, folders skipped, the index not stored. */
   warnings: string[];
+  /** How each volume was cataloged: whole, or from what changed since an earlier point. */
+  notes: string[];
 }
-
-/**
- * The catalog writes run on a worker thread (VolumeIngestWorker) in batches of OFF_THREAD_BATCH:
- * the engine's thread walks and encodes, and yields to the event loop at least every SLICE_MS,
- * so other work (API requests, the UI, other jobs) waits at most a few tens of milliseconds.
- * Without the worker (an in-memory catalog) they run here, between the walk's reads: each batch
- * is one transaction sized so it takes about FLUSH_BUDGET_MS (measured as it goes: a slow disk or
- * a busy machine gets smaller batches).
- */
-const FLUSH_BUDGET_MS = 10;
-const SLICE_MS = 10;
-const FIRST_BATCH = 250;
-const MIN_BATCH = 100;
-const MAX_BATCH = 5000;
-/**
- * Records per batch written by the worker: larger transactions cost less per record (measured on
- * a 70k-file ingest: 2000 a third less than 250), and one stays short enough (tens of ms) that a
- * write of the engine's thread waiting for it is not noticed.
- */
-const OFF_THREAD_BATCH = 2000;
 
 /**
  * Decoded chunks a volume walk keeps: the one under the inode tables it is reading plus the few
@@ -103,15 +82,8 @@ const CHUNK_CACHE_BYTES = 32 * 1024 * 1024;
  */
 const POINT_DISK_OPTIONS = { readAhead: false, privateCacheBytes: CHUNK_CACHE_BYTES };
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 function messageOf(err: unknown): string {
   return toErrorData(err).message;
-}
-
-function parentPath(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
 }
 
 /** Volumes of all disks; a disk whose partition table is damaged is reported, not fatal. */
@@ -167,9 +139,12 @@ async function indexPoint(options: CatalogPointOptions): Promise<CatalogPointRes
     vmName: manifest.vm.name,
     time: manifest.startedAt,
   });
-  if (!ingest) return { volumes: [], files: 0, warnings: [] };
+  if (!ingest) return { volumes: [], files: 0, warnings: [], notes: [] };
   const readers: RandomAccessReader[] = [];
   const open: OpenVolume[] = [];
+  /** How each volume was cataloged (job log), and the walk bases to keep with the point. */
+  const notes: string[] = [];
+  const bases: { name: string; data: Uint8Array }[] = [];
   const switched: string[] = [];
   try {
     const disks: DiskInput[] = [];
@@ -250,16 +225,23 @@ async function indexPoint(options: CatalogPointOptions): Promise<CatalogPointRes
       }
     }
     const encoder = new PointIndexEncoder();
+    const basisPoints = new BasisPoints(repository);
     let total = 0;
     for (const { info, fs } of open) {
       const slot = results.findIndex((v) => v.name === info.name);
       const volume = results[slot]!;
       const mark = encoder.mark();
       try {
-        const files = await walkVolume({ fs, ingest, encoder, slot, volume, warnings, options });
+        const done = await catalogVolume({
+          ...{ fs, ingest, encoder, slot, volume, warnings, options, info, repository, manifest },
+          basisPoints,
+          openBasisDisk: (pointId, disk) => repository.openDisk(pointId, disk, POINT_DISK_OPTIONS),
+        });
         volume.indexed = true;
-        volume.files = files;
-        total += files;
+        volume.files = done.files;
+        total += done.files;
+        notes.push(done.note);
+        if (done.basis) bases.push({ name: volume.name, data: done.basis });
       } catch (err) {
         if (options.signal?.aborted) throw err;
         encoder.rollback(mark);
@@ -273,6 +255,13 @@ async function indexPoint(options: CatalogPointOptions): Promise<CatalogPointRes
     }
     warnings.push(...switched);
     ingest.finish(accounts, guest);
+    for (const b of bases) {
+      try {
+        catalog.walkBases.keep(ingest.pointPk, ingest.vmId, b.name, b.data);
+      } catch (err) {
+        notes.push(`${b.name}: the next point will be walked whole (${messageOf(err)})`);
+      }
+    }
     try {
       await repository.putFileIndex(
         manifest.id,
@@ -283,7 +272,7 @@ async function indexPoint(options: CatalogPointOptions): Promise<CatalogPointRes
         `The file index could not be stored in the repository (browsing works here, but not after attaching the repository elsewhere): ${messageOf(err)}`,
       );
     }
-    return { volumes: results, files: total, warnings };
+    return { volumes: results, files: total, warnings, notes };
   } catch (err) {
     ingest.abandon();
     throw err;
@@ -291,114 +280,4 @@ async function indexPoint(options: CatalogPointOptions): Promise<CatalogPointRes
     for (const o of open) await o.fs.close().catch(() => undefined);
     for (const r of readers) await r.close().catch(() => undefined);
   }
-}
-
-/** One volume's walk: where its records go, and what it reports into. */
-interface VolumeWalk {
-  fs: FileSystem;
-  ingest: PointIngest;
-  encoder: PointIndexEncoder;
-  /** The volume's position in the point's volume list (its index in the file index object). */
-  slot: number;
-  volume: PointVolume;
-  warnings: string[];
-  options: CatalogPointOptions;
-}
-
-async function walkVolume(walk: VolumeWalk): Promise<number> {
-  const offThread = walk.ingest.beginVolumeOffThread(walk.volume.name);
-  try {
-    return await walkInto(walk, offThread);
-  } catch (err) {
-    await offThread?.abort();
-    throw err;
-  }
-}
-
-async function walkInto(
-  { fs, ingest, encoder, slot, volume, warnings, options }: VolumeWalk,
-  offThread: VolumeIngestWorker | null,
-): Promise<number> {
-  const writer = offThread ? null : ingest.beginVolume(volume.name);
-  const dirs = new Map<string, number>();
-  let position = 0;
-  let files = 0;
-  let batch: CatalogRecord[] = [];
-  let batchLimit = offThread ? OFF_THREAD_BATCH : FIRST_BATCH;
-  /** Per-record write cost, following increases at once and decreases slowly (commits vary). */
-  let costMs = 0;
-  let skippedDirs = 0;
-  let noExtents = 0;
-  let sliceStart = performance.now();
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    const records = batch;
-    batch = [];
-    if (offThread) {
-      await offThread.add(`[${encoder.add(slot, records).join(',')}]`);
-    } else {
-      const began = performance.now();
-      writer!.add(records);
-      encoder.add(slot, records);
-      costMs = Math.max((performance.now() - began) / records.length, costMs * 0.8);
-      batchLimit = Math.round(
-        Math.min(MAX_BATCH, Math.max(MIN_BATCH, FLUSH_BUDGET_MS / Math.max(costMs, 1e-3))),
-      );
-    }
-    options.onProgress?.({
-      volume: volume.name,
-      files,
-      entries: position,
-      ...(fs.entriesInUse ? { expected: fs.entriesInUse } : {}),
-    });
-  };
-  const folders = fs.walkFolders({
-    onDirectoryError: (dir: FsEntry, err: unknown) => {
-      if (skippedDirs++ < 5)
-        warnings.push(`${volume.name}${dir.path}: folder skipped (${messageOf(err)})`);
-      return true;
-    },
-  });
-  // A folder at a time: awaiting the walk once per file cost more than the rest of its work.
-  for await (const entries of folders) {
-    // One folder's listing: the same parent for all (the root comes alone, without one).
-    const first = entries[0];
-    if (!first) continue;
-    const parent = first.path === '/' ? -1 : dirs.get(parentPath(first.path));
-    if (parent === undefined) continue; // the walk yields parents first; anything else is skipped
-    for (const entry of entries) {
-      let extents: Uint8Array | null = null;
-      if (entry.type === 'file') {
-        try {
-          extents = encodeExtents(fs.extentsIfReady(entry) ?? (await fs.extents(entry)));
-        } catch {
-          noExtents++;
-        }
-      }
-      if (entry.type === 'dir') dirs.set(entry.path, position);
-      else files++;
-      batch.push(recordOf(fs.kind, entry, parent, extents));
-      position++;
-      const full = batch.length >= batchLimit;
-      // Checking the clock every 64 records keeps its cost out of the per-file path.
-      if (full || (position & 63) === 0) {
-        if (full || performance.now() - sliceStart >= SLICE_MS) {
-          if (options.signal?.aborted)
-            throw new HyperkeepError('CANCELLED', 'Cataloging was cancelled');
-          if (full) await flush();
-          // Metadata often comes from cached chunks, so the walk itself may never wait on I/O.
-          await yieldToEventLoop();
-          sliceStart = performance.now();
-        }
-      }
-    }
-  }
-  await flush();
-  if (skippedDirs > 5)
-    warnings.push(`${volume.name}: ${skippedDirs} folders in all could not be read`);
-  if (noExtents > 0)
-    warnings.push(`${volume.name}: the data location of ${noExtents} file(s) could not be read`);
-  if (!offThread) return writer!.files;
-  ingest.addFolderSizes(await offThread.finish(BIG_FOLDER_ENTRIES));
-  return offThread.files;
 }

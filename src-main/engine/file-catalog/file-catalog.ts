@@ -7,6 +7,7 @@ import {
   type PointRef,
 } from './catalog-ingest';
 import { CatalogQueries } from './catalog-queries';
+import { WalkBases } from './walk-bases';
 
 export interface GcResult {
   entries: number;
@@ -29,6 +30,8 @@ export interface GcResult {
  */
 export class FileCatalog {
   readonly queries: CatalogQueries;
+  /** Where incremental walks of each volume start from. */
+  readonly walkBases: WalkBases;
   private readonly statements: IngestStatements;
   private active = 0;
   private gcWanted = false;
@@ -36,6 +39,7 @@ export class FileCatalog {
 
   constructor(private readonly db: CatalogDb) {
     this.queries = new CatalogQueries(db);
+    this.walkBases = new WalkBases(db);
     this.statements = new IngestStatements(db);
   }
 

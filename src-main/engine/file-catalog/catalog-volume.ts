@@ -1,0 +1,119 @@
+import { toErrorData } from '../../../shared/errors';
+import type { RandomAccessReader } from '../io/random-access';
+import type { PointManifest } from '../repository/manifest';
+import type { Repository } from '../repository/repository';
+import type { VolumeInfo } from '../volumes/detect';
+import { decodePointIndex } from './point-index-object';
+import { splicePointIndexVolume } from './point-index-splice';
+import {
+  deltaFailure,
+  deltaRefusal,
+  walkVolumeDelta,
+  type DeltaBasisPoint,
+} from './volume-delta-walk';
+import { walkVolume, type VolumeWalk } from './volume-walk';
+
+/** The basis points of a point's volumes, each loaded once (a file index can be megabytes). */
+export class BasisPoints {
+  private readonly loaded = new Map<string, Promise<DeltaBasisPoint | null>>();
+
+  constructor(private readonly repository: Repository) {}
+
+  /** The point's file index and volumes; null when the repository has no file index for it. */
+  get(pointId: string): Promise<DeltaBasisPoint | null> {
+    let found = this.loaded.get(pointId);
+    if (!found) {
+      found = this.repository
+        .getFileIndex(pointId)
+        .then((fileIndex) =>
+          fileIndex
+            ? { pointId, fileIndex, volumes: decodePointIndex(fileIndex, pointId).header.volumes }
+            : null,
+        );
+      this.loaded.set(pointId, found);
+    }
+    return found;
+  }
+}
+
+export interface CatalogVolumeInput extends VolumeWalk {
+  info: VolumeInfo;
+  repository: Repository;
+  manifest: PointManifest;
+  basisPoints: BasisPoints;
+  openBasisDisk(pointId: string, disk: string): Promise<RandomAccessReader>;
+}
+
+export interface CatalogVolumeResult {
+  files: number;
+  /** The walk basis to keep with the point for the next one's delta (null: none). */
+  basis: Uint8Array | null;
+  /** How the volume was cataloged, for the job log. */
+  note: string;
+}
+
+/**
+ * Catalogs one volume: from what changed since its previous indexed point when that point left
+ * a walk basis (cost grows with the change), otherwise, or when the delta cannot be taken, by a
+ * full walk. Both give the same catalog and file index; the delta is an optimisation only.
+ */
+export async function catalogVolume(input: CatalogVolumeInput): Promise<CatalogVolumeResult> {
+  const { ingest, volume, options } = input;
+  const stored = options.catalog.walkBases.previous(ingest.vmId, volume.name, ingest.seq);
+  let why = 'no earlier point of it left a walk basis';
+  if (stored) {
+    const started = performance.now();
+    const mark = input.encoder.mark();
+    // Kept apart until the delta succeeds: a full walk after it says the same again.
+    const warnings: string[] = [];
+    let skippedDirs = 0;
+    try {
+      const basisPoint = await input.basisPoints.get(stored.pointId);
+      if (!basisPoint) throw new Error(`point ${stored.pointId} has no file index`);
+      const refusal = deltaRefusal({ ...input, basisPoint, basisData: stored.data });
+      if (refusal) throw new Error(refusal);
+      const out = await walkVolumeDelta({
+        repository: input.repository,
+        manifest: input.manifest,
+        info: input.info,
+        fs: input.fs,
+        basisPoint,
+        basisData: stored.data,
+        openBasisDisk: input.openBasisDisk,
+        onFolderError: (dir, err) => {
+          if (skippedDirs++ < 5)
+            warnings.push(`${volume.name}${dir.path}: folder skipped (${deltaFailure(err)})`);
+        },
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      const spliced = splicePointIndexVolume(
+        basisPoint.fileIndex,
+        volume.name,
+        input.slot,
+        out.delta,
+      );
+      const { files } = await ingest.addVolumeDelta(volume.name, out.delta, options.signal);
+      input.encoder.addLines(spliced.chunks);
+      if (skippedDirs > 5)
+        warnings.push(`${volume.name}: ${skippedDirs} folders in all could not be read`);
+      if (out.noExtents > 0)
+        warnings.push(
+          `${volume.name}: the data location of ${out.noExtents} file(s) could not be read`,
+        );
+      input.warnings.push(...warnings);
+      return {
+        files,
+        basis: out.basis,
+        note: `${volume.name}: ${out.relisted} entries in ${out.delta.folders.length} changed folders indexed since point ${stored.pointId} (${Math.round(performance.now() - started)} ms)`,
+      };
+    } catch (err) {
+      // Rows the delta could not put back would mix with a full walk's: the point is given up.
+      if (options.signal?.aborted || toErrorData(err).details?.reason === 'DELTA_NOT_UNDONE')
+        throw err;
+      input.encoder.rollback(mark);
+      why = `the incremental index could not be taken: ${deltaFailure(err)}`;
+    }
+  }
+  const walked = await walkVolume(input);
+  return { ...walked, note: `${volume.name}: walked whole (${why})` };
+}

@@ -1,0 +1,191 @@
+import type { PointVolume } from '../../../shared/domain/files';
+import { toErrorData } from '../../../shared/errors';
+import { ExtFileSystem } from '../filesystems/ext/ext-filesystem';
+import { DeltaNotApplicable, walkExtDelta } from '../filesystems/ext/ext-delta';
+import {
+  ExtBasisRecorder,
+  decodeWalkBasis,
+  encodeWalkBasis,
+  walkBasisFingerprint,
+} from '../filesystems/ext/walk-basis';
+import type { FileSystem, FsEntry } from '../filesystems/filesystem';
+import type { RandomAccessReader } from '../io/random-access';
+import { SliceReader } from '../io/slice-reader';
+import { clipRanges } from '../repository/disk-map';
+import type { PointManifest } from '../repository/manifest';
+import type { Repository } from '../repository/repository';
+import type { VolumeInfo } from '../volumes/detect';
+import { recordOf, type CatalogRecord } from './catalog-record';
+import { encodeExtents } from './extent-codec';
+import type { ChangedFolder, VolumeDelta } from './volume-delta';
+
+/**
+ * A delta walk lists again at most this share of the basis's entries; past it, the listing of
+ * changed folders costs about what a full walk does, and the full walk is the simpler path.
+ */
+const MAX_RELISTED_SHARE = 0.5;
+
+/** The basis point of a delta: its id, its file index object and that object's volumes. */
+export interface DeltaBasisPoint {
+  pointId: string;
+  fileIndex: Uint8Array;
+  volumes: readonly PointVolume[];
+}
+
+export interface VolumeDeltaInput {
+  repository: Repository;
+  manifest: PointManifest;
+  info: VolumeInfo;
+  fs: FileSystem;
+  basisPoint: DeltaBasisPoint;
+  /** The stored walk basis of the volume at the basis point (WalkBases). */
+  basisData: Uint8Array;
+  /** Opens the point's disk as the walk reads it (catalog-point's POINT_DISK_OPTIONS). */
+  openBasisDisk(pointId: string, disk: string): Promise<RandomAccessReader>;
+  /** A folder could not be listed (the full walk's onDirectoryError). */
+  onFolderError(dir: FsEntry, err: unknown): void;
+  signal?: AbortSignal;
+}
+
+export interface VolumeDeltaOutput {
+  delta: VolumeDelta;
+  /** The walk basis for the next point (encodeWalkBasis). */
+  basis: Uint8Array;
+  /** Files whose data location could not be read (as the full walk counts them). */
+  noExtents: number;
+  /** Entries listed again: what the delta cost. */
+  relisted: number;
+}
+
+/** Why a delta is not even tried for a volume, or null when it can be. */
+export function deltaRefusal(
+  input: Omit<VolumeDeltaInput, 'openBasisDisk' | 'onFolderError'>,
+): string | null {
+  const { info, fs, basisPoint } = input;
+  if (!(fs instanceof ExtFileSystem)) return 'only ext volumes are cataloged incrementally';
+  if (info.partitionType === 'lvm') return 'logical volumes are cataloged whole';
+  const before = basisPoint.volumes.find((v) => v.name === info.name);
+  if (!before?.indexed) return `volume ${info.name} was not indexed in the basis point`;
+  if (
+    before.disk !== info.disk ||
+    before.offsetBytes !== info.offset ||
+    before.sizeBytes !== info.size
+  )
+    return `volume ${info.name} moved or changed size since the basis point`;
+  return null;
+}
+
+/**
+ * Catalogs an ext volume from what changed since its basis point (filesystems/ext/ext-delta.ts):
+ * the changed ranges come from the two points' disk maps, the old bytes from the basis point.
+ * Throws DeltaNotApplicable (or any read error) when the caller should walk the volume whole.
+ */
+export async function walkVolumeDelta(input: VolumeDeltaInput): Promise<VolumeDeltaOutput> {
+  const refusal = deltaRefusal(input);
+  if (refusal) throw new DeltaNotApplicable(refusal);
+  const { info, repository, manifest, basisPoint } = input;
+  const fs = input.fs as ExtFileSystem;
+  const basis = decodeWalkBasis(input.basisData);
+  if (!basis) throw new DeltaNotApplicable('its stored walk basis is unreadable');
+  const onDisk = await repository.changedRanges(basisPoint.pointId, manifest.id, info.disk);
+  const changed = clipRanges(onDisk, info.offset, info.offset + info.size).map((r) => ({
+    offset: r.offset - info.offset,
+    length: r.length,
+  }));
+  const disk = await input.openBasisDisk(basisPoint.pointId, info.disk);
+  const folders: ChangedFolder[] = [];
+  let noExtents = 0;
+  let relisted = 0;
+  try {
+    const before = new SliceReader(disk, info.offset, info.size, `volume ${info.name}`);
+    const result = await walkExtDelta({
+      fs,
+      before,
+      after: info.reader,
+      changed,
+      basis,
+      maxEntries: Math.max(1000, Math.floor(basis.inodes.length * MAX_RELISTED_SHARE)),
+      ...(input.signal ? { signal: input.signal } : {}),
+      onFolderError: (dir, err) => input.onFolderError(dir, err),
+      onListing: async ({ dir, children }) => {
+        const records: CatalogRecord[] = [];
+        for (const entry of children) {
+          let extents: Uint8Array | null = null;
+          if (entry.type === 'file') {
+            try {
+              extents = encodeExtents(fs.extentsIfReady(entry) ?? (await fs.extents(entry)));
+            } catch {
+              noExtents++;
+            }
+          }
+          records.push(recordOf(fs.kind, entry, -1, extents));
+        }
+        relisted += records.length;
+        folders.push({ path: dir.path, children: records });
+      },
+    });
+    return {
+      delta: {
+        basisPointId: basisPoint.pointId,
+        root: recordOf(fs.kind, result.root, -1, null),
+        folders,
+      },
+      basis: encodeWalkBasis(result.basis),
+      noExtents,
+      relisted,
+    };
+  } finally {
+    await disk.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Records a full walk's basis: the walk reports each folder's entries, the file system its
+ * reads. Only ext volumes have one; `finish` gives null for the others and for spoiled walks.
+ */
+export class FullWalkBasis {
+  private readonly recorder: ExtBasisRecorder | null;
+  private readonly folderIds = new Map<string, number>();
+
+  constructor(private readonly fs: FileSystem) {
+    this.recorder = fs instanceof ExtFileSystem ? new ExtBasisRecorder() : null;
+    if (this.recorder && fs instanceof ExtFileSystem) fs.recordMetadataReads(this.recorder.onRead);
+  }
+
+  /** One folder's listing as the walk yields it (the root alone first). */
+  addListing(entries: readonly FsEntry[], parentPath: string | null): void {
+    if (!this.recorder) return;
+    const parent = parentPath === null ? 0 : this.folderIds.get(parentPath);
+    if (parent === undefined) return;
+    for (const e of entries) {
+      if (e.type === 'dir') this.folderIds.set(e.path, e.id);
+      this.recorder.addEntry(e.id, parent, e.type === 'dir' ? e.name : undefined);
+    }
+  }
+
+  /** A folder could not be listed: the walk goes on without its contents. */
+  folderFailed(dir: FsEntry): void {
+    this.recorder?.addBroken(dir.id);
+  }
+
+  async finish(): Promise<Uint8Array | null> {
+    if (!(this.fs instanceof ExtFileSystem) || !this.recorder) return null;
+    this.fs.recordMetadataReads(undefined);
+    try {
+      const basis = this.recorder.finish(await walkBasisFingerprint(this.fs));
+      return basis ? encodeWalkBasis(basis) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Stops recording without a basis (the walk failed). */
+  abandon(): void {
+    if (this.fs instanceof ExtFileSystem) this.fs.recordMetadataReads(undefined);
+  }
+}
+
+/** A one-line reason for the job log. */
+export function deltaFailure(err: unknown): string {
+  return err instanceof DeltaNotApplicable ? err.message : toErrorData(err).message;
+}
