@@ -4,7 +4,7 @@ import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
 import type { VolumeInfo } from '../volumes/detect';
 import { decodePointIndex } from './point-index-object';
-import { splicePointIndexVolume } from './point-index-splice';
+import { splicePointIndexVolumeAsync } from './point-index-splice';
 import {
   deltaFailure,
   deltaRefusal,
@@ -50,6 +50,8 @@ export interface CatalogVolumeResult {
   basis: Uint8Array | null;
   /** How the volume was cataloged, for the job log. */
   note: string;
+  /** True when it was walked whole rather than from what changed. */
+  walkedWhole: boolean;
 }
 
 /**
@@ -86,7 +88,7 @@ export async function catalogVolume(input: CatalogVolumeInput): Promise<CatalogV
         },
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      const spliced = splicePointIndexVolume(
+      const spliced = await splicePointIndexVolumeAsync(
         basisPoint.fileIndex,
         volume.name,
         input.slot,
@@ -102,6 +104,7 @@ export async function catalogVolume(input: CatalogVolumeInput): Promise<CatalogV
         );
       input.warnings.push(...warnings);
       return {
+        walkedWhole: false,
         files,
         basis: out.basis,
         note: `${volume.name}: ${out.relisted} entries in ${out.delta.folders.length} changed folders indexed since point ${stored.pointId} (${Math.round(performance.now() - started)} ms)`,
@@ -115,5 +118,5 @@ export async function catalogVolume(input: CatalogVolumeInput): Promise<CatalogV
     }
   }
   const walked = await walkVolume(input);
-  return { ...walked, note: `${volume.name}: walked whole (${why})` };
+  return { ...walked, walkedWhole: true, note: `${volume.name}: walked whole (${why})` };
 }

@@ -35,6 +35,9 @@ const DIR_CODE = 1;
 /** newPos of a basis line that is not in the new index. */
 const DROPPED = -1;
 const CHUNK_BYTES = 1 << 20;
+/** Lines between the points where an asynchronous splice may let the event loop run. */
+const LINES_PER_STEP = 4096;
+const SLICE_MS = 10;
 
 /** A changed folder, once placed in the basis tree and the new one. */
 interface FolderPlan {
@@ -70,6 +73,42 @@ export function splicePointIndexVolume(
   slot: number,
   delta: VolumeDelta,
 ): SplicedVolume {
+  const steps = splicing(basis, volumeName, slot, delta);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * splicePointIndexVolume letting the event loop run every SLICE_MS: a volume of a million
+ * files takes a few hundred milliseconds to splice, which a job must not hold the engine for.
+ */
+export async function splicePointIndexVolumeAsync(
+  basis: Uint8Array,
+  volumeName: string,
+  slot: number,
+  delta: VolumeDelta,
+): Promise<SplicedVolume> {
+  const steps = splicing(basis, volumeName, slot, delta);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+/** The splice as steps: it yields every LINES_PER_STEP lines, where the caller may pause. */
+function* splicing(
+  basis: Uint8Array,
+  volumeName: string,
+  slot: number,
+  delta: VolumeDelta,
+): Generator<void, SplicedVolume> {
   const pointId = delta.basisPointId;
   const fail: Fail = (reason, why) =>
     new HyperkeepError(
@@ -97,9 +136,9 @@ export function splicePointIndexVolume(
     }
   });
 
-  const lines = scanVolume(buf, buf.indexOf(NEWLINE) + 1, volume, wanted, fail);
+  const lines = yield* scanVolume(buf, buf.indexOf(NEWLINE) + 1, volume, wanted, fail);
   placeFolders(plans, lines.folderAt, fail);
-  return emit(buf, lines, plans, slot, delta.root, fail);
+  return yield* emit(buf, lines, plans, slot, delta.root, fail);
 }
 
 /** The basis volume's lines, read as far as splicing needs. */
@@ -126,13 +165,13 @@ function grow<T extends Int32Array | Uint8Array | Float64Array>(a: T, size: numb
  * Reads the lines of `volume`: contiguous, parents first, '[volume,parent,"name",type,…]'. Names
  * are decoded only under the folders of `wanted` paths.
  */
-function scanVolume(
+function* scanVolume(
   buf: Buffer,
   bodyStart: number,
   volume: number,
   wanted: ReadonlySet<string>,
   fail: Fail,
-): ScannedVolume {
+): Generator<void, ScannedVolume> {
   let capacity = 1 << 16;
   let parent = new Int32Array(capacity);
   let type = new Uint8Array(capacity);
@@ -162,7 +201,7 @@ function scanVolume(
   };
 
   for (; at < buf.length; at = end + 1) {
-    lineNo++;
+    if ((++lineNo & (LINES_PER_STEP - 1)) === 0) yield;
     end = buf.indexOf(NEWLINE, at);
     if (end < 0) end = buf.length;
     expect(OPEN);
@@ -333,14 +372,14 @@ class LineWriter {
  * Writes the new volume: delta.root, then the basis lines in order, each changed folder's new
  * listing right after its own record (and the listings of changed folders inside it after that).
  */
-function emit(
+function* emit(
   buf: Buffer,
   lines: ScannedVolume,
   plans: ReadonlyMap<string, FolderPlan>,
   slot: number,
   root: CatalogRecord,
   fail: Fail,
-): SplicedVolume {
+): Generator<void, SplicedVolume> {
   const RELISTED = 1;
   const LISTED_HERE = 2;
   const flags = new Uint8Array(lines.count);
@@ -391,6 +430,7 @@ function emit(
   const rootPlan = plans.get('/');
   if (rootPlan) list(rootPlan, 0);
   for (let i = 1; i < lines.count; i++) {
+    if ((i & (LINES_PER_STEP - 1)) === 0) yield;
     const up = lines.parent[i]!;
     if (flags[up]! & RELISTED) {
       newPos[i] = carried.get(i) ?? DROPPED;

@@ -51,6 +51,7 @@ const MAX_COMPARED_BYTES = 256 * 1024 * 1024;
 /** Nearby metadata is compared in one read of each point, up to this size. */
 const COMPARE_READ_BYTES = 1024 * 1024;
 const COMPARE_MERGE_GAP = 64 * 1024;
+const COMPARE_READS_IN_FLIGHT = 4;
 const MAX_DEPTH = 4096;
 
 /** A piece of metadata to compare: an inode slot, or a run of blocks read for an inode. */
@@ -99,39 +100,48 @@ async function changedInodes(o: ExtDeltaOptions, tables: readonly number[]): Pro
       probes.push({ offset, length, inode: basis.readInodes[i]! });
   }
   probes.sort((a, b) => a.offset - b.offset);
-  const dirty = new Set<number>();
+  // Nearby probes share a read; the reads go several at a time (old chunks decode on the
+  // repository's worker threads).
+  const regions: { start: number; end: number; probes: Probe[] }[] = [];
   let compared = 0;
   for (let i = 0; i < probes.length;) {
-    const start = probes[i]!.offset;
-    let end = start + probes[i]!.length;
-    let j = i + 1;
-    while (
-      j < probes.length &&
-      probes[j]!.offset <= end + COMPARE_MERGE_GAP &&
-      Math.max(end, probes[j]!.offset + probes[j]!.length) - start <= COMPARE_READ_BYTES
-    ) {
-      end = Math.max(end, probes[j]!.offset + probes[j]!.length);
-      j++;
+    const region = {
+      start: probes[i]!.offset,
+      end: probes[i]!.offset + probes[i]!.length,
+      probes: [probes[i]!],
+    };
+    for (i++; i < probes.length; i++) {
+      const p = probes[i]!;
+      const end = Math.max(region.end, p.offset + p.length);
+      if (p.offset > region.end + COMPARE_MERGE_GAP || end - region.start > COMPARE_READ_BYTES)
+        break;
+      region.end = end;
+      region.probes.push(p);
     }
-    compared += end - start;
+    compared += region.end - region.start;
     if (compared > MAX_COMPARED_BYTES)
       throw new DeltaNotApplicable('over 256 MiB of its metadata changed');
-    if (o.signal?.aborted) throw o.signal.reason;
-    const [was, now] = await Promise.all([
-      o.before.read(start, end - start),
-      o.after.read(start, end - start),
-    ]);
-    for (; i < j; i++) {
-      const p = probes[i]!;
-      const from = p.offset - start;
-      if (
-        !Buffer.from(was.buffer, was.byteOffset + from, p.length).equals(
-          Buffer.from(now.buffer, now.byteOffset + from, p.length),
-        )
-      )
-        dirty.add(p.inode);
-    }
+    regions.push(region);
   }
+  const dirty = new Set<number>();
+  const compare = async (region: (typeof regions)[number]): Promise<void> => {
+    if (o.signal?.aborted) throw o.signal.reason;
+    const length = region.end - region.start;
+    const [was, now] = await Promise.all([
+      o.before.read(region.start, length),
+      o.after.read(region.start, length),
+    ]);
+    for (const p of region.probes) {
+      const from = p.offset - region.start;
+      const a = Buffer.from(was.buffer, was.byteOffset + from, p.length);
+      if (!a.equals(Buffer.from(now.buffer, now.byteOffset + from, p.length))) dirty.add(p.inode);
+    }
+  };
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    while (next < regions.length) await compare(regions[next++]!);
+  };
+  await Promise.all(Array.from({ length: COMPARE_READS_IN_FLIGHT }, reader));
   return dirty;
 }
 
@@ -177,6 +187,7 @@ export async function walkExtDelta(o: ExtDeltaOptions): Promise<ExtDeltaResult> 
     throw new DeltaNotApplicable('its geometry or features changed (resized or reformatted)');
   const tables = await fs.inodeTableLocations();
   const dirty = await changedInodes(o, tables);
+
   const tree = folderTree(basis);
 
   // Folders to list again: every changed folder, and the folders holding a changed entry.
@@ -276,6 +287,7 @@ export async function walkExtDelta(o: ExtDeltaOptions): Promise<ExtDeltaResult> 
   } finally {
     fs.recordMetadataReads(undefined);
   }
+
   const next = { listed, reread, broken, reads };
   return { root, listings, basis: nextBasis(basis, fingerprint, tree, next) };
 }
