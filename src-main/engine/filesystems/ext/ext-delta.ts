@@ -54,6 +54,24 @@ const COMPARE_MERGE_GAP = 64 * 1024;
 const COMPARE_READS_IN_FLIGHT = 4;
 const MAX_DEPTH = 4096;
 
+/** Items a loop over the basis handles between looks at the clock. */
+const ITEMS_PER_LOOK = 8192;
+const SLICE_MS = 10;
+
+/**
+ * `await pause(i)` in a loop over the basis lets the event loop run once the engine's thread
+ * has been busy for SLICE_MS: a basis holds an entry per file (a million on a big volume).
+ */
+function pauser(): (i: number) => Promise<void> | undefined {
+  let sliceStart = performance.now();
+  return (i) => {
+    if ((i & (ITEMS_PER_LOOK - 1)) !== 0 || performance.now() - sliceStart < SLICE_MS) return;
+    return new Promise((resolve) => setImmediate(resolve)).then(() => {
+      sliceStart = performance.now();
+    });
+  };
+}
+
 /** A piece of metadata to compare: an inode slot, or a run of blocks read for an inode. */
 interface Probe {
   offset: number;
@@ -85,7 +103,10 @@ async function changedInodes(o: ExtDeltaOptions, tables: readonly number[]): Pro
   const sb = o.fs.superblock;
   const probes: Probe[] = [];
   const seen = new Set<number>();
-  for (const inode of basis.inodes) {
+  const pause = pauser();
+  for (let i = 0; i < basis.inodes.length; i++) {
+    await pause(i);
+    const inode = basis.inodes[i]!;
     if (seen.has(inode)) continue;
     seen.add(inode);
     const group = Math.floor((inode - 1) / sb.inodesPerGroup);
@@ -94,6 +115,7 @@ async function changedInodes(o: ExtDeltaOptions, tables: readonly number[]): Pro
       probes.push({ offset, length: sb.inodeSize, inode });
   }
   for (let i = 0; i < basis.readInodes.length; i++) {
+    await pause(i);
     const offset = basis.readBlocks[i]! * sb.blockSize;
     const length = basis.readCounts[i]! * sb.blockSize;
     if (touches(changed, offset, length))
@@ -146,10 +168,12 @@ async function changedInodes(o: ExtDeltaOptions, tables: readonly number[]): Pro
 }
 
 /** The basis's tree of folders: each folder's parent and its child folders. */
-function folderTree(basis: ExtWalkBasis) {
+async function folderTree(basis: ExtWalkBasis) {
   const parentOf = new Map<number, number>();
   const childFolders = new Map<number, number[]>();
+  const pause = pauser();
   for (let i = 0; i < basis.inodes.length; i++) {
+    await pause(i);
     const inode = basis.inodes[i]!;
     if (!basis.folderNames.has(inode)) continue;
     const parent = basis.parents[i]!;
@@ -188,11 +212,13 @@ export async function walkExtDelta(o: ExtDeltaOptions): Promise<ExtDeltaResult> 
   const tables = await fs.inodeTableLocations();
   const dirty = await changedInodes(o, tables);
 
-  const tree = folderTree(basis);
+  const tree = await folderTree(basis);
 
   // Folders to list again: every changed folder, and the folders holding a changed entry.
   const relist = new Set<number>();
+  const pause = pauser();
   for (let i = 0; i < basis.inodes.length; i++) {
+    await pause(i);
     const inode = basis.inodes[i]!;
     if (!dirty.has(inode)) continue;
     if (basis.folderNames.has(inode)) relist.add(inode);
@@ -289,14 +315,14 @@ export async function walkExtDelta(o: ExtDeltaOptions): Promise<ExtDeltaResult> 
   }
 
   const next = { listed, reread, broken, reads };
-  return { root, listings, basis: nextBasis(basis, fingerprint, tree, next) };
+  return { root, listings, basis: await nextBasis(basis, fingerprint, tree, next) };
 }
 
 /** The basis after the delta: the listed folders' children replaced, removed subtrees dropped. */
-function nextBasis(
+async function nextBasis(
   basis: ExtWalkBasis,
   fingerprint: string,
-  tree: ReturnType<typeof folderTree>,
+  tree: Awaited<ReturnType<typeof folderTree>>,
   walked: {
     listed: ReadonlyMap<number, ReadonlyMap<string, FsEntry>>;
     /** Inodes whose blocks were read again (their old reads are stale). */
@@ -304,8 +330,9 @@ function nextBasis(
     broken: ReadonlySet<number>;
     reads: { inodes: number[]; blocks: number[]; counts: number[] };
   },
-): ExtWalkBasis {
+): Promise<ExtWalkBasis> {
   const { listed, reread, reads } = walked;
+  const pause = pauser();
   // Folders whose basis children go: the listed ones, and every folder of a subtree that left.
   const dropped = new Set<number>(listed.keys());
   const gone: number[] = [];
@@ -324,6 +351,7 @@ function nextBasis(
   const parents: number[] = [];
   const folderNames = new Map<number, string>();
   for (let i = 0; i < basis.inodes.length; i++) {
+    await pause(i);
     if (dropped.has(basis.parents[i]!)) continue;
     const inode = basis.inodes[i]!;
     inodes.push(inode);
@@ -339,6 +367,7 @@ function nextBasis(
     }
   const present = new Set(inodes);
   for (let i = 0; i < basis.readInodes.length; i++) {
+    await pause(i);
     const inode = basis.readInodes[i]!;
     if (reread.has(inode) || !present.has(inode)) continue;
     reads.inodes.push(inode);
