@@ -1,5 +1,6 @@
 import type { FileType } from '../../../shared/domain/files';
-import type { FileSystemKind, FsEntry } from '../filesystems/filesystem';
+import type { FileSystem, FileSystemKind, FsEntry } from '../filesystems/filesystem';
+import { encodeExtents } from './extent-codec';
 
 /**
  * One file-system object as the catalog stores it, whether it comes from walking a volume or from
@@ -133,4 +134,20 @@ export function storedAttributes(r: CatalogRecord) {
     r.attrs,
     r.fsId,
   ] as const;
+}
+
+/**
+ * A file's extents as the catalog stores them: null for what is not a file, undefined when they
+ * could not be read (the record is kept without them, and the walk counts it).
+ */
+export async function catalogExtents(
+  fs: FileSystem,
+  entry: FsEntry,
+): Promise<Uint8Array | null | undefined> {
+  if (entry.type !== 'file') return null;
+  try {
+    return encodeExtents(fs.extentsIfReady(entry) ?? (await fs.extents(entry)));
+  } catch {
+    return undefined;
+  }
 }

@@ -15,8 +15,7 @@ import { clipRanges } from '../repository/disk-map';
 import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
 import type { VolumeInfo } from '../volumes/detect';
-import { recordOf, type CatalogRecord } from './catalog-record';
-import { encodeExtents } from './extent-codec';
+import { catalogExtents, recordOf, type CatalogRecord } from './catalog-record';
 import type { ChangedFolder, VolumeDelta } from './volume-delta';
 
 /**
@@ -110,15 +109,9 @@ export async function walkVolumeDelta(input: VolumeDeltaInput): Promise<VolumeDe
       onListing: async ({ dir, children }) => {
         const records: CatalogRecord[] = [];
         for (const entry of children) {
-          let extents: Uint8Array | null = null;
-          if (entry.type === 'file') {
-            try {
-              extents = encodeExtents(fs.extentsIfReady(entry) ?? (await fs.extents(entry)));
-            } catch {
-              noExtents++;
-            }
-          }
-          records.push(recordOf(fs.kind, entry, -1, extents));
+          const extents = await catalogExtents(fs, entry);
+          if (extents === undefined) noExtents++;
+          records.push(recordOf(fs.kind, entry, -1, extents ?? null));
         }
         relisted += records.length;
         folders.push({ path: dir.path, children: records });

@@ -3,8 +3,7 @@ import type { PointVolume } from '../../../shared/domain/files';
 import type { FileSystem, FsEntry } from '../filesystems/filesystem';
 import { BIG_FOLDER_ENTRIES, type PointIngest } from './catalog-ingest';
 import type { CatalogPointOptions } from './catalog-point';
-import { recordOf, type CatalogRecord } from './catalog-record';
-import { encodeExtents } from './extent-codec';
+import { catalogExtents, recordOf, type CatalogRecord } from './catalog-record';
 import type { VolumeIngestWorker } from './ingest-worker';
 import type { PointIndexEncoder } from './point-index-object';
 import { FullWalkBasis } from './volume-delta-walk';
@@ -126,17 +125,11 @@ async function walkInto(
     if (parent === undefined) continue; // the walk yields parents first; anything else is skipped
     basis.addListing(entries, first.path === '/' ? null : parentPath(first.path));
     for (const entry of entries) {
-      let extents: Uint8Array | null = null;
-      if (entry.type === 'file') {
-        try {
-          extents = encodeExtents(fs.extentsIfReady(entry) ?? (await fs.extents(entry)));
-        } catch {
-          noExtents++;
-        }
-      }
+      const extents = await catalogExtents(fs, entry);
+      if (extents === undefined) noExtents++;
       if (entry.type === 'dir') dirs.set(entry.path, position);
       else files++;
-      batch.push(recordOf(fs.kind, entry, parent, extents));
+      batch.push(recordOf(fs.kind, entry, parent, extents ?? null));
       position++;
       const full = batch.length >= batchLimit;
       // Checking the clock every 64 records keeps its cost out of the per-file path.

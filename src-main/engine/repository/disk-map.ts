@@ -97,8 +97,8 @@ export function decodeDiskMap(bytes: Uint8Array, where: string): DiskMap {
   return { sizeBytes, runs, allocated };
 }
 
-/** Index of the first run that ends after `offset` (runs.length if none). */
-export function firstRunEndingAfter(runs: readonly DiskRun[], offset: number): number {
+/** Index of the first run (or range) that ends after `offset` (runs.length if none). */
+export function firstRunEndingAfter(runs: readonly ByteRange[], offset: number): number {
   let lo = 0;
   let hi = runs.length;
   while (lo < hi) {

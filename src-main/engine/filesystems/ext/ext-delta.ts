@@ -1,5 +1,5 @@
 import type { RandomAccessReader } from '../../io/random-access';
-import type { ByteRange } from '../../repository/disk-map';
+import { firstRunEndingAfter, type ByteRange } from '../../repository/disk-map';
 import type { FsEntry } from '../filesystem';
 import { ROOT_INODE, type ExtFileSystem } from './ext-filesystem';
 import { makeBasis, walkBasisFingerprint, type ExtWalkBasis } from './walk-basis';
@@ -81,15 +81,7 @@ interface Probe {
 
 /** True when [offset, offset+length) meets one of the sorted, disjoint ranges. */
 function touches(ranges: readonly ByteRange[], offset: number, length: number): boolean {
-  let lo = 0;
-  let hi = ranges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const r = ranges[mid]!;
-    if (r.offset + r.length <= offset) lo = mid + 1;
-    else hi = mid;
-  }
-  const r = ranges[lo];
+  const r = ranges[firstRunEndingAfter(ranges, offset)];
   return r !== undefined && r.offset < offset + length;
 }
 
