@@ -3,7 +3,7 @@ import { BaseFileSystem, childPath } from '../base-filesystem';
 import { fsError } from '../binary';
 import { BlockCache } from '../block-cache';
 import type { VolumeSource } from '../extent-read';
-import type { EntryType, FileExtent, FsEntry, WalkOptions } from '../filesystem';
+import type { FileExtent, FsEntry, WalkOptions } from '../filesystem';
 import {
   mapExtentRootLeaf,
   mapExtentTree,
@@ -16,6 +16,7 @@ import { decodeName, parseDirectoryRegion, type DirEntryRef } from './directory'
 import { readAhead } from '../read-ahead';
 import { FOLDER_READ_AHEAD, folderRuns } from './folder-preload';
 import { INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type ExtInode } from './inode';
+import { entryOfInode } from './entry';
 import { InodeTables } from './inode-tables';
 import {
   INCOMPAT,
@@ -137,7 +138,7 @@ export class ExtFileSystem extends BaseFileSystem {
       const name = decodeName(ref.name);
       // Without an await per child when its inode table block is cached (most of a walk).
       const child = this.inodeIfCached(ref.inode) ?? (await this.inode(ref.inode));
-      const entry = this.entryOf(child, name, childPath(dir, name));
+      const entry = entryOfInode(this.sb, child, name, childPath(dir, name));
       if (entry.type === 'symlink') entry.symlinkTarget = await this.symlinkTarget(child);
       entries.push(entry);
       // Inodes mostly come from the block cache without a real wait, so a folder of many
@@ -361,46 +362,8 @@ export class ExtFileSystem extends BaseFileSystem {
   }
 
   private async toEntry(inode: ExtInode, name: string, path: string): Promise<FsEntry> {
-    const entry = this.entryOf(inode, name, path);
+    const entry = entryOfInode(this.sb, inode, name, path);
     if (entry.type === 'symlink') entry.symlinkTarget = await this.symlinkTarget(inode);
-    return entry;
-  }
-
-  /** The entry of an inode, except a symlink's target (which may need a read). */
-  private entryOf(inode: ExtInode, name: string, path: string): FsEntry {
-    const format = inode.mode & S_IFMT;
-    const type: EntryType =
-      format === S_IFDIR
-        ? 'dir'
-        : format === S_IFREG
-          ? 'file'
-          : format === S_IFLNK
-            ? 'symlink'
-            : 'other';
-    const inline = (inode.flags & INODE_FLAG.inlineData) !== 0;
-    const xattrBytes = inode.fileAcl !== 0 ? this.sb.clusterSize : 0;
-    const blocksNeeded = Math.ceil(inode.size / this.blockSize) * this.blockSize;
-    const entry: FsEntry = {
-      id: inode.number,
-      name,
-      path,
-      type,
-      size: inode.size,
-      mode: inode.mode,
-      uid: inode.uid,
-      gid: inode.gid,
-      mtime: inode.mtime,
-      atime: inode.atime,
-      ctime: inode.ctime,
-      nlink: inode.linksCount,
-      attributes: inode.flags,
-      flags: {
-        sparse: type === 'file' && !inline && inode.allocatedBytes - xattrBytes < blocksNeeded,
-        compressed: (inode.flags & INODE_FLAG.compressed) !== 0,
-        encrypted: (inode.flags & INODE_FLAG.encrypt) !== 0,
-      },
-    };
-    if (inode.crtime) entry.birthtime = inode.crtime;
     return entry;
   }
 
