@@ -1,6 +1,7 @@
 import { HyperkeepError } from '../../../shared/errors';
 import type { CatalogRecord } from './catalog-record';
-import { decodePointIndex, encodeRecordLine } from './point-index-object';
+import { LineWriter } from './index-line-writer';
+import { decodePointIndex } from './point-index-object';
 import type { ChangedFolder, VolumeDelta } from './volume-delta';
 
 /**
@@ -34,7 +35,6 @@ const DIGIT_0 = 0x30;
 const DIR_CODE = 1;
 /** newPos of a basis line that is not in the new index. */
 const DROPPED = -1;
-const CHUNK_BYTES = 1 << 20;
 /** Lines between the points where an asynchronous splice may let the event loop run. */
 const LINES_PER_STEP = 4096;
 const SLICE_MS = 10;
@@ -311,60 +311,6 @@ function placeFolders(
         );
       plan.ownLineKept = true;
     }
-  }
-}
-
-/** Output lines in chunks of whole lines. */
-class LineWriter {
-  readonly chunks: Buffer[] = [];
-  records = 0;
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  private at = 0;
-
-  private room(bytes: number): void {
-    if (this.at + bytes <= this.chunk.length) return;
-    this.close();
-    this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
-  }
-
-  private close(): void {
-    if (this.at > 0) this.chunks.push(this.chunk.subarray(0, this.at));
-    this.at = 0;
-  }
-
-  /** Writes a non-negative integer's digits (no string made: this runs for every line). */
-  private digits(n: number): void {
-    let width = 1;
-    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) width++;
-    this.at += width;
-    for (let i = this.at - 1, rest = n; i >= this.at - width; i--, rest = Math.floor(rest / 10))
-      this.chunk[i] = DIGIT_0 + (rest % 10);
-  }
-
-  /** A basis line with its volume and parent replaced; the rest, from its name on, as it was. */
-  copied(slot: number, parent: number, from: Buffer, start: number, end: number): number {
-    this.room(24 + end - start + 1);
-    this.chunk[this.at++] = OPEN;
-    this.digits(slot);
-    this.chunk[this.at++] = COMMA;
-    this.digits(parent);
-    this.chunk[this.at++] = COMMA;
-    this.at += from.copy(this.chunk, this.at, start, end);
-    this.chunk[this.at++] = NEWLINE;
-    return this.records++;
-  }
-
-  encoded(slot: number, record: CatalogRecord, parent: number): number {
-    const line = encodeRecordLine(slot, { ...record, parent });
-    this.room(Buffer.byteLength(line) + 1);
-    this.at += this.chunk.write(line, this.at, 'utf8');
-    this.chunk[this.at++] = NEWLINE;
-    return this.records++;
-  }
-
-  finish(): Buffer[] {
-    this.close();
-    return this.chunks;
   }
 }
 
