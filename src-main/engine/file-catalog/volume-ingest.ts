@@ -192,6 +192,15 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
       this.rows = new BulkInsert(st.db, 'fc_names', ['id', 'name', 'name_lc']);
     }
 
+    /**
+     * Forgets every cached id: after a transaction that added names rolled back, the ids it
+     * cached name nothing (the next volume of the point shares the cache).
+     */
+    rolledBack(): void {
+      this.cache.clear();
+      this.fresh = [];
+    }
+
     /** Puts the ids of a batch's names in the cache (inside the batch's transaction). */
     resolve(names: readonly string[]): void {
       const wanted = new Set<string>();
@@ -296,6 +305,15 @@ export function volumeIngestProgram(host: VolumeIngestHost) {
      * before it writes, and other connections write the catalog too.
      */
     add(records: readonly CatalogRecord[]): void {
+      try {
+        this.write(records);
+      } catch (err) {
+        this.nameIds.rolledBack();
+        throw err;
+      }
+    }
+
+    private write(records: readonly CatalogRecord[]): void {
       this.db
         .transaction(() => {
           const names = new Array<string>(records.length);

@@ -250,6 +250,30 @@ describe('file catalog version ranges', () => {
     expect(capped.hits).toHaveLength(2);
   });
 
+  it('finds the names of a volume written after another volume of the point failed midway', () => {
+    const ingest = catalog.beginPoint({
+      repository: 'default',
+      pointId: 'p1',
+      vmUuid: VM.uuid,
+      vmName: VM.name,
+      time: new Date(Date.UTC(2025, 0, 1)).toISOString(),
+    })!;
+    // A batch that fails after its names were looked up: its transaction rolls back.
+    const broken = records({ '/shared-name.txt': 'x' });
+    broken.push({ ...broken[1]!, name: 'orphan', parent: 99 });
+    expect(() => ingest.beginVolume('vda1').add(broken)).toThrow(/names parent 99/);
+    ingest.addVolume(volume('vda1', false, 'Indexing stopped'));
+    ingest.beginVolume('vda2').add(records({ '/shared-name.txt': 'y' }));
+    ingest.addVolume(volume('vda2'));
+    ingest.finish({ users: {}, groups: {} }, null);
+    const found = searchFiles(db, catalog.queries, {
+      pattern: 'shared-name*',
+      allPoints: false,
+      limit: 10,
+    });
+    expect(found.hits.map((h) => h.entry.path)).toEqual(['/vda2/shared-name.txt']);
+  });
+
   it('searches only the points at or before a moment when asked (review M8)', () => {
     backup('p1', { vda1: BASE });
     backup('p2', { vda1: { ...BASE, '/home/alice/notes.txt': 'v2 longer' } });
