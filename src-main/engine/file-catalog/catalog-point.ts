@@ -244,6 +244,7 @@ async function indexPoint(
         const done = await catalogVolume({
           ...{ fs, ingest, encoder, slot, volume, warnings, options, info, repository, manifest },
           basisPoints,
+          disks,
           openBasisDisk: (pointId, disk) => repository.openDisk(pointId, disk, POINT_DISK_OPTIONS),
         });
         volume.indexed = true;

@@ -2,7 +2,7 @@ import { toErrorData } from '../../../shared/errors';
 import type { RandomAccessReader } from '../io/random-access';
 import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
-import type { VolumeInfo } from '../volumes/detect';
+import type { DiskInput, VolumeInfo } from '../volumes/detect';
 import { decodePointIndex } from './point-index-object';
 import { splicePointIndexVolumeAsync } from './point-index-splice';
 import {
@@ -41,6 +41,8 @@ export interface CatalogVolumeInput extends VolumeWalk {
   repository: Repository;
   manifest: PointManifest;
   basisPoints: BasisPoints;
+  /** The point's disks as the walk reads them. */
+  disks: readonly DiskInput[];
   openBasisDisk(pointId: string, disk: string): Promise<RandomAccessReader>;
 }
 
@@ -72,7 +74,7 @@ export async function catalogVolume(input: CatalogVolumeInput): Promise<CatalogV
     try {
       const basisPoint = await input.basisPoints.get(stored.pointId);
       if (!basisPoint) throw new Error(`point ${stored.pointId} has no file index`);
-      const refusal = deltaRefusal({ ...input, basisPoint, basisData: stored.data });
+      const refusal = deltaRefusal({ info: input.info, fs: input.fs, basisPoint });
       if (refusal) throw new Error(refusal);
       const out = await walkVolumeDelta({
         repository: input.repository,
@@ -81,6 +83,7 @@ export async function catalogVolume(input: CatalogVolumeInput): Promise<CatalogV
         fs: input.fs,
         basisPoint,
         basisData: stored.data,
+        disks: input.disks,
         openBasisDisk: input.openBasisDisk,
         onFolderError: (dir, err) => {
           if (skippedDirs++ < 5)

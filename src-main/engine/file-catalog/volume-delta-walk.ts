@@ -11,10 +11,10 @@ import {
 import type { FileSystem, FsEntry } from '../filesystems/filesystem';
 import type { RandomAccessReader } from '../io/random-access';
 import { SliceReader } from '../io/slice-reader';
-import { clipRanges } from '../repository/disk-map';
+import { rangesTouch, type ByteRange } from '../repository/disk-map';
 import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
-import type { VolumeInfo } from '../volumes/detect';
+import { listDiskVolumes, type DiskInput, type VolumeInfo } from '../volumes/detect';
 import { catalogExtents, recordOf, type CatalogRecord } from './catalog-record';
 import type { ChangedFolder, VolumeDelta } from './volume-delta';
 
@@ -39,6 +39,8 @@ export interface VolumeDeltaInput {
   basisPoint: DeltaBasisPoint;
   /** The stored walk basis of the volume at the basis point (WalkBases). */
   basisData: Uint8Array;
+  /** The point's disks as the walk reads them: what the volumes' readers are made of. */
+  disks: readonly DiskInput[];
   /** Opens the point's disk as the walk reads it (catalog-point's POINT_DISK_OPTIONS). */
   openBasisDisk(pointId: string, disk: string): Promise<RandomAccessReader>;
   /** A folder could not be listed (the full walk's onDirectoryError). */
@@ -58,11 +60,10 @@ export interface VolumeDeltaOutput {
 
 /** Why a delta is not even tried for a volume, or null when it can be. */
 export function deltaRefusal(
-  input: Omit<VolumeDeltaInput, 'openBasisDisk' | 'onFolderError'>,
+  input: Pick<VolumeDeltaInput, 'info' | 'fs' | 'basisPoint'>,
 ): string | null {
   const { info, fs, basisPoint } = input;
   if (!(fs instanceof ExtFileSystem)) return 'only ext volumes are cataloged incrementally';
-  if (info.partitionType === 'lvm') return 'logical volumes are cataloged whole';
   const before = basisPoint.volumes.find((v) => v.name === info.name);
   if (!before?.indexed) return `volume ${info.name} was not indexed in the basis point`;
   if (
@@ -86,22 +87,17 @@ export async function walkVolumeDelta(input: VolumeDeltaInput): Promise<VolumeDe
   const fs = input.fs as ExtFileSystem;
   const basis = decodeWalkBasis(input.basisData);
   if (!basis) throw new DeltaNotApplicable('its stored walk basis is unreadable');
-  const onDisk = await repository.changedRanges(basisPoint.pointId, manifest.id, info.disk);
-  const changed = clipRanges(onDisk, info.offset, info.offset + info.size).map((r) => ({
-    offset: r.offset - info.offset,
-    length: r.length,
-  }));
-  const disk = await input.openBasisDisk(basisPoint.pointId, info.disk);
+  const mayDiffer = await changeMap(repository, basisPoint.pointId, manifest.id, input.disks);
+  const before = await openBasisVolume(input);
   const folders: ChangedFolder[] = [];
   let noExtents = 0;
   let relisted = 0;
   try {
-    const before = new SliceReader(disk, info.offset, info.size, `volume ${info.name}`);
     const result = await walkExtDelta({
       fs,
-      before,
+      before: before.reader,
       after: info.reader,
-      changed,
+      mayDiffer: (offset, length) => mayDiffer(info.reader, offset, length),
       basis,
       maxEntries: Math.max(1000, Math.floor(basis.inodes.length * MAX_RELISTED_SHARE)),
       ...(input.signal ? { signal: input.signal } : {}),
@@ -128,7 +124,74 @@ export async function walkVolumeDelta(input: VolumeDeltaInput): Promise<VolumeDe
       relisted,
     };
   } finally {
-    await disk.close().catch(() => undefined);
+    await before.close();
+  }
+}
+
+/**
+ * Whether bytes of a reader may differ between the basis point and this one: placed on the
+ * point's disks through the layers between (partitions, logical volumes), then looked up in the
+ * ranges the two points' disk maps differ in. A layer that cannot say where its bytes lie, or a
+ * disk the basis point lacks, counts as changed.
+ */
+async function changeMap(
+  repository: Repository,
+  basisPointId: string,
+  pointId: string,
+  disks: readonly DiskInput[],
+): Promise<(reader: RandomAccessReader, offset: number, length: number) => boolean> {
+  const changed = new Map<RandomAccessReader, ByteRange[]>();
+  for (const d of disks) {
+    const ranges = await repository
+      .changedRanges(basisPointId, pointId, d.name)
+      .catch(() => [{ offset: 0, length: d.reader.size }]);
+    changed.set(d.reader, ranges);
+  }
+  const mayDiffer = (reader: RandomAccessReader, offset: number, length: number): boolean => {
+    const ranges = changed.get(reader);
+    if (ranges) return rangesTouch(ranges, offset, length);
+    const pieces = reader.sourcesOf?.(offset, length);
+    return pieces === undefined || pieces.some((p) => mayDiffer(p.reader, p.offset, p.length));
+  };
+  return mayDiffer;
+}
+
+/**
+ * The volume as it was in the basis point: a partition or whole disk is the same slice of the
+ * basis point's disk; a logical volume is found again on the basis point's disks by name.
+ */
+async function openBasisVolume(
+  input: VolumeDeltaInput,
+): Promise<{ reader: RandomAccessReader; close(): Promise<void> }> {
+  const { info, basisPoint } = input;
+  const opened: RandomAccessReader[] = [];
+  const close = async () => {
+    for (const r of opened) await r.close().catch(() => undefined);
+  };
+  try {
+    if (info.partitionType !== 'lvm') {
+      const disk = await input.openBasisDisk(basisPoint.pointId, info.disk);
+      opened.push(disk);
+      return {
+        reader: new SliceReader(disk, info.offset, info.size, `volume ${info.name}`),
+        close,
+      };
+    }
+    const disks: DiskInput[] = [];
+    for (const d of (await input.repository.getPoint(basisPoint.pointId)).disks) {
+      const reader = await input.openBasisDisk(basisPoint.pointId, d.name);
+      opened.push(reader);
+      disks.push({ name: d.name, reader });
+    }
+    const found = (await listDiskVolumes(disks)).volumes.find((v) => v.name === info.name);
+    if (found?.size !== info.size)
+      throw new DeltaNotApplicable(
+        `logical volume ${info.name} is not the same in the basis point`,
+      );
+    return { reader: found.reader, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }
 

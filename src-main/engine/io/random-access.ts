@@ -12,4 +12,17 @@ export interface RandomAccessReader {
    */
   read(offset: number, length: number): Promise<Uint8Array>;
   close(): Promise<void>;
+  /**
+   * Where bytes [offset, offset+length) lie in the readers this one is made of (a partition in
+   * its disk, a logical volume in its physical volumes). Absent on a reader that is a source
+   * itself. Lets a change known on the disks be placed on the volumes above them.
+   */
+  sourcesOf?(offset: number, length: number): ReaderPiece[];
+}
+
+/** Bytes [offset, offset+length) of `reader`. */
+export interface ReaderPiece {
+  reader: RandomAccessReader;
+  offset: number;
+  length: number;
 }

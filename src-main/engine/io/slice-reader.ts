@@ -1,6 +1,6 @@
 import { HyperkeepError } from '../../../shared/errors';
 import { checkRange } from './file-reader';
-import type { RandomAccessReader } from './random-access';
+import type { RandomAccessReader, ReaderPiece } from './random-access';
 
 /**
  * A window of `length` bytes at `offset` inside another reader: a partition inside a disk, a file
@@ -35,6 +35,10 @@ export class SliceReader implements RandomAccessReader {
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, this.size, this.name);
     return this.inner.read(this.offset + offset, length);
+  }
+
+  sourcesOf(offset: number, length: number): ReaderPiece[] {
+    return [{ reader: this.inner, offset: this.offset + offset, length }];
   }
 
   async close(): Promise<void> {

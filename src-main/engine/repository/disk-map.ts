@@ -110,6 +110,12 @@ export function firstRunEndingAfter(runs: readonly ByteRange[], offset: number):
   return lo;
 }
 
+/** True when [offset, offset+length) meets one of the sorted, disjoint ranges. */
+export function rangesTouch(ranges: readonly ByteRange[], offset: number, length: number): boolean {
+  const r = ranges[firstRunEndingAfter(ranges, offset)];
+  return r !== undefined && r.offset < offset + length;
+}
+
 /** The parts of `runs` inside [start, end), cut at the edges (chunkOffset adjusted). */
 export function clipRuns(runs: readonly DiskRun[], start: number, end: number): DiskRun[] {
   const out: DiskRun[] = [];

@@ -13,7 +13,11 @@ import { decodePointIndex } from '../../../src-main/engine/file-catalog/point-in
 import type { PointManifest } from '../../../src-main/engine/repository/manifest';
 import type { Repository } from '../../../src-main/engine/repository/repository';
 import { run } from '../../harness/exec';
-import { openTempCatalog, type TempCatalog } from '../../unit/engine/file-catalog/temp-catalog';
+import {
+  catalogDump,
+  openTempCatalog,
+  type TempCatalog,
+} from '../../unit/engine/file-catalog/temp-catalog';
 import { initRepo, makeTempDir, writeImage } from '../repository/helpers';
 
 const VM = { uuid: '5e1d0c3a-0000-4000-8000-00000000d001', name: 'delta-vm' };
@@ -71,33 +75,6 @@ async function catalogWith(catalog: TempCatalog, manifest: PointManifest) {
   });
 }
 
-/** Every entry of the point's volume vda as the catalog holds it, one line per path. */
-function dump(catalog: TempCatalog, pointId: string): string[] {
-  const { seq, vm_id: vmId } = catalog.db
-    .prepare('SELECT seq, vm_id FROM fc_points WHERE point_id = ?')
-    .get(pointId) as { seq: number; vm_id: number };
-  const { id } = catalog.db
-    .prepare("SELECT id FROM fc_volumes WHERE vm_id = ? AND name = 'vda'")
-    .get(vmId) as { id: number };
-  const rows = catalog.db
-    .prepare(
-      `WITH RECURSIVE t(id, path) AS (
-         SELECT id, '' FROM fc_paths WHERE parent_id = -?
-         UNION ALL SELECT c.id, t.path || '/' || c.name FROM fc_paths c JOIN t ON c.parent_id = t.id)
-       SELECT t.path, e.type, e.size, e.mtime, e.mode, e.uid, e.gid, e.link, e.attrs, e.fs_id,
-              hex(e.extents) AS extents
-         FROM t JOIN fc_entries e ON e.path_id = t.id AND e.first_seq <= ? AND e.last_seq >= ?
-        ORDER BY t.path`,
-    )
-    .all(id, seq, seq);
-  const sizes = catalog.db
-    .prepare(
-      'SELECT s.entries FROM fc_folder_sizes s JOIN fc_points p ON p.pk = s.point_pk WHERE p.point_id = ? ORDER BY s.entries',
-    )
-    .all(pointId);
-  return [...rows.map((r) => JSON.stringify(r)), `big folders: ${JSON.stringify(sizes)}`];
-}
-
 /** The point's file index object as path → record (positions resolved to paths). */
 async function indexTree(pointId: string): Promise<Map<string, string>> {
   const data = await repository.getFileIndex(pointId);
@@ -128,7 +105,9 @@ async function expectDeltaEqualsFullWalk(expectDelta: boolean): Promise<string[]
   try {
     const reference = await catalogWith(whole, manifest);
     expect(reference.notes.join('\n')).toMatch(/walked whole/);
-    expect(dump(incremental, manifest.id)).toEqual(dump(whole, manifest.id));
+    expect(catalogDump(incremental, manifest.id, 'vda')).toEqual(
+      catalogDump(whole, manifest.id, 'vda'),
+    );
     expect(result.files).toBe(reference.files);
     expect(result.volumes).toEqual(reference.volumes);
     const wholeIndex = await indexTree(manifest.id);

@@ -1,12 +1,20 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { catalogPoint } from '../../../src-main/engine/file-catalog/catalog-point';
 import { RawImage } from '../../../src-main/engine/formats/raw/raw-image';
+import type { PointManifest } from '../../../src-main/engine/repository/manifest';
 import { listDiskVolumes } from '../../../src-main/engine/volumes/detect';
 import { deterministicBytes } from '../../harness/image-recipes';
 import { run } from '../../harness/exec';
+import {
+  catalogDump,
+  openTempCatalog,
+  type TempCatalog,
+} from '../../unit/engine/file-catalog/temp-catalog';
+import { TEST_VM, initRepo, writeImage } from '../repository/helpers';
 
 /**
  * A real volume group made by lvm2 on two loop devices: one PV inside a GPT partition of disk
@@ -121,31 +129,45 @@ function pvFile(device: string, devices: string[]): { path: string; base: number
     : { path: join(dir, 'vdb.raw'), base: 0 };
 }
 
+/** The PV extents each segment of an LV starts at, as `lvs` reports them. */
+const ranges = (s: LvSegment) =>
+  s.seg_pe_ranges.split(' ').map((r) => {
+    const m = /^(.+):(\d+)-(\d+)$/.exec(r)!;
+    return { device: m[1]!, first: Number(m[2]) };
+  });
+
+/** Writes `bytes` at byte `at` of extent `pe` of PV `device`, in the file holding that PV. */
+async function placeAt(device: string, pe: number, at: number, bytes: Buffer): Promise<void> {
+  const devices = [...layout.peStart.keys()].sort();
+  const { path, base } = pvFile(device, devices);
+  const f = await open(path, 'r+');
+  await f.write(
+    bytes,
+    0,
+    bytes.length,
+    base + layout.peStart.get(device)! + pe * layout.extentSize + at,
+  );
+  await f.close();
+}
+
+/** Lays `bytes` into the striped LV "data": its chunks dealt round-robin over the stripes. */
+async function placeStriped(bytes: Buffer): Promise<void> {
+  const data = layout.segments.find((s) => s.lv_name === 'data')!;
+  const chunk = parseInt(data.stripe_size, 10);
+  const stripes = ranges(data);
+  for (let i = 0; i < bytes.length / chunk; i++) {
+    const s = stripes[i % 2]!;
+    await placeAt(
+      s.device,
+      s.first,
+      Math.floor(i / 2) * chunk,
+      bytes.subarray(i * chunk, (i + 1) * chunk),
+    );
+  }
+}
+
 describe.skipIf(!canMakeLvm)('LVM2 volume groups made by lvm2', () => {
   it('finds linear and striped logical volumes across two disks and reads their contents', async () => {
-    const devices = [...layout.peStart.keys()].sort();
-    const ranges = (s: LvSegment) =>
-      s.seg_pe_ranges.split(' ').map((r) => {
-        const m = /^(.+):(\d+)-(\d+)$/.exec(r)!;
-        return { device: m[1]!, first: Number(m[2]) };
-      });
-    const placeAt = async (
-      device: string,
-      pe: number,
-      at: number,
-      bytes: Buffer,
-    ): Promise<void> => {
-      const { path, base } = pvFile(device, devices);
-      const f = await open(path, 'r+');
-      await f.write(
-        bytes,
-        0,
-        bytes.length,
-        base + layout.peStart.get(device)! + pe * layout.extentSize + at,
-      );
-      await f.close();
-    };
-
     // root: a real ext4 image laid into its extents.
     const root = layout.segments.find((s) => s.lv_name === 'root')!;
     const ext4 = join(dir, 'root.ext4');
@@ -160,17 +182,8 @@ describe.skipIf(!canMakeLvm)('LVM2 volume groups made by lvm2', () => {
     const data = layout.segments.find((s) => s.lv_name === 'data')!;
     expect(data.stripes).toBe('2');
     const chunk = parseInt(data.stripe_size, 10);
-    const stripes = ranges(data);
     const dataBytes = deterministicBytes(99, 16 * MiB);
-    for (let i = 0; i < dataBytes.length / chunk; i++) {
-      const s = stripes[i % 2]!;
-      await placeAt(
-        s.device,
-        s.first,
-        Math.floor(i / 2) * chunk,
-        dataBytes.subarray(i * chunk, (i + 1) * chunk),
-      );
-    }
+    await placeStriped(dataBytes);
 
     const vda = await RawImage.open(join(dir, 'vda.raw'));
     const vdb = await RawImage.open(join(dir, 'vdb.raw'));
@@ -210,4 +223,53 @@ describe.skipIf(!canMakeLvm)('LVM2 volume groups made by lvm2', () => {
       await vdb.close();
     }
   });
+
+  it('catalogs an ext volume striped over both disks from what changed, as a full walk would', async () => {
+    const tree = join(dir, 'tree');
+    for (let i = 0; i < 300; i++) {
+      await mkdir(join(tree, `d${i % 9}`), { recursive: true });
+      await writeFile(join(tree, `d${i % 9}`, `f${i}.txt`), `${i}\n`.repeat(i));
+    }
+    const ext4 = join(dir, 'data.ext4');
+    await writeFile(ext4, '');
+    await truncate(ext4, 16 * MiB);
+    await run('mkfs.ext4', ['-F', '-q', '-b', '1024', '-d', tree, ext4]);
+    await placeStriped(await readFile(ext4));
+    const repository = await initRepo(join(dir, 'repo'));
+    const store = async () => {
+      const writer = await repository.startPoint({ vm: TEST_VM });
+      await writeImage(writer, 'vda', join(dir, 'vda.raw'));
+      await writeImage(writer, 'vdb', join(dir, 'vdb.raw'));
+      return writer.commit({ consistency: 'crash-consistent' });
+    };
+    const catalogWith = (c: TempCatalog, manifest: PointManifest) =>
+      catalogPoint({ catalog: c.catalog, repository, repositoryName: 'r', manifest });
+    const incremental = openTempCatalog('hk-lvm-incremental-');
+    const whole = openTempCatalog('hk-lvm-whole-');
+    try {
+      const first = await catalogWith(incremental, await store());
+      expect(first.notes).toContainEqual(expect.stringMatching(/^vg--test-data: walked whole/));
+      await writeFile(
+        join(dir, 'cmd'),
+        `write ${ext4}.cmd /d3/new.txt\nrm /d4/f4.txt\nmkdir /d5/sub\n`,
+      );
+      await writeFile(`${ext4}.cmd`, 'new\n'.repeat(3000));
+      await run('debugfs', ['-w', '-f', join(dir, 'cmd'), ext4]);
+      await placeStriped(await readFile(ext4));
+      const second = await store();
+      const delta = await catalogWith(incremental, second);
+      expect(delta.notes).toContainEqual(
+        expect.stringMatching(/^vg--test-data: \d+ entries in [1-9]\d* changed folders indexed/),
+      );
+      const reference = await catalogWith(whole, second);
+      expect(reference.notes).toContainEqual(expect.stringMatching(/^vg--test-data: walked whole/));
+      const dump = catalogDump(incremental, second.id, 'vg--test-data');
+      expect(dump.some((line) => line.includes('"/d3/new.txt"'))).toBe(true);
+      expect(dump).toEqual(catalogDump(whole, second.id, 'vg--test-data'));
+    } finally {
+      incremental.remove();
+      whole.remove();
+      await repository.close();
+    }
+  }, 120_000);
 });

@@ -1,5 +1,4 @@
 import type { RandomAccessReader } from '../../io/random-access';
-import { firstRunEndingAfter, type ByteRange } from '../../repository/disk-map';
 import type { FsEntry } from '../filesystem';
 import { ROOT_INODE, type ExtFileSystem } from './ext-filesystem';
 import { makeBasis, walkBasisFingerprint, type ExtWalkBasis } from './walk-basis';
@@ -28,8 +27,11 @@ export interface ExtDeltaOptions {
   /** The volume as it was in the basis point, and as it is now (what `fs` reads). */
   before: RandomAccessReader;
   after: RandomAccessReader;
-  /** Byte ranges of the volume that may differ between the two, sorted and disjoint. */
-  changed: readonly ByteRange[];
+  /**
+   * False when bytes [offset, offset+length) of the volume are certainly the same in both
+   * points (from their disk maps); true when they may differ.
+   */
+  mayDiffer(offset: number, length: number): boolean;
   basis: ExtWalkBasis;
   /**
    * Called with each listing, in order, while the file system records what it reads: the
@@ -79,19 +81,13 @@ interface Probe {
   inode: number;
 }
 
-/** True when [offset, offset+length) meets one of the sorted, disjoint ranges. */
-function touches(ranges: readonly ByteRange[], offset: number, length: number): boolean {
-  const r = ranges[firstRunEndingAfter(ranges, offset)];
-  return r !== undefined && r.offset < offset + length;
-}
-
 /**
  * The inodes whose entries may have changed: those whose slot differs between the points, or
  * one of the blocks their entry was read from. Only metadata inside changed ranges is read, from
  * both points, in merged reads.
  */
 async function changedInodes(o: ExtDeltaOptions, tables: readonly number[]): Promise<Set<number>> {
-  const { basis, changed } = o;
+  const { basis } = o;
   const sb = o.fs.superblock;
   const probes: Probe[] = [];
   const seen = new Set<number>();
@@ -103,15 +99,13 @@ async function changedInodes(o: ExtDeltaOptions, tables: readonly number[]): Pro
     seen.add(inode);
     const group = Math.floor((inode - 1) / sb.inodesPerGroup);
     const offset = tables[group]! * sb.blockSize + ((inode - 1) % sb.inodesPerGroup) * sb.inodeSize;
-    if (touches(changed, offset, sb.inodeSize))
-      probes.push({ offset, length: sb.inodeSize, inode });
+    if (o.mayDiffer(offset, sb.inodeSize)) probes.push({ offset, length: sb.inodeSize, inode });
   }
   for (let i = 0; i < basis.readInodes.length; i++) {
     await pause(i);
     const offset = basis.readBlocks[i]! * sb.blockSize;
     const length = basis.readCounts[i]! * sb.blockSize;
-    if (touches(changed, offset, length))
-      probes.push({ offset, length, inode: basis.readInodes[i]! });
+    if (o.mayDiffer(offset, length)) probes.push({ offset, length, inode: basis.readInodes[i]! });
   }
   probes.sort((a, b) => a.offset - b.offset);
   // Nearby probes share a read; the reads go several at a time (old chunks decode on the

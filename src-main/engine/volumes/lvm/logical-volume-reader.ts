@@ -1,6 +1,6 @@
 import { HyperkeepError } from '../../../../shared/errors';
 import { checkRange } from '../../io/file-reader';
-import type { RandomAccessReader } from '../../io/random-access';
+import type { RandomAccessReader, ReaderPiece } from '../../io/random-access';
 import type { LogicalVolume, Segment, VolumeGroup } from './volume-group';
 
 const SECTOR = 512;
@@ -57,19 +57,40 @@ export class LogicalVolumeReader implements RandomAccessReader {
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(offset, length, this.size, this.name);
     const out = new Uint8Array(length);
-    const reads: Promise<void>[] = [];
+    await Promise.all(
+      this.pieces(offset, length).map(({ reader, at, length: n, lvOffset }) =>
+        reader.read(at, n).then((b) => out.set(b, lvOffset - offset)),
+      ),
+    );
+    return out;
+  }
+
+  sourcesOf(offset: number, length: number): ReaderPiece[] {
+    checkRange(offset, length, this.size, this.name);
+    return this.pieces(offset, length).map(({ reader, at, length: n }) => ({
+      reader,
+      offset: at,
+      length: n,
+    }));
+  }
+
+  /** The PV reads that make up [offset, offset+length); zero segments have none (all zeros). */
+  private pieces(
+    offset: number,
+    length: number,
+  ): { reader: RandomAccessReader; at: number; length: number; lvOffset: number }[] {
+    const out: { reader: RandomAccessReader; at: number; length: number; lvOffset: number }[] = [];
     let pos = offset;
     while (pos < offset + length) {
       const seg = this.segmentAt(pos);
       const inSeg = pos - seg.start;
-      const at = pos - offset;
       let piece = Math.min(offset + length, seg.end) - pos;
       const { segment, stripes } = seg;
       if (segment.type === 'zero') {
-        // out is zero-filled already
+        // reads as zeros: nothing underneath
       } else if (stripes.length === 1) {
         const s = stripes[0]!;
-        reads.push(s.reader.read(s.base + inSeg, piece).then((b) => out.set(b, at)));
+        out.push({ reader: s.reader, at: s.base + inSeg, length: piece, lvOffset: pos });
       } else {
         const chunk = segment.stripeSectors * SECTOR;
         const index = Math.floor(inSeg / chunk);
@@ -77,11 +98,10 @@ export class LogicalVolumeReader implements RandomAccessReader {
         piece = Math.min(piece, chunk - inChunk);
         const s = stripes[index % stripes.length]!;
         const where = s.base + Math.floor(index / stripes.length) * chunk + inChunk;
-        reads.push(s.reader.read(where, piece).then((b) => out.set(b, at)));
+        out.push({ reader: s.reader, at: where, length: piece, lvOffset: pos });
       }
       pos += piece;
     }
-    await Promise.all(reads);
     return out;
   }
 

@@ -26,3 +26,33 @@ export function openTempCatalog(prefix: string): TempCatalog {
     },
   };
 }
+
+/**
+ * Every entry of a volume of a point as the catalog holds it, one line per path, and the point's
+ * big-folder sizes: two catalogs that hold the same point the same way give the same lines.
+ */
+export function catalogDump(catalog: TempCatalog, pointId: string, volume: string): string[] {
+  const { seq, vm_id: vmId } = catalog.db
+    .prepare('SELECT seq, vm_id FROM fc_points WHERE point_id = ?')
+    .get(pointId) as { seq: number; vm_id: number };
+  const { id } = catalog.db
+    .prepare('SELECT id FROM fc_volumes WHERE vm_id = ? AND name = ?')
+    .get(vmId, volume) as { id: number };
+  const rows = catalog.db
+    .prepare(
+      `WITH RECURSIVE t(id, path) AS (
+         SELECT id, '' FROM fc_paths WHERE parent_id = -?
+         UNION ALL SELECT c.id, t.path || '/' || c.name FROM fc_paths c JOIN t ON c.parent_id = t.id)
+       SELECT t.path, e.type, e.size, e.mtime, e.mode, e.uid, e.gid, e.link, e.attrs, e.fs_id,
+              hex(e.extents) AS extents
+         FROM t JOIN fc_entries e ON e.path_id = t.id AND e.first_seq <= ? AND e.last_seq >= ?
+        ORDER BY t.path`,
+    )
+    .all(id, seq, seq);
+  const sizes = catalog.db
+    .prepare(
+      'SELECT s.entries FROM fc_folder_sizes s JOIN fc_points p ON p.pk = s.point_pk WHERE p.point_id = ? ORDER BY s.entries',
+    )
+    .all(pointId);
+  return [...rows.map((r) => JSON.stringify(r)), `big folders: ${JSON.stringify(sizes)}`];
+}

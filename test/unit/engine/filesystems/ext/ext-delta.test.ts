@@ -20,7 +20,7 @@ import {
 } from '../../../../../src-main/engine/filesystems/ext/walk-basis';
 import type { FsEntry } from '../../../../../src-main/engine/filesystems/filesystem';
 import { FileReader } from '../../../../../src-main/engine/io/file-reader';
-import type { ByteRange } from '../../../../../src-main/engine/repository/disk-map';
+import { rangesTouch, type ByteRange } from '../../../../../src-main/engine/repository/disk-map';
 import { run } from '../../../../harness/exec';
 
 /** Children by name of every folder, by folder path. */
@@ -126,11 +126,12 @@ async function changeAndCompare(
   const old = await FileReader.open(before);
   const now = await FileReader.open(image);
   try {
+    const changed = await differing(before, image);
     const result = await walkExtDelta({
       fs,
       before: old,
       after: now,
-      changed: await differing(before, image),
+      mayDiffer: (offset, length) => rangesTouch(changed, offset, length),
       basis,
       maxEntries: 1e6,
       onFolderError: (folder) => failed.push(folder.path),
