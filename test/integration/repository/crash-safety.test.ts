@@ -21,6 +21,8 @@ const FIXTURE = join(import.meta.dirname, 'fixtures', 'write-point.ts');
 interface Child {
   proc: ChildProcess;
   started: Promise<void>;
+  /** Resolves when the writer is between its two disks (or has exited). */
+  midway: Promise<void>;
   exited: Promise<{ committed: boolean; pointId: string; stderr: string }>;
 }
 
@@ -36,20 +38,24 @@ function spawnWriter(repoDir: string, image: string, seed: string): Child {
   let out = '';
   let err = '';
   let onStart: () => void = () => undefined;
+  let onMidway: () => void = () => undefined;
   const started = new Promise<void>((resolve) => (onStart = resolve));
+  const midway = new Promise<void>((resolve) => (onMidway = resolve));
   proc.stdout!.on('data', (b: Buffer) => {
     out += b.toString();
     if (out.includes('START\n')) onStart();
+    if (out.includes('MIDWAY\n')) onMidway();
   });
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<{ committed: boolean; pointId: string; stderr: string }>((resolve) =>
     proc.on('close', () => {
       onStart();
+      onMidway();
       const id = /COMMITTED (\S+)/.exec(out)?.[1];
       resolve({ committed: id !== undefined, pointId: id ?? '', stderr: err });
     }),
   );
-  return { proc, started, exited };
+  return { proc, started, midway, exited };
 }
 
 describe('crash safety: kill -9 while a backup writes', () => {
@@ -81,8 +87,10 @@ describe('crash safety: kill -9 while a backup writes', () => {
     for (let i = 0; i < 3; i++) {
       const child = spawnWriter(repoDir, image, `killed-${i}`);
       await child.started;
-      // Anywhere from just after the lock is taken to past a normal run's end (a cold child is slower).
-      await new Promise((r) => setTimeout(r, duration * (0.1 + 1.1 * Math.random())));
+      // The first kill lands half way through for sure, whatever the machine's load; the
+      // others anywhere from just after the lock is taken to past a normal run's end.
+      if (i === 0) await child.midway;
+      else await new Promise((r) => setTimeout(r, duration * (0.1 + 1.1 * Math.random())));
       child.proc.kill('SIGKILL');
       const end = await child.exited;
       if (!end.committed) killedMidWrite++;

@@ -195,6 +195,8 @@ export async function writeSeededPoint(
   image: string,
   seed: string,
   onStart?: () => void,
+  /** Called between the two disks: the point is half written, nothing committed. */
+  onMidway?: () => void,
 ): Promise<string> {
   const writer = await repo.startPoint({
     vm: { uuid: 'crash-vm', name: 'crash-vm' },
@@ -205,6 +207,7 @@ export async function writeSeededPoint(
   const vdb = writer.addDisk({ name: 'vdb', sizeBytes: random.length });
   for (let off = 0; off < random.length; off += 2 ** 20)
     await vdb.writeExtent(off, random.subarray(off, off + 2 ** 20));
+  onMidway?.();
   await writeImage(writer, 'vda', image);
   return (await writer.commit({ consistency: 'crash-consistent' })).id;
 }
