@@ -1,13 +1,12 @@
 import type { PointVolume } from '../../../shared/domain/files';
 import { toErrorData } from '../../../shared/errors';
-import { ExtFileSystem } from '../filesystems/ext/ext-filesystem';
-import { DeltaNotApplicable, walkExtDelta } from '../filesystems/ext/ext-delta';
 import {
-  ExtBasisRecorder,
-  decodeWalkBasis,
-  encodeWalkBasis,
-  walkBasisFingerprint,
-} from '../filesystems/ext/walk-basis';
+  DeltaNotApplicable,
+  supportsInodeDelta,
+  walkInodeDelta,
+  type InodeDeltaSupport,
+} from '../filesystems/inode-delta';
+import { WalkBasisRecorder, decodeWalkBasis, encodeWalkBasis } from '../filesystems/walk-basis';
 import type { FileSystem, FsEntry } from '../filesystems/filesystem';
 import type { RandomAccessReader } from '../io/random-access';
 import { SliceReader } from '../io/slice-reader';
@@ -63,7 +62,8 @@ export function deltaRefusal(
   input: Pick<VolumeDeltaInput, 'info' | 'fs' | 'basisPoint'>,
 ): string | null {
   const { info, fs, basisPoint } = input;
-  if (!(fs instanceof ExtFileSystem)) return 'only ext volumes are cataloged incrementally';
+  if (!supportsInodeDelta(fs))
+    return `only ext and XFS volumes are cataloged incrementally (not ${fs.kind})`;
   const before = basisPoint.volumes.find((v) => v.name === info.name);
   if (!before?.indexed) return `volume ${info.name} was not indexed in the basis point`;
   if (
@@ -76,7 +76,7 @@ export function deltaRefusal(
 }
 
 /**
- * Catalogs an ext volume from what changed since its basis point (filesystems/ext/ext-delta.ts):
+ * Catalogs a volume from what changed since its basis point (filesystems/inode-delta.ts):
  * the changed ranges come from the two points' disk maps, the old bytes from the basis point.
  * Throws DeltaNotApplicable (or any read error) when the caller should walk the volume whole.
  */
@@ -84,7 +84,7 @@ export async function walkVolumeDelta(input: VolumeDeltaInput): Promise<VolumeDe
   const refusal = deltaRefusal(input);
   if (refusal) throw new DeltaNotApplicable(refusal);
   const { info, repository, manifest, basisPoint } = input;
-  const fs = input.fs as ExtFileSystem;
+  const fs = input.fs as FileSystem & InodeDeltaSupport;
   const basis = decodeWalkBasis(input.basisData);
   if (!basis) throw new DeltaNotApplicable('its stored walk basis is unreadable');
   const mayDiffer = await changeMap(repository, basisPoint.pointId, manifest.id, input.disks);
@@ -93,7 +93,7 @@ export async function walkVolumeDelta(input: VolumeDeltaInput): Promise<VolumeDe
   let noExtents = 0;
   let relisted = 0;
   try {
-    const result = await walkExtDelta({
+    const result = await walkInodeDelta({
       fs,
       before: before.reader,
       after: info.reader,
@@ -197,15 +197,18 @@ async function openBasisVolume(
 
 /**
  * Records a full walk's basis: the walk reports each folder's entries, the file system its
- * reads. Only ext volumes have one; `finish` gives null for the others and for spoiled walks.
+ * reads. Only file systems with InodeDeltaSupport have one; `finish` gives null for the others
+ * and for a tree that is not a plain tree.
  */
 export class FullWalkBasis {
-  private readonly recorder: ExtBasisRecorder | null;
+  private readonly fs: (FileSystem & InodeDeltaSupport) | null;
+  private readonly recorder: WalkBasisRecorder | null;
   private readonly folderIds = new Map<string, number>();
 
-  constructor(private readonly fs: FileSystem) {
-    this.recorder = fs instanceof ExtFileSystem ? new ExtBasisRecorder() : null;
-    if (this.recorder && fs instanceof ExtFileSystem) fs.recordMetadataReads(this.recorder.onRead);
+  constructor(fs: FileSystem) {
+    this.fs = supportsInodeDelta(fs) ? fs : null;
+    this.recorder = this.fs ? new WalkBasisRecorder() : null;
+    if (this.fs && this.recorder) this.fs.recordMetadataReads(this.recorder.onRead);
   }
 
   /** One folder's listing as the walk yields it (the root alone first). */
@@ -225,10 +228,10 @@ export class FullWalkBasis {
   }
 
   async finish(): Promise<Uint8Array | null> {
-    if (!(this.fs instanceof ExtFileSystem) || !this.recorder) return null;
+    if (!this.fs || !this.recorder) return null;
     this.fs.recordMetadataReads(undefined);
     try {
-      const basis = this.recorder.finish(await walkBasisFingerprint(this.fs));
+      const basis = this.recorder.finish(await this.fs.walkFingerprint());
       return basis ? encodeWalkBasis(basis) : null;
     } catch {
       return null;
@@ -237,7 +240,7 @@ export class FullWalkBasis {
 
   /** Stops recording without a basis (the walk failed). */
   abandon(): void {
-    if (this.fs instanceof ExtFileSystem) this.fs.recordMetadataReads(undefined);
+    this.fs?.recordMetadataReads(undefined);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Incremental cataloging: a point whose volume's previous point left a walk basis is cataloged
- * from what changed (ext-delta.ts). It must give exactly the catalog and the file index a full
+ * from what changed (inode-delta.ts). It must give exactly the catalog and the file index a full
  * walk gives: each point here is cataloged both ways, on ext4 images changed by debugfs (files,
  * folders, renames, links, subtrees gone, a big folder) and by raw writes over the inode table.
  */
@@ -8,25 +8,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm, symlink, link, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catalogPoint } from '../../../src-main/engine/file-catalog/catalog-point';
-import { decodePointIndex } from '../../../src-main/engine/file-catalog/point-index-object';
-import type { PointManifest } from '../../../src-main/engine/repository/manifest';
-import type { Repository } from '../../../src-main/engine/repository/repository';
 import { run } from '../../harness/exec';
-import {
-  catalogDump,
-  openTempCatalog,
-  type TempCatalog,
-} from '../../unit/engine/file-catalog/temp-catalog';
-import { initRepo, makeTempDir, writeImage } from '../repository/helpers';
+import { initRepo, makeTempDir } from '../repository/helpers';
+import { DeltaCheck } from './delta-fixtures';
 
 const VM = { uuid: '5e1d0c3a-0000-4000-8000-00000000d001', name: 'delta-vm' };
 
 let dir: string;
 let image: string;
-let repository: Repository;
-/** Catalogs every point in turn: the second onwards by delta. */
-let incremental: TempCatalog;
+let check: DeltaCheck;
 
 async function makeTree(root: string): Promise<void> {
   const put = async (path: string, content: string | Buffer) => {
@@ -60,66 +50,6 @@ async function debugfs(commands: string[]): Promise<void> {
   await run('debugfs', ['-w', '-f', file, image]);
 }
 
-async function storePoint(): Promise<PointManifest> {
-  const writer = await repository.startPoint({ vm: VM });
-  await writeImage(writer, 'vda', image);
-  return writer.commit({ consistency: 'crash-consistent' });
-}
-
-async function catalogWith(catalog: TempCatalog, manifest: PointManifest) {
-  return catalogPoint({
-    catalog: catalog.catalog,
-    repository,
-    repositoryName: 'r',
-    manifest,
-  });
-}
-
-/** The point's file index object as path → record (positions resolved to paths). */
-async function indexTree(pointId: string): Promise<Map<string, string>> {
-  const data = await repository.getFileIndex(pointId);
-  const index = decodePointIndex(data!, pointId);
-  const paths: string[] = [];
-  const tree = new Map<string, string>();
-  for (const { volume, record } of index.records()) {
-    const path = record.parent < 0 ? '' : `${paths[record.parent]}/${record.name}`;
-    paths.push(path);
-    const { parent: _parent, extents, ...rest } = record;
-    tree.set(
-      `${volume}:${path}`,
-      JSON.stringify({ ...rest, extents: extents && Buffer.from(extents).toString('hex') }),
-    );
-  }
-  return tree;
-}
-
-/**
- * Catalogs a new point of the image incrementally, and the same point whole in a fresh catalog;
- * both catalogs and both file index objects must be the same.
- */
-async function expectDeltaEqualsFullWalk(expectDelta: boolean): Promise<string[]> {
-  const manifest = await storePoint();
-  const result = await catalogWith(incremental, manifest);
-  const deltaIndex = await indexTree(manifest.id);
-  const whole = openTempCatalog('hk-delta-whole-');
-  try {
-    const reference = await catalogWith(whole, manifest);
-    expect(reference.notes.join('\n')).toMatch(/walked whole/);
-    expect(catalogDump(incremental, manifest.id, 'vda')).toEqual(
-      catalogDump(whole, manifest.id, 'vda'),
-    );
-    expect(result.files).toBe(reference.files);
-    expect(result.volumes).toEqual(reference.volumes);
-    const wholeIndex = await indexTree(manifest.id);
-    expect([...deltaIndex.keys()].sort()).toEqual([...wholeIndex.keys()].sort());
-    for (const [path, record] of wholeIndex) expect(deltaIndex.get(path), path).toBe(record);
-  } finally {
-    whole.remove();
-  }
-  if (expectDelta) expect(result.notes.join('\n')).toMatch(/changed folders indexed since/);
-  return result.notes;
-}
-
 beforeAll(async () => {
   dir = await makeTempDir('catalog-delta');
   const tree = join(dir, 'tree');
@@ -127,24 +57,23 @@ beforeAll(async () => {
   image = join(dir, 'vda.raw');
   await run('truncate', ['-s', '64M', image]);
   await run('mkfs.ext4', ['-q', '-F', '-b', '4096', '-d', tree, image]);
-  repository = await initRepo(join(dir, 'repo'));
-  incremental = openTempCatalog('hk-delta-incremental-');
+  check = new DeltaCheck(await initRepo(join(dir, 'repo')), VM, { vda: image });
 });
 
 afterAll(async () => {
-  incremental?.remove();
+  check?.remove();
   await rm(dir, { recursive: true, force: true });
 });
 
 describe('incremental cataloging of ext volumes', () => {
   it('walks the first point whole and keeps a basis for the next', async () => {
-    const first = await catalogWith(incremental, await storePoint());
+    const first = await check.catalogWith(check.incremental, await check.storePoint());
     expect(first.notes.join('\n')).toMatch(/vda: walked whole \(no earlier point/);
     expect(first.files).toBeGreaterThan(1200);
   });
 
   it('catalogs an unchanged point from nothing but its disk map', async () => {
-    const notes = await expectDeltaEqualsFullWalk(true);
+    const notes = await check.expectDeltaEqualsFullWalk('vda', true);
     expect(notes.join('\n')).toMatch(/vda: 0 entries in 0 changed folders/);
   });
 
@@ -175,7 +104,7 @@ describe('incremental cataloging of ext volumes', () => {
       `write ${payload} /data/folder-to-file`,
       'set_inode_field / mtime 20240101000000',
     ]);
-    await expectDeltaEqualsFullWalk(true);
+    await check.expectDeltaEqualsFullWalk('vda', true);
   });
 
   it('equals a full walk on top of an incremental basis, after more changes', async () => {
@@ -189,7 +118,7 @@ describe('incremental cataloging of ext volumes', () => {
       'set_inode_field /data/big mtime 20230101000000',
       'unlink /data/big/f0100',
     ]);
-    await expectDeltaEqualsFullWalk(true);
+    await check.expectDeltaEqualsFullWalk('vda', true);
   });
 
   it('equals a full walk after raw writes over the inode table', async () => {
@@ -201,6 +130,6 @@ describe('incremental cataloging of ext volumes', () => {
     const table = gd.readUInt32LE(8);
     await fh.write(randomBytes(512), 0, 512, table * 4096 + 20 * 256);
     await fh.close();
-    await expectDeltaEqualsFullWalk(false);
+    await check.expectDeltaEqualsFullWalk('vda', false);
   });
 });

@@ -16,8 +16,10 @@ import { decodeName, parseDirectoryRegion, type DirEntryRef } from './directory'
 import { readAhead } from '../read-ahead';
 import { FOLDER_READ_AHEAD, folderRuns } from './folder-preload';
 import { INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, type ExtInode } from './inode';
+import type { InodeDeltaSupport, MetadataReadRecorder } from '../inode-delta';
 import { entryOfInode } from './entry';
 import { InodeTables } from './inode-tables';
+import { extWalkFingerprint } from './walk-fingerprint';
 import {
   INCOMPAT,
   SUPERBLOCK_OFFSET,
@@ -26,10 +28,7 @@ import {
   type ExtSuperblock,
 } from './superblock';
 
-/** Told that `count` blocks from `block` were read for inode `inode` (recordMetadataReads). */
-export type MetadataReadRecorder = (inode: number, block: number, count: number) => void;
-
-export const ROOT_INODE = 2;
+const ROOT_INODE = 2;
 /** Longest symlink target Linux accepts (PATH_MAX). */
 const MAX_SYMLINK = 4096;
 /** Directory blocks are read in batches of this size: big enough for few reads, bounded memory. */
@@ -46,7 +45,8 @@ const WALK_FOLDER_BYTES = 32 * 1024 * 1024;
 const LIST_SLICE_MS = 10;
 
 /** ext2, ext3 and ext4, read straight from the volume's blocks. */
-export class ExtFileSystem extends BaseFileSystem {
+export class ExtFileSystem extends BaseFileSystem implements InodeDeltaSupport {
+  readonly rootId = ROOT_INODE;
   readonly kind = 'ext' as const;
   readonly variant: string;
   readonly label?: string;
@@ -189,23 +189,28 @@ export class ExtFileSystem extends BaseFileSystem {
   }
 
   /**
-   * From now on, tells `recorder` which blocks beyond its inode each inode's entry was read from:
-   * extent tree and indirect blocks, folder blocks, long symlink targets. With the inode's own
-   * bytes these are everything a listing of it depends on, which is what lets a later point be
-   * cataloged from the blocks that changed (ext-delta.ts). `undefined` stops it.
+   * InodeDeltaSupport (inode-delta.ts): the extent tree and indirect blocks, folder blocks and
+   * long symlink targets read for each inode. With the inode's own bytes these are everything a
+   * listing of it depends on.
    */
   recordMetadataReads(recorder: MetadataReadRecorder | undefined): void {
     this.metadataReads = recorder;
   }
 
-  /** The superblock's geometry and features: inodes mean the same bytes when they are equal. */
-  get superblock(): Readonly<ExtSuperblock> {
-    return this.sb;
+  get inodeBytes(): number {
+    return this.sb.inodeSize;
   }
 
-  /** First block of every group's inode table (see InodeTables.tableLocations). */
-  inodeTableLocations(): Promise<number[]> {
-    return this.inodes.tableLocations();
+  async walkFingerprint(): Promise<string> {
+    return extWalkFingerprint(this.sb, await this.inodes.tableLocations());
+  }
+
+  async inodeLocator(): Promise<(inode: number) => number> {
+    const tables = await this.inodes.tableLocations();
+    const { blockSize, inodesPerGroup, inodeSize } = this.sb;
+    return (inode) =>
+      tables[Math.floor((inode - 1) / inodesPerGroup)]! * blockSize +
+      ((inode - 1) % inodesPerGroup) * inodeSize;
   }
 
   /**
@@ -242,7 +247,7 @@ export class ExtFileSystem extends BaseFileSystem {
       ? {
           ...this.blocks,
           readBlock: (block, what) => {
-            recorder(inode.number, block, 1);
+            recorder(inode.number, block * this.blockSize, this.blockSize);
             return this.blocks.readBlock(block, what);
           },
         }
@@ -322,7 +327,7 @@ export class ExtFileSystem extends BaseFileSystem {
     const bs = this.blockSize;
     for (const run of await this.mapRuns(inode)) {
       if (run.unwritten) continue;
-      this.metadataReads?.(inode.number, run.physical, run.count);
+      this.metadataReads?.(inode.number, run.physical * bs, run.count * bs);
       const batchBlocks = Math.max(1, Math.floor(DIR_READ_BATCH / bs));
       for (let i = 0; i < run.count; i += batchBlocks) {
         const n = Math.min(batchBlocks, run.count - i);
@@ -381,11 +386,7 @@ export class ExtFileSystem extends BaseFileSystem {
     const bytes = new Uint8Array(inode.size);
     for (const extent of extents) {
       if (extent.kind !== 'data') continue;
-      this.metadataReads?.(
-        inode.number,
-        Math.floor(extent.volumeOffset / this.blockSize),
-        Math.ceil(extent.length / this.blockSize),
-      );
+      this.metadataReads?.(inode.number, extent.volumeOffset, extent.length);
       bytes.set(await this.reader.read(extent.volumeOffset, extent.length), extent.fileOffset);
     }
     return decodeName(bytes);

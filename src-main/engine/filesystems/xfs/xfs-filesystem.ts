@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import type { RandomAccessReader } from '../../io/random-access';
 import { BaseFileSystem, childPath } from '../base-filesystem';
 import { ByteView, fsError } from '../binary';
 import { BlockCache } from '../block-cache';
 import { readFromExtents, type VolumeSource } from '../extent-read';
 import type { FileExtent, FsEntry } from '../filesystem';
+import type { InodeDeltaSupport, MetadataReadRecorder } from '../inode-delta';
 import { mapBtree, mapExtentList, runsToExtents, type BmapSource, type XfsRun } from './bmap';
 import {
   DIR_LEAF_OFFSET,
@@ -31,8 +33,9 @@ const INODE_CACHE_SIZE = 4096;
 const LIST_SLICE_MS = 10;
 
 /** XFS (v5 and v4), read straight from the volume: the default file system of RHEL and kin. */
-export class XfsFileSystem extends BaseFileSystem {
+export class XfsFileSystem extends BaseFileSystem implements InodeDeltaSupport {
   readonly kind = 'xfs' as const;
+  readonly rootId: number;
   readonly variant: string;
   readonly label?: string;
   readonly uuid: string;
@@ -44,6 +47,8 @@ export class XfsFileSystem extends BaseFileSystem {
   private readonly cache: BlockCache;
   private readonly bmap: BmapSource;
   private readonly inodes = new Map<number, XfsInode>();
+  /** Told of every metadata read made for an inode (see recordMetadataReads). */
+  private metadataReads: MetadataReadRecorder | undefined;
 
   private constructor(
     private readonly reader: RandomAccessReader,
@@ -51,6 +56,7 @@ export class XfsFileSystem extends BaseFileSystem {
   ) {
     super();
     this.variant = `XFS v${sb.version}`;
+    this.rootId = sb.rootIno;
     if (sb.label !== '') this.label = sb.label;
     this.uuid = sb.uuid;
     this.blockSize = sb.blockSize;
@@ -135,6 +141,51 @@ export class XfsFileSystem extends BaseFileSystem {
     await this.reader.close();
   }
 
+  /**
+   * InodeDeltaSupport (inode-delta.ts): the block map btree blocks, folder data blocks and
+   * remote symlink blocks read for each inode; with the inode's own bytes, everything a listing
+   * of it depends on.
+   */
+  recordMetadataReads(recorder: MetadataReadRecorder | undefined): void {
+    this.metadataReads = recorder;
+  }
+
+  get inodeBytes(): number {
+    return this.sb.inodeSize;
+  }
+
+  /** An inode's place follows from its number and the geometry: the superblock says it all. */
+  walkFingerprint(): Promise<string> {
+    const sb = this.sb;
+    const geometry = [
+      ...[sb.version, sb.blockSize, sb.dataBlocks, sb.realtimeBlocks, sb.uuid, sb.rootIno],
+      ...[sb.agBlocks, sb.agCount, sb.agBlockLog, sb.inodeSize, sb.inodesPerBlockLog],
+      ...[sb.dirBlockSize, sb.hasFtype, sb.hasBigtime, sb.hasNrext64],
+    ];
+    return Promise.resolve(
+      createHash('sha256')
+        .update(`xfs ${JSON.stringify(geometry)}`)
+        .digest('hex'),
+    );
+  }
+
+  inodeLocator(): Promise<(inode: number) => number> {
+    return Promise.resolve((inode) => inodeOffset(this.sb, inode, 'a walk basis'));
+  }
+
+  /** The block source of inode `number`'s reads, told to the recorder when there is one. */
+  private blocksFor(number: number): BmapSource {
+    const recorder = this.metadataReads;
+    if (!recorder) return this.bmap;
+    return {
+      sb: this.sb,
+      readBlock: (block, what) => {
+        recorder(number, block * this.blockSize, this.blockSize);
+        return this.bmap.readBlock(block, what);
+      },
+    };
+  }
+
   /** Extents that need no block read; undefined for btree forks and remote symlinks. */
   private extentsInInode(inode: XfsInode): FileExtent[] | undefined {
     const type = inodeType(inode.mode);
@@ -157,7 +208,7 @@ export class XfsFileSystem extends BaseFileSystem {
       case FORK_FORMAT.extents:
         return mapExtentList(inode.dataFork, inode.nextents, this.sb, what);
       case FORK_FORMAT.btree:
-        return mapBtree(this.bmap, inode.dataFork, what);
+        return mapBtree(this.blocksFor(inode.number), inode.dataFork, what);
       default:
         throw fsError('XFS', what, `has data fork format ${inode.format}, which holds no extents`);
     }
@@ -218,8 +269,12 @@ export class XfsFileSystem extends BaseFileSystem {
     const dataEnd = Math.min(DIR_LEAF_OFFSET, (last.logical + last.count) * this.blockSize);
     const extents = runsToExtents(runs, this.blockSize, dataEnd);
     const dbs = this.sb.dirBlockSize;
+    const recorder = this.metadataReads;
     const source: VolumeSource = {
-      read: (offset, length) => this.cache.read(offset, length, what),
+      read: (offset, length) => {
+        recorder?.(inode.number, offset, length);
+        return this.cache.read(offset, length, what);
+      },
     };
     const out: XfsDirEntryRef[] = [];
     let next = 0; // first directory block offset not read yet
@@ -298,12 +353,13 @@ export class XfsFileSystem extends BaseFileSystem {
     const out = new Uint8Array(inode.size);
     let filled = 0;
     // A remote target spans at most a few blocks: each run is bounded by the 1 KiB maximum.
+    const blocks = this.blocksFor(inode.number);
     for (const run of await this.mapRuns(inode)) {
       if (run.unwritten || run.count * this.blockSize > 64 * 1024) {
         throw fsError('XFS', what, 'has an impossible block map for a symlink');
       }
       for (let i = 0; i < run.count && filled < inode.size; i++) {
-        const block = await this.bmap.readBlock(run.physical + i, what);
+        const block = await blocks.readBlock(run.physical + i, what);
         let payload = block;
         if (this.sb.version === 5) {
           const v = new ByteView(block, 'XFS', `${what} block ${run.physical + i}`);

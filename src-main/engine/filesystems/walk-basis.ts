@@ -1,19 +1,17 @@
-import { createHash } from 'node:crypto';
 import { zstdCompressSync, zstdDecompressSync } from 'node:zlib';
-import type { ExtFileSystem } from './ext-filesystem';
 
 /**
- * What the next point's delta walk (ext-delta.ts) needs to know of a walked ext volume, besides
- * the changed blocks: where each entry sits in the tree, and which blocks beyond its inode each
- * entry was read from. An entry's record depends only on its inode's bytes and those blocks, so
- * an entry whose inode slot and blocks are unchanged is unchanged.
+ * What the next point's delta walk (inode-delta.ts) needs to know of a walked volume, besides
+ * the changed bytes: where each entry sits in the tree, and which bytes beyond its inode each
+ * entry was read from. An entry's record depends only on its inode's bytes and those, so an
+ * entry whose inode and bytes are unchanged is unchanged.
  */
-export interface ExtWalkBasis {
-  /** Geometry, features and inode table locations (walkBasisFingerprint): inodes mean the same. */
+export interface WalkBasis {
+  /** The file system's walkFingerprint: geometry, features, where inodes live. */
   fingerprint: string;
-  /** Every listed entry as (inode, parent folder's inode), the root as (2, 0). */
-  inodes: Uint32Array;
-  parents: Uint32Array;
+  /** Every listed entry as (inode, parent folder's inode), the root as (root inode, 0). */
+  inodes: Float64Array;
+  parents: Float64Array;
   /** Name of each folder by inode (the root's is ''). */
   folderNames: Map<number, string>;
   /**
@@ -22,58 +20,33 @@ export interface ExtWalkBasis {
    * their children's inodes, which the basis does not know.
    */
   brokenFolders: Set<number>;
-  /** Runs of metadata blocks and the inode they were read for, sorted by block. */
-  readInodes: Uint32Array;
-  readBlocks: Float64Array;
-  readCounts: Uint32Array;
+  /** Byte ranges of metadata and the inode they were read for, sorted by offset. */
+  readInodes: Float64Array;
+  readOffsets: Float64Array;
+  readLengths: Float64Array;
 }
 
-const FORMAT = 'hyperkeep-ext-walk-basis/2';
-
-/** What makes two walks of a volume comparable inode by inode. */
-export async function walkBasisFingerprint(fs: ExtFileSystem): Promise<string> {
-  const sb = fs.superblock;
-  const geometry = [
-    sb.inodesCount,
-    sb.blocksCount,
-    sb.firstDataBlock,
-    sb.blockSize,
-    sb.clusterSize,
-    sb.blocksPerGroup,
-    sb.inodesPerGroup,
-    sb.inodeSize,
-    sb.groupCount,
-    sb.descSize,
-    sb.firstMetaBg,
-    sb.featureCompat,
-    sb.featureIncompat,
-    sb.featureRoCompat,
-    sb.uuid,
-  ];
-  const hash = createHash('sha256').update(JSON.stringify(geometry));
-  hash.update(Float64Array.from(await fs.inodeTableLocations()));
-  return hash.digest('hex');
-}
+const FORMAT = 'hyperkeep-walk-basis/3';
 
 /**
- * Collects the basis while a full walk runs: its entries from the catalog's walk, its block reads
- * from ExtFileSystem.recordMetadataReads. `finish` returns null when the tree was not a plain
+ * Collects the basis while a full walk runs: its entries from the catalog's walk, its metadata
+ * reads from the file system's recordMetadataReads. `finish` returns null when the tree was not a plain
  * tree (a folder reached twice: a damaged volume), which a delta could not follow.
  */
-export class ExtBasisRecorder {
+export class WalkBasisRecorder {
   private inodes: number[] = [];
   private parents: number[] = [];
   private readonly folderNames = new Map<number, string>();
   private readonly brokenFolders = new Set<number>();
   private readInodes: number[] = [];
-  private readBlocks: number[] = [];
-  private readCounts: number[] = [];
+  private readOffsets: number[] = [];
+  private readLengths: number[] = [];
   private irregular = false;
 
-  readonly onRead = (inode: number, block: number, count: number): void => {
+  readonly onRead = (inode: number, offset: number, length: number): void => {
     this.readInodes.push(inode);
-    this.readBlocks.push(block);
-    this.readCounts.push(count);
+    this.readOffsets.push(offset);
+    this.readLengths.push(length);
   };
 
   addEntry(inode: number, parent: number, folderName?: string): void {
@@ -89,12 +62,12 @@ export class ExtBasisRecorder {
     this.brokenFolders.add(inode);
   }
 
-  finish(fingerprint: string): ExtWalkBasis | null {
+  finish(fingerprint: string): WalkBasis | null {
     if (this.irregular) return null;
     return makeBasis(fingerprint, this.inodes, this.parents, this.folderNames, this.brokenFolders, {
       inodes: this.readInodes,
-      blocks: this.readBlocks,
-      counts: this.readCounts,
+      offsets: this.readOffsets,
+      lengths: this.readLengths,
     });
   }
 }
@@ -106,42 +79,42 @@ export function makeBasis(
   parents: readonly number[],
   folderNames: Map<number, string>,
   brokenFolders: Set<number>,
-  reads: { inodes: readonly number[]; blocks: readonly number[]; counts: readonly number[] },
-): ExtWalkBasis {
-  const order = reads.blocks.map((_, i) => i);
+  reads: { inodes: readonly number[]; offsets: readonly number[]; lengths: readonly number[] },
+): WalkBasis {
+  const order = reads.offsets.map((_, i) => i);
   order.sort(
     (a, b) =>
-      reads.blocks[a]! - reads.blocks[b]! ||
+      reads.offsets[a]! - reads.offsets[b]! ||
       reads.inodes[a]! - reads.inodes[b]! ||
-      reads.counts[a]! - reads.counts[b]!,
+      reads.lengths[a]! - reads.lengths[b]!,
   );
   const kept = order.filter(
     (i, k) =>
       k === 0 ||
-      reads.blocks[i] !== reads.blocks[order[k - 1]!] ||
+      reads.offsets[i] !== reads.offsets[order[k - 1]!] ||
       reads.inodes[i] !== reads.inodes[order[k - 1]!] ||
-      reads.counts[i] !== reads.counts[order[k - 1]!],
+      reads.lengths[i] !== reads.lengths[order[k - 1]!],
   );
   return {
     fingerprint,
-    inodes: Uint32Array.from(inodes),
-    parents: Uint32Array.from(parents),
+    inodes: Float64Array.from(inodes),
+    parents: Float64Array.from(parents),
     folderNames,
     brokenFolders,
-    readInodes: Uint32Array.from(kept, (i) => reads.inodes[i]!),
-    readBlocks: Float64Array.from(kept, (i) => reads.blocks[i]!),
-    readCounts: Uint32Array.from(kept, (i) => reads.counts[i]!),
+    readInodes: Float64Array.from(kept, (i) => reads.inodes[i]!),
+    readOffsets: Float64Array.from(kept, (i) => reads.offsets[i]!),
+    readLengths: Float64Array.from(kept, (i) => reads.lengths[i]!),
   };
 }
 
 /** zstd of: JSON header line, then the arrays' bytes in header order. */
-export function encodeWalkBasis(basis: ExtWalkBasis): Uint8Array {
+export function encodeWalkBasis(basis: WalkBasis): Uint8Array {
   const arrays = [
     basis.inodes,
     basis.parents,
     basis.readInodes,
-    basis.readBlocks,
-    basis.readCounts,
+    basis.readOffsets,
+    basis.readLengths,
   ] as const;
   const header = JSON.stringify({
     format: FORMAT,
@@ -159,7 +132,7 @@ export function encodeWalkBasis(basis: ExtWalkBasis): Uint8Array {
 }
 
 /** The basis stored with a point, or null when it is of another format or damaged. */
-export function decodeWalkBasis(bytes: Uint8Array): ExtWalkBasis | null {
+export function decodeWalkBasis(bytes: Uint8Array): WalkBasis | null {
   try {
     const all = zstdDecompressSync(bytes);
     const end = all.indexOf(0x0a);
@@ -184,11 +157,11 @@ export function decodeWalkBasis(bytes: Uint8Array): ExtWalkBasis | null {
     const r = header.reads;
     return {
       fingerprint: header.fingerprint,
-      inodes: take((b) => new Uint32Array(b), n, 4),
-      parents: take((b) => new Uint32Array(b), n, 4),
-      readInodes: take((b) => new Uint32Array(b), r, 4),
-      readBlocks: take((b) => new Float64Array(b), r, 8),
-      readCounts: take((b) => new Uint32Array(b), r, 4),
+      inodes: take((b) => new Float64Array(b), n, 8),
+      parents: take((b) => new Float64Array(b), n, 8),
+      readInodes: take((b) => new Float64Array(b), r, 8),
+      readOffsets: take((b) => new Float64Array(b), r, 8),
+      readLengths: take((b) => new Float64Array(b), r, 8),
       folderNames: new Map(header.folderNames),
       brokenFolders: new Set(header.brokenFolders),
     };

@@ -8,20 +8,19 @@ import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExtFileSystem } from '../../../../../src-main/engine/filesystems/ext/ext-filesystem';
+import { ExtFileSystem } from '../../../../src-main/engine/filesystems/ext/ext-filesystem';
 import {
-  walkExtDelta,
+  walkInodeDelta,
   type DeltaListing,
-} from '../../../../../src-main/engine/filesystems/ext/ext-delta';
+} from '../../../../src-main/engine/filesystems/inode-delta';
 import {
-  ExtBasisRecorder,
-  walkBasisFingerprint,
-  type ExtWalkBasis,
-} from '../../../../../src-main/engine/filesystems/ext/walk-basis';
-import type { FsEntry } from '../../../../../src-main/engine/filesystems/filesystem';
-import { FileReader } from '../../../../../src-main/engine/io/file-reader';
-import { rangesTouch, type ByteRange } from '../../../../../src-main/engine/repository/disk-map';
-import { run } from '../../../../harness/exec';
+  WalkBasisRecorder,
+  type WalkBasis,
+} from '../../../../src-main/engine/filesystems/walk-basis';
+import type { FsEntry } from '../../../../src-main/engine/filesystems/filesystem';
+import { FileReader } from '../../../../src-main/engine/io/file-reader';
+import { rangesTouch, type ByteRange } from '../../../../src-main/engine/repository/disk-map';
+import { run } from '../../../harness/exec';
 
 /** Children by name of every folder, by folder path. */
 type Tree = Map<string, Map<string, FsEntry>>;
@@ -32,9 +31,9 @@ let image: string;
 const parentOf = (path: string) => path.slice(0, Math.max(1, path.lastIndexOf('/')));
 
 /** A full walk of the image: its tree and the basis it leaves. */
-async function walkWhole(path: string): Promise<{ tree: Tree; basis: ExtWalkBasis }> {
+async function walkWhole(path: string): Promise<{ tree: Tree; basis: WalkBasis }> {
   const fs = await ExtFileSystem.open(await FileReader.open(path));
-  const recorder = new ExtBasisRecorder();
+  const recorder = new WalkBasisRecorder();
   fs.recordMetadataReads(recorder.onRead);
   const tree: Tree = new Map();
   const ids = new Map<string, number>();
@@ -60,7 +59,7 @@ async function walkWhole(path: string): Promise<{ tree: Tree; basis: ExtWalkBasi
         recorder.addEntry(e.id, parent, e.type === 'dir' ? e.name : undefined);
       }
     }
-    return { tree, basis: recorder.finish(await walkBasisFingerprint(fs))! };
+    return { tree, basis: recorder.finish(await fs.walkFingerprint())! };
   } finally {
     await fs.close();
   }
@@ -111,11 +110,11 @@ const view = (tree: Tree) =>
 
 /** Changes the image with debugfs, walks it by delta from `basis`, checks it against a full walk. */
 async function changeAndCompare(
-  basis: ExtWalkBasis,
+  basis: WalkBasis,
   tree: Tree,
   commands: string[],
   rawChange?: () => Promise<void>,
-): Promise<{ basis: ExtWalkBasis; tree: Tree; listings: DeltaListing[]; failed: string[] }> {
+): Promise<{ basis: WalkBasis; tree: Tree; listings: DeltaListing[]; failed: string[] }> {
   const before = join(dir, 'before.raw');
   await copyFile(image, before);
   await writeFile(join(dir, 'cmd'), `${commands.join('\n')}\n`);
@@ -127,7 +126,7 @@ async function changeAndCompare(
   const now = await FileReader.open(image);
   try {
     const changed = await differing(before, image);
-    const result = await walkExtDelta({
+    const result = await walkInodeDelta({
       fs,
       before: old,
       after: now,

@@ -1,7 +1,41 @@
-import type { RandomAccessReader } from '../../io/random-access';
-import type { FsEntry } from '../filesystem';
-import { ROOT_INODE, type ExtFileSystem } from './ext-filesystem';
-import { makeBasis, walkBasisFingerprint, type ExtWalkBasis } from './walk-basis';
+import type { RandomAccessReader } from '../io/random-access';
+import type { FileSystem, FsEntry } from './filesystem';
+import { makeBasis, type WalkBasis } from './walk-basis';
+
+/** Told that bytes [offset, offset+length) were read for inode `inode` (recordMetadataReads). */
+export type MetadataReadRecorder = (inode: number, offset: number, length: number) => void;
+
+/**
+ * What a file system offers for cataloging from what changed: every entry is an inode at a
+ * place fixed by its number, and the file system can say which other bytes it read for it.
+ */
+export interface InodeDeltaSupport {
+  /** The root folder's inode number. */
+  readonly rootId: number;
+  /** Bytes of an inode record. */
+  readonly inodeBytes: number;
+  /**
+   * Geometry, features and where inodes live: when two walks' fingerprints are equal, the same
+   * inode number means the same bytes of the volume.
+   */
+  walkFingerprint(): Promise<string>;
+  /** The byte offset of an inode's record (a function made once per delta). */
+  inodeLocator(): Promise<(inode: number) => number>;
+  /**
+   * From now on, tells `recorder` which bytes beyond its inode each inode's entry was read from
+   * (block maps, folder blocks, long symlink targets); `undefined` stops it.
+   */
+  recordMetadataReads(recorder: MetadataReadRecorder | undefined): void;
+  root(): Promise<FsEntry>;
+  listDir(dir: FsEntry): Promise<FsEntry[]>;
+}
+
+export function supportsInodeDelta(fs: FileSystem): fs is FileSystem & InodeDeltaSupport {
+  return (
+    typeof (fs as Partial<InodeDeltaSupport>).recordMetadataReads === 'function' &&
+    typeof (fs as Partial<InodeDeltaSupport>).inodeLocator === 'function'
+  );
+}
 
 /** A folder listed again by a delta walk, with every child as a full walk lists it. */
 export interface DeltaListing {
@@ -9,21 +43,21 @@ export interface DeltaListing {
   children: FsEntry[];
 }
 
-export interface ExtDeltaResult {
+export interface InodeDeltaResult {
   /** The root folder's own entry. */
   root: FsEntry;
   /** Folders whose listing is given anew, parents first (volume-delta.ts has the meaning). */
   listings: DeltaListing[];
   /** The basis for the point after this one. */
-  basis: ExtWalkBasis;
+  basis: WalkBasis;
 }
 
 /** The delta cannot be taken (the volume was reformatted, too much changed …): walk it whole. */
 export class DeltaNotApplicable extends Error {}
 
-export interface ExtDeltaOptions {
+export interface InodeDeltaOptions {
   /** The new point's file system. */
-  fs: ExtFileSystem;
+  fs: InodeDeltaSupport;
   /** The volume as it was in the basis point, and as it is now (what `fs` reads). */
   before: RandomAccessReader;
   after: RandomAccessReader;
@@ -32,7 +66,7 @@ export interface ExtDeltaOptions {
    * points (from their disk maps); true when they may differ.
    */
   mayDiffer(offset: number, length: number): boolean;
-  basis: ExtWalkBasis;
+  basis: WalkBasis;
   /**
    * Called with each listing, in order, while the file system records what it reads: the
    * catalog maps the files' extents here, so those reads go into the next basis.
@@ -86,9 +120,10 @@ interface Probe {
  * one of the blocks their entry was read from. Only metadata inside changed ranges is read, from
  * both points, in merged reads.
  */
-async function changedInodes(o: ExtDeltaOptions, tables: readonly number[]): Promise<Set<number>> {
+async function changedInodes(o: InodeDeltaOptions): Promise<Set<number>> {
   const { basis } = o;
-  const sb = o.fs.superblock;
+  const locate = await o.fs.inodeLocator();
+  const inodeBytes = o.fs.inodeBytes;
   const probes: Probe[] = [];
   const seen = new Set<number>();
   const pause = pauser();
@@ -97,14 +132,13 @@ async function changedInodes(o: ExtDeltaOptions, tables: readonly number[]): Pro
     const inode = basis.inodes[i]!;
     if (seen.has(inode)) continue;
     seen.add(inode);
-    const group = Math.floor((inode - 1) / sb.inodesPerGroup);
-    const offset = tables[group]! * sb.blockSize + ((inode - 1) % sb.inodesPerGroup) * sb.inodeSize;
-    if (o.mayDiffer(offset, sb.inodeSize)) probes.push({ offset, length: sb.inodeSize, inode });
+    const offset = locate(inode);
+    if (o.mayDiffer(offset, inodeBytes)) probes.push({ offset, length: inodeBytes, inode });
   }
   for (let i = 0; i < basis.readInodes.length; i++) {
     await pause(i);
-    const offset = basis.readBlocks[i]! * sb.blockSize;
-    const length = basis.readCounts[i]! * sb.blockSize;
+    const offset = basis.readOffsets[i]!;
+    const length = basis.readLengths[i]!;
     if (o.mayDiffer(offset, length)) probes.push({ offset, length, inode: basis.readInodes[i]! });
   }
   probes.sort((a, b) => a.offset - b.offset);
@@ -154,7 +188,7 @@ async function changedInodes(o: ExtDeltaOptions, tables: readonly number[]): Pro
 }
 
 /** The basis's tree of folders: each folder's parent and its child folders. */
-async function folderTree(basis: ExtWalkBasis) {
+async function folderTree(basis: WalkBasis, rootId: number) {
   const parentOf = new Map<number, number>();
   const childFolders = new Map<number, number[]>();
   const pause = pauser();
@@ -173,7 +207,7 @@ async function folderTree(basis: ExtWalkBasis) {
   const chainOf = (folder: number): number[] | null => {
     const chain = [folder];
     let at = folder;
-    while (at !== ROOT_INODE) {
+    while (at !== rootId) {
       const up = parentOf.get(at);
       if (up === undefined || up === 0 || chain.length > MAX_DEPTH) return null;
       chain.push(up);
@@ -185,20 +219,19 @@ async function folderTree(basis: ExtWalkBasis) {
 }
 
 /**
- * Catalogs an ext volume from what changed since its basis point, as a full walk would: lists
+ * Catalogs a volume from what changed since its basis point, as a full walk would: lists
  * again only the folders where an entry changed, came or went, and walks whole the folders that
  * are new at their path (created, renamed or moved, with everything below). Exact because an
  * entry depends only on its inode's bytes and the blocks its basis recorded for it.
  */
-export async function walkExtDelta(o: ExtDeltaOptions): Promise<ExtDeltaResult> {
+export async function walkInodeDelta(o: InodeDeltaOptions): Promise<InodeDeltaResult> {
   const { fs, basis } = o;
-  const fingerprint = await walkBasisFingerprint(fs);
+  const fingerprint = await fs.walkFingerprint();
   if (fingerprint !== basis.fingerprint)
     throw new DeltaNotApplicable('its geometry or features changed (resized or reformatted)');
-  const tables = await fs.inodeTableLocations();
-  const dirty = await changedInodes(o, tables);
+  const dirty = await changedInodes(o);
 
-  const tree = await folderTree(basis);
+  const tree = await folderTree(basis, fs.rootId);
 
   // Folders to list again: every changed folder, and the folders holding a changed entry.
   const relist = new Set<number>();
@@ -227,7 +260,7 @@ export async function walkExtDelta(o: ExtDeltaOptions): Promise<ExtDeltaResult> 
   /** Basis folders found at a new path: they must have left the old one (checked at the end). */
   const arrived: number[] = [];
   let entries = 0;
-  const reads = { inodes: [] as number[], blocks: [] as number[], counts: [] as number[] };
+  const reads = { inodes: [] as number[], offsets: [] as number[], lengths: [] as number[] };
 
   const isBasisChildFolder = (parent: number, child: FsEntry): boolean =>
     tree.parentOf.get(child.id) === parent && basis.folderNames.get(child.id) === child.name;
@@ -270,10 +303,10 @@ export async function walkExtDelta(o: ExtDeltaOptions): Promise<ExtDeltaResult> 
     return true;
   };
 
-  fs.recordMetadataReads((inode, block, count) => {
+  fs.recordMetadataReads((inode, offset, length) => {
     reads.inodes.push(inode);
-    reads.blocks.push(block);
-    reads.counts.push(count);
+    reads.offsets.push(offset);
+    reads.lengths.push(length);
   });
   let root: FsEntry;
   try {
@@ -306,7 +339,7 @@ export async function walkExtDelta(o: ExtDeltaOptions): Promise<ExtDeltaResult> 
 
 /** The basis after the delta: the listed folders' children replaced, removed subtrees dropped. */
 async function nextBasis(
-  basis: ExtWalkBasis,
+  basis: WalkBasis,
   fingerprint: string,
   tree: Awaited<ReturnType<typeof folderTree>>,
   walked: {
@@ -314,9 +347,9 @@ async function nextBasis(
     /** Inodes whose blocks were read again (their old reads are stale). */
     reread: ReadonlySet<number>;
     broken: ReadonlySet<number>;
-    reads: { inodes: number[]; blocks: number[]; counts: number[] };
+    reads: { inodes: number[]; offsets: number[]; lengths: number[] };
   },
-): Promise<ExtWalkBasis> {
+): Promise<WalkBasis> {
   const { listed, reread, reads } = walked;
   const pause = pauser();
   // Folders whose basis children go: the listed ones, and every folder of a subtree that left.
@@ -357,8 +390,8 @@ async function nextBasis(
     const inode = basis.readInodes[i]!;
     if (reread.has(inode) || !present.has(inode)) continue;
     reads.inodes.push(inode);
-    reads.blocks.push(basis.readBlocks[i]!);
-    reads.counts.push(basis.readCounts[i]!);
+    reads.offsets.push(basis.readOffsets[i]!);
+    reads.lengths.push(basis.readLengths[i]!);
   }
   // A broken folder not listed this time is gone (it is always listed while it is there).
   return makeBasis(fingerprint, inodes, parents, folderNames, new Set(walked.broken), reads);
