@@ -269,3 +269,29 @@ describe('hyperkeep repo', () => {
     expect(refused.stderr).toContain('Give a zstd level from 0 (off) to 19.');
   });
 });
+
+describe('an incremental point of a real job', () => {
+  it('is cataloged from what changed since the full, and browses the same', async () => {
+    const full = (await json('ls', '--vm', 'lab-web-01', '/vda1/home/alice')) as {
+      pointId: string;
+      entries: FileEntry[];
+    };
+    const backup = await cli('--json', 'backup', '--vm', 'lab-web-01', '--wait');
+    expect(backup.code, backup.stdout).toBe(0);
+    const log = (
+      (await json('jobs', (JSON.parse(backup.stdout) as { id: string }).id)) as { log: string }
+    ).log;
+    // Not walked whole: the job says how much it listed again, and against which point.
+    expect(log).toMatch(
+      new RegExp(
+        `lab-web-01: vda1: \\d+ entries in \\d+ changed folders indexed since point ${full.pointId}`,
+      ),
+    );
+    const incremental = (await json('ls', '--vm', 'lab-web-01', '/vda1/home/alice')) as {
+      pointId: string;
+      entries: FileEntry[];
+    };
+    expect(incremental.pointId).not.toBe(full.pointId);
+    expect(incremental.entries).toEqual(full.entries);
+  }, 300_000);
+});
