@@ -18,8 +18,13 @@ const MIN_SLICE_ROWS = 200;
 const MAX_SLICE_ROWS = 50_000;
 /** Records of a listing written between two looks at the clock. */
 const RECORDS_PER_CHECK = 128;
-/** Folders of a dropped subtree whose children are dropped per statement. */
-const DROP_BATCH = 256;
+/**
+ * Folders of a dropped subtree whose children are dropped per statement, and ended versions per
+ * statement: a folder that went away can hold thousands of files (a man page section), and
+ * one statement for all of them held the engine's thread for ~100 ms (bench).
+ */
+const DROP_BATCH = 16;
+const TRIM_BATCH = 512;
 
 type Program = Pick<VolumeIngestProgram, 'BulkInsert' | 'NameIds' | 'sameVersion'>;
 type BulkInsert = InstanceType<Program['BulkInsert']>;
@@ -220,18 +225,13 @@ export class VolumeDeltaIngest {
         this.nextPathId = this.st.nextPathId.get()!;
         let done = false;
         while (!done && performance.now() < deadline) {
-          if (this.drops.length > 0) this.dropSome();
+          if (this.trims.length > 0) this.trimSome();
+          else if (this.drops.length > 0) this.dropSome();
           else if (this.open !== null) this.listSome(this.open);
           else done = !this.openNext();
         }
         this.pathRows.flush();
         this.entryRows.flush();
-        if (this.trims.length > 0) {
-          const { seq, prevSeq } = this.target;
-          for (const type of this.dst.trimEntries.all(prevSeq, JSON.stringify(this.trims), seq))
-            if (type !== DIR) this.files--;
-          this.trims = [];
-        }
         this.nameIds.indexNew();
         return done;
       })
@@ -310,6 +310,14 @@ export class VolumeDeltaIngest {
     }
     this.entryRows.add(child.pathId, TYPE_CODES.indexOf(r.type), ...storedAttributes(r), r.extents);
     if (r.type !== 'dir') this.files++;
+  }
+
+  /** Ends one batch of basis versions that the new listings replace or drop. */
+  private trimSome(): void {
+    const { seq, prevSeq } = this.target;
+    const ids = this.trims.splice(-TRIM_BATCH);
+    for (const type of this.dst.trimEntries.all(prevSeq, JSON.stringify(ids), seq))
+      if (type !== DIR) this.files--;
   }
 
   /** Ends the versions of one batch of dropped folders' children; their folders follow. */
