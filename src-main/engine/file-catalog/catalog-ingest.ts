@@ -141,11 +141,7 @@ export class PointIngest {
     delta: VolumeDelta,
     signal?: AbortSignal,
   ): Promise<{ files: number }> {
-    // Looked up, not created: a volume without a basis gets nothing written.
-    const volumeId = this.st.delta.volumeId.get(this.vmId, name);
-    const prevSeq =
-      volumeId === undefined ? null : (this.st.prevSeq.get(volumeId, this.seq)?.seq ?? null);
-    const basis = prevSeq === null ? undefined : this.st.delta.pointAt.get(this.vmId, prevSeq);
+    const { volumeId, prevSeq, basis } = this.previousIndexed(name);
     if (volumeId === undefined || prevSeq === null || basis?.pointId !== delta.basisPointId)
       throw deltaError(
         'DELTA_BASIS',
@@ -170,6 +166,22 @@ export class PointIngest {
       throw err;
     }
     return { files: writer.files };
+  }
+
+  /**
+   * The volume's previous indexed point, which a full ingest compares with and a delta must be
+   * relative to. Looked up, not created: a volume never seen has none.
+   */
+  previousIndexed(name: string): {
+    volumeId: number | undefined;
+    prevSeq: number | null;
+    basis: { pk: number; pointId: string } | undefined;
+  } {
+    const volumeId = this.st.delta.volumeId.get(this.vmId, name);
+    const prevSeq =
+      volumeId === undefined ? null : (this.st.prevSeq.get(volumeId, this.seq)?.seq ?? null);
+    const basis = prevSeq === null ? undefined : this.st.delta.pointAt.get(this.vmId, prevSeq);
+    return { volumeId, prevSeq, basis };
   }
 
   /** The big folders a volume written off-thread counted (VolumeIngestWorker.finish). */

@@ -234,7 +234,7 @@ async function indexPoint(
       }
     }
     const encoder = new PointIndexEncoder();
-    const basisPoints = new BasisPoints(repository);
+    const basisPoints = new BasisPoints(repository, manifest.id, disks);
     let total = 0;
     for (const { info, fs } of open) {
       const slot = results.findIndex((v) => v.name === info.name);
@@ -242,9 +242,8 @@ async function indexPoint(
       const mark = encoder.mark();
       try {
         const done = await catalogVolume({
-          ...{ fs, ingest, encoder, slot, volume, warnings, options, info, repository, manifest },
+          ...{ fs, ingest, encoder, slot, volume, warnings, options, info, repository },
           basisPoints,
-          disks,
           openBasisDisk: (pointId, disk) => repository.openDisk(pointId, disk, POINT_DISK_OPTIONS),
         });
         volume.indexed = true;

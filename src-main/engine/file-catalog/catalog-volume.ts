@@ -1,23 +1,42 @@
 import { toErrorData } from '../../../shared/errors';
 import type { RandomAccessReader } from '../io/random-access';
-import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
 import type { DiskInput, VolumeInfo } from '../volumes/detect';
 import { decodePointIndex } from './point-index-object';
 import { splicePointIndexVolumeAsync } from './point-index-splice';
 import {
+  changeMap,
   deltaFailure,
-  deltaRefusal,
   walkVolumeDelta,
+  type ChangeMap,
   type DeltaBasisPoint,
 } from './volume-delta-walk';
 import { walkVolume, type VolumeWalk } from './volume-walk';
 
-/** The basis points of a point's volumes, each loaded once (a file index can be megabytes). */
+/**
+ * The basis points of a point's volumes, and where the point's disks differ from each, loaded
+ * once for all its volumes (a file index can be megabytes; a disk map is one per disk).
+ */
 export class BasisPoints {
   private readonly loaded = new Map<string, Promise<DeltaBasisPoint | null>>();
+  private readonly changed = new Map<string, Promise<ChangeMap>>();
 
-  constructor(private readonly repository: Repository) {}
+  constructor(
+    private readonly repository: Repository,
+    private readonly pointId: string,
+    /** The point's disks as the walk reads them: what its volumes' readers are made of. */
+    private readonly disks: readonly DiskInput[],
+  ) {}
+
+  /** Where the point's disks may differ from those of basis point `basisPointId`. */
+  changes(basisPointId: string): Promise<ChangeMap> {
+    let map = this.changed.get(basisPointId);
+    if (!map) {
+      map = changeMap(this.repository, basisPointId, this.pointId, this.disks);
+      this.changed.set(basisPointId, map);
+    }
+    return map;
+  }
 
   /** The point's file index and volumes; null when the repository has no file index for it. */
   get(pointId: string): Promise<DeltaBasisPoint | null> {
@@ -39,10 +58,7 @@ export class BasisPoints {
 export interface CatalogVolumeInput extends VolumeWalk {
   info: VolumeInfo;
   repository: Repository;
-  manifest: PointManifest;
   basisPoints: BasisPoints;
-  /** The point's disks as the walk reads them. */
-  disks: readonly DiskInput[];
   openBasisDisk(pointId: string, disk: string): Promise<RandomAccessReader>;
 }
 
@@ -63,7 +79,11 @@ export interface CatalogVolumeResult {
  */
 export async function catalogVolume(input: CatalogVolumeInput): Promise<CatalogVolumeResult> {
   const { ingest, volume, options } = input;
-  const stored = options.catalog.walkBases.previous(ingest.vmId, volume.name, ingest.seq);
+  // The delta is relative to the volume's previous indexed point, as a full ingest compares.
+  const { volumeId, basis } = ingest.previousIndexed(volume.name);
+  const data =
+    basis && volumeId !== undefined ? options.catalog.walkBases.of(basis.pk, volumeId) : null;
+  const stored = basis && data ? { pointId: basis.pointId, data } : null;
   let why = 'no earlier point of it left a walk basis';
   if (stored) {
     const started = performance.now();
@@ -74,16 +94,13 @@ export async function catalogVolume(input: CatalogVolumeInput): Promise<CatalogV
     try {
       const basisPoint = await input.basisPoints.get(stored.pointId);
       if (!basisPoint) throw new Error(`point ${stored.pointId} has no file index`);
-      const refusal = deltaRefusal({ info: input.info, fs: input.fs, basisPoint });
-      if (refusal) throw new Error(refusal);
       const out = await walkVolumeDelta({
         repository: input.repository,
-        manifest: input.manifest,
         info: input.info,
         fs: input.fs,
         basisPoint,
         basisData: stored.data,
-        disks: input.disks,
+        mayDiffer: await input.basisPoints.changes(stored.pointId),
         openBasisDisk: input.openBasisDisk,
         onFolderError: (dir, err) => {
           if (skippedDirs++ < 5)

@@ -11,7 +11,6 @@ import type { FileSystem, FsEntry } from '../filesystems/filesystem';
 import type { RandomAccessReader } from '../io/random-access';
 import { SliceReader } from '../io/slice-reader';
 import { rangesTouch, type ByteRange } from '../repository/disk-map';
-import type { PointManifest } from '../repository/manifest';
 import type { Repository } from '../repository/repository';
 import { listDiskVolumes, type DiskInput, type VolumeInfo } from '../volumes/detect';
 import { catalogExtents, recordOf, type CatalogRecord } from './catalog-record';
@@ -32,14 +31,13 @@ export interface DeltaBasisPoint {
 
 export interface VolumeDeltaInput {
   repository: Repository;
-  manifest: PointManifest;
   info: VolumeInfo;
   fs: FileSystem;
   basisPoint: DeltaBasisPoint;
   /** The stored walk basis of the volume at the basis point (WalkBases). */
   basisData: Uint8Array;
-  /** The point's disks as the walk reads them: what the volumes' readers are made of. */
-  disks: readonly DiskInput[];
+  /** Where the point's disks may differ from the basis point's (changeMap, one per basis point). */
+  mayDiffer: ChangeMap;
   /** Opens the point's disk as the walk reads it (catalog-point's POINT_DISK_OPTIONS). */
   openBasisDisk(pointId: string, disk: string): Promise<RandomAccessReader>;
   /** A folder could not be listed (the full walk's onDirectoryError). */
@@ -58,9 +56,7 @@ export interface VolumeDeltaOutput {
 }
 
 /** Why a delta is not even tried for a volume, or null when it can be. */
-export function deltaRefusal(
-  input: Pick<VolumeDeltaInput, 'info' | 'fs' | 'basisPoint'>,
-): string | null {
+function deltaRefusal(input: Pick<VolumeDeltaInput, 'info' | 'fs' | 'basisPoint'>): string | null {
   const { info, fs, basisPoint } = input;
   if (!supportsInodeDelta(fs))
     return `only ext and XFS volumes are cataloged incrementally (not ${fs.kind})`;
@@ -83,11 +79,11 @@ export function deltaRefusal(
 export async function walkVolumeDelta(input: VolumeDeltaInput): Promise<VolumeDeltaOutput> {
   const refusal = deltaRefusal(input);
   if (refusal) throw new DeltaNotApplicable(refusal);
-  const { info, repository, manifest, basisPoint } = input;
+  const { info, basisPoint } = input;
   const fs = input.fs as FileSystem & InodeDeltaSupport;
   const basis = decodeWalkBasis(input.basisData);
   if (!basis) throw new DeltaNotApplicable('its stored walk basis is unreadable');
-  const mayDiffer = await changeMap(repository, basisPoint.pointId, manifest.id, input.disks);
+  const { mayDiffer } = input;
   const before = await openBasisVolume(input);
   const folders: ChangedFolder[] = [];
   let noExtents = 0;
@@ -134,12 +130,14 @@ export async function walkVolumeDelta(input: VolumeDeltaInput): Promise<VolumeDe
  * ranges the two points' disk maps differ in. A layer that cannot say where its bytes lie, or a
  * disk the basis point lacks, counts as changed.
  */
-async function changeMap(
+export type ChangeMap = (reader: RandomAccessReader, offset: number, length: number) => boolean;
+
+export async function changeMap(
   repository: Repository,
   basisPointId: string,
   pointId: string,
   disks: readonly DiskInput[],
-): Promise<(reader: RandomAccessReader, offset: number, length: number) => boolean> {
+): Promise<ChangeMap> {
   const changed = new Map<RandomAccessReader, ByteRange[]>();
   for (const d of disks) {
     const ranges = await repository

@@ -1,11 +1,5 @@
 import type { CatalogDb } from '../catalog/catalog';
 
-/** A volume's walk basis and the point it describes. */
-export interface StoredWalkBasis {
-  pointId: string;
-  data: Uint8Array;
-}
-
 /**
  * Where an incremental walk of a volume starts from (filesystems/ext/walk-basis.ts): stored with
  * the newest indexed point of each volume only, since a delta is always taken against the
@@ -15,23 +9,14 @@ export class WalkBases {
   constructor(private readonly db: CatalogDb) {}
 
   /**
-   * The basis of the previous indexed point of volume `name` before sequence `seq` of the VM,
-   * or null when that point has none (indexed before bases existed, loaded from a repository,
-   * or its walk could not make one).
+   * The walk basis of volume `volumeId` kept with point `pointPk`, or null when that point has
+   * none (indexed before bases existed, loaded from a repository, or its walk made none).
    */
-  previous(vmId: number, name: string, seq: number): StoredWalkBasis | null {
+  of(pointPk: number, volumeId: number): Uint8Array | null {
     const row = this.db
-      .prepare(
-        `SELECT p.point_id AS pointId, b.data AS data
-           FROM fc_volumes v
-           JOIN fc_point_volumes pv ON pv.volume_id = v.id AND pv.indexed = 1
-           JOIN fc_points p ON p.pk = pv.point_pk AND p.state = 'done' AND p.seq < ?
-           LEFT JOIN fc_walk_bases b ON b.point_pk = p.pk AND b.volume_id = v.id
-          WHERE v.vm_id = ? AND v.name = ?
-          ORDER BY p.seq DESC LIMIT 1`,
-      )
-      .get(seq, vmId, name) as { pointId: string; data: Uint8Array | null } | undefined;
-    return row?.data ? { pointId: row.pointId, data: row.data } : null;
+      .prepare('SELECT data FROM fc_walk_bases WHERE point_pk = ? AND volume_id = ?')
+      .get(pointPk, volumeId) as { data: Uint8Array } | undefined;
+    return row?.data ?? null;
   }
 
   /** Keeps a finished point's basis for volume `name`, replacing the volume's older ones. */
