@@ -59,7 +59,7 @@ export interface VolumeDeltaOutput {
 function deltaRefusal(input: Pick<VolumeDeltaInput, 'info' | 'fs' | 'basisPoint'>): string | null {
   const { info, fs, basisPoint } = input;
   if (!supportsInodeDelta(fs))
-    return `only ext and XFS volumes are cataloged incrementally (not ${fs.kind})`;
+    return `only ext, XFS and NTFS volumes are cataloged incrementally (not ${fs.kind})`;
   const before = basisPoint.volumes.find((v) => v.name === info.name);
   if (!before?.indexed) return `volume ${info.name} was not indexed in the basis point`;
   if (

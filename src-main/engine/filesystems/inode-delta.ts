@@ -26,6 +26,14 @@ export interface InodeDeltaSupport {
    * (block maps, folder blocks, long symlink targets); `undefined` stops it.
    */
   recordMetadataReads(recorder: MetadataReadRecorder | undefined): void;
+  /**
+   * Metadata many entries share, which the per-inode reads cannot follow (NTFS's $Secure):
+   * throws DeltaNotApplicable when it changed in a way that would make the delta inexact.
+   */
+  checkSharedMetadata?(
+    before: RandomAccessReader,
+    mayDiffer: (offset: number, length: number) => boolean,
+  ): Promise<void>;
   root(): Promise<FsEntry>;
   listDir(dir: FsEntry): Promise<FsEntry[]>;
 }
@@ -229,6 +237,7 @@ export async function walkInodeDelta(o: InodeDeltaOptions): Promise<InodeDeltaRe
   const fingerprint = await fs.walkFingerprint();
   if (fingerprint !== basis.fingerprint)
     throw new DeltaNotApplicable('its geometry or features changed (resized or reformatted)');
+  await fs.checkSharedMetadata?.(o.before, (offset, length) => o.mayDiffer(offset, length));
   const dirty = await changedInodes(o);
 
   const tree = await folderTree(basis, fs.rootId);

@@ -48,7 +48,7 @@ export async function describeFile(
   const reparseAttr = file.attributes.find((a) => a.type === ATTR.reparsePoint);
   if (reparseAttr) {
     const reparse = parseReparsePoint(
-      await fs.attributeValue(reparseAttr, `reparse point of ${what}`),
+      await fs.attributeValue(reparseAttr, `reparse point of ${what}`, file.record),
       file.record,
     );
     if (isLinkReparse(reparse.tag)) {
@@ -64,7 +64,9 @@ export async function describeFile(
     (unnamed.value ||
       file.attributes.filter((a) => a.type === ATTR.data && a.name === '').length === 1)
   ) {
-    const target = parseInterixSymlink(await fs.attributeValue(unnamed, `$DATA of ${what}`));
+    const target = parseInterixSymlink(
+      await fs.attributeValue(unnamed, `$DATA of ${what}`, file.record),
+    );
     if (target !== undefined) {
       type = 'symlink';
       symlinkTarget = target;
@@ -115,9 +117,11 @@ async function securityOf(
     const own = file.attributes.find((a) => a.type === ATTR.securityDescriptor);
     if (own) {
       const where = `security descriptor of ${what}`;
-      return summarizeSecurityDescriptor(await fs.attributeValue(own, where), where);
+      return summarizeSecurityDescriptor(await fs.attributeValue(own, where, file.record), where);
     }
-    return si.securityId !== undefined ? await fs.securityById(si.securityId) : undefined;
+    return si.securityId !== undefined
+      ? await fs.securityById(si.securityId, file.record)
+      : undefined;
   } catch (err) {
     if (err instanceof HyperkeepError) return undefined;
     throw err;

@@ -4,7 +4,8 @@ import { BaseFileSystem, childPath } from '../base-filesystem';
 import { fsError, isPowerOfTwo } from '../binary';
 import { BlockCache } from '../block-cache';
 import { readFromExtents, type VolumeSource } from '../extent-read';
-import type { FileExtent, FsEntry } from '../filesystem';
+import type { FileExtent, FsEntry, VolumeRun } from '../filesystem';
+import type { MetadataReadRecorder } from '../inode-delta';
 import { attributeExtents } from './attribute-extents';
 import { listIndex, parseIndexRoot } from './directory-index';
 import { describeFile } from './file-description';
@@ -16,13 +17,15 @@ import {
   type Attribute,
 } from './mft-record';
 import { parseBootSector, type NtfsBootSector } from './boot-sector';
-import { indexSecurityStream, summarizeSecurityDescriptor, type SecuritySummary } from './security';
+import { mftRecordLocator, ntfsWalkFingerprint, volumeRangesOf } from './mft-map';
+import { SecureStream } from './secure-stream';
+import { checkSharedMetadata } from './shared-metadata';
+import type { SecuritySummary } from './security';
 
 const RECORD = { mft: 0, volume: 3, root: 5, secure: 9, firstUser: 16 } as const;
 /** Bounds on metadata we load whole: larger values can only come from corruption. */
 const MAX_ATTRIBUTE_LIST = 256 * 1024;
 const MAX_EXTENSION_RECORDS = 4096;
-const MAX_SDS = 64 * 1024 * 1024;
 const RECORD_CACHE = 1024;
 
 /** One file's MFT records merged: the base record plus extensions named by $ATTRIBUTE_LIST. */
@@ -44,11 +47,15 @@ export class NtfsFileSystem extends BaseFileSystem {
   protected readonly data: VolumeSource;
   private readonly cache: BlockCache;
   private readonly metadata: VolumeSource;
-  private mftExtents: FileExtent[] = [];
+  /** Where $MFT's records lie, and the volume bytes that said so (record 0 and its extensions). */
+  mftExtents: FileExtent[] = [];
+  mftSources: VolumeRun[] = [];
   private recordCount = 0;
   private readonly files = new Map<number, Promise<NtfsFile>>();
-  private securityIndex?: Promise<Map<number, Uint8Array> | undefined>;
-  private readonly securitySummaries = new Map<number, SecuritySummary>();
+  private secure?: Promise<SecureStream | undefined>;
+  /** Told of every metadata read made for a file beyond its own record (recordMetadataReads). */
+  private metadataReads: MetadataReadRecorder | undefined;
+  readonly rootId = RECORD.root;
 
   private constructor(
     private readonly reader: RandomAccessReader,
@@ -107,7 +114,7 @@ export class NtfsFileSystem extends BaseFileSystem {
       const offset = vcn * vcnUnit;
       if (offset + blockSize > allocSize)
         throw fsError('NTFS', what, `has no index block at VCN ${vcn}`);
-      const bytes = await readFromExtents(this.metadata, extents, offset, blockSize);
+      const bytes = await readFromExtents(this.sourceFor(dir.id), extents, offset, blockSize);
       return applyFixups(bytes, 'INDX', `index block VCN ${vcn} of directory record ${dir.id}`);
     };
     const refs = await listIndex(root, readIndexBlock, allocSize / Math.max(blockSize, 1));
@@ -121,7 +128,10 @@ export class NtfsFileSystem extends BaseFileSystem {
       seen.add(key);
       const child = await this.file(ref.record);
       // A stale entry (the record was freed and reused since) names a file that no longer exists.
-      if (ref.sequence !== 0 && ref.sequence !== child.sequence) continue;
+      if (ref.sequence !== 0 && ref.sequence !== child.sequence) {
+        this.tellRecordRead(dir.id, ref.record);
+        continue;
+      }
       entries.push(await this.toEntry(child, ref.name, childPath(dir, ref.name)));
     }
     return entries;
@@ -167,7 +177,7 @@ export class NtfsFileSystem extends BaseFileSystem {
     if (list) {
       attributes = attributes.filter((a) => a.type !== ATTR.attributeList);
       const refs = parseAttributeList(
-        await this.attributeValue(list, `attribute list of ${what}`),
+        await this.attributeValue(list, `attribute list of ${what}`, number),
         number,
       );
       const extensions = [...new Set(refs.map((r) => r.record))].filter((r) => r !== number);
@@ -180,6 +190,7 @@ export class NtfsFileSystem extends BaseFileSystem {
       }
       for (const ext of extensions) {
         const record = await this.record(ext);
+        this.tellRecordRead(number, ext);
         if (record.baseRecord !== number) {
           throw fsError(
             'NTFS',
@@ -221,21 +232,90 @@ export class NtfsFileSystem extends BaseFileSystem {
     return readFromExtents(this.metadata, this.mftExtents, offset, length);
   }
 
-  /** The whole value of a small metadata attribute, resident or not. */
+  /**
+   * The whole value of a small metadata attribute, resident or not; `forRecord`: the file whose
+   * entry is built from it (its reads are recorded for that file).
+   */
   async attributeValue(
     attribute: Attribute,
     what: string,
+    forRecord?: number,
     limit = MAX_ATTRIBUTE_LIST,
   ): Promise<Uint8Array> {
     if (attribute.value) return attribute.value;
     if (attribute.dataSize > limit)
       throw fsError('NTFS', what, `is ${attribute.dataSize} bytes (over ${limit})`);
     const extents = attributeExtents([attribute], this.blockSize, what);
-    return readFromExtents(this.metadata, extents, 0, attribute.dataSize);
+    return readFromExtents(this.sourceFor(forRecord), extents, 0, attribute.dataSize);
+  }
+
+  /**
+   * InodeDeltaSupport (inode-delta.ts), with MFT records as inodes: a file's entry depends on its
+   * record and on what is recorded here for it: its extension records and attribute list, index
+   * blocks (folders), non-resident reparse data, its security descriptor in $Secure, and the
+   * records of stale index entries a listing skipped.
+   */
+  recordMetadataReads(recorder: MetadataReadRecorder | undefined): void {
+    this.metadataReads = recorder;
+    // Files merged before now were read unrecorded.
+    this.files.clear();
+  }
+
+  get inodeBytes(): number {
+    return this.boot.mftRecordSize;
+  }
+
+  walkFingerprint(): Promise<string> {
+    return Promise.resolve(ntfsWalkFingerprint(this.boot));
+  }
+
+  inodeLocator(): Promise<(record: number) => number> {
+    return Promise.resolve(mftRecordLocator(this.mftExtents, this.boot.mftRecordSize));
+  }
+
+  /** Before a delta: $MFT's map and $Secure, which many entries share (shared-metadata.ts). */
+  checkSharedMetadata(
+    before: RandomAccessReader,
+    mayDiffer: (offset: number, length: number) => boolean,
+  ): Promise<void> {
+    // The basis point's volume belongs to the caller: it is read here, not closed.
+    return checkSharedMetadata(this, () => NtfsFileSystem.open(before), mayDiffer);
+  }
+
+  /** Where reads for `forRecord`'s entry go: through the recorder when one listens. */
+  private sourceFor(forRecord: number | undefined): VolumeSource {
+    const recorder = this.metadataReads;
+    if (!recorder || forRecord === undefined) return this.metadata;
+    return {
+      read: (offset, length) => {
+        recorder(forRecord, offset, length);
+        return this.cache.read(offset, length, 'metadata');
+      },
+    };
+  }
+
+  /** `forRecord`'s entry depends on MFT record `record` (an extension, a stale index entry). */
+  private tellRecordRead(forRecord: number, record: number): void {
+    if (!this.metadataReads) return;
+    const size = this.boot.mftRecordSize;
+    for (const r of volumeRangesOf(this.mftExtents, record * size, size))
+      this.metadataReads(forRecord, r.volumeOffset, r.length);
   }
 
   /** Reads $MFT's own record to learn where all records are ($MFT may itself be fragmented). */
   private async loadMft(): Promise<void> {
+    const { mftLcn, clusterSize, mftRecordSize } = this.boot;
+    const sources: VolumeRun[] = [{ volumeOffset: mftLcn * clusterSize, length: mftRecordSize }];
+    this.mftSources = sources;
+    this.metadataReads = (_record, volumeOffset, length) => sources.push({ volumeOffset, length });
+    try {
+      await this.loadMftRuns();
+    } finally {
+      this.metadataReads = undefined;
+    }
+  }
+
+  private async loadMftRuns(): Promise<void> {
     const { mftLcn, clusterSize, mftRecordSize, clusterCount } = this.boot;
     const bytes = await this.cache.read(mftLcn * clusterSize, mftRecordSize, 'MFT record 0');
     const base = parseMftRecord(bytes, 0, clusterCount);
@@ -248,10 +328,11 @@ export class NtfsFileSystem extends BaseFileSystem {
     if (list) {
       // A fragmented $MFT continues its run list in extension records, found through the part
       // of the run list already known (they sit early in the MFT).
-      const refs = parseAttributeList(await this.attributeValue(list, '$MFT attribute list'), 0);
+      const refs = parseAttributeList(await this.attributeValue(list, '$MFT attribute list', 0), 0);
       for (const ref of refs) {
         if (ref.type !== ATTR.data || ref.record === 0) continue;
         const ext = await this.record(ref.record);
+        this.tellRecordRead(0, ref.record);
         segments = segments.concat(
           ext.attributes.filter((a) => a.type === ATTR.data && a.name === ''),
         );
@@ -277,30 +358,27 @@ export class NtfsFileSystem extends BaseFileSystem {
     return describeFile(this, file, name, path);
   }
 
-  /** Owner and DACL summary for a $STANDARD_INFORMATION security id, via $Secure:$SDS. */
-  async securityById(id: number): Promise<SecuritySummary | undefined> {
-    const known = this.securitySummaries.get(id);
-    if (known) return known;
-    this.securityIndex ??= this.loadSecurityIndex();
-    const descriptor = (await this.securityIndex)?.get(id);
-    if (!descriptor) return undefined;
-    const summary = summarizeSecurityDescriptor(descriptor, `security descriptor ${id} in $Secure`);
-    this.securitySummaries.set(id, summary);
-    return summary;
+  /**
+   * Owner and DACL summary for a $STANDARD_INFORMATION security id, via $Secure:$SDS;
+   * `forRecord`: the file whose entry shows it (the descriptor's bytes are recorded for it).
+   */
+  async securityById(id: number, forRecord?: number): Promise<SecuritySummary | undefined> {
+    const secure = await this.secureStream();
+    if (!secure) return undefined;
+    if (this.metadataReads && forRecord !== undefined)
+      for (const r of secure.volumeRangesOf(id))
+        this.metadataReads(forRecord, r.volumeOffset, r.length);
+    return secure.summary(id);
   }
 
-  /** Security is extra detail: a broken $Secure leaves owners blank instead of failing listings. */
-  private async loadSecurityIndex(): Promise<Map<number, Uint8Array> | undefined> {
-    try {
-      const secure = await this.file(RECORD.secure);
-      const segments = secure.attributes.filter((a) => a.type === ATTR.data && a.name === '$SDS');
-      const size = segments.find((a) => a.lowestVcn === 0)?.dataSize ?? 0;
-      if (segments.length === 0 || size > MAX_SDS) return undefined;
-      const extents = attributeExtents(segments, this.blockSize, '$Secure:$SDS');
-      return indexSecurityStream(await readFromExtents(this.reader, extents, 0, size));
-    } catch (err) {
-      if (err instanceof HyperkeepError) return undefined;
-      throw err;
-    }
+  secureStream(): Promise<SecureStream | undefined> {
+    this.secure ??= this.file(RECORD.secure).then(
+      (secure) => SecureStream.load(secure.attributes, this.blockSize, this.reader),
+      (err: unknown) => {
+        if (err instanceof HyperkeepError) return undefined;
+        throw err;
+      },
+    );
+    return this.secure;
   }
 }
