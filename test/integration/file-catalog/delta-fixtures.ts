@@ -19,6 +19,9 @@ export class DeltaCheck {
   /** Catalogs every point in turn: the second onwards from what changed. */
   readonly incremental: TempCatalog = openTempCatalog('hk-delta-incremental-');
 
+  /** The id of the newest point stored. */
+  lastPointId?: string;
+
   constructor(
     private readonly repository: Repository,
     private readonly vm: { uuid: string; name: string },
@@ -29,7 +32,9 @@ export class DeltaCheck {
   async storePoint(): Promise<PointManifest> {
     const writer = await this.repository.startPoint({ vm: this.vm });
     for (const [name, image] of Object.entries(this.disks)) await writeImage(writer, name, image);
-    return writer.commit({ consistency: 'crash-consistent' });
+    const manifest = await writer.commit({ consistency: 'crash-consistent' });
+    this.lastPointId = manifest.id;
+    return manifest;
   }
 
   catalogWith(catalog: TempCatalog, manifest: PointManifest) {

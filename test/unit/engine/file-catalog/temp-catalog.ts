@@ -43,7 +43,8 @@ export function catalogDump(catalog: TempCatalog, pointId: string, volume: strin
       `WITH RECURSIVE t(id, path) AS (
          SELECT id, '' FROM fc_paths WHERE parent_id = -?
          UNION ALL SELECT c.id, t.path || '/' || c.name FROM fc_paths c JOIN t ON c.parent_id = t.id)
-       SELECT t.path, e.type, e.size, e.mtime, e.mode, e.uid, e.gid, e.link, e.attrs, e.fs_id,
+       SELECT t.path, e.type, e.size, e.mtime, e.mode, e.uid, e.gid, e.owner, e.acl, e.link,
+              e.attrs, e.fs_id,
               hex(e.extents) AS extents
          FROM t JOIN fc_entries e ON e.path_id = t.id AND e.first_seq <= ? AND e.last_seq >= ?
         ORDER BY t.path`,
