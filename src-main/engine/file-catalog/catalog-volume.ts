@@ -1,4 +1,6 @@
 import { toErrorData } from '../../../shared/errors';
+import { fileSystemName } from '../filesystems/filesystem';
+import { supportsInodeDelta } from '../filesystems/inode-delta';
 import type { RandomAccessReader } from '../io/random-access';
 import type { Repository } from '../repository/repository';
 import type { DiskInput, VolumeInfo } from '../volumes/detect';
@@ -84,7 +86,9 @@ export async function catalogVolume(input: CatalogVolumeInput): Promise<CatalogV
   const data =
     basis && volumeId !== undefined ? options.catalog.walkBases.of(basis.pk, volumeId) : null;
   const stored = basis && data ? { pointId: basis.pointId, data } : null;
-  let why = 'no earlier point of it left a walk basis';
+  let why = supportsInodeDelta(input.fs)
+    ? 'no earlier point of it left a walk basis'
+    : `${fileSystemName(input.fs)} is walked whole at every point (only ext, XFS and NTFS are cataloged from what changed)`;
   if (stored) {
     const started = performance.now();
     const mark = input.encoder.mark();

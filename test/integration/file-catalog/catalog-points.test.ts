@@ -57,7 +57,7 @@ function recipeChildren(tree: TreeEntry[], dir: string): string[] {
 async function backupImages(
   vm: { uuid: string; name: string },
   disks: Record<string, string>,
-): Promise<{ pointId: string; warnings: string[]; status: string }> {
+): Promise<{ pointId: string; warnings: string[]; status: string; log: string }> {
   const repository = await engine.repositories.get('default');
   const writer = await repository.startPoint({ vm });
   for (const [name, raw] of Object.entries(disks)) await writeImage(writer, name, raw);
@@ -73,7 +73,8 @@ async function backupImages(
     task.finish('succeeded');
   });
   const done = await engine.jobs.wait(job.id);
-  return { pointId: manifest.id, warnings: done.warnings, status: done.status };
+  const log = engine.jobs.log(job.id);
+  return { pointId: manifest.id, warnings: done.warnings, status: done.status, log };
 }
 
 async function list(h: Handlers, vm: string, path: string, pointId?: string): Promise<FileEntry[]> {
@@ -205,14 +206,36 @@ describe('file catalog of real restore points', () => {
     expect(readme.owner).toBeDefined();
   });
 
+  it('a second point of the Windows disk is cataloged from what changed on its NTFS volume', async () => {
+    const text = 'Windows system volume of lab-win-01, patched.\r\n';
+    const renewed = join(dir, 'README-v2.txt');
+    await writeFile(renewed, text);
+    await editPartition(winRaw, LAB_DISKS['win-01-vda'].volumes[0]!.sizeMiB, (part) =>
+      run('ntfscp', ['-f', part, renewed, 'README.txt']),
+    );
+    const result = await backupImages(WIN, { vda: winRaw });
+    points.win2 = result.pointId;
+    expect(result.warnings).toEqual([]);
+    expect(result.log).toMatch(
+      new RegExp(`vda1: \\d+ entries in \\d+ changed folders indexed since point ${points.win}`),
+    );
+    expect(result.log).toMatch(/vda2: walked whole \(fat32 is walked whole at every point/);
+    const readme = (await list(handlers, WIN.name, '/vda1/README.txt'))[0]!;
+    expect(readme.size).toBe(Buffer.byteLength(text));
+    expect(readme.owner).toBeDefined();
+    const before = await list(handlers, WIN.name, '/vda1', points.win);
+    const after = await list(handlers, WIN.name, '/vda1', points.win2);
+    expect(after.map((e) => e.name)).toEqual(before.map((e) => e.name));
+  });
+
   it('a second point after changing a file shows versions and a diff, sharing unchanged entries', async () => {
     const before = entryCount(engine);
     const changed = join(dir, 'notes-v2.txt');
     await writeFile(changed, 'Renewed the certificate.\n');
-    await editPartition(webRaw, [
-      'rm /home/alice/notes.txt',
-      `write ${changed} /home/alice/notes.txt`,
-    ]);
+    await editPartition(webRaw, LAB_DISKS['web-01-vda'].volumes[0]!.sizeMiB, async (part) => {
+      for (const c of ['rm /home/alice/notes.txt', `write ${changed} /home/alice/notes.txt`])
+        await run('debugfs', ['-w', '-R', c, part]);
+    });
     const result = await backupImages(WEB, { vda: webRaw, vdb: damagedRaw });
     points.web2 = result.pointId;
     const added = entryCount(engine) - before;
@@ -252,14 +275,15 @@ describe('file catalog of real restore points', () => {
     const all = (await call(handlers, 'files.search', { pattern: '*NOTES*', allPoints: true })) as {
       hits: { vmName: string; pointId: string; entry: FileEntry }[];
     };
-    const label = (id: string) => (id === points.web2 ? 'p2' : 'p1');
+    const label = (id: string) => (id === points.web2 || id === points.win2 ? 'p2' : 'p1');
     const hits = all.hits.map((h) => `${h.vmName} ${label(h.pointId)} ${h.entry.path}`);
     expect(hits.sort()).toEqual(
       [
         'cat-web p1 /vda1/home/alice/notes.txt',
         'cat-web p2 /vda1/home/alice/notes.txt',
         `cat-web p2 /vda1/home/alice/${UNICODE_NAME}`,
-        'cat-win p1 /vda2/Notes.txt',
+        // One version in both Windows points: the hit names the newest.
+        'cat-win p2 /vda2/Notes.txt',
       ].sort(),
     );
     const latest = (await call(handlers, 'files.search', {
@@ -327,16 +351,19 @@ describe('pruning', () => {
     expect(versions.map((v) => v.pointId)).toEqual([points.web2]);
     await repository.gc();
     expect((await readdir(join(dir, 'repo', 'catalogs'))).sort()).toEqual(
-      [points.web2!, points.win!].sort(),
+      [points.web2!, points.win!, points.win2!].sort(),
     );
   });
 });
 
-/** Runs debugfs commands on the ext4 file system of partition 1 (1 MiB into the disk). */
-async function editPartition(raw: string, commands: string[]): Promise<void> {
+/** Runs `edit` on a copy of partition 1 (1 MiB into the disk), then puts it back. */
+async function editPartition(
+  raw: string,
+  sizeMiB: number,
+  edit: (part: string) => Promise<unknown>,
+): Promise<void> {
   const part = `${raw}.part1`;
   const offsetMiB = 1;
-  const sizeMiB = LAB_DISKS['web-01-vda'].volumes[0]!.sizeMiB;
   await run('dd', [
     `if=${raw}`,
     `of=${part}`,
@@ -345,7 +372,7 @@ async function editPartition(raw: string, commands: string[]): Promise<void> {
     `count=${sizeMiB}`,
     'status=none',
   ]);
-  for (const c of commands) await run('debugfs', ['-w', '-R', c, part]);
+  await edit(part);
   await run('dd', [
     `if=${part}`,
     `of=${raw}`,
