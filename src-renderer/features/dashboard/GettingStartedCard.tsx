@@ -1,26 +1,46 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
+import IconButton from '@mui/material/IconButton';
 import Stack from '@mui/material/Stack';
+import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
 import CheckCircleIcon from '@mui/icons-material/CheckCircle';
+import CloseIcon from '@mui/icons-material/Close';
 import RadioButtonUncheckedIcon from '@mui/icons-material/RadioButtonUnchecked';
 import { useStore } from '../../store';
 import { useBackupStatusData } from '../vms/use-backup-status';
 import {
   gettingStartedSteps,
+  isGettingStartedDismissed,
   knownCount,
+  rememberGettingStartedDismissed,
   type GettingStartedStep,
   type GettingStartedStepId,
 } from './getting-started';
 
 /**
  * A first-run checklist on the dashboard: hypervisor, repository, backup set, first restore
- * point, each ticked once done and with a button to the page that does it. Gone once all are.
+ * point, each ticked once done and with a button to the page that does it. Gone once all are,
+ * or once the administrator closes it (remembered in this browser).
  */
 export function GettingStartedCard() {
+  const [dismissed, setDismissed] = useState(() => isGettingStartedDismissed());
+  // Closed: nothing to show, so the lists the checklist counts need not be loaded for it.
+  if (dismissed) return null;
+  return (
+    <GettingStartedChecklist
+      onDismiss={() => {
+        rememberGettingStartedDismissed();
+        setDismissed(true);
+      }}
+    />
+  );
+}
+
+function GettingStartedChecklist(props: { onDismiss(): void }) {
   const hypervisors = useStore((s) => s.hypervisors);
   const hypervisorsStatus = useStore((s) => s.hypervisorsStatus);
   const repositories = useStore((s) => s.repositories);
@@ -78,18 +98,32 @@ export function GettingStartedCard() {
   return (
     <Card role="region" aria-labelledby="getting-started-title" sx={{ mb: 2 }}>
       <CardContent>
-        <Typography
-          id="getting-started-title"
-          variant="subtitle1"
-          component="h2"
-          sx={{ fontWeight: 600 }}
-        >
-          Getting started
-        </Typography>
-        <Typography variant="body2" color="text.secondary" sx={{ mb: 1.5 }}>
-          {steps.filter((step) => step.done).length} of {steps.length} done. This card goes once
-          every step is.
-        </Typography>
+        <Stack direction="row" sx={{ alignItems: 'flex-start', gap: 1, mb: 1.5 }}>
+          <Box sx={{ flexGrow: 1, minWidth: 0 }}>
+            <Typography
+              id="getting-started-title"
+              variant="subtitle1"
+              component="h2"
+              sx={{ fontWeight: 600 }}
+            >
+              Getting started
+            </Typography>
+            <Typography variant="body2" color="text.secondary">
+              {steps.filter((step) => step.done).length} of {steps.length} done. This card goes once
+              every step is, or when you close it.
+            </Typography>
+          </Box>
+          <Tooltip title="Dismiss">
+            <IconButton
+              size="small"
+              edge="end"
+              aria-label="Dismiss getting started"
+              onClick={props.onDismiss}
+            >
+              <CloseIcon fontSize="small" />
+            </IconButton>
+          </Tooltip>
+        </Stack>
         <Box component="ol" sx={{ m: 0, p: 0, listStyle: 'none' }}>
           {steps.map((step) => (
             <StepRow key={step.id} step={step} primary={step.id === next} onGo={go[step.id]} />

@@ -71,3 +71,35 @@ export function gettingStartedSteps(
 export function knownCount(status: string, items: readonly unknown[]): number | undefined {
   return status === 'ready' || items.length > 0 ? items.length : undefined;
 }
+
+/** Where the console remembers that the administrator closed the card. */
+export const GETTING_STARTED_DISMISSED_KEY = 'hyperkeep.gettingStarted.dismissed';
+
+/** The part of Web Storage the dismissal needs; tests pass their own. */
+export type DismissalStorage = Pick<Storage, 'getItem' | 'setItem'>;
+
+/**
+ * Whether the card was closed before. Storage can be disabled (privacy settings), and then even
+ * reading `window.localStorage` throws: the card is simply shown.
+ */
+export function isGettingStartedDismissed(storage?: DismissalStorage): boolean {
+  try {
+    const store = storage ?? globalThis.localStorage;
+    return store?.getItem(GETTING_STARTED_DISMISSED_KEY) === 'true';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Remembers that the card was closed, for an administrator who manages VMs by other means and
+ * does not want the checklist back on every visit. Without storage it only goes for the session.
+ */
+export function rememberGettingStartedDismissed(storage?: DismissalStorage): void {
+  try {
+    const store = storage ?? globalThis.localStorage;
+    store?.setItem(GETTING_STARTED_DISMISSED_KEY, 'true');
+  } catch {
+    // Not persisted: the card still stays closed until the console is reloaded.
+  }
+}

@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
+  GETTING_STARTED_DISMISSED_KEY,
   gettingStartedSteps,
+  isGettingStartedDismissed,
   knownCount,
+  rememberGettingStartedDismissed,
+  type DismissalStorage,
 } from '../../../../../src-renderer/features/dashboard/getting-started';
 
 const NOTHING = { hypervisors: 0, repositories: 0, backupSets: 0, vmsWithPoints: 0 };
@@ -42,5 +46,70 @@ describe('knownCount', () => {
     expect(knownCount('error', [1, 2])).toBe(2);
     expect(knownCount('loading', [])).toBeUndefined();
     expect(knownCount('error', [])).toBeUndefined();
+  });
+});
+
+/** An in-memory stand-in for window.localStorage. */
+function memoryStorage(): DismissalStorage & { items: Map<string, string> } {
+  const items = new Map<string, string>();
+  return {
+    items,
+    getItem: (key) => items.get(key) ?? null,
+    setItem: (key, value) => void items.set(key, value),
+  };
+}
+
+/** Storage the browser refuses (disabled by privacy settings, quota): every call throws. */
+const refusingStorage: DismissalStorage = {
+  getItem: () => {
+    throw new DOMException('The operation is insecure.', 'SecurityError');
+  },
+  setItem: () => {
+    throw new DOMException('The operation is insecure.', 'SecurityError');
+  },
+};
+
+describe('dismissing the Getting started card', () => {
+  const original = Object.getOwnPropertyDescriptor(globalThis, 'localStorage');
+  afterEach(() => {
+    if (original) Object.defineProperty(globalThis, 'localStorage', original);
+    else delete (globalThis as { localStorage?: Storage }).localStorage;
+  });
+
+  it('is shown until dismissed, and the dismissal is remembered in storage', () => {
+    const storage = memoryStorage();
+    expect(isGettingStartedDismissed(storage)).toBe(false);
+    rememberGettingStartedDismissed(storage);
+    expect(storage.items.get(GETTING_STARTED_DISMISSED_KEY)).toBe('true');
+    expect(GETTING_STARTED_DISMISSED_KEY).toBe('hyperkeep.gettingStarted.dismissed');
+    // What a reload of the console would read back.
+    expect(isGettingStartedDismissed(storage)).toBe(true);
+  });
+
+  it('ignores other values under the key', () => {
+    const storage = memoryStorage();
+    storage.items.set(GETTING_STARTED_DISMISSED_KEY, 'false');
+    expect(isGettingStartedDismissed(storage)).toBe(false);
+  });
+
+  it('with storage that throws, the card shows and dismissing does not break the console', () => {
+    expect(isGettingStartedDismissed(refusingStorage)).toBe(false);
+    expect(() => rememberGettingStartedDismissed(refusingStorage)).not.toThrow();
+  });
+
+  it('uses window.localStorage by default, and copes when even reading it throws', () => {
+    const storage = memoryStorage();
+    Object.defineProperty(globalThis, 'localStorage', { configurable: true, value: storage });
+    rememberGettingStartedDismissed();
+    expect(isGettingStartedDismissed()).toBe(true);
+
+    Object.defineProperty(globalThis, 'localStorage', {
+      configurable: true,
+      get: () => {
+        throw new DOMException('Access is denied for this document.', 'SecurityError');
+      },
+    });
+    expect(isGettingStartedDismissed()).toBe(false);
+    expect(() => rememberGettingStartedDismissed()).not.toThrow();
   });
 });
