@@ -14,6 +14,20 @@ export interface Qcow2Header {
   extendedL2: boolean;
   backingFile: string | undefined;
   backingFormat: DiskFormat | undefined;
+  /** Bit 0 says the bitmaps extension is consistent; 0 for version 2 headers, which lack it. */
+  autoclearFeatures: bigint;
+  /** The bitmaps extension as stored, checked only when a bitmap is read (qcow2-bitmaps). */
+  bitmapsExtension: Qcow2BitmapsExtension | undefined;
+}
+
+/** Header extension 0x23852875: where the bitmap directory is. */
+export interface Qcow2BitmapsExtension {
+  /** The extension's declared length; the specification says 24. */
+  length: number;
+  nbBitmaps: number;
+  reserved: number;
+  directorySize: bigint;
+  directoryOffset: bigint;
 }
 
 export const QCOW2_MAGIC = 0x514649fb; // "QFI\xfb"
@@ -30,6 +44,7 @@ const EXT_END = 0x00000000;
 const EXT_BACKING_FORMAT = 0xe2792aca;
 const EXT_FEATURE_NAMES = 0x6803f857;
 const EXT_DATA_FILE = 0x44415441;
+const EXT_BITMAPS = 0x23852875;
 /** More header extensions than this is a broken (or hostile) header, not a real image. */
 const MAX_EXTENSIONS = 256;
 /** qemu refuses L1 tables above 32 MiB (QCOW_MAX_L1_SIZE); so do we. */
@@ -62,11 +77,13 @@ export async function readQcow2Header(file: RawImage): Promise<Qcow2Header> {
   if (l1TableOffset === undefined) throw fail('L1 table offset beyond 2^53');
 
   let incompatible = 0n;
+  let autoclearFeatures = 0n;
   let headerLength = 72;
   let compressionType: 'zlib' | 'zstd' = 'zlib';
   if (version === 3) {
     if (head.length < 104) throw fail('version 3 header truncated');
     incompatible = u64beBig(head, 72);
+    autoclearFeatures = u64beBig(head, 88);
     headerLength = u32be(head, 100);
     if (headerLength < 104 || headerLength > clusterSize || headerLength > file.size) {
       throw fail(`header_length ${headerLength} is not between 104 and the cluster size`);
@@ -84,6 +101,7 @@ export async function readQcow2Header(file: RawImage): Promise<Qcow2Header> {
   const extensions = await file.read(0, extensionEnd);
   let backingFormat: string | undefined;
   let dataFile: string | undefined;
+  let bitmapsExtension: Qcow2BitmapsExtension | undefined;
   const featureNames = new Map<number, string>();
   let at = headerLength;
   for (let n = 0; ; n++) {
@@ -98,6 +116,17 @@ export async function readQcow2Header(file: RawImage): Promise<Qcow2Header> {
     }
     if (type === EXT_BACKING_FORMAT) backingFormat = ascii(extensions, dataAt, length);
     if (type === EXT_DATA_FILE) dataFile = ascii(extensions, dataAt, length);
+    if (type === EXT_BITMAPS) {
+      // A short extension is kept as all zeros with its length: qcow2-bitmaps reports it.
+      const full = length >= 24;
+      bitmapsExtension = {
+        length,
+        nbBitmaps: full ? u32be(extensions, dataAt) : 0,
+        reserved: full ? u32be(extensions, dataAt + 4) : 0,
+        directorySize: full ? u64beBig(extensions, dataAt + 8) : 0n,
+        directoryOffset: full ? u64beBig(extensions, dataAt + 16) : 0n,
+      };
+    }
     if (type === EXT_FEATURE_NAMES) {
       for (let e = dataAt; e + 48 <= dataAt + length; e += 48) {
         if (extensions[e] === 0)
@@ -164,6 +193,8 @@ export async function readQcow2Header(file: RawImage): Promise<Qcow2Header> {
     extendedL2,
     backingFile,
     backingFormat: backingFile === undefined ? undefined : knownBackingFormat(backingFormat, fail),
+    autoclearFeatures,
+    bitmapsExtension,
   };
 }
 

@@ -4,6 +4,7 @@ import { LruCache, cachedLoad } from '../lru-cache';
 import { MappedImage, type CompressedBlock, type Run } from '../mapped-image';
 import { openImageFile } from '../open-file';
 import type { RawImage } from '../raw/raw-image';
+import { changedSince, type ChangedSince } from './qcow2-bitmaps';
 import { readQcow2Header, type Qcow2Header } from './qcow2-header';
 
 /**
@@ -19,6 +20,8 @@ const ZERO = -2;
 const COMPRESSED = -3;
 
 const SUBCLUSTERS = 32;
+
+export type { ChangedSince } from './qcow2-bitmaps';
 
 /**
  * A qcow2 image (versions 2 and 3) read through its L1/L2 tables: plain, zero, compressed (zlib or
@@ -66,6 +69,15 @@ export class Qcow2Image extends MappedImage {
 
   get version(): 2 | 3 {
     return this.header.version;
+  }
+
+  /**
+   * Where the guest wrote since persistent bitmap `bitmapName` (a libvirt checkpoint's name)
+   * began tracking, or why that cannot be known. Reads through the same file as the image data,
+   * so it works as well on a volume streamed by libvirt.
+   */
+  changedSince(bitmapName: string): Promise<ChangedSince> {
+    return changedSince(this.file, this.header, bitmapName);
   }
 
   protected async mapRun(offset: number, maxLength: number): Promise<Run> {
