@@ -43,7 +43,7 @@ export interface IncrementalPlan {
   reasons: string[];
 }
 
-function checkpointOf(parent: PointManifest): BackupPointMeta['checkpoint'] {
+export function checkpointOf(parent: PointManifest): BackupPointMeta['checkpoint'] {
   const cp = (parent.meta as Partial<BackupPointMeta>).checkpoint;
   if (!cp || typeof cp.name !== 'string' || typeof cp.creationTime !== 'string') return null;
   return {

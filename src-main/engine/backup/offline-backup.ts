@@ -1,8 +1,10 @@
 /**
  * Backup of a powered-off VM without starting it: each disk image is streamed through libvirt's
  * storage-volume download (so remote hosts work the same), decoded here (qcow2 with its backing
- * chain, or raw), and only its allocated data read. Without a running QEMU there are no dirty
- * bitmaps: incrementals compare block identifiers with the repository and store what is new.
+ * chain, or raw), and only its allocated data read. An incremental reads only what the guest
+ * wrote since the previous point's checkpoint when the qcow2 image holds that checkpoint's
+ * bitmap (offline-changes.ts); otherwise it compares block identifiers with the repository and
+ * stores what is new.
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { HyperkeepError } from '../../../shared/errors';
@@ -14,11 +16,14 @@ import { Qcow2Image } from '../formats/qcow2/qcow2-image';
 import { RawImage } from '../formats/raw/raw-image';
 import type { PointWriter } from '../repository/point-writer';
 import { copyDisk, stepBytes, type CopyStep } from './disk-copy';
+import { allocationSteps, planOfflineDisk } from './offline-changes';
 import { formatBytes } from '../../../shared/format';
 import type { Consistency } from './types';
 import { mapLimit } from '../io/map-limit';
+import { checkpointOf } from './checkpoints';
 import {
   backedUp,
+  fallbackText,
   pointMeta,
   type PathResult,
   type PlannedDisk,
@@ -37,24 +42,29 @@ interface OpenedDisk {
   disk: PlannedDisk;
   image: DiskImage;
   steps: CopyStep[];
+  /** The checkpoint whose bitmap in the image said what to read, or null (read whole). */
+  bitmap: string | null;
 }
 
 export async function backupPoweredOffVm(ctx: VmBackupContext): Promise<PathResult> {
   const { request } = ctx;
   const locator = new VolumeLocator(request.connector, ctx.log);
   const opened: OpenedDisk[] = [];
+  const reasons: string[] = [];
   let writer: PointWriter | undefined;
   let committed = false;
   try {
     for (const disk of ctx.disks) {
       const image = await openVolumeImage(ctx, locator, disk);
-      opened.push({ disk, image, steps: [] });
-      const entry = opened[opened.length - 1]!;
-      entry.steps = (await image.allocationMap()).map((e) => ({
-        kind: e.kind === 'data' ? 'read' : 'hole',
-        offset: e.offset,
-        length: e.length,
-      }));
+      const entry: OpenedDisk = { disk, image, steps: [], bitmap: null };
+      opened.push(entry);
+      const allocation = await image.allocationMap();
+      if (ctx.parent) {
+        const plan = await planOfflineDisk(ctx.parent, disk.target, image, allocation);
+        entry.steps = plan.steps;
+        entry.bitmap = plan.bitmap;
+        if (plan.reason) reasons.push(plan.reason);
+      } else entry.steps = allocationSteps(allocation);
       ctx.progress.addTotal(stepBytes(entry.steps, 'read'));
     }
     writer = await request.repository.startPoint({
@@ -65,10 +75,14 @@ export async function backupPoweredOffVm(ctx: VmBackupContext): Promise<PathResu
     ctx.progress.phase('read');
     const outcomes = await mapLimit(opened, request.settings.dataReaders, async (o) => {
       const diskWriter = pointWriter.addDisk({ name: o.disk.target, sizeBytes: o.image.size });
+      const toRead = formatBytes(stepBytes(o.steps, 'read'));
       ctx.log(
-        `Reading ${formatBytes(stepBytes(o.steps, 'read'))} allocated of disk ${o.disk.target}`,
+        o.bitmap
+          ? `Reading ${toRead} of disk ${o.disk.target} written since checkpoint ${o.bitmap} (the bitmap its image kept when the VM stopped)`
+          : `Reading ${toRead} allocated of disk ${o.disk.target}`,
       );
       const { readBytes } = await copyDisk({
+        ...(o.bitmap && ctx.parent ? { parentPointId: ctx.parent.id } : {}),
         writer: diskWriter,
         steps: o.steps,
         read: (offset, length) => o.image.read(offset, length),
@@ -80,11 +94,26 @@ export async function backupPoweredOffVm(ctx: VmBackupContext): Promise<PathResu
       return { target: o.disk.target, logicalBytes: o.image.size, readBytes, writer: diskWriter };
     });
     const consistency = await shutoffConsistency(ctx);
-    const changeTracking = ctx.parent ? 'block-comparison' : 'none';
+    const changeTracking = !ctx.parent
+      ? 'none'
+      : opened.every((o) => o.bitmap)
+        ? 'checkpoint'
+        : 'block-comparison';
+    const fallbackReason = ctx.parent ? fallbackText(reasons, false) : undefined;
     ctx.progress.phase('commit');
+    // No checkpoint can be made while the VM is off; the parent's stays the one the next
+    // incremental starts from: its bitmap keeps marking every write since (offline-changes.ts).
+    const checkpoint = ctx.parent ? checkpointOf(ctx.parent) : null;
     const manifest = await writer.commit({
       consistency,
-      meta: { ...pointMeta(ctx, { powerState: 'shutoff', changeTracking, checkpoint: null }) },
+      meta: {
+        ...pointMeta(ctx, {
+          powerState: 'shutoff',
+          changeTracking,
+          checkpoint,
+          ...(fallbackReason ? { fallbackReason } : {}),
+        }),
+      },
     });
     committed = true;
     return {
@@ -92,6 +121,7 @@ export async function backupPoweredOffVm(ctx: VmBackupContext): Promise<PathResu
       type: ctx.parent ? 'incremental' : 'full',
       changeTracking,
       consistency,
+      ...(fallbackReason ? { fallbackReason } : {}),
       disks: backedUp(outcomes),
     };
   } finally {

@@ -74,10 +74,13 @@ export function pointMeta(
   return meta;
 }
 
-/** "Changed block tracking was not used: …" for the job log and the point, or undefined. */
-export function fallbackText(reasons: readonly string[]): string | undefined {
+/**
+ * "Changed block tracking was not used: …" for the job log and the point, or undefined;
+ * `newCheckpoint`: whether the backup made one (not while the VM is powered off).
+ */
+export function fallbackText(reasons: readonly string[], newCheckpoint = true): string | undefined {
   if (reasons.length === 0) return undefined;
-  return `Changed block tracking could not be used (${reasons.join('; ')}): read whole and compared block by block with the repository, only changed blocks stored; a new checkpoint was created`;
+  return `Changed block tracking could not be used (${reasons.join('; ')}): read whole and compared block by block with the repository, only changed blocks stored${newCheckpoint ? '; a new checkpoint was created' : ''}`;
 }
 
 /**
