@@ -7,19 +7,7 @@
  * (as the mount tests do); skipped elsewhere.
  */
 import { existsSync } from 'node:fs';
-import {
-  appendFile,
-  chmod,
-  link,
-  mkdir,
-  open,
-  readFile,
-  rename,
-  rm,
-  symlink,
-  utimes,
-  writeFile,
-} from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileReader } from '../../../src-main/engine/io/file-reader';
@@ -31,6 +19,7 @@ import { parseStandardInformation } from '../../../src-main/engine/filesystems/n
 import { run } from '../../harness/exec';
 import { initRepo, makeTempDir } from '../repository/helpers';
 import { DeltaCheck } from './delta-fixtures';
+import { changeFilesAndFolders, fillVolume, growFolderAndFragmentFile } from './volume-changes';
 import { catalogDump } from '../../unit/engine/file-catalog/temp-catalog';
 
 const canMount = process.getuid?.() === 0 && existsSync('/dev/fuse');
@@ -101,16 +90,8 @@ describe.skipIf(!canMount)('NTFS changed through ntfs-3g', () => {
     await run('truncate', ['-s', '160M', image]);
     await run('mkntfs', ['-q', '-F', '-f', '-L', 'data', image]);
     await changeMounted(image, mnt, async (root) => {
-      for (let i = 0; i < 4000; i++) {
-        const folder = join(root, `d${i % 8}`, `s${i % 5}`);
-        await mkdir(folder, { recursive: true });
-        await writeFile(join(folder, `f${i}.txt`), `${i}\n`.repeat(i % 700));
-      }
-      await mkdir(join(root, 'Users/alice/projects/alpha'), { recursive: true });
-      await writeFile(join(root, 'Users/alice/notes.txt'), 'notes\n');
-      await link(join(root, 'Users/alice/notes.txt'), join(root, 'd0/notes-link'));
-      await symlink('../notes.txt', join(root, 'Users/alice/projects/notes-link'));
-      await writeFile(join(root, 'Users/alice/projects/alpha/main.c'), 'int main;\n');
+      await fillVolume(root, 4000);
+      await symlink('../notes.txt', join(root, 'home/alice/projects/notes-link'));
       // Streams enough to spill into extension records, listed by an $ATTRIBUTE_LIST.
       for (let i = 10; i < 34; i++) {
         const value = `${i}`.repeat(150);
@@ -141,33 +122,15 @@ describe.skipIf(!canMount)('NTFS changed through ntfs-3g', () => {
 
   it('equals a full walk after files and folders are created, grown, moved, removed and re-permissioned', async () => {
     await changeMounted(image, mnt, async (root) => {
-      await writeFile(join(root, 'd1/s1/new.txt'), 'new\n');
-      await appendFile(join(root, 'd2/s2/f2.txt'), 'more\n'.repeat(5000));
-      await rm(join(root, 'd3/s3'), { recursive: true });
-      await rename(join(root, 'Users/alice/projects'), join(root, 'd4/moved-projects'));
-      await rename(join(root, 'd5/s0/f5.txt'), join(root, 'd5/s0/renamed.txt'));
-      await chmod(join(root, 'd6/s1/f6.txt'), 0o600);
+      await changeFilesAndFolders(root);
       await chmod(join(root, 'd6/s2'), 0o700);
-      await utimes(join(root, 'd7/s2/f7.txt'), new Date('2020-02-02'), new Date('2020-02-02'));
-      await link(join(root, 'd1/s1/new.txt'), join(root, 'Users/alice/new-link'));
-      await mkdir(join(root, 'fresh/a/b/c'), { recursive: true });
-      await writeFile(join(root, 'fresh/a/b/c/deep.txt'), 'deep\n');
-      await symlink('../notes.txt', join(root, 'Users/alice/short-link'));
       await run('setfattr', ['-n', 'user.extra', '-v', 'stream', join(root, 'd2/s2/f2.txt')]);
     });
     await check.expectDeltaEqualsFullWalk('vdb', true);
   }, 180_000);
 
   it('equals a full walk after a folder grows past a thousand entries and a file fragments', async () => {
-    await changeMounted(image, mnt, async (root) => {
-      const big = join(root, 'd0/s0');
-      for (let i = 0; i < 1200; i++) await writeFile(join(big, `many-${i}.dat`), `${i}`);
-      // Written back to front in pieces with gaps: its run list grows with every piece.
-      const fh = await open(join(root, 'Users/alice/fragmented.bin'), 'w');
-      for (let i = 60; i >= 0; i--) await fh.write(Buffer.alloc(4096, i), 0, 4096, i * 131072);
-      await fh.close();
-      await rm(join(root, 'd4/moved-projects'), { recursive: true });
-    });
+    await changeMounted(image, mnt, (root) => growFolderAndFragmentFile(root, 1200));
     await check.expectDeltaEqualsFullWalk('vdb', true);
   }, 180_000);
 
