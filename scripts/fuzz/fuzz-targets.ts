@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { HyperkeepError } from '../../shared/errors';
 import { openFileSystem } from '../../src-main/engine/filesystems/detect';
 import { openDiskImage } from '../../src-main/engine/formats/open-image';
+import { Qcow2Image } from '../../src-main/engine/formats/qcow2/qcow2-image';
 import { Hive, REG, type RegistryKey } from '../../src-main/engine/guest';
 import {
   valueNumber,
@@ -44,6 +45,9 @@ export interface SampleSpec {
   /** Files the sample needs next to it (a backing file). */
   companions?: string[];
 }
+
+/** The name of the dirty bitmap in the b.qcow2 seed: changedSince reads it from every qcow2. */
+const FUZZ_BITMAP = 'fuzz-bitmap';
 
 /** Per input: walk at most this many entries / keys and read this much of each file. */
 const MAX_ENTRIES = 5000;
@@ -155,6 +159,7 @@ async function exerciseImage(spec: SampleSpec, bytes: Uint8Array, workDir: strin
         await reader.read(offset, Math.min(65536, reader.size - offset));
       }
       await reader.allocationMap(0, Math.min(reader.size, 16 << 20));
+      if (reader instanceof Qcow2Image) await reader.changedSince(FUZZ_BITMAP);
       await listVolumes(reader, 'vda');
     } finally {
       await reader.close();
@@ -286,6 +291,10 @@ export async function buildSamples(dir: string): Promise<SampleSpec[]> {
   await image('d.qcow2', 'qcow2', ['-o', 'cluster_size=4096'], [head]);
   await image('c.qcow2', 'qcow2', ['-c', '-o', 'cluster_size=4096'], [head]);
   await image('z.qcow2', 'qcow2', ['-c', '-o', 'cluster_size=4096,compression_type=zstd'], [head]);
+  // A persistent dirty bitmap with writes in it, as a powered-off VM's image holds one.
+  await image('b.qcow2', 'qcow2', ['-o', 'cluster_size=4096'], [head]);
+  await tool('qemu-img', ['bitmap', '--add', '-g', '4096', join(dir, 'b.qcow2'), FUZZ_BITMAP]);
+  await tool('qemu-io', ['-c', 'write -P 0x42 64k 8k', join(dir, 'b.qcow2')]);
   await image('s.vmdk', 'vmdk', [], [head]);
   await image('o.vmdk', 'vmdk', ['-o', 'subformat=streamOptimized'], [head, [-64 * K, 0]]);
   await image(
