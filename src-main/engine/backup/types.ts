@@ -96,7 +96,10 @@ export interface BackupPointMeta {
   hypervisor: { endpoint: string; hostname: string };
   powerState: 'running' | 'shutoff';
   changeTracking: ChangeTracking;
-  /** The checkpoint created with this point: the next incremental starts from it. */
+  /**
+   * The checkpoint the next incremental starts from: the one created with this point, or for a
+   * powered-off VM (no checkpoint can be made) the parent's, whose bitmap the image keeps.
+   */
   checkpoint: { name: string; creationTime: string; disks: string[] } | null;
   fallbackReason?: string;
   disks: { target: string; source: string; format: string; capacityBytes: number }[];

@@ -47,9 +47,8 @@ export class NtfsFileSystem extends BaseFileSystem {
   protected readonly data: VolumeSource;
   private readonly cache: BlockCache;
   private readonly metadata: VolumeSource;
-  /** Where $MFT's records lie, and the volume bytes that said so (record 0 and its extensions). */
-  mftExtents: FileExtent[] = [];
-  mftSources: VolumeRun[] = [];
+  private mftRuns: FileExtent[] = [];
+  private mftRunSources: VolumeRun[] = [];
   private recordCount = 0;
   private readonly files = new Map<number, Promise<NtfsFile>>();
   private secure?: Promise<SecureStream | undefined>;
@@ -219,7 +218,7 @@ export class NtfsFileSystem extends BaseFileSystem {
 
   /** Bytes of $MFT; one cached read when they sit in one extent (nearly always). */
   private readMft(offset: number, length: number): Promise<Uint8Array> {
-    for (const extent of this.mftExtents) {
+    for (const extent of this.mftRuns) {
       if (extent.kind !== 'data' || offset < extent.fileOffset) continue;
       const inside = offset - extent.fileOffset;
       if (inside + length > extent.length) continue;
@@ -229,7 +228,7 @@ export class NtfsFileSystem extends BaseFileSystem {
         `MFT bytes ${offset}..${offset + length}`,
       );
     }
-    return readFromExtents(this.metadata, this.mftExtents, offset, length);
+    return readFromExtents(this.metadata, this.mftRuns, offset, length);
   }
 
   /**
@@ -270,7 +269,17 @@ export class NtfsFileSystem extends BaseFileSystem {
   }
 
   inodeLocator(): Promise<(record: number) => number> {
-    return Promise.resolve(mftRecordLocator(this.mftExtents, this.boot.mftRecordSize));
+    return Promise.resolve(mftRecordLocator(this.mftRuns, this.boot.mftRecordSize));
+  }
+
+  /** Where $MFT's records lie. */
+  get mftExtents(): readonly FileExtent[] {
+    return this.mftRuns;
+  }
+
+  /** The volume bytes that said where: record 0, its attribute list and extension records. */
+  get mftSources(): readonly VolumeRun[] {
+    return this.mftRunSources;
   }
 
   /** Before a delta: $MFT's map and $Secure, which many entries share (shared-metadata.ts). */
@@ -298,7 +307,7 @@ export class NtfsFileSystem extends BaseFileSystem {
   private tellRecordRead(forRecord: number, record: number): void {
     if (!this.metadataReads) return;
     const size = this.boot.mftRecordSize;
-    for (const r of volumeRangesOf(this.mftExtents, record * size, size))
+    for (const r of volumeRangesOf(this.mftRuns, record * size, size))
       this.metadataReads(forRecord, r.volumeOffset, r.length);
   }
 
@@ -306,7 +315,7 @@ export class NtfsFileSystem extends BaseFileSystem {
   private async loadMft(): Promise<void> {
     const { mftLcn, clusterSize, mftRecordSize } = this.boot;
     const sources: VolumeRun[] = [{ volumeOffset: mftLcn * clusterSize, length: mftRecordSize }];
-    this.mftSources = sources;
+    this.mftRunSources = sources;
     this.metadataReads = (_record, volumeOffset, length) => sources.push({ volumeOffset, length });
     try {
       await this.loadMftRuns();
@@ -323,7 +332,7 @@ export class NtfsFileSystem extends BaseFileSystem {
     const first = segments.find((a) => a.lowestVcn === 0);
     if (!first || first.value) throw fsError('NTFS', 'MFT record 0', 'has no non-resident $DATA');
     this.recordCount = Math.floor(first.dataSize / mftRecordSize);
-    this.mftExtents = attributeExtents(segments, clusterSize, '$MFT $DATA');
+    this.mftRuns = attributeExtents(segments, clusterSize, '$MFT $DATA');
     const list = base.attributes.find((a) => a.type === ATTR.attributeList);
     if (list) {
       // A fragmented $MFT continues its run list in extension records, found through the part
@@ -337,7 +346,7 @@ export class NtfsFileSystem extends BaseFileSystem {
           ext.attributes.filter((a) => a.type === ATTR.data && a.name === ''),
         );
       }
-      this.mftExtents = attributeExtents(segments, clusterSize, '$MFT $DATA');
+      this.mftRuns = attributeExtents(segments, clusterSize, '$MFT $DATA');
     }
   }
 
