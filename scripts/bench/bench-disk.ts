@@ -176,17 +176,26 @@ async function waitUntilQuiet(uri: string, names: string[]): Promise<void> {
  * outside cannot open it; the monitor writes through QEMU's block layer, which is also what sets
  * the dirty bitmaps an incremental backup depends on). Returns the bytes written.
  */
-export async function changeDisk(vm: BenchVm, dir: string, fraction: number): Promise<number> {
+/**
+ * Where `fraction` of the disk is rewritten, 1 MiB at a time: mid-stride (never offset 0, where
+ * the ext4 superblock is) plus an odd 4 KiB shift, so blocks do not line up with chunk boundaries.
+ */
+function changeOffsets(fraction: number): number[] {
   const blocks = Math.max(1, Math.round((DISK_BYTES * fraction) / MiB));
   const stride = Math.floor(DISK_BYTES / blocks / MiB) * MiB;
+  return Array.from(
+    { length: blocks },
+    (_, i) => i * stride + stride / 2 + ((i * 7919) % 64) * 4096,
+  );
+}
+
+export async function changeDisk(vm: BenchVm, dir: string, fraction: number): Promise<number> {
+  const offsets = changeOffsets(fraction);
   const account = await ensureLabAccount();
-  for (let i = 0; i < blocks; i++) {
+  for (const [i, offset] of offsets.entries()) {
     const source = join(dir, `change-${i}.bin`);
     await run('dd', ['if=/dev/urandom', `of=${source}`, 'bs=1M', 'count=1', 'status=none']);
     await giveToAccount(account, source);
-    // Mid-stride (never offset 0, where the ext4 superblock is) plus an odd 4 KiB shift, so
-    // blocks do not line up with chunk boundaries.
-    const offset = i * stride + stride / 2 + ((i * 7919) % 64) * 4096;
     const out = await virsh(
       vm.uri,
       'qemu-monitor-command',
@@ -198,7 +207,28 @@ export async function changeDisk(vm: BenchVm, dir: string, fraction: number): Pr
     if (/error|not found|failed|invalid/i.test(out)) throw new Error(`qemu-io failed: ${out}`);
     await rm(source, { force: true });
   }
-  return blocks * MiB;
+  return offsets.length * MiB;
+}
+
+/**
+ * The same change made to the image of the VM while it is off, with qemu-io on the file: as
+ * any QEMU that opens the image, it records the writes in the image's enabled dirty bitmaps.
+ */
+export async function changeImageOffline(
+  vm: BenchVm,
+  dir: string,
+  fraction: number,
+): Promise<number> {
+  const offsets = changeOffsets(fraction);
+  const commands: string[] = [];
+  for (const [i, offset] of offsets.entries()) {
+    const source = join(dir, `change-${i}.bin`);
+    await run('dd', ['if=/dev/urandom', `of=${source}`, 'bs=1M', 'count=1', 'status=none']);
+    commands.push('-c', `write -s ${source} ${offset} ${MiB}`);
+  }
+  await run('qemu-io', ['-f', 'qcow2', ...commands, vm.disk]);
+  for (const i of offsets.keys()) await rm(join(dir, `change-${i}.bin`), { force: true });
+  return offsets.length * MiB;
 }
 
 export async function fileBytes(path: string): Promise<number> {

@@ -37,6 +37,8 @@ export interface BenchResults {
     hyperkeep: HyperkeepRun & { changeTracking: string };
     virtnbdbackup: Peer;
   };
+  /** The VM shut off after the incremental, 1% of its image changed, then backed up again. */
+  offlineIncremental: { wallMs: number; readBytes: number; changeTracking: string };
   singleFile: {
     path: string;
     sizeBytes: number;
@@ -167,6 +169,11 @@ export function printReport(r: BenchResults): string {
     [
       'Incremental',
       `${mib(inc.hyperkeep.readBytes)} read, change tracking: ${inc.hyperkeep.changeTracking}`,
+      '',
+    ],
+    [
+      'Powered-off incremental (1% changed while off)',
+      `${s(r.offlineIncremental.wallMs)}, ${mib(r.offlineIncremental.readBytes)} read, change tracking: ${r.offlineIncremental.changeTracking}`,
       '',
     ],
     [

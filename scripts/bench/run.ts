@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createLibvirtConnector } from '../../src-main/engine/connectors/libvirt/libvirt-connector';
 import { run, virsh } from '../../test/harness/exec';
 import { labStatus, startLab, stopLab } from '../../test/harness/lab';
-import { changeDisk, ensurePristineImage, startBenchVm } from './bench-disk';
+import { changeDisk, changeImageOffline, ensurePristineImage, startBenchVm } from './bench-disk';
 import { openCatalog } from '../../src-main/engine/catalog/catalog';
 import { catalogPoint } from '../../src-main/engine/file-catalog/catalog-point';
 import { FileCatalog } from '../../src-main/engine/file-catalog/file-catalog';
@@ -150,6 +150,14 @@ async function main(): Promise<void> {
     log(
       `  cataloged ${incCataloging.files} files in ${(incCataloging.wallMs / 1000).toFixed(1)} s`,
     );
+    log('Shutting the VM off, changing 1% of its image with qemu-io, then backing it up');
+    await virsh(vm.uri, 'destroy', vm.name);
+    await changeImageOffline(vm, join(labDir, 'bench-vm'), 0.01);
+    const offline = await measureInProcess(() =>
+      backupOnce(connector, repository, vm.uuid, inc.value.result.pointId),
+    );
+    log(`  ${describe(offline)}`);
+    await virsh(vm.uri, 'start', vm.name);
     await repository.close();
     await deleteHyperkeepCheckpoints(vm.uri, vm.name);
 
@@ -252,6 +260,11 @@ async function main(): Promise<void> {
           timings: inc.value.timings,
         },
         virtnbdbackup: { wallMs: vnbInc.wallMs, peakRssBytes: vnbInc.peakRssBytes },
+      },
+      offlineIncremental: {
+        wallMs: offline.wallMs,
+        readBytes: offline.value.result.disks.reduce((n, d) => n + d.readBytes, 0),
+        changeTracking: offline.value.result.changeTracking,
       },
       singleFile: {
         path: sample.inImage,
