@@ -169,6 +169,12 @@ async function main(): Promise<void> {
     await changeDisk(vm, join(labDir, 'bench-vm'), 0.01);
     log('virtnbdbackup -l inc');
     const vnbInc = await peers.virtnbdbackup(uri, vm.name, 'inc');
+    // The same change while the VM is off: virtnbdbackup serves the image with qemu-nbd and
+    // reads its checkpoint's bitmap, as Hyperkeep's powered-off incremental above did.
+    log('Shutting the VM off, changing 1% of its image again, then virtnbdbackup -l inc');
+    await virsh(vm.uri, 'destroy', vm.name);
+    await changeImageOffline(vm, join(labDir, 'bench-vm'), 0.01);
+    const vnbOffline = await peers.virtnbdbackup(uri, vm.name, 'inc');
 
     log('restic backup');
     const restic = await peers.resticBackup(vm.disk);
@@ -262,9 +268,12 @@ async function main(): Promise<void> {
         virtnbdbackup: { wallMs: vnbInc.wallMs, peakRssBytes: vnbInc.peakRssBytes },
       },
       offlineIncremental: {
-        wallMs: offline.wallMs,
-        readBytes: offline.value.result.disks.reduce((n, d) => n + d.readBytes, 0),
-        changeTracking: offline.value.result.changeTracking,
+        hyperkeep: {
+          wallMs: offline.wallMs,
+          readBytes: offline.value.result.disks.reduce((n, d) => n + d.readBytes, 0),
+          changeTracking: offline.value.result.changeTracking,
+        },
+        virtnbdbackup: { wallMs: vnbOffline.wallMs, peakRssBytes: vnbOffline.peakRssBytes },
       },
       singleFile: {
         path: sample.inImage,
