@@ -1,14 +1,9 @@
 import { HyperkeepError } from '../../../shared/errors';
 import type { NbdClient } from '../nbd/client';
 import { BASE_ALLOCATION, isDirty, readExtents, STATE_ZERO, type Extent } from '../nbd/extents';
+import type { Extent as ImageExtent } from '../formats/disk-image';
+import { allocationSteps, incrementalSteps } from './copy-steps';
 import type { CopyStep } from './disk-copy';
-
-function push(steps: CopyStep[], kind: CopyStep['kind'], offset: number, length: number): void {
-  if (length <= 0) return;
-  const last = steps[steps.length - 1];
-  if (last && last.kind === kind && last.offset + last.length === offset) last.length += length;
-  else steps.push({ kind, offset, length });
-}
 
 function checkCoverage(extents: Extent[], size: number, context: string, where: string): void {
   let at = 0;
@@ -41,28 +36,17 @@ export async function planNbdSteps(
 ): Promise<CopyStep[]> {
   const allocation = await readExtents(client, { context: BASE_ALLOCATION, signal });
   checkCoverage(allocation, client.size, BASE_ALLOCATION, client.where);
-  const steps: CopyStep[] = [];
-  if (bitmapContext === undefined) {
-    for (const e of allocation) {
-      push(steps, (e.flags & STATE_ZERO) !== 0 ? 'hole' : 'read', e.offset, e.length);
-    }
-    return steps;
-  }
+  const map: ImageExtent[] = allocation.map((e) => ({
+    offset: e.offset,
+    length: e.length,
+    kind: (e.flags & STATE_ZERO) !== 0 ? 'zero' : 'data',
+  }));
+  if (bitmapContext === undefined) return allocationSteps(map);
   const dirty = await readExtents(client, { context: bitmapContext, signal });
   checkCoverage(dirty, client.size, bitmapContext, client.where);
-  // Both lists cover [0, size) in order: walk them together, cutting at every boundary.
-  let i = 0;
-  let j = 0;
-  let at = 0;
-  while (at < client.size) {
-    const a = allocation[i]!;
-    const d = dirty[j]!;
-    const end = Math.min(a.offset + a.length, d.offset + d.length);
-    const kind = !isDirty(d.flags) ? 'copy' : (a.flags & STATE_ZERO) !== 0 ? 'hole' : 'read';
-    push(steps, kind, at, end - at);
-    at = end;
-    if (a.offset + a.length === end) i++;
-    if (d.offset + d.length === end) j++;
-  }
-  return steps;
+  return incrementalSteps(
+    map,
+    dirty.filter((d) => isDirty(d.flags)),
+    client.size,
+  );
 }

@@ -2,6 +2,7 @@ import type { DiskImage, Extent } from '../formats/disk-image';
 import { Qcow2Image } from '../formats/qcow2/qcow2-image';
 import type { PointManifest } from '../repository/manifest';
 import { checkpointOf } from './checkpoints';
+import { allocationSteps, incrementalSteps } from './copy-steps';
 import type { CopyStep } from './disk-copy';
 
 /**
@@ -22,15 +23,6 @@ export interface OfflineDiskPlan {
   bitmap: string | null;
   /** Why the disk is read whole although the parent point has a checkpoint. */
   reason?: string;
-}
-
-/** Read what is allocated, record the rest as zeros: a full read of the disk. */
-export function allocationSteps(allocation: readonly Extent[]): CopyStep[] {
-  return allocation.map((e) => ({
-    kind: e.kind === 'data' ? 'read' : 'hole',
-    offset: e.offset,
-    length: e.length,
-  }));
 }
 
 /**
@@ -67,43 +59,4 @@ export async function planOfflineDisk(
     steps: incrementalSteps(allocation, changed.ranges, image.size),
     bitmap: checkpoint.name,
   };
-}
-
-/**
- * Steps from the allocation map and the changed ranges (both sorted): unchanged ranges reuse
- * the parent's chunks, changed data is read, changed ranges that read as zeros are holes.
- */
-export function incrementalSteps(
-  allocation: readonly Extent[],
-  changed: readonly { offset: number; length: number }[],
-  size: number,
-): CopyStep[] {
-  const steps: CopyStep[] = [];
-  const push = (kind: CopyStep['kind'], offset: number, length: number): void => {
-    if (length <= 0) return;
-    const last = steps[steps.length - 1];
-    if (last && last.kind === kind && last.offset + last.length === offset) last.length += length;
-    else steps.push({ kind, offset, length });
-  };
-  let a = 0;
-  for (const range of changed) {
-    const start = Math.max(0, range.offset);
-    const end = Math.min(size, range.offset + range.length);
-    if (end <= start) continue;
-    const copiedFrom =
-      steps.length === 0 ? 0 : steps[steps.length - 1]!.offset + steps[steps.length - 1]!.length;
-    push('copy', copiedFrom, start - copiedFrom);
-    // The allocation extents under [start, end), each cut to it.
-    while (a < allocation.length && allocation[a]!.offset + allocation[a]!.length <= start) a++;
-    for (let i = a; i < allocation.length && allocation[i]!.offset < end; i++) {
-      const e = allocation[i]!;
-      const from = Math.max(start, e.offset);
-      const to = Math.min(end, e.offset + e.length);
-      push(e.kind === 'data' ? 'read' : 'hole', from, to - from);
-    }
-  }
-  const covered =
-    steps.length === 0 ? 0 : steps[steps.length - 1]!.offset + steps[steps.length - 1]!.length;
-  push('copy', covered, size - covered);
-  return steps;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { incrementalSteps } from '../../../../src-main/engine/backup/offline-changes';
+import { incrementalSteps } from '../../../../src-main/engine/backup/copy-steps';
 import type { Extent } from '../../../../src-main/engine/formats/disk-image';
 
 const K = 1024;
