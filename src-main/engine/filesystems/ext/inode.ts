@@ -1,10 +1,8 @@
 import { ByteView } from '../binary';
+import { S_IFDIR, S_IFMT, S_IFREG } from '../posix-entry';
 import { RO_COMPAT, type ExtSuperblock } from './superblock';
 
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
+export { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../posix-entry';
 
 export const INODE_FLAG = {
   compressed: 0x4,

@@ -2,11 +2,6 @@ import { crc32c } from '../../formats/binary';
 import { ByteView } from '../binary';
 import type { XfsSuperblock } from './superblock';
 
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
-
 const INODE_MAGIC = 0x494e; // 'IN'
 /** Offset of di_crc in a v3 inode, and where each inode version's data fork starts. */
 const CRC_OFFSET = 100;
@@ -49,18 +44,7 @@ export interface XfsInode {
   dataFork: Uint8Array;
 }
 
-export function inodeType(mode: number): 'file' | 'dir' | 'symlink' | 'other' {
-  switch (mode & S_IFMT) {
-    case S_IFDIR:
-      return 'dir';
-    case S_IFREG:
-      return 'file';
-    case S_IFLNK:
-      return 'symlink';
-    default:
-      return 'other';
-  }
-}
+export { posixEntryType as inodeType } from '../posix-entry';
 
 /** Parses one on-disk inode (`bytes` is exactly sb.inodeSize long) and checks it is `number`. */
 export function parseInode(bytes: Uint8Array, number: number, sb: XfsSuperblock): XfsInode {

@@ -14,6 +14,7 @@ import {
   parseShortform,
   type XfsDirEntryRef,
 } from './directory';
+import { posixEntry } from '../posix-entry';
 import { FORK_FORMAT, XFS_DIFLAG, checksumOk, inodeType, parseInode, type XfsInode } from './inode';
 import {
   XFS_SUPERBLOCK_SIZE,
@@ -296,27 +297,11 @@ export class XfsFileSystem extends BaseFileSystem implements InodeDeltaSupport {
 
   private async toEntry(inode: XfsInode, name: string, path: string): Promise<FsEntry> {
     const type = inodeType(inode.mode);
-    const entry: FsEntry = {
-      id: inode.number,
-      name,
-      path,
-      type,
-      size: inode.size,
-      mode: inode.mode,
-      uid: inode.uid,
-      gid: inode.gid,
-      mtime: inode.mtime,
-      atime: inode.atime,
-      ctime: inode.ctime,
-      nlink: inode.nlink,
-      attributes: inode.flags,
-      flags: {
-        sparse: type === 'file' && this.isSparse(inode),
-        compressed: false,
-        encrypted: false,
-      },
-    };
-    if (inode.crtime) entry.birthtime = inode.crtime;
+    const entry = posixEntry(inode, name, path, {
+      sparse: type === 'file' && this.isSparse(inode),
+      compressed: false,
+      encrypted: false,
+    });
     if (type === 'symlink') entry.symlinkTarget = decodeName(await this.symlinkBytes(inode));
     return entry;
   }
