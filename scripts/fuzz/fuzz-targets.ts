@@ -22,7 +22,12 @@ import {
   mkfsXfsFromProto,
   protoFromHostDir,
 } from '../../test/integration/filesystems/xfs-fixtures';
-import { convertRaw, qemuImg } from '../../test/integration/formats/test-disks';
+import {
+  FUZZ_BITMAP,
+  addDirtyBitmap,
+  convertRaw,
+  qemuImg,
+} from '../../test/integration/formats/test-disks';
 import {
   baseBlockChecksum,
   buildHive,
@@ -45,9 +50,6 @@ export interface SampleSpec {
   /** Files the sample needs next to it (a backing file). */
   companions?: string[];
 }
-
-/** The name of the dirty bitmap in the b.qcow2 seed: changedSince reads it from every qcow2. */
-const FUZZ_BITMAP = 'fuzz-bitmap';
 
 /** Per input: walk at most this many entries / keys and read this much of each file. */
 const MAX_ENTRIES = 5000;
@@ -293,8 +295,7 @@ export async function buildSamples(dir: string): Promise<SampleSpec[]> {
   await image('z.qcow2', 'qcow2', ['-c', '-o', 'cluster_size=4096,compression_type=zstd'], [head]);
   // A persistent dirty bitmap with writes in it, as a powered-off VM's image holds one.
   await image('b.qcow2', 'qcow2', ['-o', 'cluster_size=4096'], [head]);
-  await tool('qemu-img', ['bitmap', '--add', '-g', '4096', join(dir, 'b.qcow2'), FUZZ_BITMAP]);
-  await tool('qemu-io', ['-c', 'write -P 0x42 64k 8k', join(dir, 'b.qcow2')]);
+  await addDirtyBitmap(join(dir, 'b.qcow2'));
   await image('s.vmdk', 'vmdk', [], [head]);
   await image('o.vmdk', 'vmdk', ['-o', 'subformat=streamOptimized'], [head, [-64 * K, 0]]);
   await image(

@@ -7,7 +7,7 @@ import { openDiskImage } from '../../../src-main/engine/formats/open-image';
 import { Qcow2Image } from '../../../src-main/engine/formats/qcow2/qcow2-image';
 import { listVolumes } from '../../../src-main/engine/volumes/detect';
 import { run } from '../../harness/exec';
-import { convertRaw, prng, qemuImg } from './test-disks';
+import { FUZZ_BITMAP, addDirtyBitmap, convertRaw, prng, qemuImg } from './test-disks';
 
 /**
  * Damaged images must fail with a HyperkeepError (or read), never with another exception and
@@ -18,8 +18,6 @@ import { convertRaw, prng, qemuImg } from './test-disks';
 const BUDGET_MS = Number(process.env['FUZZ_BUDGET_MS'] ?? 10_000);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20240501);
 const PER_CASE_TIMEOUT_MS = 3_000;
-/** The dirty bitmap of the b.qcow2 sample: changedSince reads it from every qcow2. */
-const FUZZ_BITMAP = 'fuzz-bitmap';
 
 interface Sample {
   file: string;
@@ -62,8 +60,7 @@ beforeAll(async () => {
   await make('x.qcow2', 'qcow2', ['-o', 'extended_l2=on,cluster_size=16k'], [head]);
   // A persistent dirty bitmap with writes in it, as a powered-off VM's image holds one.
   await make('b.qcow2', 'qcow2', ['-o', 'cluster_size=4096'], [head]);
-  await run('qemu-img', ['bitmap', '--add', '-g', '4096', join(dir, 'b.qcow2'), FUZZ_BITMAP]);
-  await run('qemu-io', ['-c', 'write -P 0x42 64k 8k', join(dir, 'b.qcow2')]);
+  await addDirtyBitmap(join(dir, 'b.qcow2'));
   await make('s.vmdk', 'vmdk', [], [head]);
   await make('o.vmdk', 'vmdk', ['-o', 'subformat=streamOptimized'], [head, [-64 * K, 0]]);
   await make(
