@@ -7,7 +7,17 @@
  * (as the mount tests do); skipped elsewhere.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, open, readFile, rm, symlink } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  mkdir,
+  open,
+  readFile,
+  rm,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileReader } from '../../../src-main/engine/io/file-reader';
@@ -97,6 +107,11 @@ describe.skipIf(!canMount)('NTFS changed through ntfs-3g', () => {
         const value = `${i}`.repeat(150);
         await run('setfattr', ['-n', `user.stream-${i}`, '-v', value, join(root, 'd2/s0/f10.txt')]);
       }
+      // Names enough that the file's $ATTRIBUTE_LIST leaves its record for clusters of its own.
+      await mkdir(join(root, 'links'));
+      await writeFile(join(root, 'links/target.txt'), 'linked\n');
+      for (let i = 0; i < 300; i++)
+        await link(join(root, 'links/target.txt'), join(root, `links/a-long-hard-link-name-${i}`));
       await run('setfattr', [
         '-n',
         'user.Zone.Identifier',
@@ -132,6 +147,20 @@ describe.skipIf(!canMount)('NTFS changed through ntfs-3g', () => {
   it('equals a full walk after a folder grows past a thousand entries and a file fragments', async () => {
     await changeMounted(image, mnt, (root) => growFolderAndFragmentFile(root, 1200));
     await check.expectDeltaEqualsFullWalk('vdb', true);
+  }, 180_000);
+
+  it('equals a full walk after a file with an attribute list outside its record gains and loses names', async () => {
+    await changeMounted(image, mnt, async (root) => {
+      for (let i = 300; i < 340; i++)
+        await link(join(root, 'links/target.txt'), join(root, `links/a-long-hard-link-name-${i}`));
+      for (let i = 0; i < 300; i += 7) await unlink(join(root, `links/a-long-hard-link-name-${i}`));
+      await writeFile(join(root, 'links/target.txt'), 'linked, then changed\n');
+    });
+    await check.expectDeltaEqualsFullWalk('vdb', true);
+    const listing = catalogDump(check.incremental, check.lastPointId!, 'vdb');
+    const names = listing.filter((row) => row.includes('"path":"/links/a-long-hard-link-name-'));
+    expect(names).toHaveLength(340 - 43);
+    expect(names.every((row) => row.includes('"size":21'))).toBe(true);
   }, 180_000);
 
   it('lists a file again when only one of its extension records changed (a raw write)', async () => {

@@ -20,6 +20,11 @@ const UNICODE = 'ünïcödé ✓ 日本 🎉.txt';
 const FIXED_MTIME = new Date('2021-03-04T05:06:07.123Z');
 /** ntfs-3g marks a directory compressed through this extended attribute (big-endian attributes). */
 const COMPRESSED_ATTR = 0x800;
+/** Hard links and streams enough that the file's $ATTRIBUTE_LIST leaves its record (~15 KiB). */
+const MANY_LINKS = 300;
+const MANY_STREAMS = 100;
+/** ntfs-3g stores a symlink this long as an Interix symlink: non-resident $DATA, not a reparse point. */
+const LONG_TARGET = `${'up/'.repeat(1000)}end`;
 
 /** Sets FILE_ATTRIBUTE_COMPRESSED on a directory of a mounted volume; false if no tool can. */
 async function markCompressed(dir: string): Promise<boolean> {
@@ -58,6 +63,16 @@ async function populateMounted(image: string, mnt: string): Promise<{ compressed
     for (let i = 0; i < 400; i++)
       await writeFile(join(mnt, 'many', `a-rather-long-file-name-number-${i}.txt`), `${i}\n`);
     await utimes(join(mnt, 'hello.txt'), FIXED_MTIME, FIXED_MTIME);
+    await mkdir(join(mnt, 'links'));
+    await writeFile(join(mnt, 'links/target.txt'), 'linked\n');
+    for (let i = 0; i < MANY_LINKS; i++)
+      await link(
+        join(mnt, 'links/target.txt'),
+        join(mnt, 'links', `hard-link-with-a-long-name-${i}.txt`),
+      );
+    for (let i = 0; i < MANY_STREAMS; i++)
+      await writeFile(join(mnt, `links/target.txt:stream-${i}`), `stream ${i}\n`);
+    await symlink(LONG_TARGET, join(mnt, 'links/long-symlink'));
     await mkdir(join(mnt, 'packed'));
     const compressed = await markCompressed(join(mnt, 'packed'));
     if (compressed)
@@ -176,9 +191,13 @@ describe('NTFS reader against ntfs-3g tools', () => {
   });
 
   it('reads every file and stream byte for byte as ntfscat does', async () => {
-    // Each ntfscat run costs a process start: of the 400 look-alike files in /many, check a sample.
+    // Each ntfscat run costs a process start: of the 400 look-alike files in /many, check a
+    // sample, and of the 301 names of one file in /links (each with its 100 streams), one.
     const sample = entries.filter(
-      (e) => e.type !== 'dir' && (!e.path.startsWith('/many/') || e.id % 50 === 0),
+      (e) =>
+        e.type !== 'dir' &&
+        (!e.path.startsWith('/many/') || e.id % 50 === 0) &&
+        (!e.path.startsWith('/links/hard-link-') || e.name === 'hard-link-with-a-long-name-7.txt'),
     );
     expect(sample.length).toBeGreaterThanOrEqual(4);
     for (const entry of sample) {
@@ -232,6 +251,25 @@ describe('NTFS reader against ntfs-3g tools', () => {
       );
       const many = await fs.listDir(await fs.lookup('/many'));
       expect(many).toHaveLength(400);
+    });
+
+    it('reads a file whose attribute list left its record: every name, link and stream', async () => {
+      const target = await fs.lookup('/links/target.txt');
+      // The case is only a case if ntfs-3g really moved the list out of the record.
+      const info = (await tool('ntfsinfo', ['-i', String(target.id), image])).toString('utf8');
+      expect(info).toMatch(/\$ATTRIBUTE_LIST[^$]*Resident:\s+No/);
+      expect(target.nlink).toBe(MANY_LINKS + 1);
+      expect(target.streams).toHaveLength(MANY_STREAMS);
+      const names = (await fs.listDir(await fs.lookup('/links'))).filter((e) => e.type === 'file');
+      expect(names).toHaveLength(MANY_LINKS + 1);
+      expect(new Set(names.map((e) => e.id))).toEqual(new Set([target.id]));
+      expect(Buffer.from(await readAll(fs, target)).toString()).toBe('linked\n');
+      const last = `stream-${MANY_STREAMS - 1}`;
+      expect(Buffer.from(await readAll(fs, target, last)).toString()).toBe(
+        `stream ${MANY_STREAMS - 1}\n`,
+      );
+      const long = await fs.lookup('/links/long-symlink');
+      expect(long).toMatchObject({ type: 'symlink', symlinkTarget: LONG_TARGET });
     });
 
     it('decompresses LZNT1-compressed files', async (ctx) => {
