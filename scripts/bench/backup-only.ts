@@ -7,32 +7,19 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
 import { createLibvirtConnector } from '../../src-main/engine/connectors/libvirt/libvirt-connector';
 import { startLab } from '../../test/harness/lab';
 import { changeDisk, ensurePristineImage, startBenchVm } from './bench-disk';
 import { catalogOnce, threadCpu } from './catalog-overhead';
 import { backupOnce, initRepository } from './hyperkeep-steps';
-import { measureInProcess } from './measure';
+import { measureInProcess, qemuCpuSeconds } from './measure';
 
-const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH_DIR = join(ROOT, '.bench');
 
 async function minorFaults(): Promise<number> {
   const stat = await readFile('/proc/self/stat', 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-}
-
-/** CPU seconds of the VM's QEMU process (its NBD server reads the disk for us). */
-async function qemuCpuSeconds(vmName: string): Promise<number> {
-  const { stdout } = await run('pgrep', ['-f', `guest=${vmName},`]);
-  const pid = stdout.trim().split('\n')[0];
-  if (!pid) return 0;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function main(): Promise<void> {

@@ -3,6 +3,7 @@
  * this process (what the console's main process would do), so its lag and RSS are measured here;
  * the peers are child processes measured by GNU time.
  */
+import { readFile } from 'node:fs/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { run } from '../../test/harness/exec';
 
@@ -76,4 +77,14 @@ export async function measureCommand(
   const cpu = /hk-bench-cpu=([\d.]+)\+([\d.]+)/.exec(stderr);
   const cpuMs = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : 0;
   return { wallMs, peakRssBytes: Number(kib ?? 0) * 1024, cpuMs, stdout };
+}
+
+/** CPU seconds of a running VM's QEMU process (its NBD server reads the disk for a backup). */
+export async function qemuCpuSeconds(vmName: string): Promise<number> {
+  const found = await run('pgrep', ['-f', `guest=${vmName},`]).catch(() => ({ stdout: '' }));
+  const pid = found.stdout.trim().split('\n')[0];
+  if (!pid) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -25,10 +25,15 @@ import {
   restoreDiskFile,
   restoreOneFileFromCatalog,
 } from './hyperkeep-steps';
-import { measureInProcess, type CommandMeasure, type InProcessMeasure } from './measure';
+import {
+  measureInProcess,
+  qemuCpuSeconds,
+  type CommandMeasure,
+  type InProcessMeasure,
+} from './measure';
 import type { DataPathTimings } from '../../src-main/engine/repository/data-path-timings';
 import { Peers, sessionUri } from './peers';
-import { printReport, type BenchResults } from './report';
+import { printReport, type BenchResults, type DataPathCpu } from './report';
 import { runCatalogBench } from './catalog-bench';
 import { catalogOnce, type CatalogingMeasure } from './catalog-overhead';
 import { describeCpuFloor, measureCpuFloor } from './cpu-floor';
@@ -118,12 +123,19 @@ async function main(): Promise<void> {
     const catalogDir = join(scratch, 'job-catalog');
     await mkdir(catalogDir, { recursive: true });
     let cataloging: CatalogingMeasure | undefined;
+    // The CPU the data path used, here and in QEMU's NBD server, up to the cataloging phase.
+    const qemuBefore = await qemuCpuSeconds(vm.name);
+    const cpuBefore = process.cpuUsage();
+    let dataPathCpu: DataPathCpu | undefined;
     const withCatalog = await measureInProcess(() =>
       backupOnce(connector, repository, vm.uuid, undefined, undefined, async (point, disks) => {
+        const cpu = process.cpuUsage(cpuBefore);
+        const qemuS = (await qemuCpuSeconds(vm.name)) - qemuBefore;
+        dataPathCpu = { hyperkeepMs: (cpu.user + cpu.system) / 1000, qemuMs: qemuS * 1000 };
         cataloging = await catalogOnce(repository, point, disks, catalogDir);
       }),
     );
-    if (!cataloging) throw new Error('The backup did not run its cataloging phase');
+    if (!cataloging || !dataPathCpu) throw new Error('The backup did not run its cataloging phase');
     const full = { ...withCatalog, wallMs: withCatalog.wallMs - cataloging.wallMs };
     const hkFullBytes = await duBytes(repoDir);
     log(`  ${describe(full)}`);
@@ -297,6 +309,7 @@ async function main(): Promise<void> {
       incrementalCataloging: { ...incCataloging, incrementalBackupMs: inc.wallMs },
       catalog: catalogBench,
       cpuFloor,
+      dataPathCpu,
       totalMs: performance.now() - began,
     };
     process.stdout.write(`\n${printReport(results)}\n`);
