@@ -315,6 +315,8 @@ export const contract = {
   },
   'job.get': { request: byId, response: Job },
   'job.cancel': { request: byId, response: Job },
+  /** "Retry failed VMs": a new backup job over the VMs an ended backup job did not back up. */
+  'job.retry': { request: byId, response: Job },
   'job.log': { request: byId, response: z.object({ text: z.string() }) },
   /** Restore points, newest first; `vm` is a name or UUID. */
   'points.list': {

@@ -34,6 +34,18 @@ export const SubclientSettings = z.object({
     .default(2),
   /** Keep the hypervisor snapshot/checkpoint after a failed attempt so the next one resumes. */
   keepSnapshotsOnFailure: z.boolean().default(false),
+  /**
+   * Automatic retry of a scheduled backup: VMs that failed are backed up again within the same
+   * job, `attempts` more times at most, `waitSeconds` after the previous attempt ended (a host
+   * rebooting, a VM migrating, a full datastore being cleared). A backup started by hand is
+   * not retried on its own: its job offers "Retry failed VMs" instead.
+   */
+  retry: z
+    .object({
+      attempts: z.number().int().min(0).max(10, 'At most 10 retries').default(2),
+      waitSeconds: z.number().int().min(0).max(86_400, 'At most a day').default(300),
+    })
+    .default({ attempts: 2, waitSeconds: 300 }),
   /** Which engine reads the disks: only 'local' (this engine) exists; others are refused. */
   proxy: z.string().max(255).default('local'),
   filters: z

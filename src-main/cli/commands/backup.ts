@@ -211,9 +211,23 @@ export function registerBackupCommands(program: Command, run: Run): void {
     .description('jobs, newest first; with an id: that job and its log')
     .argument('[id]', 'a job id')
     .option('--cancel', 'cancel the running job')
+    .option('--retry', 'back up again the VMs this ended backup job failed to (a new job)')
     .option('--wait', 'wait for the job to end')
-    .action((id: string | undefined, o: { cancel?: boolean; wait?: boolean }) =>
+    .action((id: string | undefined, o: { cancel?: boolean; retry?: boolean; wait?: boolean }) =>
       run(async ({ client, json }) => {
+        if (o.retry && (!id || o.cancel))
+          throw usageError('--retry needs a job id, and no --cancel.');
+        if (o.retry) {
+          const job = await client.call('job.retry', { id: id! });
+          if (!o.wait && client.served) {
+            if (json) printJson(job);
+            else
+              console.log(`Started job ${job.id}: ${job.title} (follow it with: hyperkeep jobs)`);
+            return;
+          }
+          const ended = await waitForJob(client, job, json);
+          return reportJob(ended, json);
+        }
         if (!id) {
           const jobs = await client.call('job.list', {});
           if (json) return printJson(jobs);

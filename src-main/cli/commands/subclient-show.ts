@@ -23,6 +23,12 @@ export function printSubclient(backupSetName: string, s: Subclient): void {
       `${settings.copyLevel} level, ${settings.dataReaders} data readers, at most ${settings.maxBackupsPerHost} backups per host`,
     ],
     ['Snapshots', settings.keepSnapshotsOnFailure ? 'kept after a failed attempt' : 'removed'],
+    [
+      'Retry',
+      settings.retry.attempts === 0
+        ? 'never: a scheduled job reports failed VMs at once'
+        : `failed VMs of a scheduled job, up to ${settings.retry.attempts} times, ${settings.retry.waitSeconds} s apart`,
+    ],
     ['Filters', `VMs ${list(filters.excludeVms)}; disks ${list(filters.excludeDisks)}`],
     ['Repository', settings.storage.repository],
     [

@@ -39,6 +39,8 @@ interface SubclientOptions {
   full?: string;
   incremental?: string;
   timezone?: string;
+  retries?: number;
+  retryWait?: number;
   keepLast?: number;
   keepDaily?: number;
   keepWeekly?: number;
@@ -67,6 +69,12 @@ function withSettingsOptions(command: Command): Command {
       'keep snapshots between failed attempts (disk-level restartability)',
     )
     .option('--no-keep-snapshots', 'remove snapshots after a failed attempt')
+    .option(
+      '--retries <n>',
+      'automatic retry: back up VMs that failed in a scheduled job again, up to N times (0 = never)',
+      int,
+    )
+    .option('--retry-wait <seconds>', 'automatic retry: wait between attempts', int)
     .option('--description <text>', 'description')
     .option('--exclude-vm <name|glob>', 'filter: never back up this VM (repeat)', collect)
     .option(
@@ -103,6 +111,10 @@ function mergeSettings(base: SubclientSettings, o: SubclientOptions): SubclientS
     copyLevel: pick(o.level, base.copyLevel),
     dataReaders: pick(o.readers, base.dataReaders),
     keepSnapshotsOnFailure: pick(o.keepSnapshots, base.keepSnapshotsOnFailure),
+    retry: {
+      attempts: pick(o.retries, base.retry.attempts),
+      waitSeconds: pick(o.retryWait, base.retry.waitSeconds),
+    },
     filters: {
       excludeVms: pick(o.excludeVm, base.filters.excludeVms),
       excludeDisks: pick(o.excludeDisk, base.filters.excludeDisks),

@@ -3,6 +3,7 @@ import { rebuildFileCatalog } from '../file-catalog/catalog-import';
 import { backupSingleVm, backupSubclient } from '../jobs/backup-job';
 import { startDeletePointsJob } from '../jobs/delete-points-job';
 import { startPruneJob, startVerifyJob } from '../jobs/maintenance-jobs';
+import { retryFailedVms } from '../jobs/retry-backup-job';
 import { protectPoint, unprotectPoint } from '../repositories/point-protection';
 import type { HandlerGroup } from './handlers';
 
@@ -23,6 +24,7 @@ type JobChannel =
   | 'job.list'
   | 'job.get'
   | 'job.cancel'
+  | 'job.retry'
   | 'job.log'
   | 'points.list'
   | 'points.summary';
@@ -70,6 +72,7 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
     'job.list': ({ limit }) => jobs.list(limit),
     'job.get': ({ id }) => jobs.get(id),
     'job.cancel': ({ id }) => jobs.cancel(id),
+    'job.retry': ({ id }) => retryFailedVms(engine, id),
     'job.log': ({ id }) => ({ text: jobs.log(id) }),
     'points.list': ({ vm }) => {
       const points = repositories.points(vm);

@@ -2,7 +2,7 @@ import type { SubclientSettings } from '../../../shared/domain/backup-set';
 import { SubclientSettings as SettingsSchema } from '../../../shared/domain/backup-set';
 import { BackupJobResult, type Job } from '../../../shared/domain/jobs';
 import type { VirtualMachine } from '../../../shared/domain/vm';
-import { HyperkeepError } from '../../../shared/errors';
+import { HyperkeepError, toErrorData } from '../../../shared/errors';
 import { backupVm, type BackupVmRequest, type BackupVmResult } from '../backup/backup-vm';
 import { backupVsphereVm } from '../backup/vsphere/vsphere-backup';
 import type { HypervisorConnector } from '../connectors/connector';
@@ -43,6 +43,9 @@ interface VmBackupOutcome {
   storedBytes: number;
 }
 
+/** One attempt at a VM's backup: what it added, or why it failed (its row is left running). */
+type VmAttempt = { outcome: VmBackupOutcome } | { error: unknown };
+
 /** One VM into the repository: a task row with live progress, a restore point in the catalog. */
 async function backupOne(
   engine: Engine,
@@ -50,7 +53,7 @@ async function backupOne(
   target: BackupTarget,
   task: TaskHandle,
   forceFull: boolean,
-): Promise<VmBackupOutcome | undefined> {
+): Promise<VmAttempt> {
   const { vm, settings } = target;
   task.start();
   // In the log, not a warning: the backup is whole, and a VM backed up by hand before Discover
@@ -111,16 +114,22 @@ async function backupOne(
     if (result.fallbackReason) ctx.warn(`${vm.name}: ${result.fallbackReason}`);
     for (const warning of result.warnings) ctx.warn(`${vm.name}: ${warning}`);
     task.finish('succeeded', `${result.type} point ${result.pointId} (${result.consistency})`);
-    return {
+    const outcome = {
       pointId: result.pointId,
       readBytes: result.disks.reduce((n, d) => n + d.readBytes, 0),
       newBytes: stats?.newRawBytes ?? result.disks.reduce((n, d) => n + d.newBytes, 0),
       storedBytes: stats?.newStoredBytes ?? 0,
     };
+    return { outcome };
   } catch (err) {
-    task.fail(err);
-    return undefined;
+    return { error: err };
   }
+}
+
+/** How a job retries the VMs that failed (a scheduled job: its subclient's Automatic retry). */
+export interface BackupRetry {
+  attempts: number;
+  waitSeconds: number;
 }
 
 /**
@@ -132,8 +141,11 @@ export function startBackupJob(
   title: string,
   targets: BackupTarget[],
   forceFull: boolean,
+  extra: { retry?: BackupRetry | undefined; warnings?: string[] } = {},
 ): Job {
+  const retry = extra.retry ?? { attempts: 0, waitSeconds: 0 };
   return engine.jobs.start('backup', title, async (ctx) => {
+    for (const warning of extra.warnings ?? []) ctx.warn(warning);
     if (targets.length === 0)
       throw new HyperkeepError(
         'NOT_FOUND',
@@ -158,20 +170,89 @@ export function startBackupJob(
       task: ctx.task(target.vm.uuid, target.vm.name, { waiting: WAITING_FOR_SLOT }),
     }));
     const committed: CommittedPoint[] = [];
-    await runHostLimited(queued, options, async ({ target, task }) => {
-      const outcome = await backupOne(engine, ctx, target, task, forceFull);
-      if (!outcome) return;
-      committed.push({ vmUuid: target.vm.uuid, repository: target.settings.storage.repository });
-      summary.points.push(outcome.pointId);
-      summary.readBytes += outcome.readBytes;
-      summary.newBytes += outcome.newBytes;
-      summary.storedBytes += outcome.storedBytes;
-    });
+    const attempts = 1 + retry.attempts;
+    /** Why each VM's earlier attempts failed, for the warning once one succeeds. */
+    const earlier = new Map<QueuedTarget, string[]>();
+    let pending: QueuedTarget[] = queued;
+    // Bounded: at most `attempts` rounds, each over the VMs the round before left failed.
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const failed: { entry: QueuedTarget; error: unknown }[] = [];
+      await runHostLimited(pending, options, async (entry) => {
+        const { target } = entry;
+        const result = await backupOne(engine, ctx, target, entry.task, forceFull);
+        if ('error' in result) {
+          failed.push({ entry, error: result.error });
+          return;
+        }
+        if (attempt > 1) {
+          const why = (earlier.get(entry) ?? []).map((m, i) => `attempt ${i + 1}: ${m}`);
+          ctx.warn(
+            `${target.vm.name}: backed up on attempt ${attempt} of ${attempts} (${why.join('; ')})`,
+          );
+        }
+        const { outcome } = result;
+        committed.push({ vmUuid: target.vm.uuid, repository: target.settings.storage.repository });
+        summary.points.push(outcome.pointId);
+        summary.readBytes += outcome.readBytes;
+        summary.newBytes += outcome.newBytes;
+        summary.storedBytes += outcome.storedBytes;
+      });
+      pending = await requeueForRetry(ctx, failed, earlier, attempt, retry);
+    }
     if (!ctx.signal.aborted) {
       const retentionJobs = applyRetentionAfterBackup(engine, ctx, title, committed);
       if (retentionJobs.length > 0) summary.retentionJobs = retentionJobs;
     }
     return BackupJobResult.parse(summary);
+  });
+}
+
+/**
+ * After a round of attempts: the failed VMs' rows end failed, unless another attempt is left
+ * and the job was not cancelled; then they wait `retry.waitSeconds` (cancellable) and are
+ * returned for the next round.
+ */
+async function requeueForRetry(
+  ctx: JobContext,
+  failed: { entry: QueuedTarget; error: unknown }[],
+  earlier: Map<QueuedTarget, string[]>,
+  attempt: number,
+  retry: BackupRetry,
+): Promise<QueuedTarget[]> {
+  if (failed.length === 0) return [];
+  if (ctx.signal.aborted || attempt > retry.attempts) {
+    for (const { entry, error } of failed) entry.task.fail(error);
+    return [];
+  }
+  const at = new Date(Date.now() + retry.waitSeconds * 1000).toLocaleTimeString('en-GB');
+  for (const { entry, error } of failed) {
+    const message = toErrorData(error).message;
+    earlier.set(entry, [...(earlier.get(entry) ?? []), message]);
+    entry.task.requeue(
+      `retry ${attempt} of ${retry.attempts} at ${at}`,
+      `Attempt ${attempt} failed: ${message}`,
+    );
+  }
+  ctx.log(
+    `${failed.length} VM(s) failed; retry ${attempt} of ${retry.attempts} in ${retry.waitSeconds} s (Automatic retry)`,
+  );
+  await sleepUnlessAborted(retry.waitSeconds * 1000, ctx.signal);
+  if (ctx.signal.aborted) {
+    for (const { entry } of failed) entry.task.fail(ctx.signal.reason);
+    return [];
+  }
+  return failed.map(({ entry }) => entry);
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }
 
@@ -207,7 +288,10 @@ export async function backupSubclient(
   const title = scheduled
     ? `Scheduled ${forceFull ? 'full' : 'incremental'} backup of ${what}`
     : `Backup of ${what}`;
-  return startBackupJob(engine, title, targets, forceFull);
+  // Retried on their own only when no one is watching: a backup started by hand reports its
+  // failures at once, and its job offers "Retry failed VMs".
+  const retry = scheduled ? subclient.settings.retry : undefined;
+  return startBackupJob(engine, title, targets, forceFull, { retry });
 }
 
 /** `backup --vm`: one VM, with the settings of the subclient it belongs to, if any. */
@@ -226,6 +310,14 @@ export async function backupSingleVm(
       `Several VMs are named "${vmNameOrUuid}"; use the UUID.`,
     );
   const vm = matches[0]!;
+  return startBackupJob(engine, `Backup of ${vm.name}`, [targetOfVm(engine, vm)], forceFull);
+}
+
+/**
+ * A VM backed up on its own (by hand, or retried): with the settings of the subclient it
+ * belongs to, or the defaults, said in the job's log. Refused when its subclient disables backups.
+ */
+export function targetOfVm(engine: Engine, vm: VirtualMachine): BackupTarget {
   const owner = engine.backupSets.subclientOfVm(vm.uuid);
   if (owner && !owner.settings.activity.backupEnabled)
     throw new HyperkeepError(
@@ -233,15 +325,11 @@ export async function backupSingleVm(
       `Backups are disabled for ${vm.name}: its subclient ${owner.subclient} of backup set ${owner.backupSet} has 'Enable backup' off (Activity control). Turn it on there to back it up.`,
       { reason: 'BACKUPS_DISABLED', backupSet: owner.backupSet, subclient: owner.subclient },
     );
-  if (owner) {
-    const target = { vm, settings: owner.settings };
-    return startBackupJob(engine, `Backup of ${vm.name}`, [target], forceFull);
-  }
+  if (owner) return { vm, settings: owner.settings };
   // Backed up all the same (an administrator asked for it), but never silently with defaults.
   const settingsNote =
     'no subclient holds this VM (run Discover on its backup set to assign it), so it was backed up with the default settings: repository "default", no pre- or post-commands, and no retention after the backup.';
-  const target = { vm, settings: SettingsSchema.parse({}), settingsNote };
-  return startBackupJob(engine, `Backup of ${vm.name}`, [target], forceFull);
+  return { vm, settings: SettingsSchema.parse({}), settingsNote };
 }
 
 /** The backup path of the VM's hypervisor kind. */

@@ -36,6 +36,11 @@ export interface TaskHandle {
    * ("Cancelled by the administrator.") rather than the step the cancellation cut short.
    */
   fail(err: unknown): void;
+  /**
+   * Puts a row whose attempt failed back to waiting (queued, unsized, `waiting` as its phase,
+   * `message` saying why) for another attempt, which begins with `start()`.
+   */
+  requeue(waiting: string, message: string): void;
 }
 
 /**
@@ -171,12 +176,12 @@ export class JobController {
     return structuredClone(entry.job);
   }
 
-  /** Titles of the jobs of this engine that have not ended, oldest first. */
   /** Whether job `id` is still queued or running in this engine. */
   isRunning(id: string): boolean {
     return this.running.has(id);
   }
 
+  /** Titles of the jobs of this engine that have not ended, oldest first. */
   activeTitles(): string[] {
     return [...this.running.values()].map((entry) => entry.job.title);
   }
@@ -301,6 +306,13 @@ export class JobController {
             const cancelled = entry.controller.signal.aborted;
             const error = toErrorData(cancelled ? entry.controller.signal.reason : err);
             finish(cancelled ? 'cancelled' : 'failed', error.message, error.code);
+          },
+          requeue: (waiting, message) => {
+            Object.assign(task, { status: 'queued', phase: waiting, message });
+            Object.assign(task, { bytesDone: 0, bytesTotal: 0, rate: 0, etaSeconds: undefined });
+            meter.reset();
+            this.appendLog(job.id, `${label}: ${waiting} — ${message}`);
+            changed(true);
           },
         };
       },

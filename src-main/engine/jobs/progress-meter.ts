@@ -14,6 +14,13 @@ export class ProgressMeter {
     this.lastTime = now;
   }
 
+  /** Starts over from zero bytes (a task's next attempt). */
+  reset(): void {
+    this.lastBytes = 0;
+    this.lastTime = performance.now();
+    this.rate = 0;
+  }
+
   eta(bytesDone: number, bytesTotal: number): number | undefined {
     if (this.rate <= 0 || bytesTotal <= bytesDone) return undefined;
     return Math.round((bytesTotal - bytesDone) / this.rate);
