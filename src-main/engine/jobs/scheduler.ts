@@ -15,6 +15,8 @@ export class Scheduler {
   private readonly recentFull = new Map<string, number>();
   /** The last scheduled verify job of each repository. */
   private readonly lastVerify = new Map<string, string>();
+  /** The last scheduled backup job of each subclient. */
+  private readonly lastBackup = new Map<string, string>();
 
   constructor(
     private readonly engine: Engine,
@@ -60,8 +62,22 @@ export class Scheduler {
     const now = Date.now();
     if (!full && now - (this.recentFull.get(subclientId) ?? 0) < 60_000) return;
     if (full) this.recentFull.set(subclientId, now);
+    const kind = full ? 'full' : 'incremental';
+    // A job still backing up (or waiting to retry) its VMs: a second one would ask libvirt
+    // for a backup of a VM that already has one. Skipped, and said, as a missed run.
+    const previous = this.lastBackup.get(subclientId);
+    if (previous !== undefined && this.engine.jobs.isRunning(previous)) {
+      const why = `the previous scheduled job (${previous}) still runs`;
+      this.log(`scheduled ${kind} backup skipped: ${why}`);
+      this.engine.notifier.problem(
+        `The scheduled ${kind} backup of ${this.subclientLabel(backupSetId, subclientId)}`,
+        `Skipped: ${why}.`,
+      );
+      return;
+    }
     try {
       const job = await backupSubclient(this.engine, backupSetId, subclientId, full, true);
+      this.lastBackup.set(subclientId, job.id);
       this.log(
         `scheduled ${full ? 'full' : 'incremental'} backup started: job ${job.id} (${job.title})`,
       );

@@ -14,6 +14,7 @@ import type { Job } from '../../../shared/domain/jobs';
 import { createHandlers, type Handlers } from '../../../src-main/engine/api/handlers';
 import { Engine } from '../../../src-main/engine/engine';
 import { backupSubclient } from '../../../src-main/engine/jobs/backup-job';
+import { Scheduler } from '../../../src-main/engine/jobs/scheduler';
 import { apiCall } from '../../harness/api-calls';
 
 const lab = inject('lab');
@@ -145,6 +146,36 @@ describe('retrying the VMs a backup job failed to back up', () => {
     await expect(call('job.retry', { id: verify.id })).rejects.toThrow(
       /Only backup jobs can be retried/,
     );
+  });
+
+  it('a schedule that fires while its last job still waits to retry skips that run', async () => {
+    await call('subclient.update', {
+      id: subclientId,
+      settings: {
+        prePost: { preCommand: 'exit 1' },
+        retry: { attempts: 1, waitSeconds: 600 },
+        schedule: { enabled: true, full: '* * * * * *', incremental: '0 0 1 1 *' },
+      },
+    });
+    const logged: string[] = [];
+    const before = engine.jobs.list().length;
+    const scheduler = new Scheduler(engine, (line) => logged.push(line));
+    try {
+      // Bounded by the test's timeout: the every-second schedule fires again while the first
+      // job waits ten minutes for its retry.
+      while (!logged.some((l) => l.includes('skipped')))
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      scheduler.stop();
+    }
+    const started = engine.jobs.list().slice(0, engine.jobs.list().length - before);
+    expect(started).toHaveLength(1);
+    expect(logged).toContainEqual(
+      `scheduled full backup skipped: the previous scheduled job (${started[0]!.id}) still runs`,
+    );
+    engine.jobs.cancel(started[0]!.id);
+    expect((await engine.jobs.wait(started[0]!.id)).status).toBe('cancelled');
+    await call('subclient.update', { id: subclientId, settings: {} });
   });
 
   it('cancelling a job that waits to retry ends it at once, the VM cancelled', async () => {
