@@ -36,6 +36,11 @@ export interface JobsSlice {
   cancelJob(id: string): Promise<void>;
   /** "Back up now" on a VM or a subclient: the job starts at once; throws ApiError. */
   startBackup(request: RequestOf<'backup.start'>): Promise<Job>;
+  /**
+   * "Retry failed VMs" of an ended backup job: the engine starts a new job ("Retry of …") over
+   * the VMs it did not back up, returned here; throws ApiError (e.g. nothing left to retry).
+   */
+  retryFailedVms(jobId: string): Promise<Job>;
   /** The last job started from a VM's details (backup, restore, deletion), by VM UUID. */
   lastJobForVm: Record<string, string>;
   rememberVmJob(vmUuid: string, jobId: string): void;
@@ -48,6 +53,19 @@ export const ACTIVE_STATUSES: readonly Job['status'][] = ['queued', 'running'];
 
 export function isActive(job: Pick<Job, 'status'>): boolean {
   return ACTIVE_STATUSES.includes(job.status);
+}
+
+/**
+ * Whether "Retry failed VMs" applies: an ended backup job with a VM that failed or was cancelled
+ * (what the engine's job.retry backs up again). A job that failed before any VM had a row has
+ * nothing to retry: it is started again instead.
+ */
+export function canRetryFailedVms(job: Pick<Job, 'kind' | 'status' | 'tasks'>): boolean {
+  return (
+    job.kind === 'backup' &&
+    !isActive(job) &&
+    job.tasks.some((task) => task.status === 'failed' || task.status === 'cancelled')
+  );
 }
 
 /** Newest first, the way the engine lists them. */
@@ -128,6 +146,12 @@ export const createJobsSlice: SliceCreator<JobsSlice> = (set, get) => ({
     const job = await invoke('backup.start', request);
     get().jobUpdated(job);
     if ('vm' in request) get().rememberVmJob(request.vm, job.id);
+    return job;
+  },
+
+  async retryFailedVms(jobId) {
+    const job = await invoke('job.retry', { id: jobId });
+    get().jobUpdated(job);
     return job;
   },
 

@@ -42,5 +42,7 @@ export async function retryFailedVms(engine: Engine, jobId: string): Promise<Job
   const warnings = gone.map(
     (name) => `${name}: not retried, it is no longer on the registered hypervisors`,
   );
-  return startBackupJob(engine, `Retry of ${job.title}`, targets, false, { warnings });
+  // A retry of a retry is titled after the job it retries in the end, not "Retry of Retry of".
+  const title = `Retry of ${job.title.replace(/^(Retry of )+/, '')}`;
+  return startBackupJob(engine, title, targets, false, { warnings });
 }

@@ -12,10 +12,12 @@ import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import ArticleIcon from '@mui/icons-material/Article';
+import ReplayIcon from '@mui/icons-material/Replay';
 import StopCircleIcon from '@mui/icons-material/StopCircle';
 import type { Job, JobTask } from '../../../shared/domain/jobs';
+import { describeError } from '../../api/api-error';
 import { useStore } from '../../store';
-import { isActive } from '../../store/jobs-slice';
+import { canRetryFailedVms, isActive } from '../../store/jobs-slice';
 import { CancelJobDialog } from './CancelJobDialog';
 import { JobLogDialog } from './JobLogDialog';
 import { PruneOutcomeDetails } from './JobOutcomeView';
@@ -31,6 +33,7 @@ import {
   formatLocalTime,
   formatRate,
   resultRows,
+  taskMessage,
   taskStatusLabel,
   unknownTotalNote,
   jobTitle,
@@ -66,6 +69,23 @@ export function JobDetailPanel({ job }: { job: Job }) {
   const heading = useRef<HTMLHeadingElement>(null);
   const focusRequested = useStore((s) => s.focusJobDetails);
   const focusDone = useStore((s) => s.jobDetailsFocused);
+  const retryFailedVms = useStore((s) => s.retryFailedVms);
+  const showJob = useStore((s) => s.showJob);
+  const [retrying, setRetrying] = useState(false);
+  const [retryError, setRetryError] = useState<string | null>(null);
+
+  /** The new job ("Retry of …") opens in this panel, as "Back up now" opens its job. */
+  async function retry() {
+    setRetrying(true);
+    setRetryError(null);
+    try {
+      showJob((await retryFailedVms(job.id)).id);
+    } catch (err) {
+      setRetryError(`Could not retry the failed VMs: ${describeError(err)}`);
+    } finally {
+      setRetrying(false);
+    }
+  }
 
   // Opened from "Open in Jobs": start the keyboard here, one Tab before "View log".
   useEffect(() => {
@@ -95,6 +115,16 @@ export function JobDetailPanel({ job }: { job: Job }) {
         <Button startIcon={<ArticleIcon />} onClick={() => setShowLog(true)}>
           View log
         </Button>
+        {canRetryFailedVms(job) && (
+          <Button
+            variant="outlined"
+            startIcon={<ReplayIcon />}
+            onClick={() => void retry()}
+            disabled={retrying}
+          >
+            Retry failed VMs
+          </Button>
+        )}
         {running && (
           <Button
             color="error"
@@ -106,6 +136,11 @@ export function JobDetailPanel({ job }: { job: Job }) {
           </Button>
         )}
       </Stack>
+      {retryError !== null && (
+        <Alert severity="error" sx={{ mt: 2 }} onClose={() => setRetryError(null)}>
+          {retryError}
+        </Alert>
+      )}
 
       <Box sx={{ mt: 2 }}>
         <JobProgressBar
@@ -265,13 +300,7 @@ function TasksTable({ tasks }: { tasks: JobTask[] }) {
                 {running ? formatRate(task.rate) : '—'}
               </TableCell>
               <TableCell align="right">{running ? formatClock(task.etaSeconds) : '—'}</TableCell>
-              <TableCell sx={{ wordBreak: 'break-word' }}>
-                {task.message !== undefined && !running
-                  ? task.message
-                  : task.status === 'queued'
-                    ? '—'
-                    : task.phase}
-              </TableCell>
+              <TableCell sx={{ wordBreak: 'break-word' }}>{taskMessage(task)}</TableCell>
             </TableRow>
           );
         })}

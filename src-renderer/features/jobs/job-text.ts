@@ -16,11 +16,33 @@ export const STATUS_LABELS: Record<JobStatus, string> = {
 };
 
 /**
- * A task's status as its row shows it: a VM queued in a backup is waiting for its host to have a
- * free backup slot (per-host concurrency), which "Queued" would not explain.
+ * A backup's VM whose attempt failed and that waits for its subclient's Automatic retry: the
+ * engine puts its row back to queued with the failure as its message ("Attempt 1 failed: …")
+ * and the retry as its phase ("retry 1 of 2 at 23:05:10"). A VM waiting for a slot has no message.
  */
-export function taskStatusLabel(task: Pick<JobTask, 'status'>): string {
-  return task.status === 'queued' ? 'Waiting for a free slot' : STATUS_LABELS[task.status];
+export function isWaitingToRetry(task: Pick<JobTask, 'status' | 'message'>): boolean {
+  return task.status === 'queued' && task.message !== undefined;
+}
+
+/**
+ * A task's status as its row shows it: a VM queued in a backup is waiting for its host to have a
+ * free backup slot (per-host concurrency), or for its next attempt, which "Queued" would not
+ * explain.
+ */
+export function taskStatusLabel(task: Pick<JobTask, 'status'> & Partial<JobTask>): string {
+  if (task.status !== 'queued') return STATUS_LABELS[task.status];
+  return isWaitingToRetry(task) ? 'Waiting to retry' : 'Waiting for a free slot';
+}
+
+/**
+ * A task's "Phase / message" cell: what it does while it runs, why it ended as it did, and while
+ * it waits to retry both why the last attempt failed and when the next one starts.
+ */
+export function taskMessage(task: JobTask): string {
+  if (isWaitingToRetry(task)) return `${task.message ?? ''} — ${task.phase}`;
+  const active = task.status === 'running' || task.status === 'queued';
+  if (task.message !== undefined && !active) return task.message;
+  return task.status === 'queued' ? '—' : task.phase;
 }
 
 export const KIND_LABELS: Record<Job['kind'], string> = {
@@ -155,10 +177,12 @@ export function warningsPreview(
 export function unknownTotalNote(job: Job): string | undefined {
   if (job.status !== 'running' || job.bytesTotal > 0) return undefined;
   const starting = job.tasks.filter((t) => t.status === 'running' && t.bytesTotal === 0);
-  const waiting = job.tasks.filter((t) => t.status === 'queued');
+  const waiting = job.tasks.filter((t) => t.status === 'queued' && !isWaitingToRetry(t));
+  const retrying = job.tasks.filter(isWaitingToRetry);
   const parts: string[] = [];
   if (starting.length > 0) parts.push(`${fewNames(starting)} starting`);
   if (waiting.length > 0) parts.push(`${fewNames(waiting)} waiting for a free slot`);
+  if (retrying.length > 0) parts.push(`${fewNames(retrying)} waiting to retry`);
   if (parts.length === 0) return undefined;
   return `${parts.join(', ')} — total not known yet`;
 }

@@ -28,7 +28,16 @@ const COPY_TYPE_HELP =
 
 const PROXY_HELP = 'This engine reads the disks itself';
 
-/** FIG. 15 General: name, copy type, data readers, per-host limit, restartability, proxy. */
+const RETRY_HELP =
+  'A scheduled backup backs up the VMs that failed again, in the same job. A backup started by hand is not retried on its own: its job offers “Retry failed VMs”.';
+
+/** The engine keeps the wait in seconds; whole minutes are what an administrator thinks in. */
+const SECONDS_PER_MINUTE = 60;
+
+/**
+ * FIG. 15 General: name, copy type, data readers, per-host limit, restartability, automatic
+ * retry, proxy.
+ */
 export function SubclientGeneralTab({
   form,
   isDefault,
@@ -136,6 +145,43 @@ export function SubclientGeneralTab({
         <FormHelperText sx={{ mt: -0.5 }}>
           A failed backup keeps its snapshot and checkpoint, and the next attempt resumes from it.
         </FormHelperText>
+      </FormControl>
+      <FormControl component="fieldset">
+        <FormLabel component="legend">Automatic retry (scheduled backups)</FormLabel>
+        <FormHelperText sx={{ mx: 0, mb: 1.5 }}>{RETRY_HELP}</FormHelperText>
+        <Stack direction={{ xs: 'column', sm: 'row' }} spacing={2}>
+          <NumberField
+            label="Retry failed VMs (times)"
+            value={settings.retry.attempts}
+            onChange={(attempts) => patchSettings('retry', { ...settings.retry, attempts })}
+            min={0}
+            max={10}
+            error={f['settings.retry.attempts'] !== undefined}
+            helperText={
+              f['settings.retry.attempts'] ??
+              'Attempts after the first that failed (0–10; 0 = never)'
+            }
+            sx={{ flex: 1 }}
+          />
+          <NumberField
+            label="Wait between attempts (minutes)"
+            value={settings.retry.waitSeconds / SECONDS_PER_MINUTE}
+            onChange={(minutes) =>
+              patchSettings('retry', {
+                ...settings.retry,
+                waitSeconds: minutes * SECONDS_PER_MINUTE,
+              })
+            }
+            min={0}
+            max={1440}
+            error={f['settings.retry.waitSeconds'] !== undefined}
+            helperText={
+              f['settings.retry.waitSeconds'] ??
+              'From the end of one attempt to the start of the next (0–1440, a day)'
+            }
+            sx={{ flex: 1 }}
+          />
+        </Stack>
       </FormControl>
     </Stack>
   );

@@ -34,6 +34,7 @@ export const TAB_FIELDS: Record<SubclientTab, readonly string[]> = {
     'settings.dataReaders',
     'settings.maxBackupsPerHost',
     'settings.keepSnapshotsOnFailure',
+    'settings.retry',
     'settings.proxy',
   ],
   content: ['content', 'manualVms'],

@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../../../shared/domain/jobs';
 import {
+  canRetryFailedVms,
   createJobsSlice,
   sortJobs,
   type JobsSlice,
@@ -49,5 +50,27 @@ describe('jobs slice', () => {
     const older = job({ id: 'a', createdAt: '2026-01-01T09:00:00.000Z' });
     const newer = job({ id: 'b', createdAt: '2026-01-01T11:00:00.000Z' });
     expect(sortJobs([older, newer]).map((j) => j.id)).toEqual(['b', 'a']);
+  });
+
+  it('offers "Retry failed VMs" only on an ended backup job with a VM it did not back up', () => {
+    const vm = (status: Job['status']) => ({
+      key: status,
+      label: `lab-${status}`,
+      status,
+      phase: status,
+      bytesDone: 0,
+      bytesTotal: 0,
+      rate: 0,
+    });
+    const backup = (status: Job['status'], tasks: Job['tasks']) =>
+      job({ kind: 'backup', title: 'Backup of lab-set / web', status, tasks });
+    expect(canRetryFailedVms(backup('partial', [vm('succeeded'), vm('failed')]))).toBe(true);
+    expect(canRetryFailedVms(backup('cancelled', [vm('cancelled')]))).toBe(true);
+    expect(canRetryFailedVms(backup('succeeded', [vm('succeeded')]))).toBe(false);
+    // Still running: its VMs may yet be backed up (or retried on their own).
+    expect(canRetryFailedVms(backup('running', [vm('failed'), vm('running')]))).toBe(false);
+    // Failed before any VM had a row: nothing to retry, the backup is started again.
+    expect(canRetryFailedVms(backup('failed', []))).toBe(false);
+    expect(canRetryFailedVms(job({ status: 'failed', tasks: [vm('failed')] }))).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ import {
   jobTitle,
   percentOf,
   resultRows,
+  taskMessage,
   taskStatusLabel,
   unknownTotalNote,
   warningsPreview,
@@ -240,5 +241,38 @@ describe('the VMs line of a job row', () => {
     expect(backupVmsLine(job({ title: 'Backup of lab-set / web' }))).toBeUndefined();
     const verify = job({ kind: 'verify', title: 'Verify default', tasks: [vm('repository')] });
     expect(backupVmsLine(verify)).toBeUndefined();
+  });
+});
+
+describe('a backup VM waiting for its automatic retry', () => {
+  const retrying = {
+    key: 'web',
+    label: 'lab-web-01',
+    status: 'queued' as const,
+    phase: 'retry 1 of 2 at 23:05:10',
+    message: 'Attempt 1 failed: first attempt refused',
+    bytesDone: 0,
+    bytesTotal: 0,
+    rate: 0,
+  };
+
+  it('says it waits to retry, why the last attempt failed and when the next starts', () => {
+    expect(taskStatusLabel(retrying)).toBe('Waiting to retry');
+    expect(taskMessage(retrying)).toBe(
+      'Attempt 1 failed: first attempt refused — retry 1 of 2 at 23:05:10',
+    );
+    expect(unknownTotalNote(job({ tasks: [retrying] }))).toBe(
+      'lab-web-01 waiting to retry — total not known yet',
+    );
+  });
+
+  it('keeps the other rows as they were: waiting for a slot, running, ended', () => {
+    const { message: _none, ...slot } = { ...retrying, phase: 'waiting for a free slot' };
+    expect(taskStatusLabel(slot)).toBe('Waiting for a free slot');
+    expect(taskMessage(slot)).toBe('—');
+    const running = { ...retrying, status: 'running' as const, phase: 'reading vda' };
+    expect(taskMessage(running)).toBe('reading vda');
+    const failed = { ...retrying, status: 'failed' as const, message: 'pre-backup command failed' };
+    expect(taskMessage(failed)).toBe('pre-backup command failed');
   });
 });
