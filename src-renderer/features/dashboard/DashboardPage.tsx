@@ -14,6 +14,7 @@ import { formatBytes, formatCount } from '../../lib/format';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import { BackupCards } from './BackupCards';
+import { BackupHistoryCard } from './BackupHistoryCard';
 import { GettingStartedCard } from './GettingStartedCard';
 import { inventoryStats } from './dashboard-stats';
 import { HostBars, StateBar } from './InventoryCharts';
@@ -125,6 +126,9 @@ export function DashboardPage() {
           />
         </Grid>
         <BackupCards />
+        <Grid size={{ xs: 12 }}>
+          <BackupHistoryCard />
+        </Grid>
         <Grid size={{ xs: 12, md: 5 }}>
           <Card sx={{ height: '100%' }}>
             <CardContent>
