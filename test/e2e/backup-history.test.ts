@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, saveShot } from '../harness/browser';
-import { cliOn } from '../harness/points-drawer';
+import { cliOn, setUpLabWebSubclient } from '../harness/points-drawer';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -56,22 +56,9 @@ async function tooltipOf(bar: Locator): Promise<string> {
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-history-'));
   serve = await startServe();
-  await cli('repo', 'init', '--path', join(scratch, 'repository'), '--no-encrypt');
   const host = lab.hosts.find((h) => h.name === 'lab-host-1')!;
-  await cli('hypervisor', 'add', '--name', host.name, '--uri', host.uri);
-  await cli('backupset', 'create', 'lab-set', '--hypervisor', host.name);
   const refuse = 'echo "the application refuses to quiesce" >&2; exit 1';
-  await cli(
-    'subclient',
-    'create',
-    'web',
-    '--backupset',
-    'lab-set',
-    '--rule',
-    'name~^lab-web',
-    '--pre',
-    refuse,
-  );
+  await setUpLabWebSubclient(serve.home, join(scratch, 'repository'), host, ['--pre', refuse]);
   browser = await launchChromium();
   const context = await browser.newContext({
     viewport: { width: 1400, height: 900 },

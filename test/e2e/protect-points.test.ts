@@ -14,6 +14,7 @@ import {
   engineCall,
   isFocused,
   pointsDrawer,
+  setUpLabWebSubclient,
 } from '../harness/points-drawer';
 import { startServe, type RunningServe } from '../harness/serve';
 
@@ -78,12 +79,9 @@ function protectedBadge(point: RestorePoint): Locator {
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-protect-points-'));
   serve = await startServe();
-  await cli('repo', 'init', '--path', join(scratch, 'repository'), '--no-encrypt');
   const host = lab.hosts.find((h) => h.name === 'lab-host-1')!;
-  await cli('hypervisor', 'add', '--name', host.name, '--uri', host.uri);
-  await cli('backupset', 'create', 'lab-set', '--hypervisor', host.name);
   // The default retention (the last 7, …) keeps both points taken here.
-  await cli('subclient', 'create', 'web', ...SET, '--rule', 'name~^lab-web');
+  await setUpLabWebSubclient(serve.home, join(scratch, 'repository'), host);
   await cli('backup', '--subclient', 'web', ...SET, '--full', '--wait');
   // Points a second apart at least: their times, shown to the second, differ.
   await new Promise((r) => setTimeout(r, 1100));

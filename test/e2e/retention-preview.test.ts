@@ -5,6 +5,7 @@ import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openConsole } from '../harness/browser';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
+import { setUpLabWebSubclient } from '../harness/points-drawer';
 
 /**
  * The Retention tab says what prune would delete before the administrator saves (second UI
@@ -32,11 +33,8 @@ function eventually<T>(read: () => Promise<T> | T) {
 beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-retention-'));
   serve = await startServe();
-  await cli('repo', 'init', '--path', join(scratch, 'repository'), '--no-encrypt');
   const host = lab.hosts.find((h) => h.name === 'lab-host-1')!;
-  await cli('hypervisor', 'add', '--name', host.name, '--uri', host.uri);
-  await cli('backupset', 'create', 'lab-set', '--hypervisor', host.name);
-  await cli('subclient', 'create', 'web', '--backupset', 'lab-set', '--rule', 'name~^lab-web');
+  await setUpLabWebSubclient(serve.home, join(scratch, 'repository'), host);
   await cli('backup', '--subclient', 'web', '--backupset', 'lab-set', '--full', '--wait');
   await cli('backup', '--subclient', 'web', '--backupset', 'lab-set', '--wait');
   ({ browser, page, pageErrors } = await openConsole(`${serve.url}#/backup-sets`, 'Backup sets'));

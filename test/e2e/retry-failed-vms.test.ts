@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openConsole, saveShot } from '../harness/browser';
-import { cliOn, engineCall, isFocused } from '../harness/points-drawer';
+import { cliOn, engineCall, isFocused, setUpLabWebSubclient } from '../harness/points-drawer';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -48,22 +48,9 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'hk-e2e-retry-'));
   refusedOnce = join(scratch, 'refused-once');
   serve = await startServe();
-  await cli('repo', 'init', '--path', join(scratch, 'repository'), '--no-encrypt');
   const host = lab.hosts.find((h) => h.name === 'lab-host-1')!;
-  await cli('hypervisor', 'add', '--name', host.name, '--uri', host.uri);
-  await cli('backupset', 'create', 'lab-set', '--hypervisor', host.name);
   const pre = `test -e '${refusedOnce}' || { touch '${refusedOnce}'; echo "first attempt refused" >&2; exit 1; }`;
-  await cli(
-    'subclient',
-    'create',
-    'web',
-    '--backupset',
-    'lab-set',
-    '--rule',
-    'name~^lab-web',
-    '--pre',
-    pre,
-  );
+  await setUpLabWebSubclient(serve.home, join(scratch, 'repository'), host, ['--pre', pre]);
   // Started by hand: the subclient's Automatic retry does not apply, the job ends failed.
   const first = await runCli([
     '--home',

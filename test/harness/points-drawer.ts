@@ -74,6 +74,33 @@ export async function cliOn(home: string, ...args: string[]): Promise<string> {
   return result.stdout;
 }
 
+/**
+ * The set-up the console tests share: an unencrypted repository at `repository`, the lab's
+ * lab-host-1 registered, and backup set "lab-set" with subclient "web" over the lab-web VMs,
+ * created with `webArgs` too (a pre-command, retention…).
+ */
+export async function setUpLabWebSubclient(
+  home: string,
+  repository: string,
+  host: { name: string; uri: string },
+  webArgs: string[] = [],
+): Promise<void> {
+  await cliOn(home, 'repo', 'init', '--path', repository, '--no-encrypt');
+  await cliOn(home, 'hypervisor', 'add', '--name', host.name, '--uri', host.uri);
+  await cliOn(home, 'backupset', 'create', 'lab-set', '--hypervisor', host.name);
+  await cliOn(
+    home,
+    'subclient',
+    'create',
+    'web',
+    '--backupset',
+    'lab-set',
+    '--rule',
+    'name~^lab-web',
+    ...webArgs,
+  );
+}
+
 /** Waits for a dialog's fade-in to end, so its screenshot is not half transparent. */
 export async function dialogOpened(dialog: Locator): Promise<void> {
   await expect
