@@ -26,6 +26,7 @@ import {
   DiskToPoolRequest,
   FileRestoreRequest,
   GuestAgentStatus,
+  RecoveryTestRequest,
   StoragePool,
   VmRestoreRequest,
   VolumeRestoreRequest,
@@ -393,6 +394,8 @@ export const contract = {
   'restore.volume': { request: VolumeRestoreRequest, response: Job },
   'restore.volumeToDevice': { request: VolumeToDeviceRequest, response: Job },
   'restore.vm': { request: VmRestoreRequest, response: Job },
+  /** Restores the point as an isolated copy, boots it, checks it came up, and removes it. */
+  'restore.test': { request: RecoveryTestRequest, response: Job },
   /** Storage pools of a registered hypervisor, for the disk and VM restore destinations. */
   'hypervisor.pools': {
     request: z.object({ hypervisorId: z.string().min(1) }).strict(),

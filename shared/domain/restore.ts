@@ -121,6 +121,24 @@ export const VmRestoreRequest = z
   .strict();
 export type VmRestoreRequest = z.infer<typeof VmRestoreRequest>;
 
+/**
+ * A recovery test (patent 001's DR test, Veeam's SureBackup, Xen Orchestra's health check): the
+ * point is restored as a new VM without network cards, booted, watched until its QEMU guest
+ * agent answers (or, without an agent channel, until it has kept running `bootSeconds`), then
+ * removed with its disks, and the job says whether the copy came up.
+ */
+export const RecoveryTestRequest = z
+  .object({
+    ...pointRef,
+    hypervisorId: z.string().min(1),
+    /** storage pool for the copy's disks, as for a VM restore */
+    pool: z.string().min(1).optional(),
+    /** how long the copy may take to come up */
+    bootSeconds: z.number().int().min(5).max(3600).default(180),
+  })
+  .strict();
+export type RecoveryTestRequest = z.infer<typeof RecoveryTestRequest>;
+
 export const StoragePool = z.object({
   name: z.string(),
   type: z.string(),

@@ -57,6 +57,43 @@ export function registerVmRestoreCommands(program: Command, restore: Command, ru
 
   restoreSubcommand(
     restore,
+    'test',
+    'recovery test: restore the point as an isolated copy (no network cards), boot it, check it comes up, remove it',
+  )
+    .requiredOption('--to <hypervisor>', 'libvirt host to boot the copy on (name or id)')
+    .option(
+      '--pool <pool>',
+      'storage pool for the copy\'s disks (default: "default", else the first active)',
+    )
+    .option(
+      '--boot-seconds <n>',
+      'how long the copy may take to come up (default 180)',
+      (v: string) => Number.parseInt(v, 10),
+    )
+    .action(
+      (o: {
+        vm: string;
+        point?: string;
+        at?: string;
+        to: string;
+        pool?: string;
+        bootSeconds?: number;
+        wait?: boolean;
+      }) =>
+        run(async ({ client, json }) => {
+          const job = await client.call('restore.test', {
+            vm: o.vm,
+            pointId: await choosePoint(client, o, json),
+            hypervisorId: o.to,
+            ...(o.pool !== undefined ? { pool: o.pool } : {}),
+            ...(o.bootSeconds !== undefined ? { bootSeconds: o.bootSeconds } : {}),
+          });
+          return followRestoreJob(client, job, o.wait, json);
+        }),
+    );
+
+  restoreSubcommand(
+    restore,
     'disk-to-pool',
     'a virtual disk of a restore point as a new volume in a hypervisor storage pool',
   )

@@ -5,10 +5,11 @@ import { startVsphereRestoreJob } from '../restore/vsphere/vsphere-restore-job';
 import { startDiskToPoolJob } from '../restore/vm/disk-to-pool-job';
 import { listPools } from '../restore/vm/pool-volumes';
 import { destinationOf } from '../restore/vm/restore-context';
+import { startRecoveryTestJob } from '../restore/vm/recovery-test-job';
 import { startVmRestoreJob } from '../restore/vm/restore-vm-job';
 import type { HandlerGroup } from './handlers';
 
-type VmRestoreChannel = 'hypervisor.pools' | 'restore.vm' | 'restore.diskToPool';
+type VmRestoreChannel = 'hypervisor.pools' | 'restore.vm' | 'restore.test' | 'restore.diskToPool';
 
 /** FIG. 14A/B: whole VMs and virtual disks into a registered hypervisor (libvirt pools, vSphere datastores). */
 export function vmRestoreHandlers(engine: Engine): HandlerGroup<VmRestoreChannel> {
@@ -38,6 +39,15 @@ export function vmRestoreHandlers(engine: Engine): HandlerGroup<VmRestoreChannel
       if (!(connector instanceof VsphereConnector))
         throw new HyperkeepError('INTERNAL', `${hypervisor.name} has no vSphere connection`);
       return startVsphereRestoreJob(engine, request, connector, hypervisor.name);
+    },
+    'restore.test': (request) => {
+      if (engine.hypervisors.find(request.hypervisorId).type === 'vsphere')
+        throw new HyperkeepError(
+          'INVALID_INPUT',
+          'Recovery tests run on libvirt (KVM) hosts: choose one as the destination.',
+          { field: 'hypervisorId' },
+        );
+      return startRecoveryTestJob(engine, request);
     },
     'restore.diskToPool': (request) => startDiskToPoolJob(engine, request),
   };

@@ -23,6 +23,11 @@ export interface AdaptDomainOptions {
   disks: readonly RestoredDiskPlacement[];
   /** Disk buses of the destination's domain capabilities; empty leaves buses as they are. */
   supportedBuses: ReadonlySet<string>;
+  /**
+   * A recovery test: network cards are left out, so the copy, booted beside the original,
+   * cannot answer for its addresses or reach what the original talks to.
+   */
+  isolateNetwork?: boolean;
 }
 
 export interface AdaptedDomain {
@@ -148,11 +153,16 @@ function adaptDevices(devices: XmlNode, opts: AdaptDomainOptions, changes: strin
   if (hostdevs > 0) changes.push(`Removed ${hostdevs} passed-through host device(s)`);
   const placements = new Map(opts.disks.map((d) => [d.target, d]));
   const kept: XmlNode[] = [];
+  let isolated = 0;
   for (const node of kids(devices)) {
     const tag = tagOf(node);
     if (tag === 'disk') {
       if (adaptDisk(node, placements, opts.supportedBuses, changes)) kept.push(node);
     } else if (tag === 'interface') {
+      if (opts.isolateNetwork) {
+        isolated += 1;
+        continue;
+      }
       adaptInterface(node, opts.keepMacs);
       kept.push(node);
     } else if (tag === 'channel') {
@@ -163,7 +173,8 @@ function adaptDevices(devices: XmlNode, opts: AdaptDomainOptions, changes: strin
     } else kept.push(node);
   }
   devices[tagOf(devices)] = kept;
-  if (!opts.keepMacs) changes.push('New MAC addresses: libvirt generates them at define');
+  if (isolated > 0) changes.push(`Isolated: ${isolated} network card(s) left out`);
+  else if (!opts.keepMacs) changes.push('New MAC addresses: libvirt generates them at define');
 }
 
 /** Returns false when the disk is left out of the restored VM. */

@@ -51,7 +51,7 @@ import {
   type PointSource,
 } from './restore-context';
 
-interface RestorePlan {
+export interface RestorePlan {
   source: PointSource;
   destination: Destination;
   pool: PoolHandle;
@@ -62,6 +62,8 @@ interface RestorePlan {
   /** In place: the original as it is defined now, to put back if the restore fails. */
   original?: { dom: DomainRef; xml: string };
   disks: PlannedDisk[];
+  /** A recovery test's copy: booted without network cards (see AdaptDomainOptions). */
+  isolateNetwork?: boolean;
 }
 
 interface PlannedDisk {
@@ -82,14 +84,17 @@ export async function startVmRestoreJob(engine: Engine, request: VmRestoreReques
     ? `Restore ${plan.name} in place on ${where} from ${plan.source.point.time}`
     : `Restore ${plan.source.point.vmName} (${plan.source.point.time}) as ${plan.name} to ${where}`;
   return engine.jobs.start('restore', title, async (ctx) => {
-    const result = await runRestore(ctx, plan, request);
+    const result: Record<string, unknown> = {
+      ...(await runRestore(ctx, plan, request, new UndoLog(ctx))),
+    };
+    delete result['dom']; // libvirt's handle of this connection: no part of the job's record
     // A VM was defined (or redefined): the consoles list it without waiting for a Refresh.
     engine.events.emit('inventory.changed', { hypervisorId: plan.destination.hypervisorId });
     return result;
   });
 }
 
-async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<RestorePlan> {
+export async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<RestorePlan> {
   const source = await findPoint(engine, request.vm, request.pointId);
   const domainXml = source.manifest.meta['domainXml'];
   if (typeof domainXml !== 'string' || domainXml.length === 0) {
@@ -220,6 +225,12 @@ async function planRestore(engine: Engine, request: VmRestoreRequest): Promise<R
   return plan;
 }
 
+/** What runRestore made: the VM's libvirt reference and the job's result fields. */
+export interface RestoredVm extends Record<string, unknown> {
+  dom: DomainRef;
+  vm: string;
+}
+
 async function lookupDomain(destination: Destination, name: string): Promise<DomainRef | null> {
   try {
     return await invoke(destination.connector.rpc, DOMAIN_LOOKUP_BY_NAME, { name });
@@ -229,14 +240,18 @@ async function lookupDomain(destination: Destination, name: string): Promise<Dom
   }
 }
 
-async function runRestore(
+/**
+ * Restores as planned. A failure takes back everything through `undo`; after a success `undo`
+ * still holds the steps that would (a recovery test runs them to remove its copy).
+ */
+export async function runRestore(
   ctx: JobContext,
   plan: RestorePlan,
   request: VmRestoreRequest,
-): Promise<Record<string, unknown>> {
+  undo: UndoLog,
+): Promise<RestoredVm> {
   const { connector } = plan.destination;
   const { point, repository } = plan.source;
-  const undo = new UndoLog(ctx);
   const overwritten = plan.disks.filter(
     (d): d is PlannedDisk & { original: OriginalDisk } => d.original !== undefined,
   );
@@ -325,6 +340,7 @@ async function runRestore(
       keepMacs: plan.inPlace,
       disks: placements,
       supportedBuses: buses,
+      isolateNetwork: plan.isolateNetwork ?? false,
     });
     for (const change of adapted.changes) ctx.log(change);
     const dom = await invoke(connector.rpc, DOMAIN_DEFINE_XML_FLAGS, {
@@ -377,6 +393,7 @@ async function runRestore(
     if (ctx.signal.aborted) throw ctx.signal.reason;
     await inPlace?.clean();
     return {
+      dom,
       vm: plan.name,
       uuid: plan.uuid,
       hypervisorId: plan.destination.hypervisorId,

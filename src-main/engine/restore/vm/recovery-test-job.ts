@@ -1,0 +1,139 @@
+/**
+ * A recovery test: does this restore point come up as a VM? The point is restored as a new VM
+ * beside the original (runRestore, with its network cards left out so the copy cannot collide
+ * with it), powered on and watched: a guest with a QEMU guest agent channel passes when its agent
+ * answers, one without passes when it keeps running for the whole wait. The copy and its disks
+ * are removed whatever happened, and the job fails with the reason when the copy did not come up.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Job } from '../../../../shared/domain/jobs';
+import type { RecoveryTestRequest } from '../../../../shared/domain/restore';
+import { HyperkeepError, toErrorData } from '../../../../shared/errors';
+import { GuestAgent } from '../../connectors/libvirt/guest-agent';
+import {
+  DOMAIN_GET_STATE,
+  DomainState,
+  invoke,
+  type DomainRef,
+} from '../../connectors/libvirt/procedures';
+import type { LibvirtConnector } from '../../connectors/libvirt/libvirt-connector';
+import type { Engine } from '../../engine';
+import type { JobContext } from '../../jobs/job-controller';
+import { findRestorePoint } from '../point-lookup';
+import { UndoLog } from './restore-context';
+import { planRestore, runRestore } from './restore-vm-job';
+
+const POLL_MS = 2_000;
+const PING_TIMEOUT_S = 5;
+const STATE_NAMES: Record<number, string> = {
+  [DomainState.PAUSED]: 'paused',
+  [DomainState.SHUTDOWN]: 'shutting down',
+  [DomainState.SHUTOFF]: 'shut off',
+  [DomainState.CRASHED]: 'crashed',
+  [DomainState.PMSUSPENDED]: 'suspended',
+};
+
+export interface RecoveryTestResult extends Record<string, unknown> {
+  /** The test copy's name (removed again). */
+  testVm: string;
+  point: string;
+  /** How the copy showed it came up. */
+  heartbeat: 'guest agent' | 'kept running';
+  /** Seconds from power-on to the heartbeat (the whole wait for 'kept running'). */
+  seconds: number;
+}
+
+export async function startRecoveryTestJob(
+  engine: Engine,
+  request: RecoveryTestRequest,
+): Promise<Job> {
+  const restore = {
+    vm: request.vm,
+    pointId: request.pointId,
+    hypervisorId: request.hypervisorId,
+    ...(request.pool ? { pool: request.pool } : {}),
+    inPlace: false,
+    confirmInPlace: false,
+    diskFormat: 'qcow2' as const,
+    powerOn: true,
+  };
+  const source = findRestorePoint(engine, request.vm, request.pointId);
+  const name = `${source.vmName}-recovery-test-${randomUUID().slice(0, 8)}`;
+  const plan = await planRestore(engine, { ...restore, name });
+  plan.isolateNetwork = true;
+  const where = plan.destination.hypervisorName;
+  const title = `Recovery test of ${plan.source.point.vmName} (${plan.source.point.time}) on ${where}`;
+  return engine.jobs.start('restore', title, async (ctx) => {
+    const undo = new UndoLog(ctx);
+    try {
+      const restored = await runRestore(ctx, plan, { ...restore, name }, undo);
+      ctx.phase('waiting for the guest');
+      const hasAgent = /org\.qemu\.guest_agent\.0/.test(plan.domainXml);
+      const came = await watchBoot(ctx, plan.destination.connector, restored.dom, {
+        seconds: request.bootSeconds,
+        hasAgent,
+      });
+      const result: RecoveryTestResult = {
+        testVm: name,
+        point: plan.source.point.id,
+        heartbeat: came.heartbeat,
+        seconds: came.seconds,
+      };
+      ctx.log(
+        came.heartbeat === 'guest agent'
+          ? `Passed: the copy's QEMU guest agent answered ${came.seconds} s after power-on`
+          : `Passed: the copy kept running for ${came.seconds} s (it has no guest agent channel, so only its power state was checked)`,
+      );
+      return result;
+    } catch (err) {
+      // The copy could not be restored or started: the test failed, for libvirt's reason.
+      const error = toErrorData(err);
+      if (ctx.signal.aborted || error.message.startsWith('Recovery test failed')) throw err;
+      throw new HyperkeepError(error.code, `Recovery test failed: ${error.message}`);
+    } finally {
+      ctx.phase('removing the test VM');
+      await undo.rollback();
+    }
+  });
+}
+
+/**
+ * Polls the copy every 2 s for `seconds`: it must stay running; with an agent channel, the
+ * first guest-ping answered ends the wait.
+ */
+async function watchBoot(
+  ctx: JobContext,
+  connector: LibvirtConnector,
+  dom: DomainRef,
+  options: { seconds: number; hasAgent: boolean },
+): Promise<{ heartbeat: RecoveryTestResult['heartbeat']; seconds: number }> {
+  const agent = new GuestAgent(connector.rpc, dom);
+  const started = Date.now();
+  const elapsed = () => Math.round((Date.now() - started) / 1000);
+  // Bounded: each round waits POLL_MS (or a ping's timeout) until `seconds` have passed.
+  while (Date.now() - started < options.seconds * 1000) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const { state } = await invoke(connector.rpc, DOMAIN_GET_STATE, { dom });
+    if (state !== DomainState.RUNNING && state !== DomainState.BLOCKED)
+      throw new HyperkeepError(
+        'HYPERVISOR_ERROR',
+        `Recovery test failed: the copy of the VM ${STATE_NAMES[state] ?? `went to state ${state}`} ${elapsed()} s after power-on.`,
+      );
+    if (options.hasAgent) {
+      const answered = await agent
+        .command('guest-ping', undefined, { timeoutSeconds: PING_TIMEOUT_S, signal: ctx.signal })
+        .then(
+          () => true,
+          () => false,
+        );
+      if (answered) return { heartbeat: 'guest agent', seconds: elapsed() };
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+  if (options.hasAgent)
+    throw new HyperkeepError(
+      'HYPERVISOR_ERROR',
+      `Recovery test failed: the copy kept running, but its QEMU guest agent did not answer within ${options.seconds} s (the guest may not have booted).`,
+    );
+  return { heartbeat: 'kept running', seconds: elapsed() };
+}
