@@ -89,6 +89,12 @@ describe('a recovery test of a restore point', () => {
     expect(log).toMatch(/Isolated: 1 network card\(s\) left out/);
     expect(log).toMatch(/Powered on .*-recovery-test-/);
     expect(log).toMatch(/Passed: the copy kept running for \d+ s \(it has no guest agent channel/);
+    // The verdict has its row, as the console's VMs table and `restore test --wait` show it.
+    expect(done.tasks.at(-1)).toMatchObject({
+      label: expect.stringMatching(/-recovery-test-\w+: boot check$/),
+      status: 'succeeded',
+      message: expect.stringMatching(/^kept running for \d+ s/),
+    });
     expect(await leftovers()).toEqual([]);
   });
 

@@ -69,9 +69,15 @@ export async function startRecoveryTestJob(
       const restored = await runRestore(ctx, plan, { ...restore, name }, undo);
       ctx.phase('waiting for the guest');
       const hasAgent = /org\.qemu\.guest_agent\.0/.test(plan.domainXml);
+      // The verdict is a row of its own, so the job's VMs table and `--wait` both show it.
+      const check = ctx.task('boot', `${name}: boot check`);
+      check.progress({ phase: hasAgent ? 'waiting for its guest agent' : 'watching it run' });
       const came = await watchBoot(ctx, plan.destination.connector, restored.dom, {
         seconds: request.bootSeconds,
         hasAgent,
+      }).catch((err: unknown) => {
+        check.fail(err);
+        throw err;
       });
       const result: RecoveryTestResult = {
         testVm: name,
@@ -79,11 +85,12 @@ export async function startRecoveryTestJob(
         heartbeat: came.heartbeat,
         seconds: came.seconds,
       };
-      ctx.log(
+      const verdict =
         came.heartbeat === 'guest agent'
-          ? `Passed: the copy's QEMU guest agent answered ${came.seconds} s after power-on`
-          : `Passed: the copy kept running for ${came.seconds} s (it has no guest agent channel, so only its power state was checked)`,
-      );
+          ? `came up: its QEMU guest agent answered ${came.seconds} s after power-on`
+          : `kept running for ${came.seconds} s (it has no guest agent channel, so only its power state was checked)`;
+      check.finish('succeeded', verdict);
+      ctx.log(`Passed: the copy ${verdict}`);
       return result;
     } catch (err) {
       // The copy could not be restored or started: the test failed, for libvirt's reason.
