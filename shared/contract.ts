@@ -19,7 +19,7 @@ import {
   VmCredentialInput,
   VmCredentialUpdate,
 } from './domain/backup-set';
-import { Job, RepositoryInfo, RestorePoint } from './domain/jobs';
+import { Job, JobKind, RepositoryInfo, RestorePoint } from './domain/jobs';
 import { FileDiff, FileListing, FileSearchHit, FileVersion, PointVolume } from './domain/files';
 import {
   DiskRestoreRequest,
@@ -310,8 +310,15 @@ export const contract = {
     ]),
     response: Job,
   },
+  /** Newest first; `kind` and `since` (ISO 8601, by start) narrow it, as the dashboard's history. */
   'job.list': {
-    request: z.object({ limit: z.number().int().min(1).max(1000).default(100) }).strict(),
+    request: z
+      .object({
+        limit: z.number().int().min(1).max(1000).default(100),
+        kind: JobKind.optional(),
+        since: z.iso.datetime({ offset: true }).optional(),
+      })
+      .strict(),
     response: z.array(Job),
   },
   'job.get': { request: byId, response: Job },

@@ -4,6 +4,7 @@ import { GuestOs } from './files';
 
 /** `delete`: chosen restore points removed by hand; `prune`: what retention no longer keeps. */
 export const JobKind = z.enum(['backup', 'restore', 'verify', 'prune', 'delete']);
+export type JobKind = z.infer<typeof JobKind>;
 export const JobStatus = z.enum([
   'queued',
   'running',

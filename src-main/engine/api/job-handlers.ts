@@ -69,7 +69,7 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
       'vm' in request
         ? backupSingleVm(engine, request.vm, request.full)
         : backupSubclient(engine, request.backupSetId, request.subclientId, request.full),
-    'job.list': ({ limit }) => jobs.list(limit),
+    'job.list': ({ limit, kind, since }) => jobs.list(limit, { kind, since }),
     'job.get': ({ id }) => jobs.get(id),
     'job.cancel': ({ id }) => jobs.cancel(id),
     'job.retry': ({ id }) => retryFailedVms(engine, id),

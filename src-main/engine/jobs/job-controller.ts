@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Job, JobStatus, JobTask } from '../../../shared/domain/jobs';
+import type { Job, JobKind, JobStatus, JobTask } from '../../../shared/domain/jobs';
 import { HyperkeepError, toErrorData, type ErrorCode } from '../../../shared/errors';
 import type { CatalogDb } from '../catalog/catalog';
 import type { EngineEvents } from '../engine-events';
@@ -195,10 +195,18 @@ export class JobController {
     return JSON.parse(row.snapshot_json) as Job;
   }
 
-  list(limit = 100): Job[] {
+  /** Newest first, at most `limit`; only of `kind`, and only created at or after `since`. */
+  list(
+    limit = 100,
+    filter: { kind?: JobKind | undefined; since?: string | undefined } = {},
+  ): Job[] {
+    // created_at is an ISO 8601 UTC timestamp: compared as text once `since` is in the same form.
+    const since = filter.since ? new Date(filter.since).toISOString() : '';
     const rows = this.db
-      .prepare('SELECT snapshot_json FROM jobs ORDER BY created_at DESC LIMIT ?')
-      .all(limit) as { snapshot_json: string }[];
+      .prepare(
+        'SELECT snapshot_json FROM jobs WHERE (? IS NULL OR kind = ?) AND created_at >= ? ORDER BY created_at DESC LIMIT ?',
+      )
+      .all(filter.kind ?? null, filter.kind ?? null, since, limit) as { snapshot_json: string }[];
     return rows.map((r) => {
       const job = JSON.parse(r.snapshot_json) as Job;
       return this.running.has(job.id) ? structuredClone(this.running.get(job.id)!.job) : job;

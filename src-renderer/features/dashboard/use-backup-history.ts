@@ -4,14 +4,25 @@ import type { ApiError } from '../../api/api-error';
 import { isActive } from '../../store/jobs-slice';
 import { useEngineQuery } from '../restore/use-engine-query';
 import { useBackupStatusData } from '../vms/use-backup-status';
-import { backupHistory, type BackupHistory } from './backup-history';
+import { backupHistory, HISTORY_DAYS, type BackupHistory } from './backup-history';
 
 /**
  * The most the engine lists at once. The store keeps only the newest jobs (enough for the Jobs
  * page), which a busy console with prunes and verifies runs through in a day or two.
  */
 export const HISTORY_JOB_LIMIT = 1000;
-const HISTORY_REQUEST = { limit: HISTORY_JOB_LIMIT };
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Backup jobs begun in the chart's days, with one day to spare (a job is charted on the day it
+ * ended); keyed by the day, so the request stays the same while the page is shown.
+ */
+function historyRequest(now: number) {
+  const today = new Date(now);
+  today.setHours(0, 0, 0, 0);
+  const since = new Date(today.getTime() - HISTORY_DAYS * DAY_MS).toISOString();
+  return { limit: HISTORY_JOB_LIMIT, kind: 'backup' as const, since };
+}
 
 export interface BackupHistoryState {
   history: BackupHistory | null;
@@ -25,7 +36,8 @@ export interface BackupHistoryState {
  * shown moves its bar without a reload).
  */
 export function useBackupHistory(now: number): BackupHistoryState {
-  const query = useEngineQuery('job.list', HISTORY_REQUEST);
+  const request = useMemo(() => historyRequest(now), [now]);
+  const query = useEngineQuery('job.list', request);
   const { jobs: liveJobs } = useBackupStatusData();
   const listed = query.data;
   const history = useMemo(() => {

@@ -25,6 +25,30 @@ afterEach(() => {
 });
 
 describe('job controller', () => {
+  it('lists jobs of one kind since a moment, newest first', async () => {
+    const { jobs, db } = setup();
+    const ids: string[] = [];
+    for (const kind of ['backup', 'verify', 'backup', 'backup'] as const) {
+      const job = jobs.start(kind, `${kind} ${ids.length}`, async () => ({}));
+      await jobs.wait(job.id);
+      ids.push(job.id);
+      // A millisecond apart at least: the list is ordered by creation time.
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // The first backup ran three weeks ago, as far as the history is concerned.
+    db.prepare('UPDATE jobs SET created_at = ? WHERE id = ?').run(
+      '2026-01-01T00:00:00.000Z',
+      ids[0],
+    );
+    expect(jobs.list(100, { kind: 'backup' }).map((j) => j.id)).toEqual([ids[3], ids[2], ids[0]]);
+    const since = jobs.list(100, { kind: 'backup', since: '2026-01-01T01:00:00+01:00' });
+    expect(since.map((j) => j.id)).toEqual([ids[3], ids[2], ids[0]]);
+    const later = jobs.list(100, { kind: 'backup', since: '2026-01-02T00:00:00Z' });
+    expect(later.map((j) => j.id)).toEqual([ids[3], ids[2]]);
+    expect(jobs.list(100, { kind: 'verify' }).map((j) => j.id)).toEqual([ids[1]]);
+    expect(jobs.list(1).map((j) => j.id)).toEqual([ids[3]]);
+  });
+
   it('reports per-task progress with a rate and ETA, then the outcome, and keeps a readable log', async () => {
     const { jobs, seen } = setup();
     const started = jobs.start('backup', 'Backup of test', async (ctx) => {
