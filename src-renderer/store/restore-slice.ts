@@ -26,7 +26,9 @@ export type RestoreChannel =
   | 'restore.volumeToDevice'
   | 'restore.disk'
   | 'restore.diskToPool'
-  | 'restore.vm';
+  | 'restore.vm'
+  /** A recovery test: a VM restore booted, checked and removed again. */
+  | 'restore.test';
 
 /**
  * Where the Restore page stands (kept in the store so a trip to the Jobs page and back does not

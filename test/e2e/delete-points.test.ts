@@ -49,12 +49,12 @@ const cli = (...args: string[]) => cliOn(serve.home, ...args);
 const deleteJobs = async (): Promise<Job[]> =>
   (await engine('job.list', {})).filter((job) => job.kind === 'delete');
 
-/** Opens a point's "Delete restore point…" from the keyboard: the menu's second item. */
+/** Opens a point's "Delete restore point…" from the keyboard: the menu's last item. */
 async function pressDelete(point: RestorePoint): Promise<void> {
   await moreActions(point).focus();
   await page.keyboard.press('Enter');
   const item = page.getByRole('menuitem', { name: /^Delete restore point/ });
-  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('End');
   await expect.poll(() => isFocused(item)).toBe(true);
   await page.keyboard.press('Enter');
 }

@@ -13,7 +13,10 @@ import { formatLocalTime } from './job-text';
 /** Inline, the first few points; the Jobs page lists them all. */
 const INLINE_POINTS = 5;
 
-/** Where a verify or prune was started: what it found or removed, in a few lines. */
+/**
+ * Where a verify, prune or recovery test was started: what it found, removed or proved, in a few
+ * lines.
+ */
 export function JobOutcomeInline({ job }: { job: Job }) {
   const outcome = jobOutcome(job);
   if (outcome === undefined) return null;

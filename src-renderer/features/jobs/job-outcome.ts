@@ -1,7 +1,8 @@
 import { PruneJobResult, type Job, type PrunePointOutcome } from '../../../shared/domain/jobs';
 import { pruneHeadline, pruneRemovals } from '../../../shared/prune-outcome';
+import { recoveryTestHeadline, recoveryTestOutcome } from './recovery-test-text';
 
-/** What an ended verify or prune found, in the words the CLI prints; undefined for other jobs. */
+/** What an ended verify, prune or recovery test found, in the words the CLI prints; undefined for other jobs. */
 export interface JobOutcome {
   /** "Would remove 2 restore points, keep 5." or the verify summary. */
   headline: string;
@@ -19,6 +20,13 @@ export function jobOutcome(job: Job): JobOutcome | undefined {
     return message === undefined
       ? undefined
       : { headline: `Checked ${message}.`, points: [], pointsLabel: '' };
+  }
+  if (job.kind === 'restore') {
+    // A recovery test that passed says how the copy came up; a failed one has its error.
+    const test = job.status === 'succeeded' ? recoveryTestOutcome(job.result) : undefined;
+    return test === undefined
+      ? undefined
+      : { headline: recoveryTestHeadline(test), points: [], pointsLabel: '' };
   }
   if (!removesPoints(job)) return undefined;
   const parsed = PruneJobResult.safeParse(job.result);

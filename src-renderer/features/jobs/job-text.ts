@@ -5,6 +5,7 @@ import {
   type JobTask,
 } from '../../../shared/domain/jobs';
 import { formatBytes } from '../../lib/format';
+import { recoveryTestOutcome, recoveryTestRows } from './recovery-test-text';
 
 export const STATUS_LABELS: Record<JobStatus, string> = {
   queued: 'Queued',
@@ -250,6 +251,8 @@ const RESULT_LABELS: Record<string, string> = {
 /** A job's result as label/value rows; unknown keys keep their name, values are shown plainly. */
 export function resultRows(result: Record<string, unknown> | undefined): [string, string][] {
   if (result === undefined) return [];
+  const recoveryTest = recoveryTestOutcome(result);
+  if (recoveryTest !== undefined) return recoveryTestRows(recoveryTest);
   // A backup's sizes are shown as its summary facts (backupSummaryFacts), not again here.
   const summarized = BackupJobResult.safeParse(result).success ? BACKUP_SIZE_KEYS : [];
   return Object.entries(result)

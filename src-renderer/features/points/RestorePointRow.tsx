@@ -1,6 +1,7 @@
 import { Fragment, useId, useState } from 'react';
 import Checkbox from '@mui/material/Checkbox';
 import Chip from '@mui/material/Chip';
+import Divider from '@mui/material/Divider';
 import IconButton from '@mui/material/IconButton';
 import ListItemIcon from '@mui/material/ListItemIcon';
 import ListItemText from '@mui/material/ListItemText';
@@ -12,6 +13,7 @@ import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
 import DeleteOutlineIcon from '@mui/icons-material/DeleteOutlined';
+import FactCheckOutlinedIcon from '@mui/icons-material/FactCheckOutlined';
 import FolderOpenIcon from '@mui/icons-material/FolderOpen';
 import LockIcon from '@mui/icons-material/Lock';
 import LockOpenOutlinedIcon from '@mui/icons-material/LockOpenOutlined';
@@ -73,12 +75,15 @@ export function RestorePointRow(props: {
   onSelect(on: boolean): void;
   onRestore(): void;
   onBrowse(): void;
+  /** Opens the recovery test dialog (restore, boot and remove an isolated copy). */
+  onTestRecovery(): void;
   /** Opens the dialog that protects the point, or the one that lifts its protection. */
   onProtection(): void;
   /** Undefined while a deletion of this VM's points runs. */
   onDelete: (() => void) | undefined;
 }) {
-  const { point, selected, onSelect, onRestore, onBrowse, onProtection, onDelete } = props;
+  const { point, selected, onSelect, onRestore, onBrowse, onTestRecovery, onProtection, onDelete } =
+    props;
   const time = formatLocalTime(point.time);
   const protection = point.protection;
   const hasFallback = point.fallbackReason !== undefined && point.fallbackReason !== '';
@@ -183,6 +188,8 @@ export function RestorePointRow(props: {
           <PointMoreActions
             time={time}
             isProtected={protection !== undefined}
+            hasDisks={point.disks.length > 0}
+            onTestRecovery={onTestRecovery}
             onProtection={onProtection}
             onDelete={onDelete}
           />
@@ -206,17 +213,19 @@ export function RestorePointRow(props: {
 }
 
 /**
- * Protect (or lift the protection) and delete, in a menu: a fourth icon button pushed the table
+ * Protect (or lift the protection), test recovery and delete, in a menu: a fourth icon button pushed the table
  * past the 640 px drawer, which then scrolled sideways. Operable from the keyboard (arrows, Enter,
  * Escape); the dialogs an item opens give the focus back to this button.
  */
 function PointMoreActions(props: {
   time: string;
   isProtected: boolean;
+  hasDisks: boolean;
+  onTestRecovery(): void;
   onProtection(): void;
   onDelete: (() => void) | undefined;
 }) {
-  const { time, isProtected, onProtection, onDelete } = props;
+  const { time, isProtected, hasDisks, onTestRecovery, onProtection, onDelete } = props;
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
   const menuId = useId();
   const close = () => setAnchor(null);
@@ -262,6 +271,23 @@ function PointMoreActions(props: {
             }
           />
         </MenuItem>
+        <MenuItem
+          disabled={!hasDisks}
+          onClick={() => {
+            close();
+            onTestRecovery();
+          }}
+        >
+          <ListItemIcon>
+            <FactCheckOutlinedIcon fontSize="small" />
+          </ListItemIcon>
+          <ListItemText
+            primary="Test recovery…"
+            secondary={hasDisks ? 'Boot an isolated copy, then remove it' : 'No disk in this point'}
+          />
+        </MenuItem>
+        {/* The one action that destroys something, set apart at the end. */}
+        <Divider />
         <MenuItem
           disabled={deleteBlocked !== undefined}
           onClick={() => {

@@ -22,12 +22,14 @@ import { isActive } from '../../store/jobs-slice';
 import { CompareDialog } from '../restore/CompareDialog';
 import { DeletePointsDialog } from './DeletePointsDialog';
 import { LiftProtectionDialog, ProtectPointDialog } from './PointProtectionDialogs';
+import { RecoveryTestDialog } from './RecoveryTestDialog';
 import { RestoreDiskDialog } from './RestoreDiskDialog';
 import { RestorePointRow } from './RestorePointRow';
 
 /**
  * The restore points of one VM with what can be done to each: browse its files, restore a disk,
- * protect it from retention (or lift the protection), delete it (one, or the points ticked). The jobs these start are followed by the caller:
+ * test that it comes up as a VM, protect it from retention (or lift the protection), delete it
+ * (one, or the points ticked). The jobs these start are followed by the caller:
  * `onJobStarted` says which, and whether it takes the keyboard focus.
  */
 export function RestorePointsTable(props: {
@@ -55,6 +57,7 @@ export function RestorePointsTable(props: {
   const [restoring, setRestoring] = useState<RestorePoint | null>(null);
   const [deleting, setDeleting] = useState<RestorePoint[] | null>(null);
   const [protecting, setProtecting] = useState<RestorePoint | null>(null);
+  const [testing, setTesting] = useState<RestorePoint | null>(null);
   const [comparing, setComparing] = useState<[RestorePoint, RestorePoint] | null>(null);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
   // The deletion job, handed on once its dialog has closed: the dialog gives the focus back to
@@ -186,6 +189,7 @@ export function RestorePointsTable(props: {
                   onSelect={(on) => toggle(point.id, on)}
                   onRestore={() => setRestoring(point)}
                   onBrowse={() => openRestore({ vmUuid: vm.uuid, vmName: vm.name }, point.id)}
+                  onTestRecovery={() => setTesting(point)}
                   onProtection={() => setProtecting(point)}
                   onDelete={deletionRunning ? undefined : () => setDeleting([point])}
                 />
@@ -199,6 +203,16 @@ export function RestorePointsTable(props: {
           vmUuid={vm.uuid}
           point={restoring}
           onClose={() => setRestoring(null)}
+          onStarted={() => onJobStarted(null, false)}
+        />
+      )}
+      {testing !== null && (
+        <RecoveryTestDialog
+          vmUuid={vm.uuid}
+          point={testing}
+          onClose={() => setTesting(null)}
+          // Followed where the VM's other jobs are (its status is a live region); the focus goes
+          // back to the row's menu button, as after the other dialogs of the menu.
           onStarted={() => onJobStarted(null, false)}
         />
       )}

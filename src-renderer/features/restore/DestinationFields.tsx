@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import ListItemText from '@mui/material/ListItemText';
 import MenuItem from '@mui/material/MenuItem';
 import TextField from '@mui/material/TextField';
+import type { Hypervisor } from '../../../shared/domain/hypervisor';
 import type { StoragePool } from '../../../shared/domain/restore';
 import { describeError } from '../../api/api-error';
 import { formatBytes } from '../../lib/format';
@@ -16,6 +17,9 @@ export function HypervisorSelect(props: {
   error: string | null;
   disabled: boolean;
   label?: string;
+  /** Why a hypervisor cannot be chosen here (listed, greyed out, with the reason), or undefined. */
+  unavailable?(hypervisor: Hypervisor): string | undefined;
+  helperText?: string;
 }) {
   const hypervisors = useStore((s) => s.hypervisors);
   const status = useStore((s) => s.hypervisorsStatus);
@@ -34,7 +38,7 @@ export function HypervisorSelect(props: {
         props.error ??
         (hypervisors.length === 0 && status === 'ready'
           ? 'No hypervisor registered: add one on the Hypervisors page'
-          : 'Uses the address and credentials registered for it')
+          : (props.helperText ?? 'Uses the address and credentials registered for it'))
       }
       disabled={props.disabled}
       required
@@ -42,11 +46,14 @@ export function HypervisorSelect(props: {
         select: { renderValue: (id) => hypervisors.find((h) => h.id === id)?.name ?? '' },
       }}
     >
-      {hypervisors.map((h) => (
-        <MenuItem key={h.id} value={h.id}>
-          <ListItemText primary={h.name} secondary={h.uri} />
-        </MenuItem>
-      ))}
+      {hypervisors.map((h) => {
+        const reason = props.unavailable?.(h);
+        return (
+          <MenuItem key={h.id} value={h.id} disabled={reason !== undefined}>
+            <ListItemText primary={h.name} secondary={reason ?? h.uri} />
+          </MenuItem>
+        );
+      })}
     </TextField>
   );
 }
