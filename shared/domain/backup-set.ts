@@ -76,6 +76,20 @@ export const SubclientSettings = z.object({
       timezone: z.string().max(100).default('UTC'),
     })
     .default({ enabled: false, full: '0 1 * * 0', incremental: '0 1 * * 1-6', timezone: 'UTC' }),
+  /**
+   * Scheduled recovery tests (patent 001's DR tests): when `cron` fires (in the schedule's time
+   * zone), the newest point of every VM of the subclient is restored as an isolated copy, booted,
+   * checked and removed (see RecoveryTestRequest), on `hypervisor` (name or id; empty: each VM's
+   * own host).
+   */
+  recoveryTest: z
+    .object({
+      enabled: z.boolean().default(false),
+      cron: z.string().max(100).default('0 6 * * 6'),
+      hypervisor: z.string().max(255).default(''),
+      bootSeconds: z.number().int().min(5).max(3600).default(180),
+    })
+    .default({ enabled: false, cron: '0 6 * * 6', hypervisor: '', bootSeconds: 180 }),
   retention: z
     .object({
       keepLast: z.number().int().min(0).max(10_000).default(7),

@@ -37,6 +37,12 @@ export function printSubclient(backupSetName: string, s: Subclient): void {
     ],
     ['Schedule', scheduleLines(s)],
     [
+      'Recovery test',
+      settings.recoveryTest.enabled
+        ? `"${settings.recoveryTest.cron}" (${settings.schedule.timezone}) on ${settings.recoveryTest.hypervisor || "each VM's own host"}, up to ${settings.recoveryTest.bootSeconds} s to come up`
+        : 'off',
+    ],
+    [
       'Retention',
       `keep last ${retention.keepLast}, daily ${retention.keepDaily}, weekly ${retention.keepWeekly}, monthly ${retention.keepMonthly}, yearly ${retention.keepYearly}`,
     ],

@@ -41,6 +41,10 @@ interface SubclientOptions {
   timezone?: string;
   retries?: number;
   retryWait?: number;
+  recoveryTest?: boolean;
+  recoveryTestCron?: string;
+  recoveryTestHost?: string;
+  recoveryTestSeconds?: number;
   keepLast?: number;
   keepDaily?: number;
   keepWeekly?: number;
@@ -75,6 +79,14 @@ function withSettingsOptions(command: Command): Command {
       int,
     )
     .option('--retry-wait <seconds>', 'automatic retry: wait between attempts', int)
+    .option('--recovery-test', 'scheduled recovery tests of the newest point of each VM')
+    .option('--no-recovery-test', 'no scheduled recovery tests')
+    .option('--recovery-test-cron <cron>', 'when to run them, cron syntax (schedule time zone)')
+    .option(
+      '--recovery-test-host <hypervisor>',
+      "libvirt host to boot the copies on (default: each VM's own)",
+    )
+    .option('--recovery-test-seconds <n>', 'how long each copy may take to come up', int)
     .option('--description <text>', 'description')
     .option('--exclude-vm <name|glob>', 'filter: never back up this VM (repeat)', collect)
     .option(
@@ -114,6 +126,12 @@ function mergeSettings(base: SubclientSettings, o: SubclientOptions): SubclientS
     retry: {
       attempts: pick(o.retries, base.retry.attempts),
       waitSeconds: pick(o.retryWait, base.retry.waitSeconds),
+    },
+    recoveryTest: {
+      enabled: pick(o.recoveryTest, base.recoveryTest.enabled),
+      cron: pick(o.recoveryTestCron, base.recoveryTest.cron),
+      hypervisor: pick(o.recoveryTestHost, base.recoveryTest.hypervisor),
+      bootSeconds: pick(o.recoveryTestSeconds, base.recoveryTest.bootSeconds),
     },
     filters: {
       excludeVms: pick(o.excludeVm, base.filters.excludeVms),

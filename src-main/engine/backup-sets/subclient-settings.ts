@@ -62,4 +62,12 @@ export function validateSettings(settings: SubclientSettings): void {
       'settings.schedule.timezone',
     );
   }
+  if (settings.recoveryTest.enabled)
+    nextRuns(
+      settings.recoveryTest.cron,
+      settings.schedule.timezone,
+      1,
+      'settings.recoveryTest.cron',
+      'settings.schedule.timezone',
+    );
 }

@@ -3,6 +3,7 @@ import { toErrorData } from '../../../shared/errors';
 import type { Engine } from '../engine';
 import { backupSubclient } from './backup-job';
 import { startVerifyJob } from './maintenance-jobs';
+import { startSubclientRecoveryTests } from '../restore/vm/recovery-test-job';
 
 /**
  * Runs subclient schedules and repository verification schedules while a long-lived engine (the
@@ -56,6 +57,22 @@ export class Scheduler {
         );
       }
     }
+    for (const set of this.engine.backupSets.list()) {
+      for (const subclient of set.subclients) {
+        const { recoveryTest, schedule } = subclient.settings;
+        if (!recoveryTest.enabled) continue;
+        const test = () => void this.recoveryTests(set.id, subclient.id);
+        try {
+          this.timers.push(
+            new Cron(recoveryTest.cron, { timezone: schedule.timezone, protect: true }, test),
+          );
+        } catch (err) {
+          this.log(
+            `recovery test schedule of ${set.name} / ${subclient.name} not used: ${toErrorData(err).message}`,
+          );
+        }
+      }
+    }
   }
 
   private async run(backupSetId: string, subclientId: string, full: boolean): Promise<void> {
@@ -88,6 +105,26 @@ export class Scheduler {
         `The scheduled ${full ? 'full' : 'incremental'} backup of ${this.subclientLabel(backupSetId, subclientId)}`,
         why,
       );
+    }
+  }
+
+  private async recoveryTests(backupSetId: string, subclientId: string): Promise<void> {
+    const label = this.subclientLabel(backupSetId, subclientId);
+    try {
+      const { started, skipped } = await startSubclientRecoveryTests(
+        this.engine,
+        backupSetId,
+        subclientId,
+      );
+      for (const job of started)
+        this.log(`scheduled recovery test started: job ${job.id} (${job.title})`);
+      for (const why of skipped) this.log(`scheduled recovery test of ${label} left out ${why}`);
+      if (skipped.length > 0)
+        this.engine.notifier.problem(`Scheduled recovery tests of ${label}`, skipped.join('\n'));
+    } catch (err) {
+      const why = toErrorData(err).message;
+      this.log(`scheduled recovery tests of ${label} could not start: ${why}`);
+      this.engine.notifier.problem(`The scheduled recovery tests of ${label}`, why);
     }
   }
 

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Channel, RequestOf } from '../../../shared/contract';
 import { createHandlers, type Handlers } from '../../../src-main/engine/api/handlers';
 import { Engine } from '../../../src-main/engine/engine';
+import { Scheduler } from '../../../src-main/engine/jobs/scheduler';
 import { virsh } from '../../harness/exec';
 import { apiCall } from '../../harness/api-calls';
 import { LAB_POOL } from '../../harness/pools';
@@ -95,6 +96,33 @@ describe('a recovery test of a restore point', () => {
       status: 'succeeded',
       message: expect.stringMatching(/^kept running for \d+ s/),
     });
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("runs on the subclient's schedule for each VM's newest point", async () => {
+    const set = await call('backupSet.create', { name: 'lab', hypervisorIds: [hypervisorId] });
+    await call('subclient.create', {
+      backupSetId: set.id,
+      name: 'tested',
+      content: { rules: [{ type: 'name', pattern: `^${VM_NAME}$` }] },
+      settings: { recoveryTest: { enabled: true, cron: '* * * * * *', bootSeconds: 5 } },
+    });
+    await call('discovery.run', { backupSetId: set.id });
+    const logged: string[] = [];
+    const scheduler = new Scheduler(engine, (line) => logged.push(line));
+    try {
+      // Bounded by the test's timeout: the every-second schedule fires within a second or two.
+      while (!logged.some((l) => l.startsWith('scheduled recovery test started')))
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      scheduler.stop();
+    }
+    const started = [...logged.join('\n').matchAll(/scheduled recovery test started: job (\S+)/g)];
+    for (const [, id] of started) {
+      const done = await engine.jobs.wait(id!);
+      expect(done.title).toMatch(new RegExp(`^Recovery test of ${VM_NAME} `));
+      expect(done.status, engine.jobs.log(id!)).toBe('succeeded');
+    }
     expect(await leftovers()).toEqual([]);
   });
 

@@ -144,3 +144,47 @@ async function watchBoot(
     );
   return { heartbeat: 'kept running', seconds: elapsed() };
 }
+
+/**
+ * A subclient's scheduled recovery tests: one job per VM of the subclient (as discovery last
+ * placed them) that has a point in its repository, testing the newest. Says which VMs it left
+ * out and why; a VM that cannot be tested does not keep the others from it.
+ */
+export async function startSubclientRecoveryTests(
+  engine: Engine,
+  backupSetId: string,
+  subclientId: string,
+): Promise<{ started: Job[]; skipped: string[] }> {
+  const set = engine.backupSets.get(backupSetId);
+  const subclient = set.subclients.find((s) => s.id === subclientId);
+  if (!subclient) throw new HyperkeepError('NOT_FOUND', 'No such subclient in this backup set.');
+  const { repository } = subclient.settings.storage;
+  const { hypervisor, bootSeconds } = subclient.settings.recoveryTest;
+  const members = engine.discovery
+    .assignments(backupSetId)
+    .assignments.filter((a) => a.subclientId === subclientId && a.status !== 'vanished');
+  const started: Job[] = [];
+  const skipped: string[] = [];
+  for (const member of members) {
+    const newest = engine.repositories
+      .points(member.vmUuid)
+      .find((p) => p.repository.toLowerCase() === repository.toLowerCase());
+    if (!newest) {
+      skipped.push(`${member.vmName}: no restore point in repository "${repository}" yet`);
+      continue;
+    }
+    // Each VM's start is checked on its own (a vSphere host, a name already taken…).
+    try {
+      const request = {
+        vm: member.vmUuid,
+        pointId: newest.id,
+        hypervisorId: hypervisor || member.hypervisorId,
+        bootSeconds,
+      };
+      started.push(await startRecoveryTestJob(engine, request));
+    } catch (err) {
+      skipped.push(`${member.vmName}: ${toErrorData(err).message}`);
+    }
+  }
+  return { started, skipped };
+}

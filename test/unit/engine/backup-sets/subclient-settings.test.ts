@@ -36,6 +36,15 @@ function refusal(run: () => unknown): HyperkeepError {
 }
 
 describe('validateSettings', () => {
+  it('refuses a recovery test schedule that is not a cron expression, only when it is on', () => {
+    const off = SubclientSettings.parse({ recoveryTest: { cron: 'every saturday' } });
+    expect(() => validateSettings(off)).not.toThrow();
+    const on = SubclientSettings.parse({ recoveryTest: { enabled: true, cron: 'every saturday' } });
+    const err = refusal(() => validateSettings(on));
+    expect(err.message).toMatch(/^Invalid schedule "every saturday"/);
+    expect(err.details).toMatchObject({ field: 'settings.recoveryTest.cron' });
+  });
+
   it('accepts the defaults (disk level, local proxy)', () => {
     expect(() => validateSettings(SubclientSettings.parse({}))).not.toThrow();
   });
