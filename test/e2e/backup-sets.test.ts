@@ -174,6 +174,19 @@ describe('Backup sets', () => {
       web.getByRole('region', { name: 'Next runs: Full backup schedule' }).locator('li').count(),
     ).toBe(5);
     await shot('04-subclient-schedule');
+    // Scheduled recovery tests: their own cron in the same zone, with its next runs.
+    await web
+      .getByLabel('Test the newest restore point of each VM on a schedule', { exact: false })
+      .check();
+    await web.getByRole('textbox', { name: 'Recovery test schedule' }).fill('0 5 * * 6');
+    await eventually(() =>
+      web.getByRole('region', { name: 'Next runs: Recovery test schedule' }).locator('li').count(),
+    ).toBe(5);
+    await web.getByRole('textbox', { name: 'Seconds to wait for each VM to come up' }).fill('240');
+    expect(await web.getByRole('combobox', { name: 'Test on host' }).innerText()).toBe(
+      'Each VM’s own host',
+    );
+    await shot('04c-subclient-recovery-test');
     // Prune cuts "days" and "weeks" in the schedule's zone: the Retention tab says which one.
     const zone = await web.getByRole('combobox', { name: 'Time zone' }).inputValue();
     await web.getByRole('tab', { name: 'Retention' }).click();
@@ -413,7 +426,10 @@ describe('Backup sets', () => {
       'lab-set',
     ]);
     expect(JSON.parse(shown.stdout)).toMatchObject({
-      settings: { storage: { repository: 'offsite' } },
+      settings: {
+        storage: { repository: 'offsite' },
+        recoveryTest: { enabled: true, cron: '0 5 * * 6', hypervisor: '', bootSeconds: 240 },
+      },
     });
   });
 

@@ -6,6 +6,8 @@ import Dialog from '@mui/material/Dialog';
 import DialogActions from '@mui/material/DialogActions';
 import DialogContent from '@mui/material/DialogContent';
 import DialogTitle from '@mui/material/DialogTitle';
+import Divider from '@mui/material/Divider';
+import Stack from '@mui/material/Stack';
 import Tab from '@mui/material/Tab';
 import Tabs from '@mui/material/Tabs';
 import ErrorIcon from '@mui/icons-material/ErrorOutlined';
@@ -15,6 +17,7 @@ import { hasErrorUnder } from '../field-errors';
 import { DiscardChangesDialog } from '../form/DiscardChangesDialog';
 import { TabPanel } from '../form/TabPanel';
 import { initialRepository, repositoryChoice } from './repository-choice';
+import { RecoveryTestSection } from './RecoveryTestSection';
 import { ScheduleTab } from './ScheduleTab';
 import { EncryptionTab } from './EncryptionTab';
 import { SubclientContentTab } from './SubclientContentTab';
@@ -188,7 +191,12 @@ export function SubclientDialog(props: {
               />
             )}
             {form.tab === 'prepost' && <PrePostTab form={form} />}
-            {form.tab === 'schedule' && <ScheduleTab form={form} />}
+            {form.tab === 'schedule' && (
+              <Stack spacing={3} divider={<Divider flexItem />}>
+                <ScheduleTab form={form} />
+                <RecoveryTestSection form={form} />
+              </Stack>
+            )}
             {form.tab === 'retention' && (
               <RetentionTab form={form} backupSetId={backupSetId} subclientId={subclient?.id} />
             )}

@@ -43,7 +43,8 @@ export const TAB_FIELDS: Record<SubclientTab, readonly string[]> = {
   // Read-only: the repository's encryption, shown on this tab, is decided on the Storage page.
   encryption: [],
   prepost: ['settings.prePost'],
-  schedule: ['settings.schedule'],
+  // The recovery test's own schedule sits below the backup schedule, on the same tab.
+  schedule: ['settings.schedule', 'settings.recoveryTest'],
   retention: ['settings.retention'],
   activity: ['settings.activity'],
 };
