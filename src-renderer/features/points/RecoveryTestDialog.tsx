@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import DialogContentText from '@mui/material/DialogContentText';
 import InputAdornment from '@mui/material/InputAdornment';
@@ -6,11 +6,11 @@ import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import type { Hypervisor } from '../../../shared/domain/hypervisor';
 import type { Job, RestorePoint } from '../../../shared/domain/jobs';
-import { ApiError, describeError } from '../../api/api-error';
 import { useStore } from '../../store';
 import { formatLocalTime } from '../jobs/job-text';
 import { HypervisorSelect, PoolSelect } from '../restore/DestinationFields';
 import { RestoreDialogFrame } from '../restore/RestoreDialogFrame';
+import { useDialogSubmit } from '../restore/use-dialog-submit';
 
 const FIELDS = ['hypervisorId', 'pool', 'bootSeconds'] as const;
 type Field = (typeof FIELDS)[number];
@@ -60,9 +60,7 @@ export function RecoveryTestDialog(props: {
     picked ?? (usable.find((h) => h.id === sourceHypervisorId) ?? usable[0])?.id ?? '';
   const [pool, setPool] = useState('');
   const [seconds, setSeconds] = useState(String(DEFAULT_SECONDS));
-  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
-  const [general, setGeneral] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { errors, setErrors, general, busy, submit } = useDialogSubmit(FIELDS);
 
   function validate(): Partial<Record<Field, string>> {
     const found: Partial<Record<Field, string>> = {};
@@ -72,31 +70,16 @@ export function RecoveryTestDialog(props: {
     return found;
   }
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (busy) return;
-    const found = validate();
-    setErrors(found);
-    if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    setGeneral(null);
-    try {
-      const job = await startRestore('restore.test', {
-        vm: vmUuid,
-        pointId: point.id,
-        hypervisorId,
-        ...(pool === '' ? {} : { pool }),
-        bootSeconds: Number(seconds.trim()),
-      });
-      onStarted(job);
-      onClose();
-    } catch (err) {
-      const field = err instanceof ApiError ? String(err.details?.['field'] ?? '') : '';
-      if ((FIELDS as readonly string[]).includes(field))
-        setErrors({ [field as Field]: describeError(err) });
-      else setGeneral(describeError(err));
-      setBusy(false);
-    }
+  async function start() {
+    const job = await startRestore('restore.test', {
+      vm: vmUuid,
+      pointId: point.id,
+      hypervisorId,
+      ...(pool === '' ? {} : { pool }),
+      bootSeconds: Number(seconds.trim()),
+    });
+    onStarted(job);
+    onClose();
   }
 
   return (
@@ -105,7 +88,7 @@ export function RecoveryTestDialog(props: {
       title={<>Test recovery of {point.vmName}</>}
       busy={busy}
       onClose={onClose}
-      onSubmit={(e) => void submit(e)}
+      onSubmit={(e) => void submit(e, validate, start)}
       submitLabel="Start test"
     >
       <DialogContentText sx={{ mb: 2 }}>

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import DialogContentText from '@mui/material/DialogContentText';
 import FormControl from '@mui/material/FormControl';
@@ -10,7 +10,6 @@ import RadioGroup from '@mui/material/RadioGroup';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import type { Job, RestorePoint } from '../../../shared/domain/jobs';
-import { ApiError, describeError } from '../../api/api-error';
 import { formatBytes } from '../../lib/format';
 import { useStore } from '../../store';
 import { formatLocalTime } from '../jobs/job-text';
@@ -23,8 +22,11 @@ import {
 } from '../restore/ImageFileFields';
 import { RestoreDialogFrame } from '../restore/RestoreDialogFrame';
 import { suggestedDestination } from '../restore/suggested-destination';
+import { useDialogSubmit, type FieldErrors } from '../restore/use-dialog-submit';
 
 type Target = 'file' | 'pool';
+const FIELDS = ['dest', 'hypervisorId', 'pool', 'volumeName'] as const;
+type Field = (typeof FIELDS)[number];
 
 /**
  * FIG. 14B: one virtual disk of a point, as an image file (raw, qcow2, VMDK, VHD, VHDX) on this
@@ -53,13 +55,14 @@ export function RestoreDiskDialog(props: {
   const [pool, setPool] = useState('');
   const [poolFormat, setPoolFormat] = useState<'qcow2' | 'raw'>('qcow2');
   const [volumeName, setVolumeName] = useState(`${point.vmName}-${disk}-restored.qcow2`);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  // An existing file or volume is about its name field, whether or not the engine says so.
+  const { errors, setErrors, general, busy, submit } = useDialogSubmit(FIELDS, (err) =>
+    err.code === 'ALREADY_EXISTS' ? (target === 'file' ? 'dest' : 'volumeName') : undefined,
+  );
   const titleId = useId();
 
-  function validate(): Record<string, string> {
-    const found: Record<string, string> = {};
+  function validate(): FieldErrors<Field> {
+    const found: FieldErrors<Field> = {};
     if (target === 'file') {
       const problem = imageFileError(image.dest);
       if (problem !== null) found['dest'] = problem;
@@ -72,50 +75,28 @@ export function RestoreDiskDialog(props: {
     return found;
   }
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (busy) return;
-    const found = validate();
-    setErrors(found);
-    if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    setGeneral(null);
-    try {
-      const job =
-        target === 'file'
-          ? await startRestore('restore.disk', {
-              vm: vmUuid,
-              pointId: point.id,
-              disk,
-              format: image.format,
-              dest: image.dest.trim(),
-              overwrite: image.overwrite,
-            })
-          : await startRestore('restore.diskToPool', {
-              vm: vmUuid,
-              pointId: point.id,
-              disk,
-              hypervisorId,
-              pool,
-              volumeName: volumeName.trim(),
-              format: poolFormat,
-            });
-      onStarted(job);
-      onClose();
-    } catch (err) {
-      // An existing file or volume is about its name field, whether or not the engine says so.
-      const field =
-        err instanceof ApiError
-          ? String(
-              err.details?.['field'] ??
-                (err.code === 'ALREADY_EXISTS' ? (target === 'file' ? 'dest' : 'volumeName') : ''),
-            )
-          : '';
-      if (['dest', 'hypervisorId', 'pool', 'volumeName'].includes(field))
-        setErrors({ [field]: describeError(err) });
-      else setGeneral(describeError(err));
-      setBusy(false);
-    }
+  async function start() {
+    const job =
+      target === 'file'
+        ? await startRestore('restore.disk', {
+            vm: vmUuid,
+            pointId: point.id,
+            disk,
+            format: image.format,
+            dest: image.dest.trim(),
+            overwrite: image.overwrite,
+          })
+        : await startRestore('restore.diskToPool', {
+            vm: vmUuid,
+            pointId: point.id,
+            disk,
+            hypervisorId,
+            pool,
+            volumeName: volumeName.trim(),
+            format: poolFormat,
+          });
+    onStarted(job);
+    onClose();
   }
 
   return (
@@ -124,7 +105,7 @@ export function RestoreDiskDialog(props: {
       title={<>Restore a disk of {point.vmName}</>}
       busy={busy}
       onClose={onClose}
-      onSubmit={(e) => void submit(e)}
+      onSubmit={(e) => void submit(e, validate, start)}
       submitLabel="Restore"
       submitDisabled={disk === ''}
     >

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Checkbox from '@mui/material/Checkbox';
@@ -8,11 +8,11 @@ import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import type { RestorePoint } from '../../../shared/domain/jobs';
-import { ApiError, describeError } from '../../api/api-error';
 import { useStore } from '../../store';
 import { formatPointTime } from './browse-time';
 import { HypervisorSelect, PoolSelect } from './DestinationFields';
 import { RestoreDialogFrame } from './RestoreDialogFrame';
+import { useDialogSubmit } from './use-dialog-submit';
 
 const FIELDS = ['hypervisorId', 'name', 'pool', 'confirmInPlace'] as const;
 type Field = (typeof FIELDS)[number];
@@ -43,9 +43,7 @@ export function VmRestoreDialog(props: { vmUuid: string; point: RestorePoint; on
   const [pool, setPool] = useState('');
   const [diskFormat, setDiskFormat] = useState<'qcow2' | 'raw'>('qcow2');
   const [powerOn, setPowerOn] = useState(false);
-  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
-  const [general, setGeneral] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { errors, setErrors, general, busy, submit } = useDialogSubmit(FIELDS);
 
   function validate(): Partial<Record<Field, string>> {
     const found: Partial<Record<Field, string>> = {};
@@ -57,32 +55,17 @@ export function VmRestoreDialog(props: { vmUuid: string; point: RestorePoint; on
     return found;
   }
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (busy) return;
-    const found = validate();
-    setErrors(found);
-    if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    setGeneral(null);
-    try {
-      await startRestore('restore.vm', {
-        vm: vmUuid,
-        pointId: point.id,
-        hypervisorId,
-        ...(inPlace ? { inPlace: true, confirmInPlace } : { name: name.trim() }),
-        ...(pool === '' ? {} : { pool }),
-        diskFormat,
-        powerOn,
-      });
-      onClose();
-    } catch (err) {
-      const field = err instanceof ApiError ? String(err.details?.['field'] ?? '') : '';
-      if ((FIELDS as readonly string[]).includes(field))
-        setErrors({ [field as Field]: describeError(err) });
-      else setGeneral(describeError(err));
-      setBusy(false);
-    }
+  async function start() {
+    await startRestore('restore.vm', {
+      vm: vmUuid,
+      pointId: point.id,
+      hypervisorId,
+      ...(inPlace ? { inPlace: true, confirmInPlace } : { name: name.trim() }),
+      ...(pool === '' ? {} : { pool }),
+      diskFormat,
+      powerOn,
+    });
+    onClose();
   }
 
   return (
@@ -91,7 +74,7 @@ export function VmRestoreDialog(props: { vmUuid: string; point: RestorePoint; on
       title={<>Restore the virtual machine {point.vmName}</>}
       busy={busy}
       onClose={onClose}
-      onSubmit={(e) => void submit(e)}
+      onSubmit={(e) => void submit(e, validate, start)}
       submitLabel={inPlace ? `Overwrite ${point.vmName}` : 'Restore VM'}
       submitColor={inPlace ? 'error' : 'primary'}
     >

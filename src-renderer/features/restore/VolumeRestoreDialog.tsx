@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useId, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import DialogContentText from '@mui/material/DialogContentText';
 import FormControl from '@mui/material/FormControl';
@@ -10,7 +10,6 @@ import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
 import type { PointVolume } from '../../../shared/domain/files';
 import type { RestorePoint } from '../../../shared/domain/jobs';
-import { ApiError, describeError } from '../../api/api-error';
 import { useStore } from '../../store';
 import { formatPointTime } from './browse-time';
 import { volumeDetail } from './FolderTree';
@@ -22,8 +21,11 @@ import {
 } from './ImageFileFields';
 import { RestoreDialogFrame } from './RestoreDialogFrame';
 import { suggestedDestination } from './suggested-destination';
+import { useDialogSubmit, type FieldErrors } from './use-dialog-submit';
 
 type Target = 'files' | 'device';
+const FIELDS = ['dest', 'device', 'confirmDevice'] as const;
+type Field = (typeof FIELDS)[number];
 
 /** Why a device path cannot be used, or null. The engine itself refuses mounted devices. */
 export function devicePathError(device: string): string | null {
@@ -57,13 +59,14 @@ export function VolumeRestoreDialog(props: {
   }));
   const [device, setDevice] = useState('');
   const [confirmDevice, setConfirmDevice] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [general, setGeneral] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  // An existing destination file is about the file field, whether or not the engine says so.
+  const { errors, setErrors, general, busy, submit } = useDialogSubmit(FIELDS, (err) =>
+    err.code === 'ALREADY_EXISTS' ? 'dest' : undefined,
+  );
   const confirmed = device.trim() !== '' && confirmDevice.trim() === device.trim();
 
-  function validate(): Record<string, string> {
-    const found: Record<string, string> = {};
+  function validate(): FieldErrors<Field> {
+    const found: FieldErrors<Field> = {};
     if (target === 'files') {
       const problem = imageFileError(image.dest);
       if (problem !== null) found['dest'] = problem;
@@ -75,44 +78,25 @@ export function VolumeRestoreDialog(props: {
     return found;
   }
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (busy) return;
-    const found = validate();
-    setErrors(found);
-    if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    setGeneral(null);
-    try {
-      if (target === 'files')
-        await startRestore('restore.volume', {
-          vm: vmUuid,
-          pointId: point.id,
-          volume: volume.name,
-          format: image.format,
-          dest: image.dest.trim(),
-          overwrite: image.overwrite,
-        });
-      else
-        await startRestore('restore.volumeToDevice', {
-          vm: vmUuid,
-          pointId: point.id,
-          volume: volume.name,
-          device: device.trim(),
-          confirmDevice: confirmDevice.trim(),
-        });
-      onClose();
-    } catch (err) {
-      // An existing destination file is about the file field, whether or not the engine says so.
-      const field =
-        err instanceof ApiError
-          ? String(err.details?.['field'] ?? (err.code === 'ALREADY_EXISTS' ? 'dest' : ''))
-          : '';
-      if (['dest', 'device', 'confirmDevice'].includes(field))
-        setErrors({ [field]: describeError(err) });
-      else setGeneral(describeError(err));
-      setBusy(false);
-    }
+  async function start() {
+    if (target === 'files')
+      await startRestore('restore.volume', {
+        vm: vmUuid,
+        pointId: point.id,
+        volume: volume.name,
+        format: image.format,
+        dest: image.dest.trim(),
+        overwrite: image.overwrite,
+      });
+    else
+      await startRestore('restore.volumeToDevice', {
+        vm: vmUuid,
+        pointId: point.id,
+        volume: volume.name,
+        device: device.trim(),
+        confirmDevice: confirmDevice.trim(),
+      });
+    onClose();
   }
 
   return (
@@ -121,7 +105,7 @@ export function VolumeRestoreDialog(props: {
       title={<>Restore volume {volume.name}</>}
       busy={busy}
       onClose={onClose}
-      onSubmit={(e) => void submit(e)}
+      onSubmit={(e) => void submit(e, validate, start)}
       submitLabel={target === 'files' ? 'Restore' : `Overwrite ${device.trim() || 'device'}`}
       submitColor={target === 'files' ? 'primary' : 'error'}
       submitDisabled={target !== 'files' && !confirmed}
