@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SubclientSettings } from '../../../shared/domain/backup-set';
 import { SubclientSettings as SettingsSchema } from '../../../shared/domain/backup-set';
 import { BackupJobResult, type Job } from '../../../shared/domain/jobs';
@@ -236,24 +237,13 @@ async function requeueForRetry(
   ctx.log(
     `${failed.length} VM(s) failed; retry ${attempt} of ${retry.attempts} in ${retry.waitSeconds} s (Automatic retry)`,
   );
-  await sleepUnlessAborted(retry.waitSeconds * 1000, ctx.signal);
+  // Cancelled during the wait: the timer rejects at once, and the rows end cancelled below.
+  await sleep(retry.waitSeconds * 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
   if (ctx.signal.aborted) {
     for (const { entry } of failed) entry.task.fail(ctx.signal.reason);
     return [];
   }
   return failed.map(({ entry }) => entry);
-}
-
-function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** `backup --subclient`: discovery first (FIG. 3: VMs come and go), then every member VM. */

@@ -42,24 +42,13 @@ export class Scheduler {
     }
     for (const set of this.engine.backupSets.list()) {
       for (const subclient of set.subclients) {
-        const { schedule } = subclient.settings;
-        if (!schedule.enabled) continue;
-        const fire = (full: boolean) => () => void this.run(set.id, subclient.id, full);
-        this.timers.push(
-          new Cron(schedule.full, { timezone: schedule.timezone, protect: true }, fire(true)),
-        );
-        this.timers.push(
-          new Cron(
-            schedule.incremental,
-            { timezone: schedule.timezone, protect: true },
-            fire(false),
-          ),
-        );
-      }
-    }
-    for (const set of this.engine.backupSets.list()) {
-      for (const subclient of set.subclients) {
-        const { recoveryTest, schedule } = subclient.settings;
+        const { schedule, recoveryTest } = subclient.settings;
+        if (schedule.enabled) {
+          const fire = (full: boolean) => () => void this.run(set.id, subclient.id, full);
+          const options = { timezone: schedule.timezone, protect: true };
+          this.timers.push(new Cron(schedule.full, options, fire(true)));
+          this.timers.push(new Cron(schedule.incremental, options, fire(false)));
+        }
         if (!recoveryTest.enabled) continue;
         const test = () => void this.recoveryTests(set.id, subclient.id);
         try {

@@ -53,7 +53,8 @@ export interface LibvirtConnectorOptions {
 const DESCRIBE_CONCURRENCY = 4;
 const BLOCK_INFO_TIMEOUT_MS = 20_000;
 
-const POWER_STATES: Record<number, PowerState> = {
+/** virDomainState as the inventory names it. */
+export const POWER_STATES: Record<number, PowerState> = {
   [DomainState.NOSTATE]: 'unknown',
   [DomainState.RUNNING]: 'running',
   [DomainState.BLOCKED]: 'blocked',

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * A recovery test: does this restore point come up as a VM? The point is restored as a new VM
  * beside the original (runRestore, with its network cards left out so the copy cannot collide
@@ -16,7 +17,7 @@ import {
   invoke,
   type DomainRef,
 } from '../../connectors/libvirt/procedures';
-import type { LibvirtConnector } from '../../connectors/libvirt/libvirt-connector';
+import { POWER_STATES, type LibvirtConnector } from '../../connectors/libvirt/libvirt-connector';
 import type { Engine } from '../../engine';
 import type { JobContext } from '../../jobs/job-controller';
 import { findRestorePoint } from '../point-lookup';
@@ -25,13 +26,6 @@ import { planRestore, runRestore } from './restore-vm-job';
 
 const POLL_MS = 2_000;
 const PING_TIMEOUT_S = 5;
-const STATE_NAMES: Record<number, string> = {
-  [DomainState.PAUSED]: 'paused',
-  [DomainState.SHUTDOWN]: 'shutting down',
-  [DomainState.SHUTOFF]: 'shut off',
-  [DomainState.CRASHED]: 'crashed',
-  [DomainState.PMSUSPENDED]: 'suspended',
-};
 
 export interface RecoveryTestResult extends Record<string, unknown> {
   /** The test copy's name (removed again). */
@@ -124,7 +118,7 @@ async function watchBoot(
     if (state !== DomainState.RUNNING && state !== DomainState.BLOCKED)
       throw new HyperkeepError(
         'HYPERVISOR_ERROR',
-        `Recovery test failed: the copy of the VM ${STATE_NAMES[state] ?? `went to state ${state}`} ${elapsed()} s after power-on.`,
+        `Recovery test failed: the copy of the VM was ${POWER_STATES[state] ?? `in state ${state}`} ${elapsed()} s after power-on.`,
       );
     if (options.hasAgent) {
       const answered = await agent
@@ -135,8 +129,9 @@ async function watchBoot(
         );
       if (answered) return { heartbeat: 'guest agent', seconds: elapsed() };
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await sleep(POLL_MS, undefined, { signal: ctx.signal }).catch(() => undefined);
   }
+  if (ctx.signal.aborted) throw ctx.signal.reason;
   if (options.hasAgent)
     throw new HyperkeepError(
       'HYPERVISOR_ERROR',
