@@ -5,7 +5,7 @@ import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Channel, RequestOf } from '../../shared/contract';
 import type { BackupJobResult, Job, PruneJobResult, RestorePoint } from '../../shared/domain/jobs';
-import { launchChromium, saveShot } from '../harness/browser';
+import { launchChromium, newZonedPage, saveShot } from '../harness/browser';
 import {
   cliOn,
   dialogOpened,
@@ -87,16 +87,7 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 1100));
   await cli('backup', '--subclient', 'web', ...SET, '--wait');
   browser = await launchChromium();
-  page = await browser.newPage({
-    viewport: { width: 1400, height: 900 },
-    locale: 'en-US',
-    timezoneId: ZONE,
-  });
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
+  page = await newZonedPage(browser, ZONE, { width: 1400, height: 900 }, pageErrors, consoleErrors);
   await page.goto(`${serve.url}#/vms`);
   await page.getByRole('heading', { level: 1, name: 'Virtual machines' }).waitFor();
   points = await listPoints();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RestorePoint } from '../../shared/domain/jobs';
-import { launchChromium, navigateTo, saveShot } from '../harness/browser';
+import { launchChromium, newZonedPage, navigateTo, saveShot } from '../harness/browser';
 import { cliOn, engineCall, isFocused, pointsDrawer } from '../harness/points-drawer';
 import { startServe, type RunningServe } from '../harness/serve';
 
@@ -67,13 +67,7 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 1100));
   await cli('backup', '--vm', VM, '--wait');
   browser = await launchChromium();
-  page = await browser.newPage({
-    viewport: { width: 1400, height: 900 },
-    locale: 'en-US',
-    timezoneId: ZONE,
-  });
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page = await newZonedPage(browser, ZONE, { width: 1400, height: 900 }, pageErrors);
   await page.goto(`${serve.url}#/vms`);
   await page.getByRole('heading', { level: 1, name: 'Virtual machines' }).waitFor();
   points = await engineCall(page, 'points.list', { vm: VM });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RestorePoint } from '../../shared/domain/jobs';
-import { launchChromium, saveShot } from '../harness/browser';
+import { launchChromium, newZonedPage, saveShot } from '../harness/browser';
 import { cliOn, dialogOpened, engineCall, isFocused, pointsDrawer } from '../harness/points-drawer';
 import { startServe, type RunningServe } from '../harness/serve';
 
@@ -51,16 +51,7 @@ beforeAll(async () => {
   // Its only hypervisor gone, the VM is in no inventory; its points stay in the repository.
   await cli('hypervisor', 'remove', HOST);
   browser = await launchChromium();
-  page = await browser.newPage({
-    viewport: { width: 1280, height: 800 },
-    locale: 'en-US',
-    timezoneId: ZONE,
-  });
-  page.setDefaultTimeout(30_000);
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(message.text());
-  });
+  page = await newZonedPage(browser, ZONE, { width: 1280, height: 800 }, pageErrors, consoleErrors);
   await page.goto(`${serve.url}#/storage`);
   await page.getByRole('heading', { level: 1, name: 'Storage' }).waitFor();
   points = await engineCall(page, 'points.list', { vm: VM });

@@ -44,6 +44,28 @@ export async function openConsole(
   return { browser, page, pageErrors };
 }
 
+/**
+ * A console page at `viewport`, in `timezoneId` with en-US formats (so the times a test reads
+ * do not depend on the machine), its uncaught errors and, when given, its console errors
+ * collected into the arrays a test asserts empty at its end.
+ */
+export async function newZonedPage(
+  browser: Browser,
+  timezoneId: string,
+  viewport: { width: number; height: number },
+  pageErrors: string[],
+  consoleErrors?: string[],
+): Promise<Page> {
+  const page = await browser.newPage({ viewport, locale: 'en-US', timezoneId });
+  page.setDefaultTimeout(30_000);
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  if (consoleErrors)
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+  return page;
+}
+
 /** Clicks `label` in the console's main navigation and waits for that page's heading. */
 export async function navigateTo(page: Page, label: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
