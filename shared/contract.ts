@@ -218,6 +218,21 @@ export const contract = {
     response: RepositoryInfo,
   },
   'repo.list': { request: empty, response: z.array(RepositoryInfo) },
+  /**
+   * Re-wrap an encrypted repository's keys under a new passphrase. The current one must be given
+   * (the console's stored copy is not proof); the stored copy becomes the new one. Neither
+   * passphrase is ever sent back.
+   */
+  'repo.changePassphrase': {
+    request: z
+      .object({
+        name: z.string().trim().min(1).max(100),
+        current: z.string().min(1).max(4096),
+        next: z.string().min(1).max(4096),
+      })
+      .strict(),
+    response: RepositoryInfo,
+  },
   'repo.info': {
     request: z.object({ name: z.string().default('default') }).strict(),
     response: RepositoryInfo,

@@ -18,9 +18,11 @@ export interface CliRun {
 
 /** `home()` is read at each call, so a test may switch homes (a second console). */
 export function cliFromSource(home: () => string) {
-  const cli = (args: string[]): Promise<CliRun> => {
+  /** `env` is added to this process's environment (secrets such as HYPERKEEP_PASSPHRASE). */
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => {
     const child = spawn(nodePath, ['--import', 'tsx', CLI_ENTRY, '--home', home(), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
     });
     let stdout = '';
     let stderr = '';
@@ -29,8 +31,8 @@ export function cliFromSource(home: () => string) {
     return new Promise((done) => child.on('exit', (code) => done({ code, stdout, stderr })));
   };
   /** Its standard output; the test fails (showing what it said) unless it exits 0. */
-  const cliOk = async (args: string[]): Promise<string> => {
-    const result = await cli(args);
+  const cliOk = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> => {
+    const result = await cli(args, env);
     expect(result.code, `${args.join(' ')}: ${result.stderr}${result.stdout}`).toBe(0);
     return result.stdout;
   };

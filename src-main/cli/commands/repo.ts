@@ -6,6 +6,7 @@ import { formatBytes, printJson, printTable } from '../output';
 import { fullPath, usageError } from '../usage';
 import { readPassphrase, reportJob, waitForJob } from './backup';
 import { printPruneOutcome } from './prune-report';
+import { registerRepoPasswdCommand } from './repo-passwd';
 import { registerVerifyScheduleCommand } from './verify-schedule';
 
 function printInfo(info: RepositoryInfo): void {
@@ -43,6 +44,7 @@ function parseCompressionLevel(value: string): number {
 export function registerRepoCommands(program: Command, run: Run): void {
   const repo = program.command('repo').description('backup repositories');
   registerVerifyScheduleCommand(repo, run);
+  registerRepoPasswdCommand(repo, run);
 
   repo
     .command('init')

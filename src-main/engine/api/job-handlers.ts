@@ -4,12 +4,14 @@ import { backupSingleVm, backupSubclient } from '../jobs/backup-job';
 import { startDeletePointsJob } from '../jobs/delete-points-job';
 import { startPruneJob, startVerifyJob } from '../jobs/maintenance-jobs';
 import { retryFailedVms } from '../jobs/retry-backup-job';
+import { changeRepositoryPassphrase } from '../repositories/change-passphrase';
 import { protectPoint, unprotectPoint } from '../repositories/point-protection';
 import type { HandlerGroup } from './handlers';
 
 type JobChannel =
   | 'repo.init'
   | 'repo.attach'
+  | 'repo.changePassphrase'
   | 'repo.list'
   | 'repo.info'
   | 'repo.remove'
@@ -43,6 +45,10 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
       engine.events.emit('repositories.changed', {});
       engine.events.emit('points.changed', {});
       return info;
+    },
+    'repo.changePassphrase': async (change) => {
+      await changeRepositoryPassphrase(repositories, change);
+      return repositories.info(change.name);
     },
     'repo.list': () => Promise.all(repositories.list().map((name) => repositories.info(name))),
     'repo.info': ({ name }) => repositories.info(name),

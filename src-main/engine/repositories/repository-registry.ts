@@ -188,6 +188,20 @@ export class RepositoryRegistry {
     return { name: row.name, location: row.location, pointIds };
   }
 
+  /** Where a registered repository is and whether it is encrypted (NOT_FOUND otherwise). */
+  describe(name: string): { name: string; location: string; encrypted: boolean } {
+    const row = this.row(name);
+    return { name: row.name, location: row.location, encrypted: row.encrypted === 1 };
+  }
+
+  /** Replaces the passphrase this console keeps (encrypted) for a repository's unattended jobs. */
+  storePassphrase(name: string, passphrase: string): void {
+    const row = this.row(name);
+    this.db
+      .prepare('UPDATE repositories SET passphrase_secret = ? WHERE name = ?')
+      .run(this.secrets.encrypt(passphrase), row.name);
+  }
+
   list(): string[] {
     return (
       this.db.prepare('SELECT name FROM repositories ORDER BY name').all() as { name: string }[]

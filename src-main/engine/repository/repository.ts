@@ -388,8 +388,16 @@ export class Repository {
     return repositoryStats(this.core);
   }
 
-  /** Replaces the key file this repository was opened with by one for `newPassphrase`. */
-  async changePassphrase(newPassphrase: string, kdf: KdfParams = DEFAULT_KDF): Promise<void> {
+  /**
+   * Replaces the key file this repository was opened with by one for `newPassphrase`. The new
+   * file is written before the old one is deleted, so a crash in between leaves both working;
+   * `beforeRemovingOld` runs in that window (the console stores the new passphrase there).
+   */
+  async changePassphrase(
+    newPassphrase: string,
+    kdf: KdfParams = DEFAULT_KDF,
+    beforeRemovingOld: () => void | Promise<void> = () => undefined,
+  ): Promise<void> {
     const old = this.core.keyFileId;
     if (old === null)
       throw new HyperkeepError(
@@ -399,6 +407,7 @@ export class Repository {
     const id = randomBytes(16).toString('hex');
     const file = await createKeyFile(newPassphrase, this.id, this.core.keys, kdf, hostname());
     await this.core.backend.put(RepoKeys.key(id), file, { ifAbsent: true });
+    await beforeRemovingOld();
     await this.core.backend.delete(RepoKeys.key(old));
     (this.core as { keyFileId: string | null }).keyFileId = id;
   }
