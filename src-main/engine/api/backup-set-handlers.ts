@@ -1,6 +1,7 @@
 import type { Engine } from '../engine';
 import { nextRuns } from '../backup-sets/schedule';
 import { previewRetention } from '../backup-sets/retention-preview';
+import { assertRecoveryTestHost } from '../restore/vm/recovery-test-job';
 import type { HandlerGroup } from './handlers';
 
 type BackupSetChannel =
@@ -42,12 +43,14 @@ export function backupSetHandlers(engine: Engine): HandlerGroup<BackupSetChannel
       return changed(id, {});
     },
     'subclient.create': async (input) => {
+      assertRecoveryTestHost(engine, input.settings);
       const created = backupSets.createSubclient(input);
       if (input.manualVms?.length)
         await discovery.assign(input.backupSetId, input.manualVms, created.id);
       return changed(created.backupSetId, created);
     },
     'subclient.update': (change) => {
+      assertRecoveryTestHost(engine, change.settings);
       const updated = backupSets.updateSubclient(change);
       return changed(updated.backupSetId, updated);
     },

@@ -126,6 +126,33 @@ describe('a recovery test of a restore point', () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it('refuses, when saved, a recovery test host that is not registered', async () => {
+    const set = await call('backupSet.create', { name: 'hosts', hypervisorIds: [hypervisorId] });
+    const settings = (hypervisor: string) => ({
+      recoveryTest: { enabled: true, cron: '0 6 * * 6', hypervisor },
+    });
+    const refused = call('subclient.create', {
+      backupSetId: set.id,
+      name: 'elsewhere',
+      content: { rules: [] },
+      settings: settings('dr-site-host'),
+    });
+    await expect(refused).rejects.toMatchObject({
+      data: { code: 'INVALID_INPUT', details: { field: 'settings.recoveryTest.hypervisor' } },
+    });
+    await expect(refused).rejects.toThrow(/No hypervisor "dr-site-host" is registered/);
+    // The host as the CLI names it is accepted, and an edit is checked as a creation is.
+    const created = await call('subclient.create', {
+      backupSetId: set.id,
+      name: 'elsewhere',
+      content: { rules: [] },
+      settings: settings(vm!.host.name),
+    });
+    await expect(
+      call('subclient.update', { id: created.id, settings: settings('dr-site-host') }),
+    ).rejects.toThrow(/No hypervisor "dr-site-host" is registered/);
+  });
+
   it('fails with the reason when the copy cannot start, and still removes it', async () => {
     // The VM boots a kernel file of its host (direct kernel boot) that is not there: libvirt
     // defines the copy, QEMU cannot start it.

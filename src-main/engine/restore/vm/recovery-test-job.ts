@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * A recovery test: does this restore point come up as a VM? The point is restored as a new VM
  * beside the original (runRestore, with its network cards left out so the copy cannot collide
@@ -7,6 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * are removed whatever happened, and the job fails with the reason when the copy did not come up.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SubclientSettings } from '../../../../shared/domain/backup-set';
+import type { Hypervisor } from '../../../../shared/domain/hypervisor';
 import type { Job } from '../../../../shared/domain/jobs';
 import type { RecoveryTestRequest } from '../../../../shared/domain/restore';
 import { HyperkeepError, toErrorData } from '../../../../shared/errors';
@@ -182,4 +184,33 @@ export async function startSubclientRecoveryTests(
     }
   }
   return { started, skipped };
+}
+
+/**
+ * A subclient's scheduled recovery test host, checked when the settings are saved rather than
+ * at 06:00 on Saturday: it must be a registered libvirt host ('' means each VM's own host).
+ */
+export function assertRecoveryTestHost(
+  engine: Engine,
+  settings: SubclientSettings | undefined,
+): void {
+  const host = settings?.recoveryTest.enabled ? settings.recoveryTest.hypervisor.trim() : '';
+  if (!host) return;
+  const field = 'settings.recoveryTest.hypervisor';
+  let hypervisor: Hypervisor;
+  try {
+    hypervisor = engine.hypervisors.find(host);
+  } catch {
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `No hypervisor "${host}" is registered to run the recovery tests on: choose a registered libvirt (KVM) host, or each VM's own host.`,
+      { field },
+    );
+  }
+  if (hypervisor.type !== 'libvirt')
+    throw new HyperkeepError(
+      'INVALID_INPUT',
+      `Recovery tests boot the copy on a libvirt (KVM) host; ${hypervisor.name} is a ${hypervisor.type} host.`,
+      { field },
+    );
 }
