@@ -68,6 +68,8 @@ export const BackupJobResult = z.object({
   storedBytes: z.number().nonnegative(),
   /** prune jobs started to apply the subclient's retention after this backup */
   retentionJobs: z.array(z.string()).optional(),
+  /** how long the job waited between automatic retries (not part of its copying time) */
+  retryWaitSeconds: z.number().int().nonnegative().optional(),
 });
 export type BackupJobResult = z.infer<typeof BackupJobResult>;
 

@@ -175,6 +175,7 @@ export function startBackupJob(
     /** Why each VM's earlier attempts failed, for the warning once one succeeds. */
     const earlier = new Map<QueuedTarget, string[]>();
     let pending: QueuedTarget[] = queued;
+    let retryWaitMs = 0;
     // Bounded: at most `attempts` rounds, each over the VMs the round before left failed.
     for (let attempt = 1; pending.length > 0; attempt++) {
       const failed: { entry: QueuedTarget; error: unknown }[] = [];
@@ -198,8 +199,12 @@ export function startBackupJob(
         summary.newBytes += outcome.newBytes;
         summary.storedBytes += outcome.storedBytes;
       });
+      const waitBegan = Date.now();
       pending = await requeueForRetry(ctx, failed, earlier, attempt, retry);
+      retryWaitMs += Date.now() - waitBegan;
     }
+    // Time spent waiting to retry is not time spent copying: the rate leaves it out.
+    if (retryWaitMs >= 1000) summary.retryWaitSeconds = Math.round(retryWaitMs / 1000);
     if (!ctx.signal.aborted) {
       const retentionJobs = applyRetentionAfterBackup(engine, ctx, title, committed);
       if (retentionJobs.length > 0) summary.retentionJobs = retentionJobs;

@@ -203,11 +203,24 @@ export function backupSummaryFacts(job: Job, now: number): [string, string][] {
   if (job.kind !== 'backup' || job.status === 'running' || job.status === 'queued') return [];
   const parsed = BackupJobResult.safeParse(job.result);
   if (!parsed.success) return [];
-  const { readBytes, newBytes, storedBytes, retentionJobs = [] } = parsed.data;
+  const {
+    readBytes,
+    newBytes,
+    storedBytes,
+    retentionJobs = [],
+    retryWaitSeconds = 0,
+  } = parsed.data;
   const facts: [string, string][] = [];
-  const seconds = durationSeconds(job, now);
+  // The waits between automatic retries copied nothing: the rate is over the time spent copying.
+  const total = durationSeconds(job, now);
+  const seconds = total === undefined ? undefined : total - retryWaitSeconds;
   if (seconds !== undefined && seconds > 0 && readBytes > 0)
-    facts.push(['Average rate', formatRate(readBytes / seconds)]);
+    facts.push([
+      'Average rate',
+      retryWaitSeconds > 0
+        ? `${formatRate(readBytes / seconds)} (not counting ${formatClock(retryWaitSeconds)} waiting to retry)`
+        : formatRate(readBytes / seconds),
+    ]);
   const compressed = storedBytes > 0 && storedBytes !== newBytes;
   facts.push([
     'New data stored',
@@ -232,7 +245,13 @@ export function backupSummaryFacts(job: Job, now: number): [string, string][] {
   return facts;
 }
 
-const BACKUP_SIZE_KEYS = ['readBytes', 'newBytes', 'storedBytes', 'retentionJobs'];
+const BACKUP_SIZE_KEYS = [
+  'readBytes',
+  'newBytes',
+  'storedBytes',
+  'retentionJobs',
+  'retryWaitSeconds',
+];
 
 const RESULT_LABELS: Record<string, string> = {
   points: 'Restore points',

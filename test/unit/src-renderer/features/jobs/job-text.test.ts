@@ -182,6 +182,26 @@ describe('a backup job that waits for free slots, and what a finished one did', 
     expect(backupSummaryFacts({ ...finished, result: { points: ['p1'] } }, Date.now())).toEqual([]);
   });
 
+  it('leaves the waits between automatic retries out of the average rate', () => {
+    const retried = job({
+      status: 'succeeded',
+      startedAt: '2026-01-01T10:00:00.000Z',
+      finishedAt: '2026-01-01T10:05:10.000Z',
+      result: {
+        points: ['p1'],
+        readBytes: 600 * 1024 * 1024,
+        newBytes: 600 * 1024 * 1024,
+        storedBytes: 600 * 1024 * 1024,
+        retryWaitSeconds: 300,
+      },
+    });
+    expect(backupSummaryFacts(retried, Date.now())[0]).toEqual([
+      'Average rate',
+      '60 MiB/s (not counting 0:05:00 waiting to retry)',
+    ]);
+    expect(resultRows(retried.result)).toEqual([['Restore points', 'p1']]);
+  });
+
   it('says when the retention started a prune after the backup, instead of listing job ids', () => {
     const finished = job({
       status: 'succeeded',
