@@ -19,6 +19,11 @@ export interface StorageSlice {
   /** The mutations throw ApiError so the dialogs can show field errors next to the fields. */
   initRepository(request: RequestOf<'repo.init'>): Promise<RepositoryInfo>;
   attachRepository(request: RequestOf<'repo.attach'>): Promise<RepositoryInfo>;
+  /**
+   * Re-wraps an encrypted repository's keys under `next`; `current` proves the person may (the
+   * stored copy does not). A wrong `current` is AUTH_FAILED naming the field `current`.
+   */
+  changeRepositoryPassphrase(name: string, current: string, next: string): Promise<RepositoryInfo>;
   /** Unregisters a repository here; its folder and points stay on disk. */
   removeRepository(name: string): Promise<void>;
   verifyRepository(name: string, readData: boolean): Promise<Job>;
@@ -76,6 +81,16 @@ export const createStorageSlice: SliceCreator<StorageSlice> = (set, get) => ({
     );
     void get().loadRepositories();
     return attached;
+  },
+
+  async changeRepositoryPassphrase(name, current, next) {
+    const changed = await invoke('repo.changePassphrase', { name, current, next });
+    get().notify(
+      'success',
+      `Passphrase of repository ${changed.name} changed. This console keeps the new one for its scheduled backups; other consoles that attached ${changed.name} must attach it again with the new passphrase.`,
+    );
+    void get().loadRepositories();
+    return changed;
   },
 
   async removeRepository(name) {

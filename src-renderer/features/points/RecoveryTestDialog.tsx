@@ -10,7 +10,7 @@ import { useStore } from '../../store';
 import { formatLocalTime } from '../jobs/job-text';
 import { HypervisorSelect, PoolSelect } from '../restore/DestinationFields';
 import { RestoreDialogFrame } from '../restore/RestoreDialogFrame';
-import { useDialogSubmit } from '../restore/use-dialog-submit';
+import { useDialogSubmit } from '../../shell/use-dialog-submit';
 
 const FIELDS = ['hypervisorId', 'pool', 'bootSeconds'] as const;
 type Field = (typeof FIELDS)[number];

@@ -22,7 +22,7 @@ import {
 } from '../restore/ImageFileFields';
 import { RestoreDialogFrame } from '../restore/RestoreDialogFrame';
 import { suggestedDestination } from '../restore/suggested-destination';
-import { useDialogSubmit, type FieldErrors } from '../restore/use-dialog-submit';
+import { useDialogSubmit, type FieldErrors } from '../../shell/use-dialog-submit';
 
 type Target = 'file' | 'pool';
 const FIELDS = ['dest', 'hypervisorId', 'pool', 'volumeName'] as const;

@@ -12,7 +12,7 @@ import { useStore } from '../../store';
 import { formatPointTime } from './browse-time';
 import { HypervisorSelect, PoolSelect } from './DestinationFields';
 import { RestoreDialogFrame } from './RestoreDialogFrame';
-import { useDialogSubmit } from './use-dialog-submit';
+import { useDialogSubmit } from '../../shell/use-dialog-submit';
 
 const FIELDS = ['hypervisorId', 'name', 'pool', 'confirmInPlace'] as const;
 type Field = (typeof FIELDS)[number];

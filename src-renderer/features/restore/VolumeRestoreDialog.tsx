@@ -21,7 +21,7 @@ import {
 } from './ImageFileFields';
 import { RestoreDialogFrame } from './RestoreDialogFrame';
 import { suggestedDestination } from './suggested-destination';
-import { useDialogSubmit, type FieldErrors } from './use-dialog-submit';
+import { useDialogSubmit, type FieldErrors } from '../../shell/use-dialog-submit';
 
 type Target = 'files' | 'device';
 const FIELDS = ['dest', 'device', 'confirmDevice'] as const;

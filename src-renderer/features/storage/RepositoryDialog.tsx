@@ -1,6 +1,5 @@
 import { useId, useMemo, useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
-import AlertTitle from '@mui/material/AlertTitle';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Checkbox from '@mui/material/Checkbox';
@@ -9,14 +8,12 @@ import DialogActions from '@mui/material/DialogActions';
 import DialogContent from '@mui/material/DialogContent';
 import DialogTitle from '@mui/material/DialogTitle';
 import FormControlLabel from '@mui/material/FormControlLabel';
-import LinearProgress from '@mui/material/LinearProgress';
 import MenuItem from '@mui/material/MenuItem';
 import Stack from '@mui/material/Stack';
 import TextField from '@mui/material/TextField';
-import Typography from '@mui/material/Typography';
 import type { RepositoryInfo } from '../../../shared/domain/jobs';
 import { useStore } from '../../store';
-import { passphraseStrength } from './passphrase-strength';
+import { KeepPassphraseSafe, PassphraseStrengthMeter } from './PassphraseHelp';
 import {
   repositoryErrorsFrom,
   validateRepositoryForm,
@@ -65,7 +62,6 @@ export function RepositoryDialog(props: {
   const [saving, setSaving] = useState(false);
   const titleId = useId();
   const encrypted = mode === 'create' && values.encrypt;
-  const strength = passphraseStrength(values.passphrase);
 
   function change<K extends RepositoryField>(field: K, value: RepositoryFormValues[K]) {
     setValues((current) => ({ ...current, [field]: value }));
@@ -204,7 +200,7 @@ export function RepositoryDialog(props: {
             )}
             {encrypted && (
               <>
-                <StrengthMeter strength={strength} />
+                <PassphraseStrengthMeter passphrase={values.passphrase} />
                 <TextField
                   label="Confirm passphrase"
                   type="password"
@@ -213,12 +209,7 @@ export function RepositoryDialog(props: {
                   required
                   slotProps={{ htmlInput: { autoComplete: 'new-password' } }}
                 />
-                <Alert severity="warning">
-                  <AlertTitle>Keep this passphrase safe</AlertTitle>
-                  Everything in the repository is encrypted with it. If it is lost, the backups
-                  cannot be restored — by you, by Hyperkeep, or by anyone. Store it in your password
-                  manager before you create the repository.
-                </Alert>
+                <KeepPassphraseSafe before="you create the repository" />
               </>
             )}
             {mode === 'create' && !values.encrypt && (
@@ -239,22 +230,5 @@ export function RepositoryDialog(props: {
         </DialogActions>
       </Box>
     </Dialog>
-  );
-}
-
-function StrengthMeter({ strength }: { strength: ReturnType<typeof passphraseStrength> }) {
-  return (
-    <Box aria-live="polite">
-      <LinearProgress
-        variant="determinate"
-        value={strength.score * 25}
-        color={strength.color}
-        aria-label="Passphrase strength"
-        sx={{ height: 6, borderRadius: 3 }}
-      />
-      <Typography variant="caption" color="text.secondary" component="div" sx={{ mt: 0.5 }}>
-        {strength.label === '' ? strength.hint : `${strength.label}: ${strength.hint}`}
-      </Typography>
-    </Box>
   );
 }

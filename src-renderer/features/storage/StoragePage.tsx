@@ -30,6 +30,7 @@ import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import { MONO_FONT_STACK } from '../../theme/theme';
 import { StartedJobsList } from '../jobs/StartedJobsList';
+import { ChangePassphraseDialog } from './ChangePassphraseDialog';
 import { PruneDialog } from './PruneDialog';
 import { RepositoryDialog } from './RepositoryDialog';
 import { VerifyScheduleDialog } from './VerifyScheduleDialog';
@@ -49,6 +50,7 @@ export function StoragePage() {
   const [dialog, setDialog] = useState<RepositoryDialogMode | null>(null);
   const [pruning, setPruning] = useState<string | null>(null);
   const [scheduling, setScheduling] = useState<string | null>(null);
+  const [rekeying, setRekeying] = useState<string | null>(null);
   const [removing, setRemoving] = useState<RepositoryInfo | null>(null);
   const removeRepository = useStore((s) => s.removeRepository);
   // Jobs started here, newest first, followed live at the top of the page.
@@ -127,6 +129,7 @@ export function StoragePage() {
                   onStarted={onStarted}
                   onPrune={() => setPruning(repository.name)}
                   onSchedule={() => setScheduling(repository.name)}
+                  onChangePassphrase={() => setRekeying(repository.name)}
                   onRemove={() => setRemoving(repository)}
                 />
               ))}
@@ -156,6 +159,9 @@ export function StoragePage() {
       {scheduling !== null && (
         <VerifyScheduleDialog repository={scheduling} onClose={() => setScheduling(null)} />
       )}
+      {rekeying !== null && (
+        <ChangePassphraseDialog repository={rekeying} onClose={() => setRekeying(null)} />
+      )}
       {pruning !== null && (
         <PruneDialog repository={pruning} onClose={() => setPruning(null)} onStarted={onStarted} />
       )}
@@ -178,9 +184,10 @@ function RepositoryRow(props: {
   onStarted(job: Job): void;
   onPrune(): void;
   onSchedule(): void;
+  onChangePassphrase(): void;
   onRemove(): void;
 }) {
-  const { repository, onStarted, onPrune, onSchedule, onRemove } = props;
+  const { repository, onStarted, onPrune, onSchedule, onChangePassphrase, onRemove } = props;
   const verifyRepository = useStore((s) => s.verifyRepository);
   const notify = useStore((s) => s.notify);
   const [starting, setStarting] = useState(false);
@@ -257,6 +264,8 @@ function RepositoryRow(props: {
             disabled={starting}
             onVerifyAllData={() => void verify(true)}
             onSchedule={onSchedule}
+            // An unencrypted repository has no passphrase to change.
+            {...(repository.encrypted ? { onChangePassphrase } : {})}
             onRemove={onRemove}
           />
         </Stack>
@@ -274,8 +283,11 @@ function MoreActions(props: {
   disabled: boolean;
   onVerifyAllData(): void;
   onSchedule(): void;
+  /** Absent for an unencrypted repository. */
+  onChangePassphrase?: () => void;
   onRemove(): void;
 }) {
+  const { onChangePassphrase } = props;
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
   const close = () => setAnchor(null);
   return (
@@ -314,6 +326,19 @@ function MoreActions(props: {
             secondary="Let the engine verify this repository by itself, e.g. weekly"
           />
         </MenuItem>
+        {onChangePassphrase !== undefined && (
+          <MenuItem
+            onClick={() => {
+              close();
+              onChangePassphrase();
+            }}
+          >
+            <ListItemText
+              primary="Change passphrase…"
+              secondary="Re-wrap the keys under a new passphrase"
+            />
+          </MenuItem>
+        )}
         <MenuItem
           onClick={() => {
             close();

@@ -1,12 +1,12 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError, describeError } from '../../api/api-error';
+import { ApiError, describeError } from '../api/api-error';
 
 /** Messages under a dialog's fields, by field name. */
 export type FieldErrors<F extends string> = Partial<Record<F, string>>;
 
 /**
- * The submit of a dialog that starts a job (the restore dialogs): the fields are checked here
- * first, then `start` runs; the engine's refusal goes under the field it names (`fieldOf` may
+ * The submit of a dialog that asks the engine for something (the restore dialogs, the change of
+ * a repository's passphrase): the fields are checked here first, then `start` runs; the engine's refusal goes under the field it names (`fieldOf` may
  * name one the engine did not, e.g. the destination of an ALREADY_EXISTS) or above the buttons.
  * `busy` stays on after a success, as the dialog closes.
  */
