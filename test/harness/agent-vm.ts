@@ -230,8 +230,8 @@ export interface AgentVmOptions {
   agent?: boolean;
   memoryMiB?: number;
   /**
-   * The agent channel's socket on the host. libvirt's default lies under the host's config dir,
-   * which for a lab host exceeds the 108 bytes a UNIX socket path may have.
+   * The agent channel's socket on the host, where a test reaches it by itself; without one,
+   * libvirt picks a path under the host's config dir (kept short by libvirtd.ts's link).
    */
   socketPath?: string;
   /** Where the guest's serial console is written (the boot messages, for diagnosis). */

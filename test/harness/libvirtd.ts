@@ -1,4 +1,5 @@
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HyperkeepError } from '../../shared/errors';
 import { commandOf, isAlive, readPidFile, run, sleep, stopProcess, virsh } from './exec';
@@ -56,7 +57,26 @@ export function tcpUri(port: number): string {
   return `qemu+tcp://127.0.0.1:${port}/session`;
 }
 
-const UNIX_PATH_MAX = 107;
+/**
+ * The daemon's XDG_CONFIG_HOME: a short link to the host's config directory. libvirt puts every
+ * domain's unix sockets under it, and the longest (a guest agent channel,
+ * `libvirt/qemu/channel/target/domain-N-<20 chars of name>/org.qemu.guest_agent.0`) would pass
+ * the 107 bytes a socket path may have under most lab directories: such a VM could not start.
+ * On a real host the same path lies under /var/lib/libvirt and fits.
+ */
+export function configLink(layout: HostLayout): string {
+  return `/tmp/hkl-${createHash('sha256').update(layout.config).digest('hex').slice(0, 8)}`;
+}
+
+async function linkConfig(layout: HostLayout): Promise<string> {
+  const link = configLink(layout);
+  const target = await readlink(link).catch(() => null);
+  if (target !== layout.config) {
+    await rm(link, { force: true });
+    await symlink(layout.config, link);
+  }
+  return link;
+}
 
 /** Wipes the host's state (not its probe cache) and writes its configuration. */
 export async function prepareHost(
@@ -64,15 +84,6 @@ export async function prepareHost(
   account: LabAccount,
   tcpPort: number | undefined,
 ): Promise<void> {
-  // QEMU's monitor socket is the longest unix socket path libvirt creates for a domain.
-  const monitor = join(layout.config, 'libvirt/qemu/lib/domain-99999-lab-archive-01/monitor.sock');
-  if (monitor.length > UNIX_PATH_MAX) {
-    throw new HyperkeepError(
-      'INVALID_INPUT',
-      `Lab directory ${layout.root} is too deep for unix socket paths (${monitor.length} > ` +
-        `${UNIX_PATH_MAX} bytes); set HYPERKEEP_LAB_DIR to a shorter path.`,
-    );
-  }
   for (const dir of [layout.home, layout.config, layout.run, layout.data]) {
     await rm(dir, { recursive: true, force: true });
   }
@@ -133,7 +144,7 @@ export async function startDaemon(layout: HostLayout, account: LabAccount): Prom
     PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
     LC_ALL: 'C',
     HOME: layout.home,
-    XDG_CONFIG_HOME: layout.config,
+    XDG_CONFIG_HOME: await linkConfig(layout),
     XDG_RUNTIME_DIR: layout.run,
     XDG_CACHE_HOME: layout.cache,
     XDG_DATA_HOME: layout.data,

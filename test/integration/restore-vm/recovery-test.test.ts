@@ -2,9 +2,8 @@
  * Recovery tests against the lab's libvirt: a restore point restored as a copy without network
  * cards, powered on, watched, and removed with its disks whatever happened. A copy without a
  * guest agent channel passes when it keeps running; one the host cannot start fails with the
- * reason. Either way nothing of the copy is left on the host. (A copy with an agent channel
- * cannot start on a lab host at all: libvirt's default socket path under the lab's config
- * directory is longer than a UNIX socket path may be, see agent-vm.ts.)
+ * reason. Either way nothing of the copy is left on the host. A copy whose guest agent answers:
+ * recovery-test-agent.test.ts.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
