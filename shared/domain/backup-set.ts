@@ -25,6 +25,16 @@ export const SubclientSettings = z.object({
     .min(1, 'At least one data reader')
     .max(32, 'At most 32 data readers')
     .default(2),
+  /**
+   * Most one VM's disks are read at, together, in MiB/s (0: no limit): a backup in business hours
+   * leaves the datastore's bandwidth to the running VMs.
+   */
+  readLimitMiBps: z
+    .number()
+    .int()
+    .min(0, 'The read limit cannot be negative (0 means no limit)')
+    .max(100_000, 'At most 100000 MiB/s')
+    .default(0),
   /** VMs backed up at once on one hypervisor host, over all jobs (per-host concurrency limit). */
   maxBackupsPerHost: z
     .number()

@@ -228,6 +228,10 @@ describe('Backup sets', () => {
     await web.getByRole('button', { name: 'Save' }).click();
     await web.getByText('At most 32 backups per host').waitFor();
     await perHost.fill('3');
+    // No read limit unless one is set; set, it is kept in MiB/s.
+    const readLimit = web.getByRole('textbox', { name: 'Read limit per VM' });
+    expect(await readLimit.inputValue()).toBe('0');
+    await readLimit.fill('25');
     await web.getByRole('button', { name: 'Save' }).click();
     await web.waitFor({ state: 'detached' });
 
@@ -466,6 +470,7 @@ describe('Backup sets', () => {
     await eventually(() =>
       web.getByRole('textbox', { name: 'Backups at once per host' }).inputValue(),
     ).toBe('3');
+    expect(await web.getByRole('textbox', { name: 'Read limit per VM' }).inputValue()).toBe('25');
     await web.getByRole('button', { name: 'Cancel' }).click();
     await web.waitFor({ state: 'detached' });
     expect(pageErrors).toEqual([]);

@@ -22,6 +22,12 @@ export function printSubclient(backupSetName: string, s: Subclient): void {
       'Copy',
       `${settings.copyLevel} level, ${settings.dataReaders} data readers, at most ${settings.maxBackupsPerHost} backups per host`,
     ],
+    [
+      'Read limit',
+      settings.readLimitMiBps === 0
+        ? 'none'
+        : `${settings.readLimitMiBps} MiB/s per VM (its disks together)`,
+    ],
     ['Snapshots', settings.keepSnapshotsOnFailure ? 'kept after a failed attempt' : 'removed'],
     [
       'Retry',

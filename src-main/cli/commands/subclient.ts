@@ -27,6 +27,7 @@ interface SubclientOptions {
   vm?: string[];
   level?: 'disk' | 'volume' | 'file';
   readers?: number;
+  readLimit?: number;
   keepSnapshots?: boolean;
   description?: string;
   excludeVm?: string[];
@@ -68,6 +69,11 @@ function withSettingsOptions(command: Command): Command {
       'copy level: disk (its backups also restore single files and whole volumes)',
     )
     .option('--readers <n>', 'number of data readers (parallel streams)', int)
+    .option(
+      '--read-limit <MiB/s>',
+      "most each VM's disks are read at, together, in MiB/s (0 = no limit)",
+      int,
+    )
     .option(
       '--keep-snapshots',
       'keep snapshots between failed attempts (disk-level restartability)',
@@ -122,6 +128,7 @@ function mergeSettings(base: SubclientSettings, o: SubclientOptions): SubclientS
     description: pick(o.description, base.description),
     copyLevel: pick(o.level, base.copyLevel),
     dataReaders: pick(o.readers, base.dataReaders),
+    readLimitMiBps: pick(o.readLimit, base.readLimitMiBps),
     keepSnapshotsOnFailure: pick(o.keepSnapshots, base.keepSnapshotsOnFailure),
     retry: {
       attempts: pick(o.retries, base.retry.attempts),

@@ -1,6 +1,7 @@
 import { HyperkeepError } from '../../../shared/errors';
 import { dataPathTimings } from '../repository/data-path-timings';
 import type { DiskWriter } from '../repository/disk-writer';
+import type { ReadRateLimit } from './read-rate-limit';
 
 /**
  * What to do with one range of a disk: read it from the hypervisor, reuse the parent point's
@@ -27,6 +28,8 @@ export interface CopyDiskOptions {
   onRead(bytes: number): void;
   /** The writer is done with a read's buffer: the reader may fill it again. */
   release?(data: Uint8Array): void;
+  /** The VM's read rate ceiling, shared by its disks; none when absent. */
+  rateLimit?: ReadRateLimit | undefined;
 }
 
 /** Sum of the lengths of the steps of one kind. */
@@ -73,7 +76,12 @@ export async function copyDisk(options: CopyDiskOptions): Promise<{ readBytes: n
   const issueAhead = (): void => {
     while (issued < reads.length && issued - consumed < Math.max(1, options.concurrency)) {
       const step = reads[issued++]!;
-      const data = options.read(step.offset, step.length, stop.signal);
+      const { rateLimit } = options;
+      const data = rateLimit
+        ? rateLimit
+            .take(step.length, stop.signal)
+            .then(() => options.read(step.offset, step.length, stop.signal))
+        : options.read(step.offset, step.length, stop.signal);
       data.catch(() => undefined); // awaited in order below; never unhandled meanwhile
       inFlight.set(step, data);
     }

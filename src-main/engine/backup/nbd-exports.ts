@@ -7,6 +7,7 @@ import type { PointWriter } from '../repository/point-writer';
 import type { RunningBackup } from './backup-xml';
 import type { IncrementalPlan } from './checkpoints';
 import { copyDisk, stepBytes, type CopyStep } from './disk-copy';
+import { readRateLimitFor } from './read-rate-limit';
 import { formatBytes } from '../../../shared/format';
 import { planNbdSteps } from './nbd-steps';
 import { mapLimit } from '../io/map-limit';
@@ -134,6 +135,7 @@ export async function readExports(
   writer: PointWriter,
 ): Promise<DiskOutcome[]> {
   const { signal, settings } = ctx.request;
+  const rateLimit = readRateLimitFor(ctx.log, settings.readLimitMiBps);
   try {
     return await mapLimit(exports, settings.dataReaders, async (e) => {
       const diskWriter = writer.addDisk({ name: e.disk.target, sizeBytes: e.client.size });
@@ -159,6 +161,7 @@ export async function readExports(
         },
         pieceBytes,
         concurrency: READS_IN_FLIGHT,
+        rateLimit,
         ...(e.bitmap && ctx.parent ? { parentPointId: ctx.parent.id } : {}),
         signal,
         onRead: (n) => ctx.progress.read(n, e.disk.target),

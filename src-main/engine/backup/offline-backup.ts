@@ -16,6 +16,7 @@ import { Qcow2Image } from '../formats/qcow2/qcow2-image';
 import { RawImage } from '../formats/raw/raw-image';
 import type { PointWriter } from '../repository/point-writer';
 import { copyDisk, stepBytes, type CopyStep } from './disk-copy';
+import { readRateLimitFor } from './read-rate-limit';
 import { allocationSteps } from './copy-steps';
 import { planOfflineDisk } from './offline-changes';
 import { formatBytes } from '../../../shared/format';
@@ -74,6 +75,7 @@ export async function backupPoweredOffVm(ctx: VmBackupContext): Promise<PathResu
     });
     const pointWriter = writer;
     ctx.progress.phase('read');
+    const rateLimit = readRateLimitFor(ctx.log, request.settings.readLimitMiBps);
     const outcomes = await mapLimit(opened, request.settings.dataReaders, async (o) => {
       const diskWriter = pointWriter.addDisk({ name: o.disk.target, sizeBytes: o.image.size });
       const toRead = formatBytes(stepBytes(o.steps, 'read'));
@@ -89,6 +91,7 @@ export async function backupPoweredOffVm(ctx: VmBackupContext): Promise<PathResu
         read: (offset, length) => o.image.read(offset, length),
         pieceBytes: PIECE_BYTES,
         concurrency: READS_IN_FLIGHT,
+        rateLimit,
         signal: request.signal,
         onRead: (n) => ctx.progress.read(n, o.disk.target),
       });

@@ -19,6 +19,8 @@ export interface BackupSettings {
   keepSnapshotsOnFailure: boolean;
   /** Disks of the VM read at once. */
   dataReaders: number;
+  /** Most the VM's disks are read at together, in MiB/s; 0 for no limit. */
+  readLimitMiBps?: number;
   /** Disk targets (vdb) or glob patterns on the target or source path (sd*, *.iso). */
   excludeDisks: string[];
   /** Shell commands run on this machine before and after the backup; '' for none. */

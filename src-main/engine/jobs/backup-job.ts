@@ -94,6 +94,7 @@ async function backupOne(
       settings: {
         keepSnapshotsOnFailure: settings.keepSnapshotsOnFailure,
         dataReaders: settings.dataReaders,
+        readLimitMiBps: settings.readLimitMiBps,
         excludeDisks: settings.filters.excludeDisks,
         preCommand: settings.prePost.preCommand,
         postCommand: settings.prePost.postCommand,

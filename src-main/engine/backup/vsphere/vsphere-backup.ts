@@ -13,6 +13,7 @@ import type { DiskImage } from '../../formats/disk-image';
 import type { PointManifest } from '../../repository/manifest';
 import type { PointWriter } from '../../repository/point-writer';
 import { copyDisk, stepBytes } from '../disk-copy';
+import { readRateLimitFor } from '../read-rate-limit';
 import { selectDisks } from '../disk-selection';
 import { runHookCommand } from '../hook-command';
 import { humanSizeWithBytes } from '../human-size';
@@ -162,6 +163,7 @@ async function snapshotAndCopy(
     });
     const pointWriter = writer;
     progress.phase('read');
+    const rateLimit = readRateLimitFor(request.log, request.settings.readLimitMiBps);
     const outcomes = await mapLimit(
       plans,
       request.settings.dataReaders,
@@ -173,6 +175,7 @@ async function snapshotAndCopy(
           read: (offset, length) => image.read(offset, length),
           pieceBytes: PIECE_BYTES,
           concurrency: READS_IN_FLIGHT,
+          rateLimit,
           ...(parent ? { parentPointId: parent.id } : {}),
           signal,
           onRead: (n) => progress.read(n, target),

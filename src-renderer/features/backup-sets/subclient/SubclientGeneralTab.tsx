@@ -4,6 +4,7 @@ import FormControl from '@mui/material/FormControl';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import FormHelperText from '@mui/material/FormHelperText';
 import FormLabel from '@mui/material/FormLabel';
+import InputAdornment from '@mui/material/InputAdornment';
 import Radio from '@mui/material/Radio';
 import RadioGroup from '@mui/material/RadioGroup';
 import Stack from '@mui/material/Stack';
@@ -132,6 +133,22 @@ export function SubclientGeneralTab({
           sx={{ flex: 1 }}
         />
       </Stack>
+      <NumberField
+        label="Read limit per VM"
+        value={settings.readLimitMiBps}
+        onChange={(value) => patchSettings('readLimitMiBps', value)}
+        min={0}
+        max={100000}
+        error={f['settings.readLimitMiBps'] !== undefined}
+        helperText={
+          f['settings.readLimitMiBps'] ??
+          "Most each VM's disks are read at, together; 0 = no limit. Keeps a backup in business hours from taking the datastore's bandwidth from running VMs."
+        }
+        slotProps={{
+          input: { endAdornment: <InputAdornment position="end">MiB/s</InputAdornment> },
+        }}
+        sx={{ maxWidth: 360 }}
+      />
       <FormControl>
         <FormControlLabel
           control={

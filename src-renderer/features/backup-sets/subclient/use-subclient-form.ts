@@ -33,6 +33,7 @@ export const TAB_FIELDS: Record<SubclientTab, readonly string[]> = {
     'settings.copyLevel',
     'settings.dataReaders',
     'settings.maxBackupsPerHost',
+    'settings.readLimitMiBps',
     'settings.keepSnapshotsOnFailure',
     'settings.retry',
     'settings.proxy',
