@@ -3,6 +3,10 @@ import { SubclientContent } from './rules';
 
 const name = z.string().trim().min(1, 'A name is required').max(100);
 const commandLine = z.string().max(4000);
+/** A time of day, 24-hour clock: 20:00. */
+const TimeOfDay = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Enter a time as HH:MM on the 24-hour clock, e.g. 20:00');
 
 /**
  * What the backup engine obeys for the VMs of a subclient (patent 000 FIG. 15). Encryption is not
@@ -110,8 +114,31 @@ export const SubclientSettings = z.object({
     })
     .default({ keepLast: 7, keepDaily: 14, keepWeekly: 8, keepMonthly: 12, keepYearly: 3 }),
   activity: z
-    .object({ backupEnabled: z.boolean().default(true), restoreEnabled: z.boolean().default(true) })
-    .default({ backupEnabled: true, restoreEnabled: true }),
+    .object({
+      backupEnabled: z.boolean().default(true),
+      restoreEnabled: z.boolean().default(true),
+      /**
+       * Scheduled backups run only from `start` to `end` (24-hour times in the schedule's time
+       * zone; crossing midnight when end comes first): none starts outside, and one still
+       * running when the window closes is stopped. Backups started by hand are not held to it.
+       */
+      window: z
+        .object({
+          enabled: z.boolean().default(false),
+          start: TimeOfDay.default('20:00'),
+          end: TimeOfDay.default('06:00'),
+        })
+        .refine((w) => w.start !== w.end, {
+          message: 'The backup window must end at another time than it starts',
+          path: ['end'],
+        })
+        .default({ enabled: false, start: '20:00', end: '06:00' }),
+    })
+    .default({
+      backupEnabled: true,
+      restoreEnabled: true,
+      window: { enabled: false, start: '20:00', end: '06:00' },
+    }),
 });
 export type SubclientSettings = z.infer<typeof SubclientSettings>;
 export type SubclientSettingsInput = z.input<typeof SubclientSettings>;

@@ -56,6 +56,12 @@ export function printSubclient(backupSetName: string, s: Subclient): void {
       'Activity',
       `backups ${onOff(settings.activity.backupEnabled)}, restores ${onOff(settings.activity.restoreEnabled)}`,
     ],
+    [
+      'Backup window',
+      settings.activity.window.enabled
+        ? `scheduled backups only ${settings.activity.window.start}–${settings.activity.window.end} (${settings.schedule.timezone}), stopped when it closes`
+        : 'none: scheduled backups at any hour',
+    ],
   ];
   if (settings.description) rows.unshift(['Description', settings.description]);
   const order = s.isDefault ? 'the default, evaluated last' : `evaluated #${s.position + 1}`;

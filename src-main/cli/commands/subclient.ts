@@ -6,6 +6,7 @@ import {
 } from '../../../shared/domain/backup-set';
 import type { SubclientContent } from '../../../shared/domain/rules';
 import type { Run } from '../context';
+import { usageError } from '../usage';
 import { printJson, printTable } from '../output';
 import { formatRule, parseRule, RULE_SYNTAX_HELP } from '../rule-syntax';
 import { findBackupSet, findSubclient, findVms } from './lookup';
@@ -52,6 +53,8 @@ interface SubclientOptions {
   keepMonthly?: number;
   keepYearly?: number;
   backups?: boolean;
+  /** 'HH:MM-HH:MM', or false for --no-window */
+  window?: string | false;
   restores?: boolean;
   rename?: string;
   position?: number;
@@ -117,7 +120,12 @@ function withSettingsOptions(command: Command): Command {
     .option('--no-backups', 'activity control: disable backups')
     .option('--backups', 'activity control: enable backups')
     .option('--no-restores', 'activity control: disable restores')
-    .option('--restores', 'activity control: enable restores');
+    .option('--restores', 'activity control: enable restores')
+    .option(
+      '--window <start-end>',
+      "backup window: scheduled backups only from START to END, e.g. 20:00-06:00 (the schedule's time zone); one still running at END is stopped",
+    )
+    .option('--no-window', 'scheduled backups at any hour');
 }
 
 function mergeSettings(base: SubclientSettings, o: SubclientOptions): SubclientSettingsInput {
@@ -167,8 +175,22 @@ function mergeSettings(base: SubclientSettings, o: SubclientOptions): SubclientS
     activity: {
       backupEnabled: pick(o.backups, base.activity.backupEnabled),
       restoreEnabled: pick(o.restores, base.activity.restoreEnabled),
+      window: mergeWindow(base.activity.window, o.window),
     },
   };
+}
+
+/** --window 20:00-06:00 turns the window on with those times; --no-window turns it off. */
+function mergeWindow(
+  base: SubclientSettings['activity']['window'],
+  option: string | false | undefined,
+): SubclientSettings['activity']['window'] {
+  if (option === undefined) return base;
+  if (option === false) return { ...base, enabled: false };
+  const match = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(option.trim());
+  if (!match)
+    throw usageError(`--window takes START-END as HH:MM-HH:MM, e.g. 20:00-06:00 (got "${option}")`);
+  return { enabled: true, start: match[1]!, end: match[2]! };
 }
 
 function mergeContent(base: SubclientContent, o: SubclientOptions): SubclientContent {

@@ -62,6 +62,17 @@ export function validateSettings(settings: SubclientSettings): void {
       'settings.schedule.timezone',
     );
   }
+  const { window } = settings.activity;
+  if (window.enabled) {
+    const [hours, minutes] = window.start.split(':').map(Number);
+    nextRuns(
+      `${minutes} ${hours} * * *`,
+      settings.schedule.timezone,
+      1,
+      'settings.activity.window.start',
+      'settings.schedule.timezone',
+    );
+  }
   if (settings.recoveryTest.enabled)
     nextRuns(
       settings.recoveryTest.cron,

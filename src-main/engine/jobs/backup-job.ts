@@ -13,6 +13,7 @@ import { LibvirtConnector } from '../connectors/libvirt/libvirt-connector';
 import { VsphereConnector } from '../connectors/vsphere/vsphere-connector';
 import type { Engine } from '../engine';
 import { catalogBackupPoint } from '../file-catalog/catalog-phase';
+import { guardBackupWindow } from './backup-window-guard';
 import { HostSlots, runHostLimited } from './host-slots';
 import type { JobContext, TaskHandle } from './job-controller';
 import { applyRetentionAfterBackup, type CommittedPoint } from './retention-after-backup';
@@ -270,6 +271,10 @@ export async function backupSubclient(
       `Backups of subclient "${subclient.name}" are disabled (Activity control).`,
     );
   }
+  const what = `${set.name} / ${subclient.name}`;
+  const stopAtWindowEnd = scheduled
+    ? guardBackupWindow(subclient.settings, `The scheduled backup of ${what}`)
+    : null;
   const discovered = await engine.discovery.run(backupSetId);
   const members = new Set(
     discovered.assignments
@@ -280,14 +285,15 @@ export async function backupSubclient(
   const targets = vms
     .filter((vm) => members.has(vm.uuid))
     .map((vm) => ({ vm, settings: subclient.settings }));
-  const what = `${set.name} / ${subclient.name}`;
   const title = scheduled
     ? `Scheduled ${forceFull ? 'full' : 'incremental'} backup of ${what}`
     : `Backup of ${what}`;
   // Retried on their own only when no one is watching: a backup started by hand reports its
   // failures at once, and its job offers "Retry failed VMs".
   const retry = scheduled ? subclient.settings.retry : undefined;
-  return startBackupJob(engine, title, targets, forceFull, { retry });
+  const job = startBackupJob(engine, title, targets, forceFull, { retry });
+  stopAtWindowEnd?.(engine, job.id);
+  return job;
 }
 
 /** `backup --vm`: one VM, with the settings of the subclient it belongs to, if any. */

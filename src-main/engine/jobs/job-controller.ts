@@ -168,11 +168,15 @@ export class JobController {
     return this.get(id);
   }
 
-  cancel(id: string): Job {
+  /** `reason`: why, when the engine itself stops the job (a closing backup window). */
+  cancel(
+    id: string,
+    reason = new HyperkeepError('CANCELLED', 'Cancelled by the administrator.'),
+  ): Job {
     const entry = this.running.get(id);
     if (!entry) throw new HyperkeepError('INVALID_INPUT', 'This job is not running.');
-    entry.controller.abort(new HyperkeepError('CANCELLED', 'Cancelled by the administrator.'));
-    this.appendLog(id, 'Cancel requested');
+    entry.controller.abort(reason);
+    this.appendLog(id, `Cancel requested: ${reason.message}`);
     return structuredClone(entry.job);
   }
 

@@ -2,7 +2,8 @@
  * Retrying the VMs a backup job failed to back up, against the lab's libvirt: a scheduled job
  * retries them on its own (the subclient's Automatic retry), a job started by hand does not and
  * offers "Retry failed VMs" (job.retry) instead. The failure is real and passing: a pre-backup
- * command that refuses its first run, as a host busy for a moment would.
+ * command that refuses its first run, as a host busy for a moment would. And the subclient's
+ * backup window, which holds scheduled jobs (retries included) to its hours.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -197,4 +198,47 @@ describe('retrying the VMs a backup job failed to back up', () => {
       message: 'Cancelled by the administrator.',
     });
   });
+});
+
+/** HH:MM in UTC, `minutes` from now (rounded down to the minute). */
+function utcTime(minutes: number): string {
+  return new Date(Date.now() + minutes * 60_000).toISOString().slice(11, 16);
+}
+
+describe('the backup window of scheduled jobs', () => {
+  const window = (start: string, end: string) =>
+    call('subclient.update', {
+      id: subclientId,
+      settings: {
+        prePost: { preCommand: 'exit 1' },
+        retry: { attempts: 2, waitSeconds: 600 },
+        schedule: { timezone: 'UTC' },
+        activity: { window: { enabled: true, start, end } },
+      },
+    });
+
+  afterAll(() => call('subclient.update', { id: subclientId, settings: {} }));
+
+  it('does not start a scheduled job outside the window; one started by hand runs', async () => {
+    await window(utcTime(2), utcTime(3));
+    await expect(backupSubclient(engine, setId, subclientId, false, true)).rejects.toThrow(
+      /The scheduled backup of lab \/ archive is outside its backup window \d\d:\d\d–\d\d:\d\d \(UTC\)/,
+    );
+    const byHand = await backupSubclient(engine, setId, subclientId, false, false);
+    // It ran (and failed on the pre-command), not refused.
+    expect((await engine.jobs.wait(byHand.id)).status).toBe('failed');
+  });
+
+  it('stops a job still waiting to retry when the window closes, with the reason on its VM', async () => {
+    // Closes at the next full minute: within 60 s, while the job waits 600 s to retry.
+    await window(utcTime(-2), utcTime(1));
+    const job = await backupSubclient(engine, setId, subclientId, false, true);
+    const done = await engine.jobs.wait(job.id);
+    expect(done.status).toBe('cancelled');
+    expect(done.tasks[0]).toMatchObject({ label: VM, status: 'cancelled' });
+    expect(done.tasks[0]?.message).toMatch(
+      /^The backup window \d\d:\d\d–\d\d:\d\d \(UTC\) closed: stopped where it stood/,
+    );
+    expect(engine.jobs.log(job.id)).toMatch(/Cancel requested: The backup window/);
+  }, 120_000);
 });
