@@ -332,6 +332,8 @@ export const contract = {
         limit: z.number().int().min(1).max(1000).default(100),
         kind: JobKind.optional(),
         since: z.iso.datetime({ offset: true }).optional(),
+        /** jobs created before this instant (with `since`: one day's jobs) */
+        until: z.iso.datetime({ offset: true }).optional(),
       })
       .strict(),
     response: z.array(Job),

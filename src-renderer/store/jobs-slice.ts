@@ -2,6 +2,7 @@ import type { RequestOf } from '../../shared/contract';
 import type { Job } from '../../shared/domain/jobs';
 import { invoke, onConnectionStatus, onEvent } from '../api/client';
 import { toApiError, type ApiError } from '../api/api-error';
+import { dayListSince, dayListUntil, type JobFilters } from '../features/jobs/job-filters';
 import { jobTitle } from '../features/jobs/job-text';
 import type { LoadStatus, SliceCreator, StoreState } from './types';
 
@@ -14,18 +15,42 @@ export interface JobLogState {
   fetchedAt: number | null;
 }
 
+/** The backup jobs of one day the Jobs page's day filter asked for (see loadBackupJobsOfDay). */
+export interface DayJobsState {
+  /** local midnight that starts the day, in ms */
+  day: number;
+  status: LoadStatus;
+  error: ApiError | null;
+  /** The engine's largest list did not reach back to the day: some of its jobs may be missing. */
+  incomplete: boolean;
+}
+
 export interface JobsSlice {
-  /** Every known job by id: the last job.list, kept current by job.changed / job.progress. */
+  /**
+   * Every known job by id: the last job.list, kept current by job.changed / job.progress, with
+   * the older jobs read for a day filter.
+   */
   jobsById: Record<string, Job>;
   jobsStatus: LoadStatus;
   jobsError: ApiError | null;
   loadJobs(): Promise<void>;
+  /**
+   * Reads the backup jobs of one day, for the Jobs page's day filter, into jobsById: the usual
+   * list holds only the newest jobs, which a busy console runs through in a day or two.
+   */
+  loadBackupJobsOfDay(day: number): Promise<void>;
+  dayJobs: DayJobsState | null;
   /** Takes a job snapshot from an event or a start call; ignores one older than what we have. */
   jobUpdated(job: Job): void;
   selectedJobId: string | null;
   selectJob(id: string | null): void;
   /** Opens the Jobs page on this job (after "Verify", "Back up now"…). */
   showJob(id: string): void;
+  /** Opens the Jobs page with these filters (a day's bar on the dashboard). */
+  showJobs(filters: JobFilters): void;
+  /** Set by showJobs, once: the Jobs page takes them as its filters and clears them. */
+  requestedJobFilters: JobFilters | null;
+  requestedJobFiltersTaken(): void;
   /**
    * Set by showJob: the details of the job shown take the keyboard focus once, instead of the
    * page's top (review P15). A row picked in the grid keeps the focus in the grid.
@@ -84,8 +109,25 @@ function isNewer(candidate: Job, current: Job | undefined): boolean {
   return true;
 }
 
+/**
+ * The jobs of a list merged into the known ones: a listed snapshot older than the known one is
+ * ignored, and known jobs the list does not hold (started after it was read, or older) are kept.
+ */
+function mergeJobs(known: Record<string, Job>, listed: readonly Job[]): Record<string, Job> {
+  const jobsById: Record<string, Job> = {};
+  for (const job of listed) {
+    const current = known[job.id];
+    jobsById[job.id] = current !== undefined && !isNewer(job, current) ? current : job;
+  }
+  for (const job of Object.values(known)) jobsById[job.id] ??= job;
+  return jobsById;
+}
+
 const JOB_LIST_LIMIT = 200;
+/** The most the engine lists at once, as the dashboard's chart of 14 days reads them. */
+const DAY_JOB_LIST_LIMIT = 1000;
 let loadSequence = 0;
+let daySequence = 0;
 let logSequence = 0;
 
 export const createJobsSlice: SliceCreator<JobsSlice> = (set, get) => ({
@@ -99,19 +141,43 @@ export const createJobsSlice: SliceCreator<JobsSlice> = (set, get) => ({
     try {
       const listed = await invoke('job.list', { limit: JOB_LIST_LIMIT });
       if (sequence !== loadSequence) return;
-      set((state) => {
-        const jobsById: Record<string, Job> = {};
-        for (const job of listed) {
-          const current = state.jobsById[job.id];
-          jobsById[job.id] = current !== undefined && !isNewer(job, current) ? current : job;
-        }
-        // Jobs started after the list was read (events) are kept too.
-        for (const job of Object.values(state.jobsById)) jobsById[job.id] ??= job;
-        return { jobsById, jobsStatus: 'ready', jobsError: null };
-      });
+      set((state) => ({
+        jobsById: mergeJobs(state.jobsById, listed),
+        jobsStatus: 'ready',
+        jobsError: null,
+      }));
     } catch (err) {
       if (sequence !== loadSequence) return;
       set({ jobsStatus: 'error', jobsError: toApiError(err) });
+    }
+  },
+
+  dayJobs: null,
+  async loadBackupJobsOfDay(day) {
+    const sequence = ++daySequence;
+    set({ dayJobs: { day, status: 'loading', error: null, incomplete: false } });
+    // From the midnight before (a nightly job begun then may end on the day) to the day's end.
+    const since = dayListSince(day);
+    try {
+      const listed = await invoke('job.list', {
+        limit: DAY_JOB_LIST_LIMIT,
+        kind: 'backup',
+        since: new Date(since).toISOString(),
+        until: new Date(dayListUntil(day)).toISOString(),
+      });
+      if (sequence !== daySequence) return;
+      const oldest = listed[listed.length - 1];
+      const incomplete =
+        listed.length >= DAY_JOB_LIST_LIMIT &&
+        oldest !== undefined &&
+        Date.parse(oldest.createdAt) > since;
+      set((state) => ({
+        jobsById: mergeJobs(state.jobsById, listed),
+        dayJobs: { day, status: 'ready', error: null, incomplete },
+      }));
+    } catch (err) {
+      if (sequence !== daySequence) return;
+      set({ dayJobs: { day, status: 'error', error: toApiError(err), incomplete: false } });
     }
   },
 
@@ -130,6 +196,15 @@ export const createJobsSlice: SliceCreator<JobsSlice> = (set, get) => ({
   showJob(id) {
     set({ selectedJobId: id, focusJobDetails: true });
     get().navigate('jobs');
+  },
+  showJobs(filters) {
+    // A job picked before would show its details under a list that may not hold it.
+    set({ requestedJobFilters: filters, selectedJobId: null, focusJobDetails: false });
+    get().navigate('jobs');
+  },
+  requestedJobFilters: null,
+  requestedJobFiltersTaken() {
+    set({ requestedJobFilters: null });
   },
   focusJobDetails: false,
   jobDetailsFocused() {

@@ -75,7 +75,7 @@ export function jobHandlers(engine: Engine): HandlerGroup<JobChannel> {
       'vm' in request
         ? backupSingleVm(engine, request.vm, request.full)
         : backupSubclient(engine, request.backupSetId, request.subclientId, request.full),
-    'job.list': ({ limit, kind, since }) => jobs.list(limit, { kind, since }),
+    'job.list': ({ limit, kind, since, until }) => jobs.list(limit, { kind, since, until }),
     'job.get': ({ id }) => jobs.get(id),
     'job.cancel': ({ id }) => jobs.cancel(id),
     'job.retry': ({ id }) => retryFailedVms(engine, id),

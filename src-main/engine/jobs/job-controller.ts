@@ -202,15 +202,22 @@ export class JobController {
   /** Newest first, at most `limit`; only of `kind`, and only created at or after `since`. */
   list(
     limit = 100,
-    filter: { kind?: JobKind | undefined; since?: string | undefined } = {},
+    filter: {
+      kind?: JobKind | undefined;
+      since?: string | undefined;
+      until?: string | undefined;
+    } = {},
   ): Job[] {
-    // created_at is an ISO 8601 UTC timestamp: compared as text once `since` is in the same form.
+    // created_at is an ISO 8601 UTC timestamp: compared as text once the bounds are in that form.
     const since = filter.since ? new Date(filter.since).toISOString() : '';
+    const until = filter.until ? new Date(filter.until).toISOString() : null;
     const rows = this.db
       .prepare(
-        'SELECT snapshot_json FROM jobs WHERE (? IS NULL OR kind = ?) AND created_at >= ? ORDER BY created_at DESC LIMIT ?',
+        'SELECT snapshot_json FROM jobs WHERE (? IS NULL OR kind = ?) AND created_at >= ? AND (? IS NULL OR created_at < ?) ORDER BY created_at DESC LIMIT ?',
       )
-      .all(filter.kind ?? null, filter.kind ?? null, since, limit) as { snapshot_json: string }[];
+      .all(filter.kind ?? null, filter.kind ?? null, since, until, until, limit) as {
+      snapshot_json: string;
+    }[];
     return rows.map((r) => {
       const job = JSON.parse(r.snapshot_json) as Job;
       return this.running.has(job.id) ? structuredClone(this.running.get(job.id)!.job) : job;

@@ -1,5 +1,7 @@
+import { useId, useRef, useState, type KeyboardEvent } from 'react';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
+import ButtonBase from '@mui/material/ButtonBase';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import Skeleton from '@mui/material/Skeleton';
@@ -10,6 +12,7 @@ import { alpha, useTheme, type Theme } from '@mui/material/styles';
 import { describeError } from '../../api/api-error';
 import { formatCount } from '../../lib/format';
 import { useStore } from '../../store';
+import { NO_JOB_FILTERS } from '../jobs/job-filters';
 import { useNow } from '../vms/use-backup-status';
 import {
   dayLabel,
@@ -63,17 +66,22 @@ function axisLabel(day: BackupDay, index: number): string {
  */
 export function BackupHistoryCard() {
   const navigate = useStore((s) => s.navigate);
+  const showJobs = useStore((s) => s.showJobs);
   const now = useNow();
   const { history, loading, error } = useBackupHistory(now);
   const theme = useTheme();
   const colors = outcomeColors(theme);
+  const titleId = useId();
   const openJobs = () => navigate('jobs');
+  // A red bar is looked at for its failed jobs: the Jobs page opens on that day's backups.
+  const openDay = (day: BackupDay) =>
+    showJobs({ ...NO_JOB_FILTERS, kind: 'backup', day: day.start });
 
   return (
     <Card sx={{ height: '100%' }} role="region" aria-label={BACKUP_HISTORY_TITLE}>
       <CardContent>
         <Stack direction="row" sx={{ justifyContent: 'space-between', mb: 2 }}>
-          <Typography variant="subtitle1" component="h2" sx={{ fontWeight: 600 }}>
+          <Typography id={titleId} variant="subtitle1" component="h2" sx={{ fontWeight: 600 }}>
             {BACKUP_HISTORY_TITLE}
           </Typography>
           <Button size="small" onClick={openJobs}>
@@ -88,7 +96,7 @@ export function BackupHistoryCard() {
           <Skeleton variant="rectangular" height={PLOT_HEIGHT + 60} />
         ) : (
           <>
-            <HistoryBars history={history} colors={colors} onOpenJobs={openJobs} />
+            <HistoryBars history={history} colors={colors} titleId={titleId} onOpenDay={openDay} />
             <Legend history={history} colors={colors} />
             {history.days.some((d) => d.incomplete) && (
               <Typography variant="caption" color="text.secondary" component="p" sx={{ mt: 1 }}>
@@ -103,15 +111,63 @@ export function BackupHistoryCard() {
   );
 }
 
+/** Where an arrow key moves the focus from the bar at `index`, or null for another key. */
+function movedIndex(key: string, index: number, count: number): number | null {
+  switch (key) {
+    case 'ArrowLeft':
+      return Math.max(0, index - 1);
+    case 'ArrowRight':
+      return Math.min(count - 1, index + 1);
+    case 'Home':
+      return 0;
+    case 'End':
+      return count - 1;
+    default:
+      return null;
+  }
+}
+
+/** Read by screen readers, not shown: the chart's summary its bars' toolbar is described by. */
+const VISUALLY_HIDDEN = {
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+} as const;
+
+/**
+ * The bars are buttons, one Tab stop for the whole chart (today's bar first, then the one last
+ * focused) and the arrow keys between days, as in a chart used by keyboard; a bar's name and
+ * tooltip give its day and counts, and activating it opens that day's backup jobs.
+ */
 function HistoryBars(props: {
   history: BackupHistory;
   colors: Record<BackupOutcome, OutcomeColor>;
-  onOpenJobs(): void;
+  /** the card's title, which names the bars' toolbar */
+  titleId: string;
+  onOpenDay(day: BackupDay): void;
 }) {
   const { history, colors } = props;
   const max = Math.max(1, ...history.days.map((d) => d.total));
+  const summaryId = useId();
+  const last = history.days.length - 1;
+  const [current, setCurrent] = useState(last);
+  const tabStop = Math.min(current, last);
+  const bars = useRef<(HTMLButtonElement | null)[]>([]);
+  const onKeyDown = (event: KeyboardEvent, index: number) => {
+    const next = movedIndex(event.key, index, history.days.length);
+    if (next === null) return;
+    event.preventDefault();
+    setCurrent(next);
+    bars.current[next]?.focus();
+  };
   return (
     <Box>
+      <Box id={summaryId} sx={VISUALLY_HIDDEN}>
+        {historySummary(history)}
+      </Box>
       <Stack direction="row" sx={{ gap: 1 }}>
         {/* The scale: the busiest day's count at the top, zero at the bottom. */}
         <Stack
@@ -131,8 +187,9 @@ function HistoryBars(props: {
           <span>0</span>
         </Stack>
         <Box
-          role="img"
-          aria-label={historySummary(history)}
+          role="toolbar"
+          aria-labelledby={props.titleId}
+          aria-describedby={summaryId}
           sx={{
             flex: 1,
             display: 'flex',
@@ -143,16 +200,27 @@ function HistoryBars(props: {
             borderColor: 'divider',
           }}
         >
-          {history.days.map((day) => (
-            <Tooltip key={day.start} title={dayText(day)} describeChild>
-              <Box
+          {history.days.map((day, index) => (
+            <Tooltip key={day.start} title={dayText(day)}>
+              <ButtonBase
+                ref={(el: HTMLButtonElement | null) => {
+                  bars.current[index] = el;
+                }}
                 data-day={day.isToday ? 'today' : new Date(day.start).toISOString()}
-                onClick={props.onOpenJobs}
+                aria-label={dayText(day)}
+                tabIndex={index === tabStop ? 0 : -1}
+                disableRipple
+                onClick={() => props.onOpenDay(day)}
+                onFocus={() => setCurrent(index)}
+                onKeyDown={(event) => onKeyDown(event, index)}
                 sx={{
                   flex: 1,
+                  minWidth: 0,
+                  height: '100%',
                   display: 'flex',
                   flexDirection: 'column-reverse',
-                  cursor: 'pointer',
+                  justifyContent: 'flex-start',
+                  alignItems: 'stretch',
                   // The empty slot stays visible: a day without a backup is a gap.
                   bgcolor: 'action.hover',
                   border: day.incomplete ? 1 : 0,
@@ -161,6 +229,11 @@ function HistoryBars(props: {
                   borderRadius: '4px 4px 0 0',
                   overflow: 'hidden',
                   '&:hover': { outline: 2, outlineColor: 'primary.main' },
+                  '&.Mui-focusVisible': {
+                    outline: 3,
+                    outlineColor: 'primary.main',
+                    outlineOffset: '2px',
+                  },
                 }}
               >
                 {OUTCOMES.filter((o) => day.counts[o] > 0).map((o) => (
@@ -173,7 +246,7 @@ function HistoryBars(props: {
                     }}
                   />
                 ))}
-              </Box>
+              </ButtonBase>
             </Tooltip>
           ))}
         </Box>

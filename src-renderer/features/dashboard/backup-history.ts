@@ -1,4 +1,5 @@
 import type { Job } from '../../../shared/domain/jobs';
+import { jobDayTime } from '../jobs/job-filters';
 
 /** How an ended backup job went; a success with warnings is told apart from a clean one. */
 export type BackupOutcome = 'succeeded' | 'warnings' | 'partial' | 'failed' | 'cancelled';
@@ -65,14 +66,6 @@ export function backupOutcome(
   }
 }
 
-/**
- * When a job ended, as the "Failed backup jobs (24 h)" card counts it: a nightly job that runs
- * past midnight belongs to the day it ended, as its failure notice does.
- */
-function endedAt(job: Job): number {
-  return Date.parse(job.finishedAt ?? job.startedAt ?? job.createdAt);
-}
-
 /** The browser's local calendar day of `time`, as a key (month 0-based like Date's). */
 function dayKey(time: number): string {
   const date = new Date(time);
@@ -112,7 +105,9 @@ export function backupHistory(
   for (const job of jobs) {
     const outcome = backupOutcome(job);
     if (outcome === null) continue;
-    const day = byKey.get(dayKey(endedAt(job)));
+    // The day it ended, as the "Failed backup jobs (24 h)" card counts it and the Jobs page's day
+    // filter (the bar's click) lists it.
+    const day = byKey.get(dayKey(jobDayTime(job)));
     if (day === undefined) continue;
     day.counts[outcome]++;
     day.total++;

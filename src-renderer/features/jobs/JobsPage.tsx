@@ -13,8 +13,9 @@ import { useStore } from '../../store';
 import { isActive, sortJobs } from '../../store/jobs-slice';
 import { JobDetailPanel } from './JobDetailPanel';
 import { JobFilterBar } from './JobFilterBar';
-import { NO_JOB_FILTERS, filterJobs, isFiltered, jobCountText } from './job-filters';
+import { NO_JOB_FILTERS, filterJobs, isFiltered, jobCountText, shortDayText } from './job-filters';
 import { jobColumns } from './job-columns';
+import { useJobsOfDay } from './use-jobs-of-day';
 import { useNow } from './use-now';
 
 /** The job controller (patent FIG. 10/12): every backup, restore, verify and prune, live. */
@@ -25,10 +26,23 @@ export function JobsPage() {
   const loadJobs = useStore((s) => s.loadJobs);
   const selectedId = useStore((s) => s.selectedJobId);
   const selectJob = useStore((s) => s.selectJob);
+  const loadBackupJobsOfDay = useStore((s) => s.loadBackupJobsOfDay);
+  const requestedFilters = useStore((s) => s.requestedJobFilters);
+  const requestedFiltersTaken = useStore((s) => s.requestedJobFiltersTaken);
   const jobs = useMemo(() => sortJobs(Object.values(jobsById)), [jobsById]);
-  // Kept while the page is open, across the live updates that replace the job list.
-  const [filters, setFilters] = useState(NO_JOB_FILTERS);
+  // Kept while the page is open, across the live updates that replace the job list. Those another
+  // page asked for (a day's bar on the dashboard) are taken from the first render: no flash of
+  // every job.
+  const [filters, setFilters] = useState(() => requestedFilters ?? NO_JOB_FILTERS);
+  // Asked for while the page is already shown: taken at once too (React's "adjust state while
+  // rendering"), then cleared in the store so a later visit starts without them.
+  const [takenFilters, setTakenFilters] = useState(requestedFilters);
+  if (requestedFilters !== null && requestedFilters !== takenFilters) {
+    setTakenFilters(requestedFilters);
+    setFilters(requestedFilters);
+  }
   const filtered = isFiltered(filters);
+  const dayJobs = useJobsOfDay(filters.day);
   const rows = useMemo(() => filterJobs(jobs, filters), [jobs, filters]);
   const runningCount = jobs.filter(isActive).length;
   const now = useNow(runningCount > 0);
@@ -43,6 +57,15 @@ export function JobsPage() {
     void loadJobs();
   }, [loadJobs]);
 
+  useEffect(() => {
+    if (requestedFilters !== null) requestedFiltersTaken();
+  }, [requestedFilters, requestedFiltersTaken]);
+
+  const refresh = () => {
+    void loadJobs();
+    if (dayJobs !== null) void loadBackupJobsOfDay(dayJobs.day);
+  };
+
   return (
     <>
       <PageHeader
@@ -51,8 +74,8 @@ export function JobsPage() {
         actions={
           <Button
             startIcon={<RefreshIcon />}
-            onClick={() => void loadJobs()}
-            disabled={status === 'loading'}
+            onClick={refresh}
+            disabled={status === 'loading' || dayJobs?.status === 'loading'}
           >
             Refresh
           </Button>
@@ -71,6 +94,20 @@ export function JobsPage() {
           Could not load the jobs: {describeError(error)}
         </Alert>
       )}
+      {dayJobs?.status === 'error' && dayJobs.error !== null && (
+        <Alert
+          severity="error"
+          sx={{ mb: 2 }}
+          action={
+            <Button color="inherit" onClick={() => void loadBackupJobsOfDay(dayJobs.day)}>
+              Retry
+            </Button>
+          }
+        >
+          Could not load the backup jobs of {shortDayText(dayJobs.day)}:{' '}
+          {describeError(dayJobs.error)}
+        </Alert>
+      )}
       <Paper variant="outlined" sx={{ p: 2, mb: 2 }}>
         <JobFilterBar filters={filters} onChange={setFilters} jobs={jobs} />
         <Stack direction="row" spacing={1} sx={{ my: 1.5, alignItems: 'center' }}>
@@ -78,12 +115,18 @@ export function JobsPage() {
             {jobCountText(rows.length, jobs.length, filtered)}
           </Typography>
           {runningCount > 0 && <Chip size="small" color="info" label={`${runningCount} running`} />}
+          {dayJobs?.status === 'ready' && dayJobs.incomplete && (
+            <Typography variant="body2" color="warning.main">
+              Too many backup jobs since {shortDayText(dayJobs.day)} to read them all: some of that
+              day’s may be missing.
+            </Typography>
+          )}
         </Stack>
         <DataGrid
           aria-label="Jobs"
           rows={rows}
           columns={columns}
-          loading={status === 'loading' && jobs.length === 0}
+          loading={(status === 'loading' && jobs.length === 0) || dayJobs?.status === 'loading'}
           rowSelectionModel={selection}
           disableMultipleRowSelection
           hideFooterSelectedRowCount

@@ -14,9 +14,14 @@ export interface JobFilters {
   kind: JobKindFilter;
   /** Part of a job's title or of one of its VMs' names, any case. */
   text: string;
+  /**
+   * Only the jobs of this local calendar day (its midnight, in ms), or null for every day: set
+   * from the dashboard's bar of a day.
+   */
+  day: number | null;
 }
 
-export const NO_JOB_FILTERS: JobFilters = { status: 'all', kind: 'all', text: '' };
+export const NO_JOB_FILTERS: JobFilters = { status: 'all', kind: 'all', text: '', day: null };
 
 export const STATUS_FILTER_LABELS: Record<JobStatusFilter, string> = {
   all: 'All',
@@ -46,7 +51,65 @@ export const KIND_FILTER_LABELS: Record<JobKindFilter, string> = {
 };
 
 export function isFiltered(filters: JobFilters): boolean {
-  return filters.status !== 'all' || filters.kind !== 'all' || filters.text.trim() !== '';
+  return (
+    filters.status !== 'all' ||
+    filters.kind !== 'all' ||
+    filters.text.trim() !== '' ||
+    filters.day !== null
+  );
+}
+
+type JobTimes = Pick<Job, 'createdAt' | 'startedAt' | 'finishedAt'>;
+
+/**
+ * The time that puts a job on a day: when it ended, else when it started, else when it was
+ * queued. A nightly job that runs past midnight belongs to the day it ended, as its failure
+ * notice and the dashboard's chart of backup jobs (which counts with this too) say.
+ */
+export function jobDayTime(job: JobTimes): number {
+  return Date.parse(job.finishedAt ?? job.startedAt ?? job.createdAt);
+}
+
+/** Whether two times fall on the same local calendar day (not within 24 h: days of DST vary). */
+function sameLocalDay(a: number, b: number): boolean {
+  const x = new Date(a);
+  const y = new Date(b);
+  return (
+    x.getFullYear() === y.getFullYear() &&
+    x.getMonth() === y.getMonth() &&
+    x.getDate() === y.getDate()
+  );
+}
+
+export function matchesDay(job: JobTimes, day: number | null): boolean {
+  return day === null || sameLocalDay(jobDayTime(job), day);
+}
+
+/**
+ * From when jobs must be listed to hold every job of `day`: the local midnight before it, a day
+ * to spare for a job begun the evening before that ended on `day` (as the dashboard reads them).
+ */
+export function dayListSince(day: number): number {
+  const date = new Date(day);
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate() - 1).getTime();
+}
+
+/** The local midnight that ends `day`: jobs created before it may belong to the day. */
+export function dayListUntil(day: number): number {
+  const date = new Date(day);
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate() + 1).getTime();
+}
+
+const SHORT_DATE = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric' });
+
+/** "Nov 20": the console's text is English, so are its dates inside sentences. */
+export function shortDayText(day: number): string {
+  return SHORT_DATE.format(day);
+}
+
+/** The day filter's chip: "Day: Nov 20". */
+export function dayFilterText(day: number): string {
+  return `Day: ${shortDayText(day)}`;
 }
 
 export function matchesStatus(job: Pick<Job, 'status'>, status: JobStatusFilter): boolean {
@@ -65,7 +128,7 @@ function matchesText(job: Pick<Job, 'title' | 'tasks'>, text: string): boolean {
   );
 }
 
-export function filterJobs<T extends Pick<Job, 'status' | 'kind' | 'title' | 'tasks'>>(
+export function filterJobs<T extends Pick<Job, 'status' | 'kind' | 'title' | 'tasks'> & JobTimes>(
   jobs: readonly T[],
   filters: JobFilters,
 ): T[] {
@@ -73,6 +136,7 @@ export function filterJobs<T extends Pick<Job, 'status' | 'kind' | 'title' | 'ta
     (job) =>
       matchesStatus(job, filters.status) &&
       (filters.kind === 'all' || job.kind === filters.kind) &&
+      matchesDay(job, filters.day) &&
       matchesText(job, filters.text),
   );
 }

@@ -25,7 +25,7 @@ afterEach(() => {
 });
 
 describe('job controller', () => {
-  it('lists jobs of one kind since a moment, newest first', async () => {
+  it('lists jobs of one kind since a moment, or between two, newest first', async () => {
     const { jobs, db } = setup();
     const ids: string[] = [];
     for (const kind of ['backup', 'verify', 'backup', 'backup'] as const) {
@@ -45,6 +45,9 @@ describe('job controller', () => {
     expect(since.map((j) => j.id)).toEqual([ids[3], ids[2], ids[0]]);
     const later = jobs.list(100, { kind: 'backup', since: '2026-01-02T00:00:00Z' });
     expect(later.map((j) => j.id)).toEqual([ids[3], ids[2]]);
+    // One day's jobs (the Jobs page's day filter): created before its end, in any offset.
+    const day = { since: '2026-01-01T00:00:00Z', until: '2026-01-02T01:00:00+01:00' };
+    expect(jobs.list(100, { kind: 'backup', ...day }).map((j) => j.id)).toEqual([ids[0]]);
     expect(jobs.list(100, { kind: 'verify' }).map((j) => j.id)).toEqual([ids[1]]);
     expect(jobs.list(1).map((j) => j.id)).toEqual([ids[3]]);
   });

@@ -7,6 +7,7 @@ import {
   sortJobs,
   type JobsSlice,
 } from '../../../../src-renderer/store/jobs-slice';
+import { NO_JOB_FILTERS } from '../../../../src-renderer/features/jobs/job-filters';
 import type { StoreState } from '../../../../src-renderer/store/types';
 
 function job(overrides: Partial<Job> = {}): Job {
@@ -72,5 +73,25 @@ describe('jobs slice', () => {
     // Failed before any VM had a row: nothing to retry, the backup is started again.
     expect(canRetryFailedVms(backup('failed', []))).toBe(false);
     expect(canRetryFailedVms(job({ status: 'failed', tasks: [vm('failed')] }))).toBe(false);
+  });
+
+  it('opens the Jobs page once with filters another page asks for, without the job picked before', () => {
+    const routes: string[] = [];
+    const store = create<StoreState>()(
+      (...args) =>
+        ({
+          ...createJobsSlice(...args),
+          navigate: (route: string) => routes.push(route),
+        }) as unknown as StoreState,
+    );
+    const state = (): JobsSlice => store.getState();
+    state().selectJob('j1');
+    const filters = { ...NO_JOB_FILTERS, kind: 'backup' as const, day: Date.UTC(2026, 10, 20) };
+    state().showJobs(filters);
+    expect(routes).toEqual(['jobs']);
+    expect(state().requestedJobFilters).toEqual(filters);
+    expect(state().selectedJobId).toBeNull();
+    state().requestedJobFiltersTaken();
+    expect(state().requestedJobFilters).toBeNull();
   });
 });
