@@ -3,10 +3,11 @@ import { SubclientContent } from './rules';
 
 const name = z.string().trim().min(1, 'A name is required').max(100);
 const commandLine = z.string().max(4000);
-/** A time of day, 24-hour clock: 20:00. */
+/** A time of day, 24-hour clock: "20:00" (the backup window's bounds). */
+export const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
 const TimeOfDay = z
   .string()
-  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Enter a time as HH:MM on the 24-hour clock, e.g. 20:00');
+  .regex(TIME_OF_DAY, 'Enter a time as HH:MM on the 24-hour clock, e.g. 20:00');
 
 /**
  * What the backup engine obeys for the VMs of a subclient (patent 000 FIG. 15). Encryption is not

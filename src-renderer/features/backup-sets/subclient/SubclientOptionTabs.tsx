@@ -1,5 +1,6 @@
 import Button from '@mui/material/Button';
 import Checkbox from '@mui/material/Checkbox';
+import Divider from '@mui/material/Divider';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import FormHelperText from '@mui/material/FormHelperText';
 import FormGroup from '@mui/material/FormGroup';
@@ -10,6 +11,7 @@ import Typography from '@mui/material/Typography';
 import type { SubclientSettings } from '../../../../shared/domain/backup-set';
 import { MONO_FONT_STACK } from '../../../theme/theme';
 import { ChipListField } from '../form/ChipListField';
+import { BackupWindowSection } from './BackupWindowSection';
 import { NumberField } from '../form/NumberField';
 import type { RepositoryChoice } from './repository-choice';
 import { RetentionPreviewLine } from './RetentionPreviewLine';
@@ -228,36 +230,39 @@ export function RetentionTab({
 export function ActivityTab({ form }: { form: SubclientForm }) {
   const { activity } = form.values.settings;
   return (
-    <FormGroup>
-      <FormControlLabel
-        control={
-          <Checkbox
-            checked={activity.backupEnabled}
-            onChange={(e) =>
-              form.patchSettings('activity', { ...activity, backupEnabled: e.target.checked })
-            }
-          />
-        }
-        label="Enable backup"
-      />
-      <FormHelperText sx={{ mt: -0.5, mb: 1 }}>
-        When off, scheduled and manual backups of this subclient do not start.
-      </FormHelperText>
-      <FormControlLabel
-        control={
-          <Checkbox
-            checked={activity.restoreEnabled}
-            onChange={(e) =>
-              form.patchSettings('activity', { ...activity, restoreEnabled: e.target.checked })
-            }
-          />
-        }
-        label="Enable restore"
-      />
-      <FormHelperText sx={{ mt: -0.5 }}>
-        When off, no restore of this subclient’s VMs starts (files, volumes, disks or whole VMs);
-        their restore points can still be browsed and searched.
-      </FormHelperText>
-    </FormGroup>
+    <Stack spacing={3} divider={<Divider flexItem />}>
+      <FormGroup>
+        <FormControlLabel
+          control={
+            <Checkbox
+              checked={activity.backupEnabled}
+              onChange={(e) =>
+                form.patchSettings('activity', { ...activity, backupEnabled: e.target.checked })
+              }
+            />
+          }
+          label="Enable backup"
+        />
+        <FormHelperText sx={{ mt: -0.5, mb: 1 }}>
+          When off, scheduled and manual backups of this subclient do not start.
+        </FormHelperText>
+        <FormControlLabel
+          control={
+            <Checkbox
+              checked={activity.restoreEnabled}
+              onChange={(e) =>
+                form.patchSettings('activity', { ...activity, restoreEnabled: e.target.checked })
+              }
+            />
+          }
+          label="Enable restore"
+        />
+        <FormHelperText sx={{ mt: -0.5 }}>
+          When off, no restore of this subclient’s VMs starts (files, volumes, disks or whole VMs);
+          their restore points can still be browsed and searched.
+        </FormHelperText>
+      </FormGroup>
+      <BackupWindowSection form={form} />
+    </Stack>
   );
 }

@@ -47,6 +47,7 @@ export const TAB_FIELDS: Record<SubclientTab, readonly string[]> = {
   // The recovery test's own schedule sits below the backup schedule, on the same tab.
   schedule: ['settings.schedule', 'settings.recoveryTest'],
   retention: ['settings.retention'],
+  // Also the backup window (settings.activity.window.start/end), below the activity checkboxes.
   activity: ['settings.activity'],
 };
 
