@@ -88,7 +88,13 @@ export class Scheduler {
         `scheduled ${full ? 'full' : 'incremental'} backup started: job ${job.id} (${job.title})`,
       );
     } catch (err) {
-      const why = toErrorData(err).message;
+      const error = toErrorData(err);
+      const why = error.message;
+      // An hourly schedule with a night window: the day's runs are meant not to start.
+      if (error.details?.['reason'] === 'OUTSIDE_BACKUP_WINDOW') {
+        this.log(`scheduled ${kind} backup not started: ${why}`);
+        return;
+      }
       this.log(`scheduled backup could not start: ${why}`);
       this.engine.notifier.problem(
         `The scheduled ${full ? 'full' : 'incremental'} backup of ${this.subclientLabel(backupSetId, subclientId)}`,

@@ -54,4 +54,36 @@ describe('scheduler', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(engine.jobs.list().length).toBe(count);
   });
+
+  it('does not start runs outside the backup window, and says so without a failure', async () => {
+    home = mkdtempSync(join(tmpdir(), 'hk-sched-'));
+    engine = Engine.open({ home, mode: 'serve' });
+    const hypervisor = engine.hypervisors.add({
+      name: 'gone',
+      type: 'libvirt',
+      uri: 'qemu+unix:///session?socket=/nonexistent/sock',
+    });
+    const set = engine.backupSets.create({ name: 'nightly', hypervisorIds: [hypervisor.id] });
+    const logged: string[] = [];
+    scheduler = new Scheduler(engine, (line) => logged.push(line));
+    // A window that opens in two minutes (UTC), so every run of this second is outside it.
+    const utc = (minutes: number) =>
+      new Date(Date.now() + minutes * 60_000).toISOString().slice(11, 16);
+    engine.backupSets.createSubclient({
+      backupSetId: set.id,
+      name: 'night-only',
+      content: { rules: [{ type: 'name', pattern: 'x' }] },
+      settings: SubclientSettings.parse({
+        schedule: { enabled: true, full: '* * * * * *', incremental: '0 0 1 1 *', timezone: 'UTC' },
+        activity: { window: { enabled: true, start: utc(2), end: utc(3) } },
+      }),
+    });
+    engine.events.emit('backupSets.changed', { backupSetId: set.id });
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(engine.jobs.list()).toEqual([]);
+    expect(
+      logged.some((l) => /^scheduled full backup not started: .*outside its backup window/.test(l)),
+    ).toBe(true);
+    expect(logged.some((l) => l.startsWith('scheduled backup could not start'))).toBe(false);
+  });
 });
