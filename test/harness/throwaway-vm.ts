@@ -67,7 +67,15 @@ export async function defineThrowawayVm(
 export async function removeThrowawayVm(vm: ThrowawayVm): Promise<void> {
   const { uri } = vm.host;
   await virsh(uri, 'destroy', vm.name).catch(() => undefined);
-  await virsh(uri, 'undefine', vm.name, '--nvram').catch(() => undefined);
+  // A VM backed up while it ran has checkpoints: libvirt refuses to undefine it without these.
+  await virsh(
+    uri,
+    'undefine',
+    vm.name,
+    '--nvram',
+    '--checkpoints-metadata',
+    '--snapshots-metadata',
+  ).catch(() => undefined);
   await virsh(uri, 'pool-refresh', LAB_POOL).catch(() => undefined);
   const volumes = await virsh(uri, 'vol-list', LAB_POOL).catch(() => '');
   for (const match of volumes.matchAll(/^\s*(\S+)\s+\//gm)) {
