@@ -5,6 +5,7 @@
  */
 import { SubclientSettings } from '../../../shared/domain/backup-set';
 import { HyperkeepError } from '../../../shared/errors';
+import { describeWindow, windowState } from './backup-window';
 import { nextRuns } from './schedule';
 
 /** The only proxy: this engine reads the VMs' disks itself. */
@@ -34,6 +35,37 @@ export function assertLocalProxy(proxy: string, field: string): void {
     `There is no proxy "${proxy}": this engine reads the VMs' disks itself, so the proxy is always "${LOCAL_PROXY}".`,
     { field },
   );
+}
+
+/** Runs of a schedule looked at: years of a monthly cron, minutes of an every-second one. */
+const RUNS_CHECKED = 500;
+
+/**
+ * A scheduled run outside the backup window is not started, and only logged (an hourly schedule
+ * with a night window means "hourly at night"). So a schedule none of whose runs falls in the
+ * window would never back anything up, and say so nowhere: it is refused when saved.
+ */
+function assertScheduleMeetsWindow(settings: SubclientSettings): void {
+  const { schedule } = settings;
+  const { window } = settings.activity;
+  for (const kind of ['full', 'incremental'] as const) {
+    const runs = nextRuns(
+      schedule[kind],
+      schedule.timezone,
+      RUNS_CHECKED,
+      `settings.schedule.${kind}`,
+    );
+    // Judged just after each run's instant, when the scheduler's timer has fired.
+    const inside = runs.some(
+      (run) => windowState(window, schedule.timezone, new Date(Date.parse(run) + 1)).open,
+    );
+    if (!inside)
+      throw new HyperkeepError(
+        'INVALID_INPUT',
+        `None of the next runs of the ${kind} backup schedule "${schedule[kind]}" falls in the backup window ${describeWindow(window, schedule.timezone)}: they would never start. Move the schedule into the window, or widen the window.`,
+        { field: 'settings.activity.window.start' },
+      );
+  }
 }
 
 /** Refuses what the engine would not apply, naming the field (settings.…) at fault. */
@@ -72,6 +104,7 @@ export function validateSettings(settings: SubclientSettings): void {
       'settings.activity.window.start',
       'settings.schedule.timezone',
     );
+    if (settings.schedule.enabled) assertScheduleMeetsWindow(settings);
   }
   if (settings.recoveryTest.enabled)
     nextRuns(

@@ -57,3 +57,35 @@ describe('a backup window', () => {
     expect(() => validateSettings(settings)).toThrow(/Unknown time zone "Mars\/Olympus"/);
   });
 });
+
+describe('a schedule with a backup window', () => {
+  const withSchedule = (full: string, incremental: string, window = night) =>
+    SubclientSettings.parse({
+      schedule: { enabled: true, full, incremental, timezone: 'Europe/Berlin' },
+      activity: { window },
+    });
+
+  it('is accepted when some of its runs fall in the window, hourly ones included', () => {
+    expect(() => validateSettings(withSchedule('0 22 * * 6', '0 * * * *'))).not.toThrow();
+    // A run at the very minute the window opens counts; one at the minute it closes does not.
+    expect(() => validateSettings(withSchedule('0 20 * * *', '0 20 * * *'))).not.toThrow();
+    expect(() => validateSettings(withSchedule('0 6 * * *', '0 20 * * *'))).toThrow(
+      /full backup schedule "0 6 \* \* \*"/,
+    );
+  });
+
+  it('is refused when a schedule would never start a backup, naming which and why', () => {
+    const never = () => validateSettings(withSchedule('0 22 * * 6', '30 12 * * 1-5'));
+    expect(never).toThrow(
+      'None of the next runs of the incremental backup schedule "30 12 * * 1-5" falls in the backup window 20:00–06:00 (Europe/Berlin): they would never start.',
+    );
+    // Turned off, the schedule does not matter; nor does the window when it is off.
+    const off = withSchedule('0 22 * * 6', '30 12 * * 1-5');
+    expect(() =>
+      validateSettings({ ...off, schedule: { ...off.schedule, enabled: false } }),
+    ).not.toThrow();
+    expect(() =>
+      validateSettings(withSchedule('0 12 * * *', '30 12 * * 1-5', { ...night, enabled: false })),
+    ).not.toThrow();
+  });
+});

@@ -74,7 +74,12 @@ describe('scheduler', () => {
       name: 'night-only',
       content: { rules: [{ type: 'name', pattern: 'x' }] },
       settings: SubclientSettings.parse({
-        schedule: { enabled: true, full: '* * * * * *', incremental: '0 0 1 1 *', timezone: 'UTC' },
+        schedule: {
+          enabled: true,
+          full: '* * * * * *',
+          incremental: '* * * * * *',
+          timezone: 'UTC',
+        },
         activity: { window: { enabled: true, start: utc(2), end: utc(3) } },
       }),
     });
