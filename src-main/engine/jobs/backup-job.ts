@@ -232,7 +232,8 @@ async function requeueForRetry(
     for (const { entry, error } of failed) entry.task.fail(error);
     return [];
   }
-  const at = new Date(Date.now() + retry.waitSeconds * 1000).toLocaleTimeString('en-GB');
+  // An instant, not the engine's clock: the console shows it in its own time zone.
+  const at = new Date(Date.now() + retry.waitSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
   for (const { entry, error } of failed) {
     const message = toErrorData(error).message;
     earlier.set(entry, [...(earlier.get(entry) ?? []), message]);

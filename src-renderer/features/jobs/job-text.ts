@@ -19,7 +19,8 @@ export const STATUS_LABELS: Record<JobStatus, string> = {
 /**
  * A backup's VM whose attempt failed and that waits for its subclient's Automatic retry: the
  * engine puts its row back to queued with the failure as its message ("Attempt 1 failed: …")
- * and the retry as its phase ("retry 1 of 2 at 23:05:10"). A VM waiting for a slot has no message.
+ * and the retry as its phase ("retry 1 of 2 at 2026-11-24T23:05:10Z"). A VM waiting for a slot
+ * has no message.
  */
 export function isWaitingToRetry(task: Pick<JobTask, 'status' | 'message'>): boolean {
   return task.status === 'queued' && task.message !== undefined;
@@ -40,7 +41,8 @@ export function taskStatusLabel(task: Pick<JobTask, 'status'> & Partial<JobTask>
  * it waits to retry both why the last attempt failed and when the next one starts.
  */
 export function taskMessage(task: JobTask): string {
-  if (isWaitingToRetry(task)) return `${task.message ?? ''} — ${task.phase}`;
+  if (isWaitingToRetry(task))
+    return `${task.message ?? ''} — ${task.phase.replace(ISO_INSTANT, retryClock)}`;
   const active = task.status === 'running' || task.status === 'queued';
   if (task.message !== undefined && !active) return task.message;
   return task.status === 'queued' ? '—' : task.phase;
@@ -96,6 +98,15 @@ const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+
  */
 export function localizeTimes(text: string): string {
   return text.replace(ISO_INSTANT, (iso) => formatLocalTime(iso));
+}
+
+/** When a retry starts, minutes or hours away: the local time of day, to the second. */
+function retryClock(iso: string): string {
+  return new Date(iso).toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 /** A job's title as the console shows it: its times in local time. */

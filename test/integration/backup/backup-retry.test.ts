@@ -97,7 +97,7 @@ describe('retrying the VMs a backup job failed to back up', () => {
     expect(done.tasks).toEqual([expect.objectContaining({ label: VM, status: 'succeeded' })]);
     // While it waited, its row said when the next attempt comes and why the last one failed.
     const waiting = seen.find((t) => t.status === 'queued' && t.phase.startsWith('retry'));
-    expect(waiting?.phase).toMatch(/^retry 1 of 2 at \d\d:\d\d:\d\d$/);
+    expect(waiting?.phase).toMatch(/^retry 1 of 2 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(waiting?.message).toMatch(/^Attempt 1 failed: .*first attempt refused/);
     expect(done.warnings).toEqual([
       expect.stringMatching(
