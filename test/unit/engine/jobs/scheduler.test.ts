@@ -15,18 +15,28 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
+/**
+ * An engine with a backup set on a host that does not answer (the jobs fail at once, which is
+ * all these tests need), its scheduler running, and what the scheduler logs.
+ */
+function scheduledEngine() {
+  home = mkdtempSync(join(tmpdir(), 'hk-sched-'));
+  const opened = Engine.open({ home, mode: 'serve' });
+  engine = opened;
+  const hypervisor = opened.hypervisors.add({
+    name: 'gone',
+    type: 'libvirt',
+    uri: 'qemu+unix:///session?socket=/nonexistent/sock',
+  });
+  const set = opened.backupSets.create({ name: 'nightly', hypervisorIds: [hypervisor.id] });
+  const logged: string[] = [];
+  scheduler = new Scheduler(opened, (line) => logged.push(line));
+  return { engine: opened, set, logged };
+}
+
 describe('scheduler', () => {
   it('starts the backup of a scheduled subclient when its cron fires, and follows schedule changes', async () => {
-    home = mkdtempSync(join(tmpdir(), 'hk-sched-'));
-    engine = Engine.open({ home, mode: 'serve' });
-    const hypervisor = engine.hypervisors.add({
-      name: 'gone',
-      type: 'libvirt',
-      uri: 'qemu+unix:///session?socket=/nonexistent/sock',
-    });
-    const set = engine.backupSets.create({ name: 'nightly', hypervisorIds: [hypervisor.id] });
-    const logged: string[] = [];
-    scheduler = new Scheduler(engine, (line) => logged.push(line));
+    const { engine, set, logged } = scheduledEngine();
     const settings = SubclientSettings.parse({
       schedule: { enabled: true, full: '* * * * * *', incremental: '0 0 1 1 *', timezone: 'UTC' },
     });
@@ -56,16 +66,7 @@ describe('scheduler', () => {
   });
 
   it('does not start runs outside the backup window, and says so without a failure', async () => {
-    home = mkdtempSync(join(tmpdir(), 'hk-sched-'));
-    engine = Engine.open({ home, mode: 'serve' });
-    const hypervisor = engine.hypervisors.add({
-      name: 'gone',
-      type: 'libvirt',
-      uri: 'qemu+unix:///session?socket=/nonexistent/sock',
-    });
-    const set = engine.backupSets.create({ name: 'nightly', hypervisorIds: [hypervisor.id] });
-    const logged: string[] = [];
-    scheduler = new Scheduler(engine, (line) => logged.push(line));
+    const { engine, set, logged } = scheduledEngine();
     // A window that opens in two minutes (UTC), so every run of this second is outside it.
     const utc = (minutes: number) =>
       new Date(Date.now() + minutes * 60_000).toISOString().slice(11, 16);
