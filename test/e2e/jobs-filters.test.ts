@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Locator, type Page } from 'playwright-core';
@@ -60,6 +60,46 @@ async function chooseWithKeyboard(select: Locator, option: RegExp): Promise<void
   await listbox.waitFor({ state: 'detached' });
 }
 
+/** The rows of an RFC 4180 document: quoted fields may hold commas, doubled quotes, line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted && c === '"' && text[i + 1] === '"') {
+      field += '"';
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (!quoted && c === ',') {
+      row.push(field);
+      field = '';
+    } else if (!quoted && c === '\r' && text[i + 1] === '\n') {
+      rows.push([...row, field]);
+      row = [];
+      field = '';
+      i++;
+    } else {
+      field += c;
+    }
+  }
+  return rows;
+}
+
+/** Clicks Export CSV and reads the file the browser saved: its name, its rows and its text. */
+async function exportCsv(): Promise<{ name: string; rows: string[][]; text: string }> {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export CSV' }).click(),
+  ]);
+  const text = readFileSync(await download.path(), 'utf8');
+  // The byte order mark Excel needs to read UTF-8 is not part of the first header.
+  expect(text.startsWith('\uFEFFJob ID,')).toBe(true);
+  return { name: download.suggestedFilename(), rows: parseCsv(text.slice(1)), text };
+}
+
 const deleteTitle = (): string =>
   `Dry run: delete restore point ${new Date(point.time).toLocaleString('en-US')} of lab-web-01 from default`;
 
@@ -96,7 +136,8 @@ describe('Jobs page filters', () => {
     expect(jobs).toHaveLength(5);
     await expect.poll(countText).toBe('5 jobs');
 
-    await page.getByRole('button', { name: 'Refresh' }).focus();
+    // Export CSV is the last of the page's actions.
+    await page.getByRole('button', { name: 'Export CSV' }).focus();
     await page.keyboard.press('Tab');
     expect(await isFocused(statusSelect())).toBe(true);
     await chooseWithKeyboard(statusSelect(), /^Failed \(1\)\s*and partially succeeded$/);
@@ -156,6 +197,86 @@ describe('Jobs page filters', () => {
     );
     expect(cut, 'the title overflows its cell').toBe(false);
     await shot('03-long-title');
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('Jobs page export', () => {
+  it('Export CSV saves the jobs the filters show, a title with a comma and quotes intact', async () => {
+    // A repository named with a comma and quotes: its verify's title must survive the CSV.
+    const odd = 'off-site, "B"';
+    await cli('repo', 'init', '--name', odd, '--path', join(scratch, 'off-site'), '--no-encrypt');
+    await cli('verify', '--repository', odd);
+    await expect.poll(countText).toBe('8 jobs');
+    await chooseWithKeyboard(kindSelect(), /^Verify$/);
+    await expect.poll(countText).toBe('4 of 8 jobs');
+    await page.getByRole('button', { name: 'Export CSV' }).hover();
+    await expect
+      .poll(() => page.getByRole('tooltip').textContent())
+      .toBe('Exports the 4 jobs shown as a CSV file');
+
+    const { name, rows, text } = await exportCsv();
+    const now = new Date();
+    const day = [now.getFullYear(), now.getMonth() + 1, now.getDate()]
+      .map((n) => String(n).padStart(2, '0'))
+      .join('-');
+    expect(name).toBe(`hyperkeep-jobs-${day}.csv`);
+    const [header, ...jobRows] = rows;
+    expect(header).toEqual([
+      'Job ID',
+      'Kind',
+      'Title',
+      'Status',
+      'Created',
+      'Started',
+      'Finished',
+      'Duration (seconds)',
+      'VMs',
+      'Failed VMs',
+      'Data read (bytes)',
+      'New data stored (bytes)',
+      'Warnings',
+      'Error message',
+    ]);
+    const jobs: Job[] = await engineCall(page, 'job.list', {});
+    const verifies = jobs.filter((job) => job.kind === 'verify');
+    expect(verifies).toHaveLength(4);
+    expect(jobRows.map((row) => row[0]).sort()).toEqual(verifies.map((job) => job.id).sort());
+    const oddJob = verifies.find((job) => job.title === `Verify ${odd}`)!;
+    const oddRow = jobRows.find((row) => row[0] === oddJob.id)!;
+    expect(oddRow.slice(1, 5)).toEqual(['Verify', `Verify ${odd}`, 'Succeeded', oddJob.createdAt]);
+    expect(text).toContain(`,"Verify off-site, ""B""",`);
+    const gone = jobRows.find((row) => row[2] === 'Verify gone')!;
+    expect(gone[3]).toBe('Failed');
+    expect(gone[13]).not.toBe('');
+    await shot('04-export');
+  });
+
+  it("a backup's row has its VM and sizes; with no job shown there is nothing to export", async () => {
+    await chooseWithKeyboard(kindSelect(), /^All kinds$/);
+    await textFilter().fill('lab-web-01');
+    await expect.poll(countText).toBe('2 of 8 jobs');
+    const { rows } = await exportCsv();
+    const jobs: Job[] = await engineCall(page, 'job.list', {});
+    const backup = jobs.find((job) => job.kind === 'backup')!;
+    const deletion = jobs.find((job) => job.kind === 'delete')!;
+    const jobRows = rows.slice(1);
+    expect(jobRows.map((row) => row[0]).sort()).toEqual([backup.id, deletion.id].sort());
+    const backupRow = jobRows.find((row) => row[0] === backup.id)!;
+    const { readBytes } = backup.result as { readBytes: number };
+    expect(readBytes).toBeGreaterThan(0);
+    expect(backupRow[6]).toBe(backup.finishedAt);
+    expect(Number(backupRow[7])).toBeGreaterThanOrEqual(0);
+    expect(backupRow.slice(8, 11)).toEqual(['lab-web-01', '', String(readBytes)]);
+    expect(Number(backupRow[11])).toBeGreaterThan(0);
+    // The engine's title, its time in ISO 8601 like the other columns, not the page's local one.
+    const deletionRow = jobRows.find((row) => row[0] === deletion.id)!;
+    expect(deletionRow[2]).toBe(deletion.title);
+
+    await textFilter().fill('no such job');
+    await expect.poll(countText).toBe('0 of 8 jobs');
+    expect(await page.getByRole('button', { name: 'Export CSV' }).isDisabled()).toBe(true);
+    await textFilter().fill('');
     expect(pageErrors).toEqual([]);
   });
 });

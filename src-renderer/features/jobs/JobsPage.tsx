@@ -4,17 +4,22 @@ import Button from '@mui/material/Button';
 import Chip from '@mui/material/Chip';
 import Paper from '@mui/material/Paper';
 import Stack from '@mui/material/Stack';
+import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
+import FileDownloadIcon from '@mui/icons-material/FileDownload';
 import RefreshIcon from '@mui/icons-material/Refresh';
 import { DataGrid, type GridRowSelectionModel } from '@mui/x-data-grid';
 import { describeError } from '../../api/api-error';
+import { formatCount } from '../../lib/format';
 import { PageHeader } from '../../shell/PageHeader';
 import { useStore } from '../../store';
 import { isActive, sortJobs } from '../../store/jobs-slice';
 import { JobDetailPanel } from './JobDetailPanel';
 import { JobFilterBar } from './JobFilterBar';
+import { downloadText } from './download-text';
 import { NO_JOB_FILTERS, filterJobs, isFiltered, jobCountText, shortDayText } from './job-filters';
 import { jobColumns } from './job-columns';
+import { jobsCsv, jobsCsvFileName } from './jobs-csv';
 import { useJobsOfDay } from './use-jobs-of-day';
 import { useNow } from './use-now';
 
@@ -66,19 +71,42 @@ export function JobsPage() {
     if (dayJobs !== null) void loadBackupJobsOfDay(dayJobs.day);
   };
 
+  // The jobs the grid shows, after the filters: a report of what the administrator looked for.
+  const exportCsv = () => {
+    downloadText(jobsCsv(rows), jobsCsvFileName(new Date()), 'text/csv;charset=utf-8');
+  };
+
+  const exportButton = (
+    <Button startIcon={<FileDownloadIcon />} onClick={exportCsv} disabled={rows.length === 0}>
+      Export CSV
+    </Button>
+  );
+  // Says the count: the grid pages, the file holds every job that passes the filters.
+  const exportTooltip =
+    rows.length === 0
+      ? 'No job shown to export'
+      : `Exports the ${formatCount(rows.length, 'job')} shown as a CSV file`;
+
   return (
     <>
       <PageHeader
         title="Jobs"
         subtitle="Every backup, restore, verify and prune, updated live as the engine works. Select a job for its tasks, warnings and log."
         actions={
-          <Button
-            startIcon={<RefreshIcon />}
-            onClick={refresh}
-            disabled={status === 'loading' || dayJobs?.status === 'loading'}
-          >
-            Refresh
-          </Button>
+          <>
+            <Button
+              startIcon={<RefreshIcon />}
+              onClick={refresh}
+              disabled={status === 'loading' || dayJobs?.status === 'loading'}
+            >
+              Refresh
+            </Button>
+            {/* describeChild: the tooltip describes the button, its name stays "Export CSV". A
+                disabled button gets no hover: a span takes it then. */}
+            <Tooltip describeChild title={exportTooltip}>
+              {rows.length === 0 ? <span>{exportButton}</span> : exportButton}
+            </Tooltip>
+          </>
         }
       />
       {error !== null && (
