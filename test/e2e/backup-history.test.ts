@@ -5,6 +5,7 @@ import { type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, saveShot } from '../harness/browser';
 import { cliOn, isFocused, setUpLabWebSubclient } from '../harness/points-drawer';
+import { jobsPage } from '../harness/jobs-page';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -63,23 +64,8 @@ async function focusedBarName(): Promise<string | null> {
 /** "Nov 20" of a bar's name "Fri, Nov 20 (today): …". */
 const dayOfName = (name: string): string => /^\w{3}, (\w{3} \d{1,2})/.exec(name)?.[1] ?? '?';
 
-const grid = (): Locator => page.getByRole('grid', { name: 'Jobs' });
 const filterBar = (): Locator => page.getByRole('search', { name: 'Filter jobs' });
-const countText = (): Promise<string> =>
-  page
-    .getByRole('status')
-    .filter({ hasText: / jobs?$/ })
-    .textContent()
-    .then((text) => text ?? '');
-
-/** The titles of the grid's rows, sorted. */
-async function shownTitles(): Promise<string[]> {
-  const rows = grid().locator('[role="row"][data-id]');
-  const titles = await rows.evaluateAll((els) =>
-    els.map((el) => el.querySelector('[data-field="title"] p')?.textContent ?? ''),
-  );
-  return titles.sort();
-}
+const { grid, countText, shownTitles } = jobsPage(() => page);
 
 /** Back on the dashboard, its chart read, and the keyboard focus at the page's top. */
 async function openDashboard(): Promise<void> {

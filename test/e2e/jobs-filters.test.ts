@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Job, RestorePoint } from '../../shared/domain/jobs';
 import { openConsole, saveShot } from '../harness/browser';
 import { cliOn, engineCall, isFocused } from '../harness/points-drawer';
+import { jobsPage } from '../harness/jobs-page';
 import { runCli, startServe, type RunningServe } from '../harness/serve';
 
 /**
@@ -26,25 +27,10 @@ let point: RestorePoint;
 
 const cli = (...args: string[]) => cliOn(serve.home, ...args);
 const shot = (name: string): Promise<void> => saveShot(page, `jobs-filters-${name}`);
-const grid = (): Locator => page.getByRole('grid', { name: 'Jobs' });
 const statusSelect = (): Locator => page.getByRole('combobox', { name: /^Status/ });
 const kindSelect = (): Locator => page.getByRole('combobox', { name: /^Kind/ });
 const textFilter = (): Locator => page.getByRole('searchbox', { name: 'Filter by job or VM name' });
-const countText = (): Promise<string> =>
-  page
-    .getByRole('status')
-    .filter({ hasText: / jobs?$/ })
-    .textContent()
-    .then((text) => text ?? '');
-
-/** The titles of the grid's rows, top to bottom. */
-async function shownTitles(): Promise<string[]> {
-  const rows = grid().locator('[role="row"][data-id]');
-  const titles = await rows.evaluateAll((els) =>
-    els.map((el) => el.querySelector('[data-field="title"] p')?.textContent ?? ''),
-  );
-  return titles.sort();
-}
+const { grid, countText, shownTitles } = jobsPage(() => page);
 
 /** Picks `option` of a select from the keyboard: Enter opens it, Home and the arrows move. */
 async function chooseWithKeyboard(select: Locator, option: RegExp): Promise<void> {
