@@ -1,11 +1,11 @@
-import type { Command } from 'commander';
-import { BackupJobResult, type Job } from '../../../shared/domain/jobs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { BackupJobResult, JobKind, type Job } from '../../../shared/domain/jobs';
 import { HyperkeepError } from '../../../shared/errors';
 import type { Run } from '../context';
 import type { EngineClient } from '../engine-client';
 import { readPasswordFile } from '../password-file';
 import { formatBytes, printJson, printTable } from '../output';
-import { EXIT, usageError } from '../usage';
+import { EXIT, dateTime, usageError, wholeNumber } from '../usage';
 import { findBackupSet } from './lookup';
 import { registerPointsDelete } from './points-delete';
 import { registerPointsProtect } from './points-protect';
@@ -15,6 +15,22 @@ import { printPruneOutcome } from './prune-report';
 export function readPassphrase(passwordFile: string | undefined): string | undefined {
   if (passwordFile) return readPasswordFile(passwordFile);
   return process.env.HYPERKEEP_PASSPHRASE || undefined;
+}
+
+interface JobsOptions {
+  cancel?: boolean;
+  retry?: boolean;
+  wait?: boolean;
+  kind?: JobKind;
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+function jobKind(value: string): JobKind {
+  const kind = JobKind.safeParse(value);
+  if (!kind.success) throw new InvalidArgumentError(`Give one of: ${JobKind.options.join(', ')}.`);
+  return kind.data;
 }
 
 function duration(seconds: number | undefined): string {
@@ -213,7 +229,15 @@ export function registerBackupCommands(program: Command, run: Run): void {
     .option('--cancel', 'cancel the running job')
     .option('--retry', 'back up again the VMs this ended backup job failed to (a new job)')
     .option('--wait', 'wait for the job to end')
-    .action((id: string | undefined, o: { cancel?: boolean; retry?: boolean; wait?: boolean }) =>
+    .option('--kind <kind>', `only jobs of this kind: ${JobKind.options.join(', ')}`, jobKind)
+    .option(
+      '--since <iso-time>',
+      'only jobs created at or after, e.g. 2026-11-01T00:00+01:00',
+      dateTime,
+    )
+    .option('--until <iso-time>', 'only jobs created before this time', dateTime)
+    .option('--limit <n>', 'at most this many jobs (default 100)', wholeNumber(1, 1000))
+    .action((id: string | undefined, o: JobsOptions) =>
       run(async ({ client, json }) => {
         if (o.retry && (!id || o.cancel))
           throw usageError('--retry needs a job id, and no --cancel.');
@@ -229,7 +253,13 @@ export function registerBackupCommands(program: Command, run: Run): void {
           return reportJob(ended, json);
         }
         if (!id) {
-          const jobs = await client.call('job.list', {});
+          const jobs = await client.call('job.list', {
+            ...(o.limit === undefined ? {} : { limit: o.limit }),
+            ...(o.kind === undefined ? {} : { kind: o.kind }),
+            // As instants: the engine takes ISO 8601 with an offset; a bare date is UTC midnight.
+            ...(o.since === undefined ? {} : { since: new Date(o.since).toISOString() }),
+            ...(o.until === undefined ? {} : { until: new Date(o.until).toISOString() }),
+          });
           if (json) return printJson(jobs);
           printTable(
             ['ID', 'KIND', 'STATUS', 'STARTED', 'TITLE'],

@@ -138,4 +138,28 @@ describe('prune and verify from the CLI', () => {
     const after = (await cliJob(['jobs'])) as unknown as Job[];
     expect(after.map((j) => j.id)).toEqual(before.map((j) => j.id));
   });
+
+  it('jobs --kind, --since, --until and --limit narrow the history, as a report script asks', async () => {
+    const all = (await cliJob(['jobs'])) as unknown as Job[];
+    const verifies = (await cliJob(['jobs', '--kind', 'verify'])) as unknown as Job[];
+    expect(verifies.length).toBeGreaterThan(0);
+    expect(verifies.every((j) => j.kind === 'verify')).toBe(true);
+    expect(verifies.length).toBeLessThan(all.length);
+    const newest = all[0]!;
+    const oldest = all[all.length - 1]!;
+    // A bound written in another offset is the same instant: the newest job's time, UTC+1.
+    const plusOne = new Date(Date.parse(newest.createdAt) + 3600_000)
+      .toISOString()
+      .replace('Z', '+01:00');
+    const since = (await cliJob(['jobs', '--since', plusOne])) as unknown as Job[];
+    expect(since.map((j) => j.id)).toEqual([newest.id]);
+    const until = (await cliJob(['jobs', '--until', oldest.createdAt])) as unknown as Job[];
+    expect(until).toEqual([]);
+    expect(((await cliJob(['jobs', '--limit', '1'])) as unknown as Job[]).map((j) => j.id)).toEqual(
+      [newest.id],
+    );
+    const bad = await cli(['jobs', '--since', 'last week']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('Give a date and time in ISO 8601');
+  });
 });
