@@ -1,6 +1,4 @@
 import { HyperkeepError } from '../../../shared/errors';
-import { LocalDirectoryBackend } from '../repository/backends/local-directory';
-import { Repository } from '../repository/repository';
 import type { RepositoryRegistry } from './repository-registry';
 
 export interface PassphraseChange {
@@ -32,11 +30,13 @@ export async function changeRepositoryPassphrase(
       'The new passphrase is the same as the current one: enter a different one.',
       { field: 'next' },
     );
-  // Opened afresh with the passphrase given, so a wrong one is refused before anything is written.
-  let opened: Repository;
+  // The open repository re-wraps its own keys; it checks `current` against the key files first,
+  // so a wrong one is refused before anything is written.
+  const repository = await registry.get(repo.name);
   try {
-    opened = await Repository.open(new LocalDirectoryBackend(repo.location), {
-      passphrase: change.current,
+    await repository.changePassphrase(change.next, undefined, {
+      current: change.current,
+      beforeRemovingOld: () => registry.storePassphrase(repo.name, change.next),
     });
   } catch (err) {
     if (err instanceof HyperkeepError && err.code === 'AUTH_FAILED')
@@ -46,12 +46,5 @@ export async function changeRepositoryPassphrase(
         { field: 'current' },
       );
     throw err;
-  }
-  try {
-    await opened.changePassphrase(change.next, undefined, () =>
-      registry.storePassphrase(repo.name, change.next),
-    );
-  } finally {
-    await opened.close();
   }
 }

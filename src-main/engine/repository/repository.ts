@@ -204,25 +204,16 @@ export class Repository {
         },
       );
     }
-    for (const obj of keyObjects) {
-      const file = parseKeyFile(await backend.get(obj.key), obj.key);
-      const keys = await unwrapKeyFile(file, options.passphrase, config.id);
-      if (keys) {
-        if (keys.encryptionKey === null) {
-          throw new HyperkeepError(
-            'INTERNAL',
-            `Key file ${obj.key} holds no encryption key for an encrypted repository`,
-            { reason: 'CORRUPT' },
-          );
-        }
-        return new Repository(
-          new RepositoryCore(backend, config, keys, RepoKeys.idOf(obj.key), tuning(options)),
-        );
-      }
+    const found = await unlockingKeyFile(backend, keyObjects, options.passphrase, config.id);
+    if (found.keys.encryptionKey === null) {
+      throw new HyperkeepError(
+        'INTERNAL',
+        `Key file ${RepoKeys.key(found.id)} holds no encryption key for an encrypted repository`,
+        { reason: 'CORRUPT' },
+      );
     }
-    throw new HyperkeepError(
-      'AUTH_FAILED',
-      `Wrong passphrase for repository at ${backend.location}`,
+    return new Repository(
+      new RepositoryCore(backend, config, found.keys, found.id, tuning(options)),
     );
   }
 
@@ -389,25 +380,36 @@ export class Repository {
   }
 
   /**
-   * Replaces the key file this repository was opened with by one for `newPassphrase`. The new
-   * file is written before the old one is deleted, so a crash in between leaves both working;
-   * `beforeRemovingOld` runs in that window (the console stores the new passphrase there).
+   * Replaces a key file by one for `newPassphrase`: the one `current` unlocks (AUTH_FAILED when
+   * none does), or else the one this repository was opened with. The new file is written before
+   * the old one is deleted, so a crash in between leaves both working; `beforeRemovingOld` runs
+   * in that window (the console stores the new passphrase there).
    */
   async changePassphrase(
     newPassphrase: string,
     kdf: KdfParams = DEFAULT_KDF,
-    beforeRemovingOld: () => void | Promise<void> = () => undefined,
+    options: { current?: string; beforeRemovingOld?: () => void | Promise<void> } = {},
   ): Promise<void> {
-    const old = this.core.keyFileId;
-    if (old === null)
+    if (this.core.keyFileId === null)
       throw new HyperkeepError(
         'INVALID_INPUT',
         `The repository at ${this.location} is not encrypted: it has no passphrase`,
       );
+    const old =
+      options.current === undefined
+        ? this.core.keyFileId
+        : (
+            await unlockingKeyFile(
+              this.core.backend,
+              await this.core.backend.list('keys/'),
+              options.current,
+              this.id,
+            )
+          ).id;
     const id = randomBytes(16).toString('hex');
     const file = await createKeyFile(newPassphrase, this.id, this.core.keys, kdf, hostname());
     await this.core.backend.put(RepoKeys.key(id), file, { ifAbsent: true });
-    await beforeRemovingOld();
+    await options.beforeRemovingOld?.();
     await this.core.backend.delete(RepoKeys.key(old));
     (this.core as { keyFileId: string | null }).keyFileId = id;
   }
@@ -416,4 +418,19 @@ export class Repository {
   close(): Promise<void> {
     return this.core.close();
   }
+}
+
+/** The key file `passphrase` unwraps, with its keys; AUTH_FAILED when none does. */
+async function unlockingKeyFile(
+  backend: RepositoryBackend,
+  keyObjects: readonly { key: string }[],
+  passphrase: string,
+  repositoryId: string,
+): Promise<{ id: string; keys: RepositoryKeys }> {
+  for (const obj of keyObjects) {
+    const file = parseKeyFile(await backend.get(obj.key), obj.key);
+    const keys = await unwrapKeyFile(file, passphrase, repositoryId);
+    if (keys) return { id: RepoKeys.idOf(obj.key), keys };
+  }
+  throw new HyperkeepError('AUTH_FAILED', `Wrong passphrase for repository at ${backend.location}`);
 }

@@ -142,8 +142,10 @@ describe('repo passwd', () => {
       passphrase: NEW,
     });
     await expect(
-      repository.changePassphrase('third', TEST_KDF, () => {
-        throw new Error('power cut');
+      repository.changePassphrase('third', TEST_KDF, {
+        beforeRemovingOld: () => {
+          throw new Error('power cut');
+        },
       }),
     ).rejects.toThrow('power cut');
     await repository.close();
