@@ -125,12 +125,8 @@ export class RepositoryRegistry {
       await repository.close();
       this.assertNameFree(options.name);
     }
-    if (known) {
-      const secret = options.passphrase ? this.secrets.encrypt(options.passphrase) : null;
-      this.db
-        .prepare('UPDATE repositories SET passphrase_secret = ? WHERE name = ?')
-        .run(secret, known.name);
-    } else this.remember(options.name, location, repository, options.passphrase);
+    if (known) this.storePassphrase(known.name, options.passphrase);
+    else this.remember(options.name, location, repository, options.passphrase);
     this.open.set(options.name.toLowerCase(), Promise.resolve(repository));
     await this.refreshPoints(options.name);
     return this.info(options.name);
@@ -194,12 +190,15 @@ export class RepositoryRegistry {
     return { name: row.name, location: row.location, encrypted: row.encrypted === 1 };
   }
 
-  /** Replaces the passphrase this console keeps (encrypted) for a repository's unattended jobs. */
-  storePassphrase(name: string, passphrase: string): void {
+  /**
+   * Replaces the passphrase this console keeps (encrypted) for a repository's unattended jobs;
+   * none for an unencrypted one.
+   */
+  storePassphrase(name: string, passphrase: string | undefined): void {
     const row = this.row(name);
     this.db
       .prepare('UPDATE repositories SET passphrase_secret = ? WHERE name = ?')
-      .run(this.secrets.encrypt(passphrase), row.name);
+      .run(passphrase ? this.secrets.encrypt(passphrase) : null, row.name);
   }
 
   list(): string[] {
