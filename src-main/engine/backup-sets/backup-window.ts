@@ -11,10 +11,14 @@ export interface WindowState {
   closesAt: Date;
 }
 
-/** A daily time of day ("20:00") as a cron in the schedule's time zone. */
-function daily(time: string, timezone: string): Cron {
+/** A daily time of day ("20:00") as a cron expression ("0 20 * * *"). */
+export function dailyCron(time: string): string {
   const [hours, minutes] = time.split(':').map(Number);
-  return new Cron(`${minutes} ${hours} * * *`, { timezone, paused: true });
+  return `${minutes} ${hours} * * *`;
+}
+
+function daily(time: string, timezone: string): Cron {
+  return new Cron(dailyCron(time), { timezone, paused: true });
 }
 
 /**

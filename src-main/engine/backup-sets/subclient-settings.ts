@@ -5,7 +5,7 @@
  */
 import { SubclientSettings } from '../../../shared/domain/backup-set';
 import { HyperkeepError } from '../../../shared/errors';
-import { describeWindow, windowState } from './backup-window';
+import { dailyCron, describeWindow, windowState } from './backup-window';
 import { nextRuns } from './schedule';
 
 /** The only proxy: this engine reads the VMs' disks itself. */
@@ -96,9 +96,8 @@ export function validateSettings(settings: SubclientSettings): void {
   }
   const { window } = settings.activity;
   if (window.enabled) {
-    const [hours, minutes] = window.start.split(':').map(Number);
     nextRuns(
-      `${minutes} ${hours} * * *`,
+      dailyCron(window.start),
       settings.schedule.timezone,
       1,
       'settings.activity.window.start',
