@@ -256,7 +256,7 @@ export function backupSummaryFacts(job: Job, now: number): [string, string][] {
   return facts;
 }
 
-const BACKUP_SIZE_KEYS = [
+const BACKUP_SUMMARY_KEYS = [
   'readBytes',
   'newBytes',
   'storedBytes',
@@ -283,8 +283,8 @@ export function resultRows(result: Record<string, unknown> | undefined): [string
   if (result === undefined) return [];
   const recoveryTest = recoveryTestOutcome(result);
   if (recoveryTest !== undefined) return recoveryTestRows(recoveryTest);
-  // A backup's sizes are shown as its summary facts (backupSummaryFacts), not again here.
-  const summarized = BackupJobResult.safeParse(result).success ? BACKUP_SIZE_KEYS : [];
+  // What a backup did is shown as its summary facts (backupSummaryFacts), not again here.
+  const summarized = BackupJobResult.safeParse(result).success ? BACKUP_SUMMARY_KEYS : [];
   return Object.entries(result)
     .filter(([key]) => key !== 'errors' && !summarized.includes(key))
     .map(([key, value]) => [RESULT_LABELS[key] ?? humanizeKey(key), formatResultValue(key, value)]);
